@@ -1,0 +1,108 @@
+// The bridge: Dawn instance, adapter and device, on Vulkan, for a wlroots host.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wlgpu/error.hpp"
+#include "wlgpu/webgpu/handle.hpp"
+
+namespace wlgpu {
+
+// Which GPU to use. Empty = the first usable adapter (hardware before software).
+struct AdapterSelector {
+    std::string drm_node;                      // e.g. "/dev/dri/renderD128" (primary nodes work too)
+    uint32_t vendor_id = 0, device_id = 0;     // PCI ids; 0 = any
+    std::optional<std::array<uint8_t, 16>> device_uuid;  // VkPhysicalDeviceIDProperties::deviceUUID
+    bool allow_software = true;                // accept lavapipe/SwiftShader (CPU adapters)
+};
+
+// What the Vulkan driver says about the physical device behind the Dawn adapter.
+struct AdapterIdentity {
+    std::string name, vendor, architecture, description;
+    uint32_t vendor_id = 0, device_id = 0, driver_version = 0;
+    WGPUAdapterType type = WGPUAdapterType_Unknown;
+    WGPUBackendType backend = WGPUBackendType_Undefined;
+    std::optional<std::array<uint8_t, 16>> device_uuid, driver_uuid;
+    // DRM nodes (VK_EXT_physical_device_drm), -1 when the driver has none.
+    int64_t primary_major = -1, primary_minor = -1, render_major = -1, render_minor = -1;
+    std::string render_node;  // "/dev/dri/renderD128" if it exists, else ""
+};
+
+// Capabilities that later layers use to choose their paths.
+struct Capabilities {
+    bool dmabuf_import = false;          // SharedTextureMemoryDmaBuf
+    bool opaque_fd_memory = false;       // SharedTextureMemoryOpaqueFD
+    bool sync_fd_fence = false;          // SharedFenceSyncFD
+    bool opaque_fd_semaphore = false;    // SharedFenceVkSemaphoreOpaqueFD
+    bool multi_planar = false;           // DawnMultiPlanarFormats
+    bool multi_planar_ext_usages = false;
+    bool p010 = false, nv16 = false;     // MultiPlanarFormatP010 / Nv16
+    bool unorm16 = false;                // Unorm16TextureFormats (R16/RG16 planes)
+    bool drm_format_caps = false;        // DawnDrmFormatCapabilities
+    bool timestamp_query = false;
+    bool vk_image_layouts = true;        // Vulkan backend: Begin/End state chains
+};
+
+struct BridgeOptions {
+    AdapterSelector adapter;
+    // Called from Dawn callbacks (on the thread that ticks the device).
+    std::function<void(WGPUErrorType, std::string_view)> on_uncaptured_error;
+    std::function<void(WGPUDeviceLostReason, std::string_view)> on_device_lost;
+    std::vector<std::string> extra_device_toggles;
+};
+
+class Bridge {
+public:
+    static Result<std::unique_ptr<Bridge>> create(BridgeOptions options = {});
+    ~Bridge();
+    Bridge(const Bridge&) = delete;
+    Bridge& operator=(const Bridge&) = delete;
+
+    WGPUInstance instance() const { return instance_.get(); }
+    WGPUAdapter adapter() const { return adapter_.get(); }
+    WGPUDevice device() const { return device_.get(); }
+    WGPUQueue queue() const { return queue_.get(); }
+    const AdapterIdentity& identity() const { return identity_; }
+    const Capabilities& caps() const { return caps_; }
+    const WGPULimits& limits() const { return limits_; }
+    bool lost() const { return *lost_; }
+    std::string summary() const;  // one line: adapter, backend, driver, caps
+
+    // Blocks until the future completes or timeout_ns passes (then unsupported error).
+    Result<void> wait(WGPUFuture future, uint64_t timeout_ns = UINT64_MAX) const;
+    // Lets Dawn run callbacks that are ready (AllowProcessEvents mode).
+    void process_events() const;
+    // Runs fn between push/pop of a validation + out-of-memory error scope and
+    // returns the first error Dawn reported, with context.
+    Result<void> scoped(const std::function<void()>& fn, std::string_view what) const;
+    // Waits until all submitted work is done.
+    Result<void> wait_idle() const;
+
+private:
+    Bridge() = default;
+    wg::Instance instance_;
+    wg::Adapter adapter_;
+    wg::Device device_;
+    wg::Queue queue_;
+    AdapterIdentity identity_;
+    Capabilities caps_;
+    WGPULimits limits_{};
+    std::shared_ptr<bool> lost_ = std::make_shared<bool>(false);
+    struct Callbacks;
+    std::unique_ptr<Callbacks> callbacks_;
+    friend struct BridgeBuilder;
+};
+
+// Physical devices as the Vulkan loader sees them (used to match DRM nodes and UUIDs).
+Result<std::vector<AdapterIdentity>> probe_vulkan_devices();
+
+std::string_view to_string(WGPUBackendType b);
+std::string_view to_string(WGPUAdapterType t);
+
+}  // namespace wlgpu

@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include "support/gpu.hpp"
+
+using namespace wlgpu;
+
+TEST(Bridge, CreatesAVulkanDeviceNotNull) {
+    auto& st = test::gpu_state();
+    ASSERT_TRUE(st.bridge) << st.error;
+    const auto& id = st.bridge->identity();
+    EXPECT_EQ(id.backend, WGPUBackendType_Vulkan);
+    EXPECT_NE(id.vendor_id, 0u);
+    EXPECT_FALSE(id.name.empty());
+    EXPECT_TRUE(id.device_uuid.has_value()) << "the Vulkan probe should have matched the adapter";
+    EXPECT_GE(st.bridge->limits().maxTextureDimension2D, 4096u);
+}
+
+TEST(Bridge, ProbeListsVulkanDevices) {
+    auto devs = probe_vulkan_devices();
+    ASSERT_TRUE(devs) << devs.error().message;
+    ASSERT_FALSE(devs->empty());
+    for (auto& d : *devs) EXPECT_FALSE(d.name.empty());
+}
+
+TEST(Bridge, SelectsByPciIdAndUuid) {
+    const auto& id = test::gpu().identity();
+    BridgeOptions o;
+    o.adapter.vendor_id = id.vendor_id;
+    o.adapter.device_id = id.device_id;
+    o.adapter.device_uuid = id.device_uuid;
+    auto b = Bridge::create(std::move(o));
+    ASSERT_TRUE(b) << b.error().message;
+    EXPECT_EQ((*b)->identity().device_uuid, id.device_uuid);
+}
+
+TEST(Bridge, RefusesAnAdapterThatDoesNotExist) {
+    BridgeOptions o;
+    o.adapter.vendor_id = 0xdead;
+    auto b = Bridge::create(std::move(o));
+    ASSERT_FALSE(b);
+    EXPECT_EQ(b.error().code, Errc::no_adapter);
+    EXPECT_NE(b.error().message.find("vendor id"), std::string::npos) << b.error().message;
+}
+
+TEST(Bridge, RefusesANonDrmPathAsDrmNode) {
+    BridgeOptions o;
+    o.adapter.drm_node = "/dev/null-not-there";
+    auto b = Bridge::create(std::move(o));
+    ASSERT_FALSE(b);
+    EXPECT_NE(b.error().message.find("/dev/null-not-there"), std::string::npos) << b.error().message;
+}
+
+TEST(Bridge, ScopedReportsValidationErrorsWithContext) {
+    auto& b = test::gpu();
+    WGPUBufferDescriptor d{};
+    d.size = 16;
+    d.usage = WGPUBufferUsage_MapRead | WGPUBufferUsage_MapWrite;  // not allowed together
+    wg::Buffer buf;
+    auto r = b.scoped([&] { buf = wg::Buffer(wgpuDeviceCreateBuffer(b.device(), &d)); }, "making a bad buffer");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::gpu_error);
+    EXPECT_EQ(r.error().message.rfind("making a bad buffer: ", 0), 0u) << r.error().message;
+}
