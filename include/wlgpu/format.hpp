@@ -1,0 +1,31 @@
+// DRM fourcc <-> WebGPU format mapping for memory (wl_shm) buffers and render targets.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "wlgpu/webgpu/webgpu.h"
+
+namespace wlgpu {
+
+// How a DRM format is stored in a WebGPU texture and read back to RGBA in WGSL.
+struct FormatInfo {
+    uint32_t drm_fourcc;        // DRM_FORMAT_*
+    WGPUTextureFormat texture;  // storage format of the texture
+    uint32_t bytes_per_pixel;   // of the client's memory layout
+    bool has_alpha;             // false: X formats, alpha reads as 1
+    bool swap_rb;               // texture holds R and B swapped relative to the fourcc
+    bool cpu_convert;           // uploaded through a CPU conversion (e.g. RGB565 -> RGBA8)
+    bool renderable;            // usable as a render target format
+    const char* name;           // "ARGB8888"
+};
+
+// The wl_shm / memory formats wlgpu supports, in preference order.
+std::span<const FormatInfo> shm_formats();
+// nullptr if the fourcc is unknown or not supported for memory buffers.
+const FormatInfo* find_shm_format(uint32_t drm_fourcc);
+// A printable name for any fourcc ("AR24" style when unknown).
+const char* fourcc_name(uint32_t drm_fourcc, char buf[8]);
+
+}  // namespace wlgpu

@@ -1,0 +1,63 @@
+// Textures from memory (wl_shm, data-ptr buffers) and render targets.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "wlgpu/error.hpp"
+#include "wlgpu/format.hpp"
+#include "wlgpu/types.hpp"
+#include "wlgpu/webgpu/handle.hpp"
+
+namespace wlgpu {
+
+class Bridge;
+
+enum class TextureUsage : uint32_t {
+    sample = 1,        // can be drawn (texture binding)
+    render = 2,        // can be a render target
+};
+constexpr TextureUsage operator|(TextureUsage a, TextureUsage b) { return TextureUsage(uint32_t(a) | uint32_t(b)); }
+constexpr bool operator&(TextureUsage a, TextureUsage b) { return (uint32_t(a) & uint32_t(b)) != 0; }
+
+class Texture {
+public:
+    // An uninitialised texture of the given DRM format and size.
+    static Result<std::shared_ptr<Texture>> create(Bridge& bridge, uint32_t drm_format, uint32_t width,
+                                                   uint32_t height, TextureUsage usage = TextureUsage::sample);
+    // A texture filled from client memory (stride in bytes). Errors name the reason.
+    static Result<std::shared_ptr<Texture>> from_pixels(Bridge& bridge, uint32_t drm_format, uint32_t width,
+                                                        uint32_t height, uint32_t stride, const void* data,
+                                                        TextureUsage usage = TextureUsage::sample);
+    // Wraps an existing WebGPU texture (for importers); takes a reference.
+    static std::shared_ptr<Texture> wrap(Bridge& bridge, WGPUTexture texture, const FormatInfo& format,
+                                         uint32_t width, uint32_t height);
+
+    // Uploads only the damaged boxes of a full client image (data points at pixel 0,0).
+    Result<void> update(const void* data, uint32_t stride, std::span<const Box> damage);
+    // Reads back src (in texture pixels) into dst as drm_format with dst_stride.
+    Result<void> read_pixels(uint32_t drm_format, Box src, uint32_t dst_stride, void* dst);
+
+    uint32_t width() const { return width_; }
+    uint32_t height() const { return height_; }
+    const FormatInfo& format() const { return *format_; }
+    WGPUTexture handle() const { return texture_.get(); }
+    WGPUTextureView view() const { return view_.get(); }
+    Bridge& bridge() const { return *bridge_; }
+
+    // Renderer-owned cache slot (bind groups per filter); opaque to everyone else.
+    struct RendererCache;
+    std::shared_ptr<RendererCache> renderer_cache;
+
+    Texture(Bridge& b, wg::Texture t, const FormatInfo& f, uint32_t w, uint32_t h);
+
+private:
+    Bridge* bridge_;
+    wg::Texture texture_;
+    wg::TextureView view_;
+    const FormatInfo* format_;
+    uint32_t width_, height_;
+};
+
+}  // namespace wlgpu
