@@ -21,6 +21,17 @@ enum class TextureUsage : uint32_t {
 constexpr TextureUsage operator|(TextureUsage a, TextureUsage b) { return TextureUsage(uint32_t(a) | uint32_t(b)); }
 constexpr bool operator&(TextureUsage a, TextureUsage b) { return (uint32_t(a) & uint32_t(b)) != 0; }
 
+// Textures on memory shared with other APIs or processes (DMA-BUF, opaque fd) need Dawn's
+// BeginAccess/EndAccess around the GPU work that uses them. A Frame calls begin() once for
+// each such texture it uses (its target included) before it submits, and end() after the
+// submit, in the same order. Implemented by the importers (src/import/dmabuf*.cpp).
+class SharedAccess {
+public:
+    virtual ~SharedAccess() = default;
+    virtual Result<void> begin(bool write) = 0;
+    virtual Result<void> end() = 0;
+};
+
 class Texture {
 public:
     // An uninitialised texture of the given DRM format and size.
@@ -45,6 +56,9 @@ public:
     WGPUTexture handle() const { return texture_.get(); }
     WGPUTextureView view() const { return view_.get(); }
     Bridge& bridge() const { return *bridge_; }
+
+    // Set by importers of shared memory; null for ordinary textures.
+    std::shared_ptr<SharedAccess> shared_access;
 
     // Renderer-owned cache slot (bind groups per filter); opaque to everyone else.
     struct RendererCache;
