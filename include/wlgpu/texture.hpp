@@ -30,6 +30,12 @@ public:
     virtual ~SharedAccess() = default;
     virtual Result<void> begin(bool write) = 0;
     virtual Result<void> end() = 0;
+    // Explicit sync (src/sync). Makes the GPU wait for this sync_file at the next begin();
+    // takes ownership of fd (closed on error too).
+    virtual Result<void> add_wait_sync_file(int fd);
+    // After end(): a sync_file that signals when the GPU work of that access is done.
+    // The caller owns the returned fd.
+    virtual Result<int> export_end_sync_file();
 };
 
 class Texture {
