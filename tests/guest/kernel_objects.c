@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <libgen.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,26 +44,22 @@ static int readable(int fd, int timeout_ms) {
   return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
 }
 
-// Opens /dev/dri/<node> for the first DRM node named prefix* whose driver is `driver`
-// (looked up in /sys/class/drm/<node>/device/driver, never by number).
+// Opens the first /dev/dri/<prefix>* node whose DRM driver is `driver`, never by number.
+// The driver comes from DRM_IOCTL_VERSION: sysfs does not name it (for vgem,
+// /sys/class/drm/cardN/device has no driver link; for virtio_gpu the link says virtio-pci).
 static int open_node(const char *prefix, const char *driver) {
-  char pat[64], link[256], dev[64];
+  char pat[64];
   glob_t g;
-  snprintf(pat, sizeof pat, "/sys/class/drm/%s[0-9]*", prefix);
+  snprintf(pat, sizeof pat, "/dev/dri/%s[0-9]*", prefix);
   if (glob(pat, 0, NULL, &g)) return -1;
   int fd = -1;
   for (size_t i = 0; i < g.gl_pathc && fd < 0; i++) {
-    const char *name = strrchr(g.gl_pathv[i], '/') + 1;
-    if (strchr(name, '-')) continue;  // connectors such as card1-Virtual-1
-    char path[256];
-    snprintf(path, sizeof path, "%s/device/driver", g.gl_pathv[i]);
-    ssize_t n = readlink(path, link, sizeof link - 1);
-    if (n < 0) continue;
-    link[n] = 0;
-    if (strcmp(basename(link), driver)) continue;
-    snprintf(dev, sizeof dev, "/dev/dri/%s", name);
-    fd = open(dev, O_RDWR | O_CLOEXEC);
-    printf("info %s driver %s -> %s\n", dev, driver, fd >= 0 ? "opened" : strerror(errno));
+    fd = open(g.gl_pathv[i], O_RDWR | O_CLOEXEC);
+    if (fd < 0) continue;
+    drmVersionPtr v = drmGetVersion(fd);
+    if (!v || strcmp(v->name, driver)) { close(fd); fd = -1; }
+    else printf("info %s is %s\n", g.gl_pathv[i], driver);
+    drmFreeVersion(v);
   }
   globfree(&g);
   return fd;
