@@ -1,0 +1,229 @@
+// Textures from memory: create, from_pixels, damage-only update, read_pixels.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "import/format_convert.hpp"
+#include "wlgpu/bridge.hpp"
+#include "wlgpu/texture.hpp"
+
+namespace wlgpu {
+
+namespace {
+
+constexpr uint32_t kRowAlign = 256;  // WebGPU bytesPerRow alignment for buffer copies
+
+Result<const FormatInfo*> lookup(uint32_t drm_format) {
+    const FormatInfo* f = find_shm_format(drm_format);
+    if (!f) {
+        char buf[8];
+        return fail(Errc::invalid_argument, "unknown or unsupported format {} ({:#010x})",
+                    fourcc_name(drm_format, buf), drm_format);
+    }
+    return f;
+}
+
+Result<void> check_size(const Bridge& b, const FormatInfo& f, uint32_t w, uint32_t h) {
+    if (w == 0 || h == 0) return fail(Errc::invalid_argument, "{} buffer has zero size ({}x{})", f.name, w, h);
+    uint32_t max = b.limits().maxTextureDimension2D;
+    if (w > max || h > max)
+        return fail(Errc::invalid_argument, "{} buffer size {}x{} is over the device limit {} (maxTextureDimension2D)",
+                    f.name, w, h, max);
+    return {};
+}
+
+Result<void> check_stride(const FormatInfo& f, uint32_t w, uint32_t h, uint32_t stride, const void* data) {
+    if (!data) return fail(Errc::invalid_argument, "{} {}x{} buffer: data is null", f.name, w, h);
+    if (uint64_t(stride) < uint64_t(w) * f.bytes_per_pixel)
+        return fail(Errc::invalid_argument, "{} {}x{} buffer: stride {} is too small (width {} x {} bytes per pixel = {})",
+                    f.name, w, h, stride, w, f.bytes_per_pixel, uint64_t(w) * f.bytes_per_pixel);
+    if (stride % f.bytes_per_pixel != 0)
+        return fail(Errc::invalid_argument, "{} {}x{} buffer: stride {} is not a multiple of {} bytes per pixel",
+                    f.name, w, h, stride, f.bytes_per_pixel);
+    return {};
+}
+
+WGPUTextureUsage wgpu_usage(TextureUsage u) {
+    WGPUTextureUsage r = WGPUTextureUsage_CopyDst | WGPUTextureUsage_CopySrc | WGPUTextureUsage_TextureBinding;
+    if (u & TextureUsage::render) r |= WGPUTextureUsage_RenderAttachment;
+    return r;
+}
+
+// Intersects a box with the texture; empty when nothing is left.
+Box clamp_box(Box b, uint32_t w, uint32_t h) {
+    int32_t x0 = std::max(b.x, 0), y0 = std::max(b.y, 0);
+    int64_t x1 = std::min<int64_t>(int64_t(b.x) + b.width, w), y1 = std::min<int64_t>(int64_t(b.y) + b.height, h);
+    if (x1 <= x0 || y1 <= y0) return {};
+    return {x0, y0, int32_t(x1 - x0), int32_t(y1 - y0)};
+}
+
+void write_region(const Bridge& b, WGPUTexture tex, const FormatInfo& f, const uint8_t* base, uint32_t stride,
+                  Box box, std::vector<uint8_t>& scratch) {
+    const uint8_t* src = base + size_t(box.y) * stride + size_t(box.x) * f.bytes_per_pixel;
+    WGPUTexelCopyTextureInfo dst{};
+    dst.texture = tex;
+    dst.origin = {uint32_t(box.x), uint32_t(box.y), 0};
+    dst.aspect = WGPUTextureAspect_All;
+    WGPUTexelCopyBufferLayout layout{};
+    layout.rowsPerImage = uint32_t(box.height);
+    WGPUExtent3D size{uint32_t(box.width), uint32_t(box.height), 1};
+    if (f.cpu_convert) {
+        scratch.resize(size_t(box.width) * box.height * 4);
+        convert::rgb565_to_rgba8(src, stride, box.width, box.height, scratch.data());
+        layout.bytesPerRow = uint32_t(box.width) * 4;
+        wgpuQueueWriteTexture(b.queue(), &dst, scratch.data(), scratch.size(), &layout, &size);
+        return;
+    }
+    layout.bytesPerRow = stride;
+    size_t bytes = size_t(box.height - 1) * stride + size_t(box.width) * f.bytes_per_pixel;
+    wgpuQueueWriteTexture(b.queue(), &dst, src, bytes, &layout, &size);
+}
+
+}  // namespace
+
+Texture::Texture(Bridge& b, wg::Texture t, const FormatInfo& f, uint32_t w, uint32_t h)
+    : bridge_(&b), texture_(std::move(t)), format_(&f), width_(w), height_(h) {
+    view_ = wg::TextureView(wgpuTextureCreateView(texture_.get(), nullptr));
+}
+
+Result<std::shared_ptr<Texture>> Texture::create(Bridge& bridge, uint32_t drm_format, uint32_t width, uint32_t height,
+                                                 TextureUsage usage) {
+    auto f = lookup(drm_format);
+    if (!f) return std::unexpected(f.error());
+    if (auto r = check_size(bridge, **f, width, height); !r) return std::unexpected(r.error());
+    if ((usage & TextureUsage::render) && !(*f)->renderable)
+        return fail(Errc::unsupported, "{} cannot be a render target", (*f)->name);
+    WGPUTextureDescriptor d{};
+    d.label = wg::sv((*f)->name);
+    d.usage = wgpu_usage(usage);
+    d.dimension = WGPUTextureDimension_2D;
+    d.size = {width, height, 1};
+    d.format = (*f)->texture;
+    d.mipLevelCount = 1;
+    d.sampleCount = 1;
+    wg::Texture tex;
+    auto r = bridge.scoped([&] { tex = wg::Texture(wgpuDeviceCreateTexture(bridge.device(), &d)); },
+                           std::format("creating a {} {}x{} texture", (*f)->name, width, height));
+    if (!r) return std::unexpected(r.error());
+    return std::make_shared<Texture>(bridge, std::move(tex), **f, width, height);
+}
+
+Result<std::shared_ptr<Texture>> Texture::from_pixels(Bridge& bridge, uint32_t drm_format, uint32_t width,
+                                                      uint32_t height, uint32_t stride, const void* data,
+                                                      TextureUsage usage) {
+    auto f = lookup(drm_format);
+    if (!f) return std::unexpected(f.error());
+    if (auto r = check_size(bridge, **f, width, height); !r) return std::unexpected(r.error());
+    if (auto r = check_stride(**f, width, height, stride, data); !r) return std::unexpected(r.error());
+    auto t = create(bridge, drm_format, width, height, usage);
+    if (!t) return t;
+    Box all{0, 0, int32_t(width), int32_t(height)};
+    if (auto r = (*t)->update(data, stride, std::span<const Box>(&all, 1)); !r) return std::unexpected(r.error());
+    return t;
+}
+
+std::shared_ptr<Texture> Texture::wrap(Bridge& bridge, WGPUTexture texture, const FormatInfo& format, uint32_t width,
+                                       uint32_t height) {
+    return std::make_shared<Texture>(bridge, wg::Texture::share(texture), format, width, height);
+}
+
+Result<void> Texture::update(const void* data, uint32_t stride, std::span<const Box> damage) {
+    if (auto r = check_stride(*format_, width_, height_, stride, data); !r) return r;
+    std::vector<uint8_t> scratch;
+    for (const Box& d : damage) {
+        Box b = clamp_box(d, width_, height_);
+        if (b.empty()) continue;
+        write_region(*bridge_, texture_.get(), *format_, static_cast<const uint8_t*>(data), stride, b, scratch);
+    }
+    return {};
+}
+
+namespace {
+
+struct Readback {
+    wg::Buffer buffer;
+    uint32_t row_bytes = 0;
+};
+
+Result<Readback> copy_to_buffer(Bridge& b, WGPUTexture tex, uint32_t texel, Box src) {
+    Readback rb;
+    rb.row_bytes = (uint32_t(src.width) * texel + kRowAlign - 1) / kRowAlign * kRowAlign;
+    WGPUBufferDescriptor bd{};
+    bd.label = wg::sv("wlgpu read_pixels");
+    bd.size = uint64_t(rb.row_bytes) * uint32_t(src.height);
+    bd.usage = WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst;
+    auto r = b.scoped(
+        [&] {
+            rb.buffer = wg::Buffer(wgpuDeviceCreateBuffer(b.device(), &bd));
+            wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
+            WGPUTexelCopyTextureInfo from{};
+            from.texture = tex;
+            from.origin = {uint32_t(src.x), uint32_t(src.y), 0};
+            from.aspect = WGPUTextureAspect_All;
+            WGPUTexelCopyBufferInfo to{};
+            to.buffer = rb.buffer.get();
+            to.layout.bytesPerRow = rb.row_bytes;
+            to.layout.rowsPerImage = uint32_t(src.height);
+            WGPUExtent3D size{uint32_t(src.width), uint32_t(src.height), 1};
+            wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &from, &to, &size);
+            wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+            WGPUCommandBuffer c = cmd.get();
+            wgpuQueueSubmit(b.queue(), 1, &c);
+        },
+        "copying the texture to a buffer");
+    if (!r) return std::unexpected(r.error());
+    return rb;
+}
+
+Result<void> map_read(Bridge& b, WGPUBuffer buf, uint64_t size) {
+    WGPUMapAsyncStatus status = WGPUMapAsyncStatus_Error;
+    WGPUBufferMapCallbackInfo cb{};
+    cb.mode = WGPUCallbackMode_WaitAnyOnly;
+    cb.callback = [](WGPUMapAsyncStatus s, WGPUStringView, void* u, void*) { *static_cast<WGPUMapAsyncStatus*>(u) = s; };
+    cb.userdata1 = &status;
+    if (auto r = b.wait(wgpuBufferMapAsync(buf, WGPUMapMode_Read, 0, size, cb)); !r) return r;
+    if (status != WGPUMapAsyncStatus_Success)
+        return fail(b.lost() ? Errc::device_lost : Errc::gpu_error, "mapping the read-back buffer failed ({})",
+                    int(status));
+    return {};
+}
+
+}  // namespace
+
+Result<void> Texture::read_pixels(uint32_t drm_format, Box src, uint32_t dst_stride, void* dst) {
+    auto df = lookup(drm_format);
+    if (!df) return std::unexpected(df.error().context("read_pixels"));
+    const FormatInfo& out = **df;
+    if (src.empty() || src.x < 0 || src.y < 0 || int64_t(src.x) + src.width > int64_t(width_) ||
+        int64_t(src.y) + src.height > int64_t(height_))
+        return fail(Errc::invalid_argument, "read_pixels: src box {},{} {}x{} is outside the {} {}x{} texture", src.x,
+                    src.y, src.width, src.height, format_->name, width_, height_);
+    if (auto r = check_stride(out, uint32_t(src.width), uint32_t(src.height), dst_stride, dst); !r)
+        return std::unexpected(r.error().context("read_pixels"));
+
+    const uint32_t texel = convert::texel_size(*format_);
+    auto rb = copy_to_buffer(*bridge_, texture_.get(), texel, src);
+    if (!rb) return std::unexpected(rb.error());
+    const uint64_t size = uint64_t(rb->row_bytes) * uint32_t(src.height);
+    if (auto r = map_read(*bridge_, rb->buffer.get(), size); !r) return r;
+    const auto* mapped = static_cast<const uint8_t*>(wgpuBufferGetConstMappedRange(rb->buffer.get(), 0, size));
+    if (!mapped) return fail(Errc::gpu_error, "read_pixels: the mapped range is null");
+
+    auto* d = static_cast<uint8_t*>(dst);
+    const bool same = &out == format_ && !format_->cpu_convert;
+    for (int32_t y = 0; y < src.height; y++) {
+        const uint8_t* row = mapped + size_t(y) * rb->row_bytes;
+        uint8_t* drow = d + size_t(y) * dst_stride;
+        if (same) {
+            std::memcpy(drow, row, size_t(src.width) * texel);
+            continue;
+        }
+        for (int32_t x = 0; x < src.width; x++)
+            convert::encode(out, convert::decode_texel(*format_, row + size_t(x) * texel),
+                            drow + size_t(x) * out.bytes_per_pixel);
+    }
+    wgpuBufferUnmap(rb->buffer.get());
+    return {};
+}
+
+}  // namespace wlgpu

@@ -1,0 +1,208 @@
+// Frame: records draws into instance data and commands, then encodes ONE render
+// pass: the instance buffer is bound once, consecutive draws that share pipeline,
+// bind group and scissor become one instanced draw call.
+#include <algorithm>
+
+#include "render/renderer_impl.hpp"
+
+namespace wlgpu {
+
+using render::Cmd;
+using render::Instance;
+using render::Kind;
+using render::PipelineKey;
+
+namespace {
+
+Box intersect(Box a, Box b) {
+    int32_t x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
+    int64_t x1 = std::min<int64_t>(int64_t(a.x) + a.width, int64_t(b.x) + b.width);
+    int64_t y1 = std::min<int64_t>(int64_t(a.y) + a.height, int64_t(b.y) + b.height);
+    if (x1 <= x0 || y1 <= y0) return {};
+    return {x0, y0, int32_t(x1 - x0), int32_t(y1 - y0)};
+}
+
+void set_rect(Instance& in, Box dst, uint32_t tw, uint32_t th) {
+    in.rect[0] = float(2.0 * dst.x / tw - 1.0);
+    in.rect[1] = float(1.0 - 2.0 * dst.y / th);
+    in.rect[2] = float(2.0 * (double(dst.x) + dst.width) / tw - 1.0);
+    in.rect[3] = float(1.0 - 2.0 * (double(dst.y) + dst.height) / th);
+}
+
+}  // namespace
+
+Frame::Frame(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Frame::Frame(Frame&&) noexcept = default;
+Frame& Frame::operator=(Frame&&) noexcept = default;
+Frame::~Frame() = default;
+
+Frame::Impl::~Impl() {
+    // Hand the scratch vectors back so the next frame reuses their storage.
+    refs.clear();
+    r->scratch_instances = std::move(instances);
+    r->scratch_cmds = std::move(cmds);
+    r->scratch_refs = std::move(refs);
+}
+
+void Frame::Impl::push(PipelineKey key, WGPUBindGroup bg, Box dst, const Clip& clip, const Instance& inst) {
+    const Box bounds{0, 0, int32_t(target->width()), int32_t(target->height())};
+    const Box visible = intersect(dst, bounds);
+    if (visible.empty()) return;
+    const uint32_t index = uint32_t(instances.size());
+    bool used = false;
+    auto add = [&](Box scissor, bool clipped) {
+        if (scissor.empty()) return;
+        used = true;
+        if (!cmds.empty()) {
+            Cmd& last = cmds.back();
+            if (last.key == key && last.bind_group == bg && last.scissor == scissor &&
+                last.first + last.count == index) {
+                last.count++;
+                return;
+            }
+        }
+        cmds.push_back(Cmd{key, bg, scissor, clipped, index, 1});
+    };
+    if (!clip) {
+        add(bounds, false);
+    } else {
+        for (const Box& c : *clip) add(intersect(visible, c), true);
+    }
+    if (used) instances.push_back(inst);
+}
+
+void Frame::clear(Color color, Clip clip) {
+    auto& f = *impl_;
+    if (!clip && f.cmds.empty()) {
+        f.load_clear = color;  // nothing drawn yet: the pass's load op clears
+        return;
+    }
+    RectDraw d;
+    d.box = {0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
+    d.color = color;
+    d.blend = Blend::none;
+    d.clip = clip;
+    (void)draw_rect(d);
+}
+
+Result<void> Frame::draw_texture(const TextureDraw& d) {
+    auto& f = *impl_;
+    if (f.submitted) return fail(Errc::invalid_argument, "draw_texture: the frame was already submitted");
+    if (!d.texture) return fail(Errc::invalid_argument, "draw_texture: texture is null");
+    if (d.dst.empty()) return {};
+    const Texture& t = *d.texture;
+    if (&t == f.target) return fail(Errc::invalid_argument, "draw_texture: the texture is the frame's render target");
+    if (!d.src.empty() && (d.src.x < 0 || d.src.y < 0 || d.src.x + d.src.width > t.width() + 1e-3 ||
+                           d.src.y + d.src.height > t.height() + 1e-3))
+        return fail(Errc::invalid_argument, "draw_texture: src box {},{} {}x{} is outside the {}x{} texture", d.src.x,
+                    d.src.y, d.src.width, d.src.height, t.width(), t.height());
+    if (uint32_t(d.transform) > 7)
+        return fail(Errc::invalid_argument, "draw_texture: transform {} is not a wl_output_transform",
+                    uint32_t(d.transform));
+    if (d.alpha <= 0.0f) return {};
+    auto bg = f.r->bind_group(t, d.filter);
+    if (!bg) return std::unexpected(bg.error());
+    // Keep the bind group (and so the texture) alive until submit.
+    if (f.refs.empty() || f.refs.back().get() != *bg) f.refs.push_back(wg::BindGroup::share(*bg));
+
+    Instance in{};
+    set_rect(in, d.dst, f.target->width(), f.target->height());
+    render::UvMap m = render::map_uv(d.src, d.transform, t.width(), t.height());
+    std::copy_n(m.uv0, 2, in.uv0);
+    std::copy_n(m.uv_s, 2, in.uv_s);
+    std::copy_n(m.uv_t, 2, in.uv_t);
+    in.alpha = std::min(d.alpha, 1.0f);
+    uint32_t flags = (t.format().swap_rb ? render::kFlagSwapRb : 0) | (t.format().has_alpha ? 0 : render::kFlagOpaque);
+    in.flags = float(flags);
+    f.push({f.target->format().texture, Kind::texture, d.blend}, *bg, d.dst, d.clip, in);
+    return {};
+}
+
+Result<void> Frame::draw_rect(const RectDraw& d) {
+    auto& f = *impl_;
+    if (f.submitted) return fail(Errc::invalid_argument, "draw_rect: the frame was already submitted");
+    if (d.box.empty()) return {};
+    Instance in{};
+    set_rect(in, d.box, f.target->width(), f.target->height());
+    in.color[0] = d.color.r, in.color[1] = d.color.g, in.color[2] = d.color.b, in.color[3] = d.color.a;
+    // As wlroots: an opaque colour replaces, whatever the blend mode.
+    Blend blend = d.color.a >= 1.0f ? Blend::none : d.blend;
+    f.push({f.target->format().texture, Kind::rect, blend}, nullptr, d.box, d.clip, in);
+    return {};
+}
+
+namespace {
+
+Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
+    Renderer::Impl& r = *f.r;
+    WGPURenderPassColorAttachment color{};
+    color.view = f.target->view();
+    color.depthSlice = WGPU_DEPTH_SLICE_UNDEFINED;
+    color.loadOp = f.load_clear ? WGPULoadOp_Clear : WGPULoadOp_Load;
+    color.storeOp = WGPUStoreOp_Store;
+    if (f.load_clear) color.clearValue = {f.load_clear->r, f.load_clear->g, f.load_clear->b, f.load_clear->a};
+    WGPURenderPassDescriptor pd{};
+    pd.label = wg::sv("wlgpu frame");
+    pd.colorAttachmentCount = 1;
+    pd.colorAttachments = &color;
+    WGPUPassTimestampWrites tw{};
+    if (f.timer) {
+        tw = f.timer->pass_writes();
+        pd.timestampWrites = &tw;
+    }
+    wg::RenderPassEncoder pass(wgpuCommandEncoderBeginRenderPass(enc, &pd));
+    r.stats.render_passes++;
+    if (!f.instances.empty())
+        wgpuRenderPassEncoderSetVertexBuffer(pass.get(), 0, r.instances.get(), 0, f.instances.size() * sizeof(Instance));
+
+    WGPURenderPipeline cur_pipe = nullptr;
+    WGPUBindGroup cur_bg = nullptr;
+    Box cur_scissor{0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
+    for (const Cmd& c : f.cmds) {
+        auto pipe = render::get_pipeline(r.bridge->device(), r.pipelines, c.key, r.stats.pipelines_created);
+        if (!pipe) {
+            wgpuRenderPassEncoderEnd(pass.get());
+            return std::unexpected(pipe.error());
+        }
+        if (*pipe != cur_pipe) wgpuRenderPassEncoderSetPipeline(pass.get(), cur_pipe = *pipe);
+        if (c.bind_group && c.bind_group != cur_bg)
+            wgpuRenderPassEncoderSetBindGroup(pass.get(), 0, cur_bg = c.bind_group, 0, nullptr);
+        if (!(c.scissor == cur_scissor)) {
+            cur_scissor = c.scissor;
+            wgpuRenderPassEncoderSetScissorRect(pass.get(), uint32_t(c.scissor.x), uint32_t(c.scissor.y),
+                                                uint32_t(c.scissor.width), uint32_t(c.scissor.height));
+        }
+        wgpuRenderPassEncoderDraw(pass.get(), 4, c.count, 0, c.first);
+        r.stats.draws++;
+        if (c.clipped) r.stats.scissored_draws++;
+    }
+    wgpuRenderPassEncoderEnd(pass.get());
+    return {};
+}
+
+}  // namespace
+
+Result<void> Frame::submit() {
+    auto& f = *impl_;
+    if (f.submitted) return fail(Errc::invalid_argument, "submit: the frame was already submitted");
+    f.submitted = true;
+    Renderer::Impl& r = *f.r;
+    Bridge& b = *r.bridge;
+    if (b.lost()) return fail(Errc::device_lost, "submit: the device is lost");
+    const uint64_t bytes = f.instances.size() * sizeof(Instance);
+    if (auto ok = r.ensure_instance_capacity(bytes); !ok) return ok;
+    if (bytes) wgpuQueueWriteBuffer(b.queue(), r.instances.get(), 0, f.instances.data(), bytes);
+
+    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
+    if (auto ok = encode_pass(f, enc.get()); !ok) return ok;
+    if (f.timer) f.timer->encode_resolve(enc.get());
+    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+    WGPUCommandBuffer c = cmd.get();
+    wgpuQueueSubmit(b.queue(), 1, &c);
+    if (f.timer) f.timer->after_submit();
+    r.stats.frames++;
+    f.refs.clear();
+    return {};
+}
+
+}  // namespace wlgpu

@@ -1,0 +1,116 @@
+// Pipelines cached per (target format, kind, blend); shared layouts and samplers.
+#include <format>
+
+#include "render/renderer_impl.hpp"
+
+namespace wlgpu::render {
+
+namespace {
+
+wg::Sampler make_sampler(WGPUDevice device, WGPUFilterMode mode) {
+    WGPUSamplerDescriptor d{};
+    d.addressModeU = d.addressModeV = d.addressModeW = WGPUAddressMode_ClampToEdge;
+    d.magFilter = d.minFilter = mode;
+    d.mipmapFilter = WGPUMipmapFilterMode_Nearest;
+    d.lodMinClamp = 0;
+    d.lodMaxClamp = 32;
+    d.maxAnisotropy = 1;
+    return wg::Sampler(wgpuDeviceCreateSampler(device, &d));
+}
+
+wg::BindGroupLayout make_texture_layout(WGPUDevice device) {
+    WGPUBindGroupLayoutEntry e[2]{};
+    e[0].binding = 0;
+    e[0].visibility = WGPUShaderStage_Fragment;
+    e[0].texture.sampleType = WGPUTextureSampleType_Float;
+    e[0].texture.viewDimension = WGPUTextureViewDimension_2D;
+    e[1].binding = 1;
+    e[1].visibility = WGPUShaderStage_Fragment;
+    e[1].sampler.type = WGPUSamplerBindingType_Filtering;
+    WGPUBindGroupLayoutDescriptor d{};
+    d.label = wg::sv("wlgpu texture");
+    d.entryCount = 2;
+    d.entries = e;
+    return wg::BindGroupLayout(wgpuDeviceCreateBindGroupLayout(device, &d));
+}
+
+wg::PipelineLayout make_pipeline_layout(WGPUDevice device, WGPUBindGroupLayout bgl) {
+    WGPUPipelineLayoutDescriptor d{};
+    d.bindGroupLayoutCount = bgl ? 1 : 0;
+    d.bindGroupLayouts = bgl ? &bgl : nullptr;
+    return wg::PipelineLayout(wgpuDeviceCreatePipelineLayout(device, &d));
+}
+
+}  // namespace
+
+Result<void> init_pipelines(WGPUDevice device, Pipelines& p) {
+    WGPUShaderSourceWGSL wgsl{};
+    wgsl.chain.sType = WGPUSType_ShaderSourceWGSL;
+    wgsl.code = wg::sv(kShaderWgsl);
+    WGPUShaderModuleDescriptor sd{};
+    sd.nextInChain = &wgsl.chain;
+    sd.label = wg::sv("wlgpu renderer");
+    p.module = wg::ShaderModule(wgpuDeviceCreateShaderModule(device, &sd));
+    p.texture_layout = make_texture_layout(device);
+    p.texture_pipeline_layout = make_pipeline_layout(device, p.texture_layout.get());
+    p.rect_pipeline_layout = make_pipeline_layout(device, nullptr);
+    p.samplers[size_t(Filter::bilinear)] = make_sampler(device, WGPUFilterMode_Linear);
+    p.samplers[size_t(Filter::nearest)] = make_sampler(device, WGPUFilterMode_Nearest);
+    if (!p.module || !p.texture_layout || !p.texture_pipeline_layout || !p.rect_pipeline_layout || !p.samplers[0] ||
+        !p.samplers[1])
+        return fail(Errc::gpu_error, "creating the renderer's shader, layouts or samplers failed");
+    return {};
+}
+
+Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, PipelineKey key, uint64_t& created) {
+    if (auto it = p.cache.find(key); it != p.cache.end()) return it->second.get();
+
+    WGPUVertexAttribute attrs[4]{};
+    for (uint32_t i = 0; i < 4; i++) {
+        attrs[i].format = WGPUVertexFormat_Float32x4;
+        attrs[i].offset = 16 * i;
+        attrs[i].shaderLocation = i;
+    }
+    WGPUVertexBufferLayout vb{};
+    vb.stepMode = WGPUVertexStepMode_Instance;
+    vb.arrayStride = sizeof(Instance);
+    vb.attributeCount = 4;
+    vb.attributes = attrs;
+
+    WGPUBlendState blend{};
+    blend.color = {WGPUBlendOperation_Add, WGPUBlendFactor_One, WGPUBlendFactor_OneMinusSrcAlpha};
+    blend.alpha = blend.color;
+    WGPUColorTargetState target{};
+    target.format = key.format;
+    target.blend = key.blend == Blend::premultiplied ? &blend : nullptr;
+    target.writeMask = WGPUColorWriteMask_All;
+
+    WGPUFragmentState fs{};
+    fs.module = p.module.get();
+    fs.entryPoint = wg::sv(key.kind == Kind::texture ? "fs_texture" : "fs_rect");
+    fs.targetCount = 1;
+    fs.targets = &target;
+
+    WGPURenderPipelineDescriptor d{};
+    d.label = wg::sv(key.kind == Kind::texture ? "wlgpu texture" : "wlgpu rect");
+    d.layout = key.kind == Kind::texture ? p.texture_pipeline_layout.get() : p.rect_pipeline_layout.get();
+    d.vertex.module = p.module.get();
+    d.vertex.entryPoint = wg::sv("vs_main");
+    d.vertex.bufferCount = 1;
+    d.vertex.buffers = &vb;
+    d.primitive.topology = WGPUPrimitiveTopology_TriangleStrip;
+    d.primitive.cullMode = WGPUCullMode_None;
+    d.primitive.frontFace = WGPUFrontFace_CCW;
+    d.multisample.count = 1;
+    d.multisample.mask = ~0u;
+    d.fragment = &fs;
+
+    wg::RenderPipeline pipe(wgpuDeviceCreateRenderPipeline(device, &d));
+    if (!pipe) return fail(Errc::gpu_error, "creating a render pipeline for format {:#x} failed", uint32_t(key.format));
+    created++;
+    WGPURenderPipeline raw = pipe.get();
+    p.cache.emplace(key, std::move(pipe));
+    return raw;
+}
+
+}  // namespace wlgpu::render

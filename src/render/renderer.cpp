@@ -1,0 +1,108 @@
+// Renderer: owns the pipelines, the one growing instance buffer and the bind-group
+// cache; begins frames.
+#include <atomic>
+
+#include "render/renderer_impl.hpp"
+
+namespace wlgpu {
+
+namespace {
+
+std::atomic<uint64_t> g_next_renderer_id{1};
+
+// What create_timer gives when the device has no timestamp queries.
+class UnsupportedTimer final : public RenderTimer {
+public:
+    explicit UnsupportedTimer(Error e) : error_(std::move(e)) {}
+    Result<uint64_t> duration_ns() override { return std::unexpected(error_); }
+
+private:
+    Error error_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Renderer>> Renderer::create(Bridge& bridge) {
+    auto impl = std::make_unique<Impl>();
+    impl->bridge = &bridge;
+    impl->id = g_next_renderer_id++;
+    Result<void> init;
+    auto r = bridge.scoped([&] { init = render::init_pipelines(bridge.device(), impl->pipelines); },
+                           "creating the renderer");
+    if (!r) return std::unexpected(r.error());
+    if (!init) return std::unexpected(init.error());
+    return std::unique_ptr<Renderer>(new Renderer(std::move(impl)));
+}
+
+Renderer::Renderer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Renderer::~Renderer() = default;
+
+const RenderStats& Renderer::stats() const { return impl_->stats; }
+Bridge& Renderer::bridge() const { return *impl_->bridge; }
+
+Result<Frame> Renderer::begin(Texture& target, RenderTimer* timer) {
+    if (!(wgpuTextureGetUsage(target.handle()) & WGPUTextureUsage_RenderAttachment))
+        return fail(Errc::invalid_argument, "the {} {}x{} target was not created with TextureUsage::render",
+                    target.format().name, target.width(), target.height());
+    auto f = std::make_unique<Frame::Impl>();
+    f->r = impl_.get();
+    f->target = &target;
+    f->timer = dynamic_cast<GpuTimer*>(timer);  // an UnsupportedTimer measures nothing
+    f->instances = std::move(impl_->scratch_instances);
+    f->cmds = std::move(impl_->scratch_cmds);
+    f->refs = std::move(impl_->scratch_refs);
+    f->instances.clear();
+    f->cmds.clear();
+    f->refs.clear();
+    return Frame(std::move(f));
+}
+
+std::unique_ptr<RenderTimer> Renderer::create_timer() {
+    auto t = GpuTimer::create(*impl_->bridge);
+    if (!t) return std::make_unique<UnsupportedTimer>(t.error());
+    impl_->stats.buffers_created += 2;
+    return std::move(*t);
+}
+
+Result<WGPUBindGroup> Renderer::Impl::bind_group(const Texture& t, Filter f) {
+    auto& slot = const_cast<Texture&>(t).renderer_cache;
+    if (!slot) slot = std::make_shared<Texture::RendererCache>();
+    Texture::RendererCache::Entry* e = nullptr;
+    for (auto& it : slot->entries)
+        if (it.renderer_id == id) e = &it;
+    if (!e) e = &slot->entries.emplace_back(Texture::RendererCache::Entry{id, {}});
+    auto& g = e->groups[size_t(f) & 1];
+    if (g) return g.get();
+
+    WGPUBindGroupEntry entries[2]{};
+    entries[0].binding = 0;
+    entries[0].textureView = t.view();
+    entries[1].binding = 1;
+    entries[1].sampler = pipelines.samplers[size_t(f) & 1].get();
+    WGPUBindGroupDescriptor d{};
+    d.layout = pipelines.texture_layout.get();
+    d.entryCount = 2;
+    d.entries = entries;
+    g = wg::BindGroup(wgpuDeviceCreateBindGroup(bridge->device(), &d));
+    if (!g) return fail(Errc::gpu_error, "creating a bind group for a {} texture failed", t.format().name);
+    stats.bind_groups_created++;
+    return g.get();
+}
+
+Result<void> Renderer::Impl::ensure_instance_capacity(uint64_t bytes) {
+    if (bytes <= instances_capacity) return {};
+    uint64_t cap = std::max<uint64_t>(instances_capacity * 2, 64 * sizeof(render::Instance));
+    while (cap < bytes) cap *= 2;
+    WGPUBufferDescriptor d{};
+    d.label = wg::sv("wlgpu instances");
+    d.size = cap;
+    d.usage = WGPUBufferUsage_Vertex | WGPUBufferUsage_CopyDst;
+    wg::Buffer b(wgpuDeviceCreateBuffer(bridge->device(), &d));
+    if (!b) return fail(Errc::gpu_error, "creating a {} byte instance buffer failed", cap);
+    instances = std::move(b);
+    instances_capacity = cap;
+    stats.buffers_created++;
+    return {};
+}
+
+}  // namespace wlgpu

@@ -1,0 +1,131 @@
+// Internal state of the renderer, shared by renderer.cpp, frame.cpp, pipelines.cpp, timer.cpp.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <tuple>
+#include <vector>
+
+#include "wlgpu/bridge.hpp"
+#include "wlgpu/render.hpp"
+
+namespace wlgpu {
+
+namespace render {
+
+// Per-draw data, one vertex-buffer instance (step mode Instance), 64 bytes.
+struct Instance {
+    float rect[4];   // x0, y0, x1, y1 in normalized device coordinates
+    float uv0[2];    // texture coordinates at the dst top-left corner
+    float uv_s[2];   // change of uv across dst x (left -> right)
+    float uv_t[2];   // change of uv across dst y (top -> bottom)
+    float alpha;     // multiplies the (premultiplied) sample
+    float flags;     // kFlagSwapRb | kFlagOpaque
+    float color[4];  // rect colour (premultiplied)
+};
+static_assert(sizeof(Instance) == 64);
+constexpr uint32_t kFlagSwapRb = 1, kFlagOpaque = 2;
+
+enum class Kind : uint32_t { texture = 0, rect = 1 };
+
+struct PipelineKey {
+    WGPUTextureFormat format;
+    Kind kind;
+    Blend blend;
+    auto operator<=>(const PipelineKey&) const = default;
+};
+
+// The pipelines, layouts and samplers (pipelines.cpp).
+struct Pipelines {
+    wg::ShaderModule module;
+    wg::BindGroupLayout texture_layout;
+    wg::PipelineLayout texture_pipeline_layout, rect_pipeline_layout;
+    std::array<wg::Sampler, 2> samplers;  // indexed by Filter
+    std::map<PipelineKey, wg::RenderPipeline> cache;
+};
+Result<void> init_pipelines(WGPUDevice device, Pipelines& p);
+Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, PipelineKey key, uint64_t& created);
+
+// Texture coordinates of the dst corners for a crop and a wl_output transform (transform.cpp).
+struct UvMap {
+    float uv0[2], uv_s[2], uv_t[2];
+};
+UvMap map_uv(FBox src, Transform t, uint32_t tex_w, uint32_t tex_h);
+
+// WGSL source (shaders.cpp).
+extern const char* const kShaderWgsl;
+
+// One recorded draw: instances [first, first+count) with one pipeline/bind group/scissor.
+struct Cmd {
+    PipelineKey key;
+    WGPUBindGroup bind_group;  // borrowed from a Texture's cache; nullptr for rects
+    Box scissor;
+    bool clipped;
+    uint32_t first, count;
+};
+
+}  // namespace render
+
+struct Renderer::Impl {
+    Bridge* bridge = nullptr;
+    uint64_t id = 0;  // unique per renderer, keys Texture::renderer_cache
+    render::Pipelines pipelines;
+    wg::Buffer instances;
+    uint64_t instances_capacity = 0;  // in bytes
+    RenderStats stats;
+    // Scratch storage lent to the frame being recorded (keeps steady state allocation-free).
+    std::vector<render::Instance> scratch_instances;
+    std::vector<render::Cmd> scratch_cmds;
+    std::vector<wg::BindGroup> scratch_refs;
+
+    Result<WGPUBindGroup> bind_group(const Texture& t, Filter f);
+    Result<void> ensure_instance_capacity(uint64_t bytes);
+};
+
+class GpuTimer;
+
+struct Frame::Impl {
+    Renderer::Impl* r = nullptr;
+    Texture* target = nullptr;
+    GpuTimer* timer = nullptr;
+    std::vector<render::Instance> instances;
+    std::vector<render::Cmd> cmds;
+    std::vector<wg::BindGroup> refs;  // keeps bind groups alive until submit
+    std::optional<Color> load_clear;   // a leading unclipped clear becomes the pass's clear value
+    bool submitted = false;
+
+    ~Impl();
+    void push(render::PipelineKey key, WGPUBindGroup bg, Box dst, const Clip& clip, const render::Instance& inst);
+};
+
+// The timer behind Renderer::create_timer (timer.cpp).
+class GpuTimer final : public RenderTimer {
+public:
+    static Result<std::unique_ptr<GpuTimer>> create(Bridge& b);
+    Result<uint64_t> duration_ns() override;
+    // Called by Frame::submit: timestamp writes for the pass, then resolve + copy.
+    WGPUPassTimestampWrites pass_writes() const;
+    void encode_resolve(WGPUCommandEncoder enc);
+    void after_submit();
+
+private:
+    explicit GpuTimer(Bridge& b) : bridge_(&b) {}
+    Bridge* bridge_;
+    wg::QuerySet queries_;
+    wg::Buffer resolve_, readback_;
+    WGPUFuture map_future_{};
+    bool pending_ = false, mapped_ = false;
+    WGPUMapAsyncStatus status_ = WGPUMapAsyncStatus_Error;
+};
+
+}  // namespace wlgpu
+
+// Texture::renderer_cache: bind groups per (renderer, filter).
+struct wlgpu::Texture::RendererCache {
+    struct Entry {
+        uint64_t renderer_id;
+        std::array<wg::BindGroup, 2> groups;
+    };
+    std::vector<Entry> entries;
+};
