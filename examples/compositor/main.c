@@ -1,0 +1,754 @@
+/*
+ * wlgpu-compositor: a tinywl-sized wlroots compositor that renders its wlr_scene with wlgpu
+ * (or, for comparison, with wlroots' own pixman / gles2 / vulkan renderers).
+ *
+ *   wlgpu-compositor --clients "weston-simple-shm;weston-flower" --frames 120 --screenshot out.png
+ *
+ * Headless by default (no display needed); --backend auto uses wlroots' autocreate (nested
+ * wayland/x11 when WAYLAND_DISPLAY/DISPLAY are set, DRM on a VT). Toplevels are placed on a
+ * fixed grid by the index of the --clients command that created them, so screenshots from two
+ * renderers are comparable. Run with --help for the options.
+ */
+#define _GNU_SOURCE
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <png.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+#include <drm_fourcc.h>
+#include <wlr/backend.h>
+#include <wlr/backend/headless.h>
+#include <wlr/render/allocator.h>
+#include <wlr/render/gles2.h>
+#include <wlr/render/pixman.h>
+#include <wlr/render/vulkan.h>
+#include <wlr/render/wlr_renderer.h>
+#include <wlr/types/wlr_buffer.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/types/wlr_seat.h>
+#include <wlr/types/wlr_subcompositor.h>
+#include <wlr/types/wlr_viewporter.h>
+#include <wlr/types/wlr_xdg_output_v1.h>
+#include <wlr/types/wlr_xdg_shell.h>
+#include <wlr/util/log.h>
+#include <wlr/version.h>
+
+#include "wlgpu/wlr.h"
+
+#define MAX_CLIENTS 16
+#define CELL_W 340
+#define CELL_H 330
+
+struct options {
+	int width, height, outputs;
+	float scale;
+	enum wl_output_transform transform;
+	char *clients[MAX_CLIENTS];
+	int nclients;
+	int frames;             /* frames to render once the clients are up (0: run until killed) */
+	double seconds;         /* alternatively, run this long */
+	const char *screenshot;
+	bool stats;
+	const char *renderer;   /* wlgpu, pixman, gles2, vulkan */
+	const char *backend;    /* headless, auto */
+	long frame_time_ms;     /* >= 0: fixed timestamp in frame callbacks (deterministic clients) */
+	int kill_client, kill_frame;  /* kill client #kill_client at frame kill_frame */
+	bool check_fds;
+	double ready_timeout;
+	bool full_redraw;
+	bool verbose;
+};
+
+struct server {
+	struct options opt;
+	struct wl_display *display;
+	struct wl_event_loop *loop;
+	struct wlr_backend *backend;
+	struct wlr_renderer *renderer;
+	struct wlr_allocator *allocator;
+	struct wlr_scene *scene;
+	struct wlr_scene_output_layout *scene_layout;
+	struct wlr_output_layout *output_layout;
+	struct wlr_xdg_shell *xdg_shell;
+	struct wlr_seat *seat;
+	struct wl_listener new_output, new_xdg_toplevel, new_xdg_popup;
+	struct wl_list outputs, toplevels;
+	int noutputs;
+
+	pid_t pids[MAX_CLIENTS];
+	bool spawned;
+	int mapped;
+	long frame;              /* frames of output 0 since start */
+	long ready_frame;        /* frame at which all clients were mapped (-1: not yet) */
+	struct timespec start, ready_at;
+	int fds_before, fds_after;
+	int exit_code;
+	bool done;
+	int screenshots_pending;
+
+	double *ms_wall, *ms_cpu;
+	size_t nstats, capstats;
+};
+
+struct output {
+	struct wl_list link;
+	struct server *server;
+	struct wlr_output *wlr_output;
+	struct wlr_scene_output *scene_output;
+	int index;
+	bool screenshot_done;
+	struct wl_listener frame, destroy;
+};
+
+struct toplevel {
+	struct wl_list link;
+	struct server *server;
+	struct wlr_xdg_toplevel *xdg;
+	struct wlr_scene_tree *tree;
+	int slot;
+	struct wl_listener map, unmap, commit, destroy;
+};
+
+struct popup {
+	struct wlr_xdg_popup *xdg;
+	struct wl_listener commit, destroy;
+};
+
+
+#define say(...) do { fprintf(stderr, "[compositor] " __VA_ARGS__); fputc('\n', stderr); } while (0)
+
+static double ts_ms(const struct timespec *t) { return t->tv_sec * 1e3 + t->tv_nsec / 1e6; }
+static double now_ms(clockid_t c) {
+	struct timespec t;
+	clock_gettime(c, &t);
+	return ts_ms(&t);
+}
+
+static int count_fds(void) {
+	DIR *d = opendir("/proc/self/fd");
+	if (!d) return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) if (e->d_name[0] != '.') n++;
+	closedir(d);
+	return n - 1; /* the DIR's own fd */
+}
+
+/* ---- screenshots --------------------------------------------------------------------- */
+
+static bool write_png(const char *path, const uint8_t *rgba, int w, int h) {
+	FILE *f = fopen(path, "wb");
+	if (!f) { say("cannot write %s: %s", path, strerror(errno)); return false; }
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	png_infop info = png_create_info_struct(png);
+	if (setjmp(png_jmpbuf(png))) {
+		png_destroy_write_struct(&png, &info);
+		fclose(f);
+		return false;
+	}
+	png_init_io(png, f);
+	png_set_IHDR(png, info, w, h, 8, PNG_COLOR_TYPE_RGB_ALPHA, PNG_INTERLACE_NONE,
+		PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_write_info(png, info);
+	for (int y = 0; y < h; y++) png_write_row(png, (png_const_bytep)(rgba + (size_t)y * w * 4));
+	png_write_end(png, NULL);
+	png_destroy_write_struct(&png, &info);
+	fclose(f);
+	return true;
+}
+
+/* Converts little-endian [AX]RGB8888 / [AX]BGR8888 rows to RGBA8 bytes. */
+static bool to_rgba(uint8_t *out, const uint8_t *src, int w, int h, size_t stride, uint32_t fmt) {
+	bool abgr = fmt == DRM_FORMAT_ABGR8888 || fmt == DRM_FORMAT_XBGR8888;
+	bool alpha = fmt == DRM_FORMAT_ARGB8888 || fmt == DRM_FORMAT_ABGR8888;
+	if (!abgr && fmt != DRM_FORMAT_ARGB8888 && fmt != DRM_FORMAT_XRGB8888) return false;
+	for (int y = 0; y < h; y++) {
+		const uint32_t *row = (const uint32_t *)(src + (size_t)y * stride);
+		uint8_t *o = out + (size_t)y * w * 4;
+		for (int x = 0; x < w; x++) {
+			uint32_t p = row[x];
+			uint8_t c0 = p >> 16, c2 = p;
+			o[4 * x + 0] = abgr ? c2 : c0;
+			o[4 * x + 1] = p >> 8;
+			o[4 * x + 2] = abgr ? c0 : c2;
+			o[4 * x + 3] = alpha ? p >> 24 : 255;
+		}
+	}
+	return true;
+}
+
+static char *screenshot_path(const char *base, int index) {
+	char *out;
+	if (index == 0) return strdup(base);
+	const char *dot = strrchr(base, '.');
+	int stem = dot ? (int)(dot - base) : (int)strlen(base);
+	if (asprintf(&out, "%.*s-%d%s", stem, base, index, dot ? dot : "") < 0) return NULL;
+	return out;
+}
+
+/* Saves the buffer the output is about to show: memory buffers directly, others through
+ * the renderer (wlr_texture_read_pixels). */
+static bool save_buffer(struct server *s, struct wlr_buffer *buffer, const char *path) {
+	int w = buffer->width, h = buffer->height;
+	uint8_t *rgba = malloc((size_t)w * h * 4);
+	bool ok = false;
+	void *data;
+	uint32_t fmt;
+	size_t stride;
+	if (wlr_buffer_begin_data_ptr_access(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data, &fmt, &stride)) {
+		ok = to_rgba(rgba, data, w, h, stride, fmt);
+		wlr_buffer_end_data_ptr_access(buffer);
+		if (!ok) say("screenshot: unsupported buffer format %#x", fmt);
+	} else {
+		struct wlr_texture *tex = wlr_texture_from_buffer(s->renderer, buffer);
+		uint8_t *tmp = malloc((size_t)w * h * 4);
+		if (tex) {
+			struct wlr_texture_read_pixels_options o = {
+				.data = tmp, .format = DRM_FORMAT_ARGB8888, .stride = (uint32_t)w * 4,
+			};
+			ok = wlr_texture_read_pixels(tex, &o) && to_rgba(rgba, tmp, w, h, (size_t)w * 4, DRM_FORMAT_XRGB8888);
+			wlr_texture_destroy(tex);
+		}
+		free(tmp);
+		if (!ok) say("screenshot: cannot read the output buffer back");
+	}
+	if (ok) ok = write_png(path, rgba, w, h);
+	free(rgba);
+	return ok;
+}
+
+/* ---- frames -------------------------------------------------------------------------- */
+
+static bool clients_ready(struct server *s) { return s->mapped >= s->opt.nclients; }
+
+static void spawn_clients(struct server *s) {
+	s->spawned = true;
+	s->fds_before = count_fds();
+	for (int i = 0; i < s->opt.nclients; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			sigset_t set;
+			sigemptyset(&set);
+			sigprocmask(SIG_SETMASK, &set, NULL);
+			char *cmd;
+			if (asprintf(&cmd, "exec %s", s->opt.clients[i]) < 0) _exit(127);
+			execl("/bin/sh", "/bin/sh", "-c", cmd, (char *)NULL);
+			_exit(127);
+		}
+		s->pids[i] = pid;
+		say("client %d: '%s' (pid %d)", i, s->opt.clients[i], pid);
+	}
+	if (s->opt.nclients == 0) {
+		s->ready_frame = s->frame;
+		clock_gettime(CLOCK_MONOTONIC, &s->ready_at);
+	}
+}
+
+static void record_stat(struct server *s, double wall, double cpu) {
+	if (s->nstats == s->capstats) {
+		s->capstats = s->capstats ? s->capstats * 2 : 256;
+		s->ms_wall = realloc(s->ms_wall, s->capstats * sizeof(double));
+		s->ms_cpu = realloc(s->ms_cpu, s->capstats * sizeof(double));
+	}
+	s->ms_wall[s->nstats] = wall;
+	s->ms_cpu[s->nstats] = cpu;
+	s->nstats++;
+}
+
+static void finish(struct server *s) {
+	if (s->done) return;
+	s->done = true;
+	wl_display_terminate(s->display);
+}
+
+static void output_frame(struct wl_listener *listener, void *data) {
+	(void)data;
+	struct output *o = wl_container_of(listener, o, frame);
+	struct server *s = o->server;
+	if (s->done) return;
+	bool first = o->index == 0;
+	if (first) s->frame++;
+
+	/* Deadlines and events are driven by output 0's frames. */
+	bool capture = false;
+	if (first) {
+		if (!s->spawned && s->frame >= 2) spawn_clients(s);
+		if (s->spawned && s->ready_frame < 0) {
+			double waited = now_ms(CLOCK_MONOTONIC) - ts_ms(&s->start);
+			if (clients_ready(s) || waited > s->opt.ready_timeout * 1e3) {
+				if (!clients_ready(s))
+					say("warning: only %d of %d clients mapped after %.0f s; going on", s->mapped,
+						s->opt.nclients, s->opt.ready_timeout);
+				else
+					say("all %d clients mapped at frame %ld", s->opt.nclients, s->frame);
+				s->ready_frame = s->frame;
+				clock_gettime(CLOCK_MONOTONIC, &s->ready_at);
+			}
+		}
+		if (s->ready_frame >= 0) {
+			long f = s->frame - s->ready_frame;
+			if (s->opt.kill_client >= 0 && f == s->opt.kill_frame && s->pids[s->opt.kill_client] > 0) {
+				say("killing client %d (pid %d) at frame %ld", s->opt.kill_client,
+					s->pids[s->opt.kill_client], f);
+				kill(s->pids[s->opt.kill_client], SIGKILL);
+			}
+			double elapsed = now_ms(CLOCK_MONOTONIC) - ts_ms(&s->ready_at);
+			bool end = (s->opt.frames > 0 && f >= s->opt.frames) ||
+				(s->opt.seconds > 0 && elapsed >= s->opt.seconds * 1e3);
+			if (end) {
+				if (s->opt.screenshot && s->screenshots_pending > 0) capture = true;
+				else { finish(s); return; }
+			}
+		}
+	}
+	if (s->screenshots_pending > 0 && !o->screenshot_done && s->ready_frame >= 0 &&
+			s->opt.frames > 0 && s->frame - s->ready_frame >= s->opt.frames)
+		capture = true;
+
+	struct wlr_scene_output *so = o->scene_output;
+	if (capture) wlr_damage_ring_add_whole(&so->damage_ring);  /* the screenshot is a full render */
+	struct wlr_output_state state;
+	wlr_output_state_init(&state);
+	double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+	bool ok = wlr_scene_output_build_state(so, &state, NULL);
+	double w1 = now_ms(CLOCK_MONOTONIC), c1 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+	bool rendered = ok && (state.committed & WLR_OUTPUT_STATE_BUFFER);
+	if (!ok) say("output %s: rendering the scene failed", o->wlr_output->name);
+	if (rendered && s->ready_frame >= 0) record_stat(s, w1 - w0, c1 - c0);
+	if (capture && rendered) {
+		char *path = screenshot_path(s->opt.screenshot, o->index);
+		if (save_buffer(s, state.buffer, path)) say("screenshot of %s: %s (%dx%d)", o->wlr_output->name,
+			path, state.buffer->width, state.buffer->height);
+		else s->exit_code = 1;
+		free(path);
+		o->screenshot_done = true;
+		s->screenshots_pending--;
+	}
+	if (ok && !wlr_output_commit_state(o->wlr_output, &state))
+		say("output %s: commit failed", o->wlr_output->name);
+	wlr_output_state_finish(&state);
+
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (s->opt.frame_time_ms >= 0) {
+		t.tv_sec = s->opt.frame_time_ms / 1000;
+		t.tv_nsec = (s->opt.frame_time_ms % 1000) * 1000000;
+	}
+	wlr_scene_output_send_frame_done(so, &t);
+	/* Keep frames coming also when nothing is damaged (frame counts and deadlines). */
+	wlr_output_schedule_frame(o->wlr_output);
+	if (s->screenshots_pending == 0 && capture) finish(s);
+}
+
+static void output_destroy(struct wl_listener *listener, void *data) {
+	(void)data;
+	struct output *o = wl_container_of(listener, o, destroy);
+	wl_list_remove(&o->frame.link);
+	wl_list_remove(&o->destroy.link);
+	wl_list_remove(&o->link);
+	free(o);
+}
+
+static void server_new_output(struct wl_listener *listener, void *data) {
+	struct server *s = wl_container_of(listener, s, new_output);
+	struct wlr_output *wo = data;
+	if (!wlr_output_init_render(wo, s->allocator, s->renderer)) {
+		say("output %s: cannot initialise rendering", wo->name);
+		return;
+	}
+	struct wlr_output_state state;
+	wlr_output_state_init(&state);
+	wlr_output_state_set_enabled(&state, true);
+	struct wlr_output_mode *mode = wlr_output_preferred_mode(wo);
+	if (mode) wlr_output_state_set_mode(&state, mode);
+	else wlr_output_state_set_custom_mode(&state, s->opt.width, s->opt.height, 0);
+	wlr_output_state_set_scale(&state, s->opt.scale);
+	wlr_output_state_set_transform(&state, s->opt.transform);
+	if (!wlr_output_commit_state(wo, &state)) say("output %s: mode commit failed", wo->name);
+	wlr_output_state_finish(&state);
+
+	struct output *o = calloc(1, sizeof(*o));
+	o->server = s;
+	o->wlr_output = wo;
+	o->index = s->noutputs++;
+	o->frame.notify = output_frame;
+	wl_signal_add(&wo->events.frame, &o->frame);
+	o->destroy.notify = output_destroy;
+	wl_signal_add(&wo->events.destroy, &o->destroy);
+	wl_list_insert(s->outputs.prev, &o->link);
+
+	struct wlr_output_layout_output *lo = wlr_output_layout_add_auto(s->output_layout, wo);
+	o->scene_output = wlr_scene_output_create(s->scene, wo);
+	wlr_scene_output_layout_add_output(s->scene_layout, lo, o->scene_output);
+	if (s->opt.screenshot) s->screenshots_pending++;
+	say("output %s: %dx%d, scale %.2f, transform %d, renderer %s", wo->name, wo->width, wo->height,
+		wo->scale, (int)wo->transform, s->opt.renderer);
+}
+
+/* ---- toplevels ----------------------------------------------------------------------- */
+
+/* The index of the --clients command whose process owns the toplevel (fixed placement). */
+static int client_slot(struct server *s, struct wlr_xdg_toplevel *t) {
+	pid_t pid = 0;
+	wl_client_get_credentials(wl_resource_get_client(t->resource), &pid, NULL, NULL);
+	for (int i = 0; i < s->opt.nclients; i++) if (s->pids[i] == pid) return i;
+	return MAX_CLIENTS - 1;
+}
+
+static void place(struct toplevel *tl) {
+	struct server *s = tl->server;
+	int cols = (int)(s->opt.width / s->opt.scale) / CELL_W;
+	if (s->opt.transform % 2) cols = (int)(s->opt.height / s->opt.scale) / CELL_W;
+	if (cols < 1) cols = 1;
+	wlr_scene_node_set_position(&tl->tree->node, 10 + (tl->slot % cols) * CELL_W,
+		10 + (tl->slot / cols) * CELL_H);
+}
+
+static void toplevel_map(struct wl_listener *listener, void *data) {
+	(void)data;
+	struct toplevel *tl = wl_container_of(listener, tl, map);
+	tl->server->mapped++;
+	say("toplevel '%s' of client %d mapped (%dx%d)", tl->xdg->title ? tl->xdg->title : "",
+		tl->slot, tl->xdg->base->surface->current.width, tl->xdg->base->surface->current.height);
+}
+
+static void toplevel_unmap(struct wl_listener *listener, void *data) {
+	(void)data;
+	struct toplevel *tl = wl_container_of(listener, tl, unmap);
+	tl->server->mapped--;
+}
+
+static void toplevel_commit(struct wl_listener *listener, void *data) {
+	(void)data;
+	struct toplevel *tl = wl_container_of(listener, tl, commit);
+	if (tl->xdg->base->initial_commit) wlr_xdg_toplevel_set_size(tl->xdg, 0, 0);
+}
+
+static void toplevel_destroy(struct wl_listener *listener, void *data) {
+	(void)data;
+	struct toplevel *tl = wl_container_of(listener, tl, destroy);
+	wl_list_remove(&tl->map.link);
+	wl_list_remove(&tl->unmap.link);
+	wl_list_remove(&tl->commit.link);
+	wl_list_remove(&tl->destroy.link);
+	wl_list_remove(&tl->link);
+	free(tl);
+}
+
+static void server_new_xdg_toplevel(struct wl_listener *listener, void *data) {
+	struct server *s = wl_container_of(listener, s, new_xdg_toplevel);
+	struct wlr_xdg_toplevel *xt = data;
+	struct toplevel *tl = calloc(1, sizeof(*tl));
+	tl->server = s;
+	tl->xdg = xt;
+	tl->tree = wlr_scene_xdg_surface_create(&s->scene->tree, xt->base);
+	tl->tree->node.data = tl;
+	xt->base->data = tl->tree;
+	tl->slot = client_slot(s, xt);
+	place(tl);
+	tl->map.notify = toplevel_map;
+	wl_signal_add(&xt->base->surface->events.map, &tl->map);
+	tl->unmap.notify = toplevel_unmap;
+	wl_signal_add(&xt->base->surface->events.unmap, &tl->unmap);
+	tl->commit.notify = toplevel_commit;
+	wl_signal_add(&xt->base->surface->events.commit, &tl->commit);
+	tl->destroy.notify = toplevel_destroy;
+	wl_signal_add(&xt->events.destroy, &tl->destroy);
+	wl_list_insert(&s->toplevels, &tl->link);
+}
+
+static void popup_commit(struct wl_listener *listener, void *data) {
+	(void)data;
+	struct popup *p = wl_container_of(listener, p, commit);
+	if (p->xdg->base->initial_commit) wlr_xdg_surface_schedule_configure(p->xdg->base);
+}
+
+static void popup_destroy(struct wl_listener *listener, void *data) {
+	(void)data;
+	struct popup *p = wl_container_of(listener, p, destroy);
+	wl_list_remove(&p->commit.link);
+	wl_list_remove(&p->destroy.link);
+	free(p);
+}
+
+static void server_new_xdg_popup(struct wl_listener *listener, void *data) {
+	(void)listener;
+	struct wlr_xdg_popup *xp = data;
+	struct wlr_xdg_surface *parent = wlr_xdg_surface_try_from_wlr_surface(xp->parent);
+	if (!parent || !parent->data) return;
+	xp->base->data = wlr_scene_xdg_surface_create(parent->data, xp->base);
+	struct popup *p = calloc(1, sizeof(*p));
+	p->xdg = xp;
+	p->commit.notify = popup_commit;
+	wl_signal_add(&xp->base->surface->events.commit, &p->commit);
+	p->destroy.notify = popup_destroy;
+	wl_signal_add(&xp->events.destroy, &p->destroy);
+}
+
+/* ---- setup --------------------------------------------------------------------------- */
+
+static int handle_sigchld(int sig, void *data) {
+	(void)sig;
+	struct server *s = data;
+	pid_t pid;
+	int status;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 0; i < s->opt.nclients; i++) {
+			if (s->pids[i] != pid) continue;
+			s->pids[i] = -1;
+			if (WIFSIGNALED(status)) say("client %d (pid %d) ended by signal %d", i, pid, WTERMSIG(status));
+			else say("client %d (pid %d) exited with status %d", i, pid, WEXITSTATUS(status));
+		}
+	}
+	return 0;
+}
+
+static int handle_term(int sig, void *data) {
+	say("signal %d: quitting", sig);
+	finish(data);
+	return 0;
+}
+
+static struct wlr_renderer *create_renderer(struct server *s) {
+	const char *name = s->opt.renderer;
+	if (strcmp(name, "wlgpu") == 0) {
+		struct wlr_renderer *r = wlgpu_renderer_create(s->backend);
+		if (r) say("wlgpu renderer: %s", wlgpu_renderer_get_summary(r));
+		return r;
+	}
+	if (strcmp(name, "pixman") == 0) return wlr_pixman_renderer_create();
+	if (strcmp(name, "gles2") == 0 || strcmp(name, "vulkan") == 0) {
+		/* wlroots' own selection, forced to this renderer (it finds a DRM render node when
+		 * the backend has none). */
+		setenv("WLR_RENDERER", name, 1);
+		struct wlr_renderer *r = wlr_renderer_autocreate(s->backend);
+		unsetenv("WLR_RENDERER");
+		return r;
+	}
+	say("unknown renderer '%s' (wlgpu, pixman, gles2, vulkan)", name);
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b) {
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void print_stats(struct server *s) {
+	if (s->nstats == 0) { say("stats: no frames were rendered"); return; }
+	double *v[2] = {s->ms_wall, s->ms_cpu};
+	const char *name[2] = {"wall ms", "cpu ms"};
+	fprintf(stderr, "[compositor] frame times over %zu rendered frames (renderer %s, %d outputs %dx%d):\n",
+		s->nstats, s->opt.renderer, s->noutputs, s->opt.width, s->opt.height);
+	fprintf(stderr, "  %-8s %9s %9s %9s %9s\n", "", "min", "median", "p99", "mean");
+	for (int k = 0; k < 2; k++) {
+		double sum = 0;
+		for (size_t i = 0; i < s->nstats; i++) sum += v[k][i];
+		qsort(v[k], s->nstats, sizeof(double), cmp_double);
+		size_t p99 = (size_t)(0.99 * (s->nstats - 1) + 0.5);
+		fprintf(stderr, "  %-8s %9.3f %9.3f %9.3f %9.3f\n", name[k], v[k][0], v[k][s->nstats / 2],
+			v[k][p99], sum / s->nstats);
+		/* machine-readable line for bench/wlr */
+		fprintf(stdout, "STATS renderer=%s kind=%s frames=%zu min=%.4f median=%.4f p99=%.4f mean=%.4f\n",
+			s->opt.renderer, k ? "cpu" : "wall", s->nstats, v[k][0], v[k][s->nstats / 2], v[k][p99],
+			sum / s->nstats);
+	}
+}
+
+static void usage(FILE *f) {
+	fprintf(f,
+		"usage: wlgpu-compositor [options]\n"
+		"  --renderer R       wlgpu (default), pixman, gles2 or vulkan\n"
+		"  --backend B        headless (default) or auto (wlroots' choice: nested wayland/x11, DRM)\n"
+		"  --size WxH         output size in pixels (default 1280x720)\n"
+		"  --outputs N        number of headless outputs (default 1)\n"
+		"  --scale S          output scale (default 1)\n"
+		"  --transform T      output transform: normal, 90, 180, 270, flipped, flipped-90, ...\n"
+		"  --clients \"a;b\"    commands to launch (sh -c), ';'-separated; placed by their index\n"
+		"  --frames N         stop N frames after every client mapped (default 120)\n"
+		"  --seconds S        or stop S seconds after every client mapped\n"
+		"  --screenshot F.png write the last frame of each output (F.png, F-1.png, ...)\n"
+		"  --stats            print frame times (min, median, p99, mean)\n"
+		"  --frame-time MS    send this fixed time in frame callbacks (deterministic animations)\n"
+		"  --kill I@F         kill client I (SIGKILL) F frames after every client mapped\n"
+		"  --check-fds        fail if the compositor holds more fds at the end than before clients\n"
+		"  --full-redraw      re-render the whole output every frame (benchmarks)\n"
+		"  --ready-timeout S  wait at most S seconds for the clients to map (default 20)\n"
+		"  -v, --verbose      wlroots debug log\n");
+}
+
+static bool parse_transform(const char *s, enum wl_output_transform *t) {
+	static const char *names[] = {"normal", "90", "180", "270", "flipped", "flipped-90", "flipped-180", "flipped-270"};
+	for (int i = 0; i < 8; i++) if (strcmp(s, names[i]) == 0) { *t = i; return true; }
+	return false;
+}
+
+static bool parse_args(int argc, char **argv, struct options *o) {
+	*o = (struct options){.width = 1280, .height = 720, .outputs = 1, .scale = 1, .frames = 120,
+		.renderer = "wlgpu", .backend = "headless", .frame_time_ms = -1, .kill_client = -1,
+		.ready_timeout = 20};
+	static const struct option longs[] = {
+		{"renderer", 1, 0, 'r'}, {"backend", 1, 0, 'b'}, {"size", 1, 0, 's'}, {"outputs", 1, 0, 'o'},
+		{"scale", 1, 0, 'S'}, {"transform", 1, 0, 't'}, {"clients", 1, 0, 'c'}, {"frames", 1, 0, 'f'},
+		{"seconds", 1, 0, 'T'}, {"screenshot", 1, 0, 'p'}, {"stats", 0, 0, 'x'}, {"frame-time", 1, 0, 'F'},
+		{"kill", 1, 0, 'k'}, {"check-fds", 0, 0, 'd'}, {"full-redraw", 0, 0, 'R'},
+		{"ready-timeout", 1, 0, 'w'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "vh", longs, NULL)) != -1) {
+		switch (c) {
+		case 'r': o->renderer = optarg; break;
+		case 'b': o->backend = optarg; break;
+		case 's':
+			if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2 || o->width <= 0 || o->height <= 0) {
+				say("bad --size '%s'", optarg);
+				return false;
+			}
+			break;
+		case 'o': o->outputs = atoi(optarg); break;
+		case 'S': o->scale = strtof(optarg, NULL); break;
+		case 't':
+			if (!parse_transform(optarg, &o->transform)) { say("bad --transform '%s'", optarg); return false; }
+			break;
+		case 'c': {
+			char *list = strdup(optarg), *save = NULL;
+			for (char *tok = strtok_r(list, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+				while (*tok == ' ') tok++;
+				if (*tok && o->nclients < MAX_CLIENTS - 1) o->clients[o->nclients++] = tok;
+			}
+			break;
+		}
+		case 'f': o->frames = atoi(optarg); break;
+		case 'T': o->seconds = atof(optarg); o->frames = 0; break;
+		case 'p': o->screenshot = optarg; break;
+		case 'x': o->stats = true; break;
+		case 'F': o->frame_time_ms = atol(optarg); break;
+		case 'k':
+			if (sscanf(optarg, "%d@%d", &o->kill_client, &o->kill_frame) != 2) { say("bad --kill"); return false; }
+			break;
+		case 'd': o->check_fds = true; break;
+		case 'R': o->full_redraw = true; break;
+		case 'w': o->ready_timeout = atof(optarg); break;
+		case 'v': o->verbose = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return false;
+		}
+	}
+	if (o->outputs < 1 || o->scale <= 0) { say("bad --outputs or --scale"); return false; }
+	if (o->kill_client >= o->nclients) { say("--kill: no client %d", o->kill_client); return false; }
+	return true;
+}
+
+static void ensure_runtime_dir(void) {
+	if (getenv("XDG_RUNTIME_DIR")) return;
+	char tmpl[] = "/tmp/wlgpu-runtime-XXXXXX";
+	if (mkdtemp(tmpl)) {
+		chmod(tmpl, 0700);
+		setenv("XDG_RUNTIME_DIR", tmpl, 1);
+		say("XDG_RUNTIME_DIR was unset; using %s", tmpl);
+	}
+}
+
+int main(int argc, char **argv) {
+	struct server s = {0};
+	if (!parse_args(argc, argv, &s.opt)) return 2;
+	wlr_log_init(s.opt.verbose ? WLR_DEBUG : WLR_ERROR, NULL);
+	ensure_runtime_dir();
+	if (s.opt.full_redraw) setenv("WLR_SCENE_DEBUG_DAMAGE", "rerender", 1);
+	/* Screenshots must show what the renderer drew, not a client buffer scanned out. */
+	setenv("WLR_SCENE_DISABLE_DIRECT_SCANOUT", "1", 1);
+	s.ready_frame = -1;
+	clock_gettime(CLOCK_MONOTONIC, &s.start);
+	wl_list_init(&s.outputs);
+	wl_list_init(&s.toplevels);
+
+	s.display = wl_display_create();
+	s.loop = wl_display_get_event_loop(s.display);
+	if (strcmp(s.opt.backend, "headless") == 0) {
+		s.backend = wlr_headless_backend_create(s.loop);
+	} else {
+		s.backend = wlr_backend_autocreate(s.loop, NULL);
+	}
+	if (!s.backend) { say("cannot create the %s backend", s.opt.backend); return 1; }
+	s.renderer = create_renderer(&s);
+	if (!s.renderer) {
+		say("cannot create the %s renderer (run with -v for wlroots' reasons)", s.opt.renderer);
+		return 3;
+	}
+	if (!wlr_renderer_init_wl_display(s.renderer, s.display)) { say("wlr_renderer_init_wl_display failed"); return 1; }
+	s.allocator = wlr_allocator_autocreate(s.backend, s.renderer);
+	if (!s.allocator) { say("cannot create an allocator for the %s renderer", s.opt.renderer); return 1; }
+
+	wlr_compositor_create(s.display, 5, s.renderer);
+	wlr_subcompositor_create(s.display);
+	wlr_data_device_manager_create(s.display);
+	wlr_viewporter_create(s.display);
+	s.output_layout = wlr_output_layout_create(s.display);
+	wlr_xdg_output_manager_v1_create(s.display, s.output_layout);
+	s.scene = wlr_scene_create();
+	float bg[4] = {0.2f, 0.25f, 0.3f, 1.0f};
+	wlr_scene_rect_create(&s.scene->tree, 16384, 16384, bg);
+	s.scene_layout = wlr_scene_attach_output_layout(s.scene, s.output_layout);
+	s.xdg_shell = wlr_xdg_shell_create(s.display, 3);
+	s.new_xdg_toplevel.notify = server_new_xdg_toplevel;
+	wl_signal_add(&s.xdg_shell->events.new_toplevel, &s.new_xdg_toplevel);
+	s.new_xdg_popup.notify = server_new_xdg_popup;
+	wl_signal_add(&s.xdg_shell->events.new_popup, &s.new_xdg_popup);
+	s.seat = wlr_seat_create(s.display, "seat0");
+
+	s.new_output.notify = server_new_output;
+	wl_signal_add(&s.backend->events.new_output, &s.new_output);
+	if (strcmp(s.opt.backend, "headless") == 0)
+		for (int i = 0; i < s.opt.outputs; i++) wlr_headless_add_output(s.backend, s.opt.width, s.opt.height);
+
+	const char *socket = wl_display_add_socket_auto(s.display);
+	if (!socket) { say("cannot create a Wayland socket"); return 1; }
+	if (!wlr_backend_start(s.backend)) { say("cannot start the backend"); return 1; }
+	setenv("WAYLAND_DISPLAY", socket, 1);
+	say("running on WAYLAND_DISPLAY=%s (%s backend, %s renderer, pid %d)", socket, s.opt.backend,
+		s.opt.renderer, getpid());
+
+	wl_event_loop_add_signal(s.loop, SIGCHLD, handle_sigchld, &s);
+	struct wl_event_source *sigint = wl_event_loop_add_signal(s.loop, SIGINT, handle_term, &s);
+	struct wl_event_source *sigterm = wl_event_loop_add_signal(s.loop, SIGTERM, handle_term, &s);
+	wl_display_run(s.display);
+
+	for (int i = 0; i < s.opt.nclients; i++) if (s.pids[i] > 0) kill(s.pids[i], SIGTERM);
+	wl_display_destroy_clients(s.display);
+	for (int i = 0; i < s.opt.nclients; i++) if (s.pids[i] > 0) waitpid(s.pids[i], NULL, 0);
+	s.fds_after = count_fds();
+	if (s.opt.stats) print_stats(&s);
+	if (s.screenshots_pending > 0 && s.opt.screenshot) { say("no screenshot was taken"); s.exit_code = 1; }
+	if (s.opt.check_fds) {
+		say("fds: %d before the clients, %d after they are gone", s.fds_before, s.fds_after);
+		if (s.fds_after > s.fds_before) { say("fd leak: %d more", s.fds_after - s.fds_before); s.exit_code = 1; }
+	}
+	wl_event_source_remove(sigint);
+	wl_event_source_remove(sigterm);
+	wl_list_remove(&s.new_xdg_toplevel.link);
+	wl_list_remove(&s.new_xdg_popup.link);
+	wl_list_remove(&s.new_output.link);
+	wlr_scene_node_destroy(&s.scene->tree.node);
+	wlr_backend_destroy(s.backend);
+	wlr_allocator_destroy(s.allocator);
+	wlr_renderer_destroy(s.renderer);
+	wl_display_destroy(s.display);
+	free(s.ms_wall);
+	free(s.ms_cpu);
+	say("done (exit %d)", s.exit_code);
+	return s.exit_code;
+}

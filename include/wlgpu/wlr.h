@@ -1,0 +1,57 @@
+/*
+ * wlgpu as a wlroots renderer (C API). Link libwlgpu-wlr-0.19 or libwlgpu-wlr-0.20,
+ * matching the wlroots the compositor is built against.
+ *
+ *   struct wlr_renderer *r = wlgpu_renderer_create(backend);
+ *   wlr_renderer_init_wl_display(r, display);
+ *   struct wlr_allocator *a = wlr_allocator_autocreate(backend, r);
+ *
+ * The renderer renders with WebGPU (Dawn, Vulkan backend) and behaves like any other
+ * wlr_renderer: wlr_scene, wlr_output_init_render, screencopy and wlr_texture_read_pixels
+ * work unchanged. Render targets are memory (SHM / data-ptr) buffers for now, so the
+ * allocator that wlroots picks for it is the shm allocator, as for the pixman renderer.
+ */
+#ifndef WLGPU_WLR_H
+#define WLGPU_WLR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct wlr_backend;
+struct wlr_renderer;
+
+struct wlgpu_renderer_options {
+	/* DRM node of the GPU to use ("/dev/dri/renderD128"); NULL: the backend's DRM
+	 * device when it has one, else the first usable adapter (hardware first). */
+	const char *drm_node;
+	/* PCI ids to match, 0 = any. */
+	uint32_t vendor_id, device_id;
+	/* Accept software Vulkan adapters (lavapipe, SwiftShader). Default true. */
+	bool allow_software;
+};
+
+/* Fills *options with the defaults. */
+void wlgpu_renderer_options_init(struct wlgpu_renderer_options *options);
+
+/* Creates the renderer for backend (may be NULL); NULL on failure (the reason is logged
+ * through wlr_log). */
+struct wlr_renderer *wlgpu_renderer_create(struct wlr_backend *backend);
+struct wlr_renderer *wlgpu_renderer_create_with_options(struct wlr_backend *backend,
+	const struct wlgpu_renderer_options *options);
+
+/* Whether renderer was created by wlgpu. */
+bool wlr_renderer_is_wlgpu(struct wlr_renderer *renderer);
+
+/* One line naming the adapter, backend and capabilities ("" if not a wlgpu renderer).
+ * Valid as long as the renderer. */
+const char *wlgpu_renderer_get_summary(struct wlr_renderer *renderer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
