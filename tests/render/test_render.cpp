@@ -1,0 +1,318 @@
+// Renderer vs the CPU reference (tests/render/reference.hpp), on random content.
+//
+// Tolerances: NEAREST is compared at +-1 per 8-bit channel (the GPU multiplies and
+// blends in float and rounds once per draw; the reference does the same math in a
+// different order, so a value that lands on .5 may round either way). BILINEAR is
+// compared at +-2: lavapipe (like most GPUs) quantises the filter weights to 8 bits
+// of sub-texel precision, which moves a blend of two texels that differ by up to 255
+// by at most ~1, plus the rounding above. Scales are 1x or 2x so that no sample
+// point lies exactly on a texel edge, where NEAREST may legitimately pick either side.
+#include <tuple>
+
+#include "render/helpers.hpp"
+
+using namespace wlgpu;
+using namespace wlgpu::test;
+
+namespace {
+
+constexpr int kTexW = 13, kTexH = 9;
+
+std::unique_ptr<Renderer>& renderer() {
+    static std::unique_ptr<Renderer> r = [] {
+        auto c = Renderer::create(gpu());
+        if (!c) throw std::runtime_error(c.error().message);
+        return std::move(*c);
+    }();
+    return r;
+}
+
+const char* transform_name(Transform t) {
+    static const char* n[] = {"normal", "r90", "r180", "r270", "flipped", "flipped90", "flipped180", "flipped270"};
+    return n[uint32_t(t)];
+}
+
+// transform, crop, alpha, blend, filter, scale
+using Params = std::tuple<Transform, bool, float, Blend, Filter, int>;
+
+class DrawTexture : public ::testing::TestWithParam<Params> {};
+
+std::string param_name(const ::testing::TestParamInfo<Params>& i) {
+    auto [tr, crop, alpha, blend, filter, scale] = i.param;
+    return std::format("{}_{}_{}_{}_{}_x{}", transform_name(tr), crop ? "crop" : "full",
+                       alpha == 1.0f ? "opaque" : "half", blend == Blend::none ? "none" : "premul",
+                       filter == Filter::nearest ? "nearest" : "bilinear", scale);
+}
+
+TEST_P(DrawTexture, MatchesReference) {
+    auto [tr, crop, alpha, blend, filter, scale] = GetParam();
+    std::mt19937 rng(1234 + uint32_t(tr) * 97 + crop * 13 + scale);
+    auto src = random_texture(rng, kTexW, kTexH, ref::Layout::argb8888);
+    auto dst = random_texture(rng, 64, 48, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+
+    Box cbox = crop ? Box{3, 2, 7, 5} : Box{0, 0, kTexW, kTexH};
+    bool swap = uint32_t(tr) & 1;
+    Box box{5, 4, (swap ? cbox.height : cbox.width) * scale, (swap ? cbox.width : cbox.height) * scale};
+
+    TextureDraw d;
+    d.texture = src.tex.get();
+    if (crop) d.src = {double(cbox.x), double(cbox.y), double(cbox.width), double(cbox.height)};
+    d.dst = box;
+    d.transform = tr;
+    d.alpha = alpha;
+    d.filter = filter;
+    d.blend = blend;
+    auto frame = renderer()->begin(*dst.tex);
+    ASSERT_TRUE(frame) << frame.error().message;
+    ASSERT_TRUE(frame->draw_texture(d));
+    ASSERT_TRUE(frame->submit());
+
+    ref::Image want = dst.img;
+    ref::draw_texture(want, src.img, crop ? cbox : Box{}, box, tr, alpha, filter, blend, std::nullopt);
+    EXPECT_TRUE(images_match(read_back(*dst.tex), want, filter == Filter::nearest ? 1 : 2));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllTransforms, DrawTexture,
+    ::testing::Combine(::testing::Values(Transform::normal, Transform::rotate_90, Transform::rotate_180,
+                                         Transform::rotate_270, Transform::flipped, Transform::flipped_90,
+                                         Transform::flipped_180, Transform::flipped_270),
+                       ::testing::Bool(), ::testing::Values(1.0f, 0.5f),
+                       ::testing::Values(Blend::premultiplied, Blend::none),
+                       ::testing::Values(Filter::nearest, Filter::bilinear), ::testing::Values(1, 2)),
+    param_name);
+
+// Clips, for every transform: three disjoint boxes that cut the dst box, one outside.
+class DrawTextureClipped : public ::testing::TestWithParam<Transform> {};
+
+TEST_P(DrawTextureClipped, OnlyTheClipChanges) {
+    Transform tr = GetParam();
+    std::mt19937 rng(777 + uint32_t(tr));
+    auto src = random_texture(rng, kTexW, kTexH, ref::Layout::abgr8888);
+    auto dst = random_texture(rng, 64, 48, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    bool swap = uint32_t(tr) & 1;
+    Box box{2, 3, (swap ? kTexH : kTexW) * 3, (swap ? kTexW : kTexH) * 3};
+    const Box clip[] = {{0, 0, 10, 10}, {12, 8, 9, 20}, {30, 30, 40, 40}, {60, 0, 4, 4}};
+    TextureDraw d;
+    d.texture = src.tex.get();
+    d.dst = box;
+    d.transform = tr;
+    d.filter = Filter::nearest;
+    d.clip = clip;
+    auto frame = renderer()->begin(*dst.tex);
+    ASSERT_TRUE(frame);
+    ASSERT_TRUE(frame->draw_texture(d));
+    ASSERT_TRUE(frame->submit());
+    ref::Image want = dst.img;
+    ref::draw_texture(want, src.img, {}, box, tr, 1.0f, Filter::nearest, Blend::premultiplied, d.clip);
+    EXPECT_TRUE(images_match(read_back(*dst.tex), want, 1));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTransforms, DrawTextureClipped,
+                         ::testing::Values(Transform::normal, Transform::rotate_90, Transform::rotate_180,
+                                           Transform::rotate_270, Transform::flipped, Transform::flipped_90,
+                                           Transform::flipped_180, Transform::flipped_270),
+                         [](const ::testing::TestParamInfo<Transform>& i) { return transform_name(i.param); });
+
+// A hand-checked case, independent of both implementations: a 2x1 texture [A B]
+// drawn with WL_OUTPUT_TRANSFORM_90 turns counter-clockwise: B on top, A below.
+TEST(DrawTexture, Rotate90IsCounterClockwise) {
+    const uint8_t px[8] = {0, 0, 255, 255, 255, 0, 0, 255};  // ARGB8888: A = red, B = blue
+    auto src = Texture::from_pixels(gpu(), kARGB8888, 2, 1, 8, px);
+    ASSERT_TRUE(src);
+    std::vector<uint8_t> zero(4 * 4 * 4, 0);
+    auto dst = Texture::from_pixels(gpu(), kARGB8888, 4, 4, 16, zero.data(), TextureUsage::render);
+    ASSERT_TRUE(dst);
+    TextureDraw d;
+    d.texture = src->get();
+    d.dst = {0, 0, 1, 2};
+    d.transform = Transform::rotate_90;
+    d.filter = Filter::nearest;
+    auto frame = renderer()->begin(**dst);
+    ASSERT_TRUE(frame);
+    ASSERT_TRUE(frame->draw_texture(d));
+    ASSERT_TRUE(frame->submit());
+    uint8_t out[8];
+    ASSERT_TRUE((*dst)->read_pixels(kARGB8888, {0, 0, 1, 2}, 4, out));
+    EXPECT_EQ(out[0], 255) << "top is blue (B)";
+    EXPECT_EQ(out[2], 0);
+    EXPECT_EQ(out[4 + 2], 255) << "bottom is red (A)";
+    EXPECT_EQ(out[4 + 0], 0);
+}
+
+// Many draws of several formats, rects, clipped clears, in one frame.
+TEST(Frame, MixedDrawsMatchReference) {
+    std::mt19937 rng(42);
+    auto dst = random_texture(rng, 96, 64, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    Source srcs[] = {random_texture(rng, 17, 11, ref::Layout::argb8888),
+                     random_texture(rng, 8, 20, ref::Layout::xrgb8888),
+                     random_texture(rng, 30, 7, ref::Layout::abgr8888)};
+    auto frame = renderer()->begin(*dst.tex);
+    ASSERT_TRUE(frame);
+    ref::Image want(96, 64);
+    const Color bg{51 / 255.f, 26 / 255.f, 77 / 255.f, 1.0f};  // k/255: no rounding ties
+    frame->clear(bg);
+    ref::draw_rect(want, {0, 0, 96, 64}, {bg.r, bg.g, bg.b, bg.a}, Blend::none, std::nullopt);
+    std::uniform_int_distribution<int> pos(-10, 80), pick(0, 2), tr(0, 7);
+    const Box clip[] = {{0, 0, 50, 30}, {50, 30, 46, 34}};
+    for (int i = 0; i < 40; i++) {
+        const Source& s = srcs[pick(rng)];
+        Transform t = Transform(tr(rng));
+        bool swap = uint32_t(t) & 1;
+        Box box{pos(rng), pos(rng), swap ? s.img.h : s.img.w, swap ? s.img.w : s.img.h};
+        Clip c = i % 5 == 0 ? Clip(clip) : std::nullopt;
+        TextureDraw d;
+        d.texture = s.tex.get();
+        d.dst = box;
+        d.transform = t;
+        d.filter = Filter::nearest;
+        d.alpha = i % 3 == 0 ? 0.75f : 1.0f;
+        d.clip = c;
+        ASSERT_TRUE(frame->draw_texture(d));
+        ref::draw_texture(want, s.img, {}, box, t, d.alpha, Filter::nearest, Blend::premultiplied, c);
+        if (i % 7 == 0) {
+            Color col{60 / 255.f, 30 / 255.f, 0.0f, 128 / 255.f};
+            Box rb{pos(rng), pos(rng), 20, 15};
+            ASSERT_TRUE(frame->draw_rect({rb, col, Blend::premultiplied, c}));
+            ref::draw_rect(want, rb, {col.r, col.g, col.b, col.a}, Blend::premultiplied, c);
+        }
+        if (i == 20) {
+            const Box cc[] = {{10, 10, 20, 20}};
+            const Color cl{0, 100 / 255.f, 0, 128 / 255.f};
+            frame->clear(cl, Clip(cc));
+            ref::draw_rect(want, cc[0], {cl.r, cl.g, cl.b, cl.a}, Blend::none, std::nullopt);
+        }
+    }
+    ASSERT_TRUE(frame->submit());
+    // +-2: each translucent layer may round its 8-bit result either way (+-1, see
+    // the top of this file) and the next layer carries (1 - a) of that difference,
+    // so a stack of layers can end up 2 apart.
+    EXPECT_TRUE(images_match(read_back(*dst.tex), want, 2));
+}
+
+TEST(Frame, EmptyClipDrawsNothing) {
+    std::mt19937 rng(5);
+    auto src = random_texture(rng, 8, 8, ref::Layout::argb8888);
+    auto dst = random_texture(rng, 16, 16, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    auto frame = renderer()->begin(*dst.tex);
+    ASSERT_TRUE(frame);
+    TextureDraw d;
+    d.texture = src.tex.get();
+    d.dst = {0, 0, 16, 16};
+    d.clip = std::span<const Box>();
+    ASSERT_TRUE(frame->draw_texture(d));
+    ASSERT_TRUE(frame->draw_rect({{0, 0, 16, 16}, {1, 0, 0, 1}, Blend::none, std::span<const Box>()}));
+    ASSERT_TRUE(frame->submit());
+    EXPECT_TRUE(images_match(read_back(*dst.tex), dst.img, 0));
+}
+
+TEST(Frame, SteadyStateCreatesNothing) {
+    std::mt19937 rng(9);
+    auto dst = random_texture(rng, 256, 256, ref::Layout::xrgb8888, TextureUsage::sample | TextureUsage::render);
+    std::vector<Source> srcs;
+    for (int i = 0; i < 12; i++) srcs.push_back(random_texture(rng, 16 + i, 24 - i, ref::Layout::argb8888));
+    const Box clip[] = {{0, 0, 100, 100}, {120, 120, 50, 50}};
+    auto record = [&](Renderer& r) {
+        auto frame = r.begin(*dst.tex);
+        ASSERT_TRUE(frame);
+        frame->clear({0, 0, 0, 1});
+        for (int i = 0; i < 200; i++) {
+            TextureDraw d;
+            d.texture = srcs[i % srcs.size()].tex.get();
+            d.dst = {(i * 37) % 240, (i * 53) % 240, 20, 20};
+            d.transform = Transform(i % 8);
+            d.filter = Filter(i % 2);
+            d.blend = Blend(i % 3 == 0);
+            d.alpha = i % 4 == 0 ? 0.5f : 1.0f;
+            if (i % 10 == 0) d.clip = clip;
+            ASSERT_TRUE(frame->draw_texture(d));
+            if (i % 20 == 0) {
+                ASSERT_TRUE(frame->draw_rect({{i, i, 10, 10}, {0.1f, 0.2f, 0.3f, 0.5f}}));
+            }
+        }
+        ASSERT_TRUE(frame->submit());
+    };
+    auto r = Renderer::create(gpu());
+    ASSERT_TRUE(r);
+    record(**r);  // warm-up: creates the pipelines, bind groups and the instance buffer
+    RenderStats warm = (*r)->stats();
+    EXPECT_GT(warm.bind_groups_created, 0u);
+    for (int n = 0; n < 10; n++) record(**r);
+    const RenderStats& s = (*r)->stats();
+    EXPECT_EQ(s.buffers_created, warm.buffers_created);
+    EXPECT_EQ(s.bind_groups_created, warm.bind_groups_created);
+    EXPECT_EQ(s.pipelines_created, warm.pipelines_created);
+    EXPECT_EQ(s.render_passes, warm.render_passes + 10) << "one render pass per frame";
+    EXPECT_EQ(s.frames, 11u);
+    EXPECT_GT(s.scissored_draws, warm.scissored_draws);
+    ASSERT_TRUE(gpu().wait_idle());
+}
+
+TEST(Frame, BatchesConsecutiveDrawsOfOneTexture) {
+    std::mt19937 rng(3);
+    auto src = random_texture(rng, 8, 8, ref::Layout::argb8888);
+    auto dst = random_texture(rng, 128, 128, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    auto r = Renderer::create(gpu());
+    ASSERT_TRUE(r);
+    auto frame = (*r)->begin(*dst.tex);
+    ASSERT_TRUE(frame);
+    for (int i = 0; i < 100; i++) {
+        TextureDraw d;
+        d.texture = src.tex.get();
+        d.dst = {i, i, 8, 8};
+        ASSERT_TRUE(frame->draw_texture(d));
+    }
+    ASSERT_TRUE(frame->submit());
+    EXPECT_EQ((*r)->stats().draws, 1u) << "100 draws of one texture are one instanced draw call";
+}
+
+TEST(Frame, ErrorsAreValues) {
+    std::mt19937 rng(4);
+    auto src = random_texture(rng, 8, 8, ref::Layout::argb8888);
+    auto frame_on_sample_only = renderer()->begin(*src.tex);
+    ASSERT_FALSE(frame_on_sample_only);
+    EXPECT_EQ(frame_on_sample_only.error().code, Errc::invalid_argument);
+    EXPECT_NE(frame_on_sample_only.error().message.find("TextureUsage::render"), std::string::npos);
+
+    auto dst = random_texture(rng, 16, 16, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    auto frame = renderer()->begin(*dst.tex);
+    ASSERT_TRUE(frame);
+    TextureDraw d;
+    auto r = frame->draw_texture(d);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("null"), std::string::npos);
+    d.texture = src.tex.get();
+    d.dst = {0, 0, 4, 4};
+    d.src = {4, 4, 8, 8};
+    r = frame->draw_texture(d);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::invalid_argument);
+    EXPECT_NE(r.error().message.find("outside"), std::string::npos);
+    ASSERT_TRUE(frame->submit());
+    EXPECT_FALSE(frame->submit());
+}
+
+TEST(Timer, MeasuresOrSaysUnsupported) {
+    std::mt19937 rng(6);
+    auto src = random_texture(rng, 32, 32, ref::Layout::argb8888);
+    auto dst = random_texture(rng, 64, 64, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    auto timer = renderer()->create_timer();
+    ASSERT_TRUE(timer);
+    auto frame = renderer()->begin(*dst.tex, timer.get());
+    ASSERT_TRUE(frame);
+    TextureDraw d;
+    d.texture = src.tex.get();
+    d.dst = {0, 0, 64, 64};
+    ASSERT_TRUE(frame->draw_texture(d));
+    ASSERT_TRUE(frame->submit());
+    auto ns = timer->duration_ns();
+    if (gpu().caps().timestamp_query) {
+        ASSERT_TRUE(ns) << ns.error().message;
+        EXPECT_GT(*ns, 0u);
+    } else {
+        ASSERT_FALSE(ns);
+        EXPECT_EQ(ns.error().code, Errc::unsupported);
+    }
+}
+
+}  // namespace
