@@ -1,0 +1,88 @@
+// Detects drivers where a GPU-side wait on an unsignalled sync_file blocks the thread that
+// submits (lavapipe: its queue waits for the semaphore on the CPU inside vkQueueSubmit, and
+// vkGetSemaphoreFdKHR(SYNC_FD) waits for the queued work).
+#include <format>
+#include <thread>
+
+#include "sync/stm_access.hpp"
+#include "wlgpu/bridge.hpp"
+
+namespace wlgpu::sync {
+
+bool driver_known_to_block(Bridge& bridge, std::string* why) {
+    const auto& id = bridge.identity();
+    auto lower = [](std::string s) {
+        for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+        return s;
+    };
+    std::string name = lower(id.name + " " + id.description + " " + id.architecture);
+    bool software = id.type == WGPUAdapterType_CPU || name.find("llvmpipe") != std::string::npos ||
+                    name.find("lavapipe") != std::string::npos || name.find("swiftshader") != std::string::npos;
+    if (why)
+        *why = software ? std::format("'{}' is a CPU (software) Vulkan driver: its queue waits for imported "
+                                      "sync_files on the submitting thread", id.name)
+                        : std::format("'{}' is a hardware driver: imported sync_files are waited for by the "
+                                      "kernel/GPU", id.name);
+    return software;
+}
+
+Result<ProbeResult> probe_gpu_wait_blocks(Bridge& bridge, std::chrono::milliseconds hold) {
+    if (!bridge.caps().sync_fd_fence || !bridge.caps().dmabuf_import)
+        return fail(Errc::unsupported, "the device lacks SyncFD fences or DMA-BUF import");
+    auto vgem = open_drm_node("card", "vgem");
+    if (!vgem) return fail(Errc::unsupported, "no vgem node (modprobe vgem) for an unsignalled fence");
+    auto buf = make_udmabuf(16, 16);
+    if (!buf) return std::unexpected(buf.error());
+    auto access = import_udmabuf(bridge.device(), **buf);
+    if (!access) return std::unexpected(access.error());
+    auto fence = vgem_fence(vgem->get());
+    if (!fence) return std::unexpected(fence.error());
+
+    WGPUBufferDescriptor bd{};
+    bd.size = 256 * 16;
+    bd.usage = WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead;
+    wg::Buffer out(wgpuDeviceCreateBuffer(bridge.device(), &bd));
+
+    if (auto r = (*access)->add_wait_sync_file(fence->sync_file.release()); !r) {
+        (void)vgem_signal(vgem->get(), fence->id);
+        return std::unexpected(r.error());
+    }
+    int vgem_fd = vgem->get();
+    uint32_t id = fence->id;
+    auto t0 = std::chrono::steady_clock::now();
+    std::thread signaller([=] {
+        std::this_thread::sleep_until(t0 + hold);
+        (void)vgem_signal(vgem_fd, id);
+    });
+    Result<void> res = (*access)->begin(false);
+    if (res) {
+        wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(bridge.device(), nullptr));
+        WGPUTexelCopyTextureInfo src{};
+        src.texture = (*access)->texture();
+        src.aspect = WGPUTextureAspect_All;
+        WGPUTexelCopyBufferInfo dst{};
+        dst.buffer = out.get();
+        dst.layout.bytesPerRow = 256;
+        dst.layout.rowsPerImage = 16;
+        WGPUExtent3D size{16, 16, 1};
+        wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &src, &dst, &size);
+        wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+        WGPUCommandBuffer c = cmd.get();
+        wgpuQueueSubmit(bridge.queue(), 1, &c);
+        res = (*access)->end();
+        if (res) {
+            auto fd = (*access)->export_end_sync_file();
+            if (fd && *fd >= 0) Fd own(*fd);
+        }
+    }
+    auto t1 = std::chrono::steady_clock::now();
+    signaller.join();
+    if (!res) return std::unexpected(res.error());
+    ProbeResult p;
+    p.hold_ms = std::chrono::duration<double, std::milli>(hold).count();
+    p.submit_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    p.blocks = p.submit_ms > p.hold_ms * 0.5;
+    return p;
+}
+
+}  // namespace wlgpu::sync
