@@ -586,7 +586,8 @@ Result<wlr_renderer*> create_renderer(wlr_backend* backend, RendererOptions opti
     auto* r = new WlRenderer();
     BridgeOptions bo;
     bo.adapter = options.adapter;
-    bo.on_device_lost = [flag = r->lost](WGPUDeviceLostReason, std::string_view m) {
+    bo.on_device_lost = [flag = r->lost](WGPUDeviceLostReason reason, std::string_view m) {
+        if (reason == WGPUDeviceLostReason_Destroyed) return;  // our own wlr_renderer_destroy
         flag->store(true);
         wlr_log(WLR_ERROR, "wlgpu: device lost: %.*s", int(m.size()), m.data());
     };
