@@ -712,12 +712,12 @@ int main(int argc, char **argv) {
 
 	s.new_output.notify = server_new_output;
 	wl_signal_add(&s.backend->events.new_output, &s.new_output);
-	if (strcmp(s.opt.backend, "headless") == 0)
-		for (int i = 0; i < s.opt.outputs; i++) wlr_headless_add_output(s.backend, s.opt.width, s.opt.height);
-
 	const char *socket = wl_display_add_socket_auto(s.display);
 	if (!socket) { say("cannot create a Wayland socket"); return 1; }
 	if (!wlr_backend_start(s.backend)) { say("cannot start the backend"); return 1; }
+	/* After the start, so that new_output comes in creation order (HEADLESS-1 is output 0). */
+	if (strcmp(s.opt.backend, "headless") == 0)
+		for (int i = 0; i < s.opt.outputs; i++) wlr_headless_add_output(s.backend, s.opt.width, s.opt.height);
 	setenv("WAYLAND_DISPLAY", socket, 1);
 	say("running on WAYLAND_DISPLAY=%s (%s backend, %s renderer, pid %d)", socket, s.opt.backend,
 		s.opt.renderer, getpid());
