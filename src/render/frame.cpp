@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "render/renderer_impl.hpp"
+#include "render/yuv.hpp"
 
 namespace wlgpu {
 
@@ -100,8 +101,12 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {
         return fail(Errc::invalid_argument, "draw_texture: transform {} is not a wl_output_transform",
                     uint32_t(d.transform));
     if (d.alpha <= 0.0f) return {};
-    auto bg = f.r->bind_group(t, d.filter);
+    dmabuf::YuvPlanes* yuv = render::yuv::planes(t);
+    auto bg = yuv ? render::yuv::bind_group(*f.r, *yuv, d.filter) : f.r->bind_group(t, d.filter);
     if (!bg) return std::unexpected(bg.error());
+    // Imported (DMA-BUF) textures: BeginAccess/EndAccess once per frame around the submit.
+    if (t.shared_access && std::ranges::find(f.shared, t.shared_access) == f.shared.end())
+        f.shared.push_back(t.shared_access);
     // Keep the bind group (and so the texture) alive until submit.
     if (f.refs.empty() || f.refs.back().get() != *bg) f.refs.push_back(wg::BindGroup::share(*bg));
 
@@ -114,7 +119,7 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {
     in.alpha = std::min(d.alpha, 1.0f);
     uint32_t flags = (t.format().swap_rb ? render::kFlagSwapRb : 0) | (t.format().has_alpha ? 0 : render::kFlagOpaque);
     in.flags = float(flags);
-    f.push({f.target->format().texture, Kind::texture, d.blend}, *bg, d.dst, d.clip, in);
+    f.push({f.target->format().texture, yuv ? Kind::yuv : Kind::texture, d.blend}, *bg, d.dst, d.clip, in);
     return {};
 }
 
@@ -159,7 +164,9 @@ Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
     WGPUBindGroup cur_bg = nullptr;
     Box cur_scissor{0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
     for (const Cmd& c : f.cmds) {
-        auto pipe = render::get_pipeline(r.bridge->device(), r.pipelines, c.key, r.stats.pipelines_created);
+        auto pipe = c.key.kind == Kind::yuv
+                        ? render::yuv::pipeline(r, c.key)
+                        : render::get_pipeline(r.bridge->device(), r.pipelines, c.key, r.stats.pipelines_created);
         if (!pipe) {
             wgpuRenderPassEncoderEnd(pass.get());
             return std::unexpected(pipe.error());
@@ -198,11 +205,25 @@ Result<void> Frame::submit() {
     if (f.timer) f.timer->encode_resolve(enc.get());
     wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
     WGPUCommandBuffer c = cmd.get();
+    // Shared-memory textures (the target and imported sources): one access each for this submit.
+    if (f.target->shared_access && std::ranges::find(f.shared, f.target->shared_access) == f.shared.end())
+        f.shared.push_back(f.target->shared_access);
+    for (size_t i = 0; i < f.shared.size(); i++) {
+        if (auto ok = f.shared[i]->begin(f.shared[i] == f.target->shared_access); !ok) {
+            for (size_t j = 0; j < i; j++) (void)f.shared[j]->end();
+            f.shared.clear();
+            return ok;
+        }
+    }
     wgpuQueueSubmit(b.queue(), 1, &c);
+    Result<void> ended;
+    for (auto& s : f.shared)
+        if (auto ok = s->end(); !ok && ended) ended = ok;
+    f.shared.clear();
     if (f.timer) f.timer->after_submit();
     r.stats.frames++;
     f.refs.clear();
-    return {};
+    return ended;
 }
 
 }  // namespace wlgpu

@@ -27,7 +27,7 @@ struct Instance {
 static_assert(sizeof(Instance) == 64);
 constexpr uint32_t kFlagSwapRb = 1, kFlagOpaque = 2;
 
-enum class Kind : uint32_t { texture = 0, rect = 1 };
+enum class Kind : uint32_t { texture = 0, rect = 1, yuv = 2 };  // yuv: src/render/yuv.cpp
 
 struct PipelineKey {
     WGPUTextureFormat format;
@@ -78,6 +78,7 @@ struct Renderer::Impl {
     std::vector<render::Instance> scratch_instances;
     std::vector<render::Cmd> scratch_cmds;
     std::vector<wg::BindGroup> scratch_refs;
+    std::shared_ptr<void> yuv;  // the YUV pipelines (src/render/yuv.cpp), made on first use
 
     Result<WGPUBindGroup> bind_group(const Texture& t, Filter f);
     Result<void> ensure_instance_capacity(uint64_t bytes);
@@ -92,6 +93,7 @@ struct Frame::Impl {
     std::vector<render::Instance> instances;
     std::vector<render::Cmd> cmds;
     std::vector<wg::BindGroup> refs;  // keeps bind groups alive until submit
+    std::vector<std::shared_ptr<SharedAccess>> shared;  // imported textures used (once each)
     std::optional<Color> load_clear;   // a leading unclipped clear becomes the pass's clear value
     bool submitted = false;
 

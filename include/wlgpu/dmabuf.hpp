@@ -1,0 +1,103 @@
+// Zero-copy import of DMA-BUFs (client buffers, scanout/render buffers) through Dawn's
+// SharedTextureMemory (DmaBuf), including multi-planar YUV, and the format/modifier lists
+// a wlroots renderer advertises (get_texture_formats / get_render_formats for DMABUF).
+//
+// Ownership: the fds in DmabufAttributes stay the caller's. Dawn duplicates the fd it imports
+// (vkAllocateMemory owns the duplicate); import_dmabuf neither closes nor keeps the caller's
+// fds, so the caller may close them as soon as import_dmabuf returns (wlroots closes them when
+// the wlr_buffer goes away). The returned Texture keeps the imported memory alive by itself.
+//
+// Caching: import once per client buffer (the wlroots adapter keys on the wlr_buffer) and keep
+// the Texture. An unchanged cached buffer costs no import, no allocation and no validation per
+// frame: only Dawn's BeginAccess/EndAccess around the frame's submit (Frame does that, once per
+// texture per frame, however often it is drawn). Re-import only when the buffer changes.
+//
+// Synchronisation: Frame::submit calls texture->shared_access->begin()/end(). Anything else
+// that uses an imported texture on the GPU (Texture::read_pixels, a copy) must do the same:
+//     tex->shared_access->begin(false); tex->read_pixels(...); tex->shared_access->end();
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wlgpu/error.hpp"
+#include "wlgpu/texture.hpp"
+
+namespace wlgpu {
+
+class Bridge;
+
+constexpr uint64_t kDrmFormatModLinear = 0;
+constexpr uint64_t kDrmFormatModInvalid = 0x00ffffffffffffffull;
+constexpr uint32_t kDmabufMaxPlanes = 4;
+
+struct DmabufPlane {
+    int fd = -1;          // borrowed: the caller keeps ownership
+    uint32_t offset = 0;  // bytes from the start of the fd's buffer
+    uint32_t stride = 0;  // bytes per row
+};
+
+// Same fields as struct wlr_dmabuf_attributes.
+struct DmabufAttributes {
+    uint32_t width = 0, height = 0;
+    uint32_t format = 0;                    // DRM_FORMAT_* fourcc
+    uint64_t modifier = kDrmFormatModLinear;
+    uint32_t n_planes = 0;
+    std::array<DmabufPlane, kDmabufMaxPlanes> planes{};
+};
+
+// YCbCr -> RGB conversion (wlroots 0.20: wlr_render_texture_options.color_encoding / color_range).
+enum class YuvMatrix : uint32_t { bt601 = 0, bt709 = 1, bt2020 = 2 };
+enum class YuvRange : uint32_t { limited = 0, full = 1 };
+struct YuvColor {
+    YuvMatrix matrix = YuvMatrix::bt601;  // wlroots' default for YCbCr
+    YuvRange range = YuvRange::limited;
+    bool operator==(const YuvColor&) const = default;
+};
+
+struct DmabufImportOptions {
+    // sample: drawable texture. render: also a render target (Renderer::begin); RGB formats only.
+    TextureUsage usage = TextureUsage::sample;
+    // The buffer holds content (client buffers: true). false lets the first access discard it.
+    bool initialized = true;
+    YuvColor color;  // initial YCbCr encoding of YUV formats (see set_yuv_color)
+};
+
+// Checks the attributes without any driver call: fds (open, not overlapping), plane count for the
+// format and modifier, 64-bit offset/stride/size arithmetic against each buffer's real size
+// (lseek SEEK_END), device size limits, known format and modifier. The error names the buffer
+// ("dmabuf 64x32 NV12 plane 1: ...") and the reason.
+Result<void> validate_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs);
+
+// Validates, then imports. RGB formats become one texture; YUV formats a texture that
+// Frame::draw_texture converts to RGB in WGSL (is_yuv() is true; read_pixels is not available).
+Result<std::shared_ptr<Texture>> import_dmabuf(Bridge& bridge, const DmabufAttributes& attrs,
+                                               const DmabufImportOptions& options = {});
+
+// True for a texture from import_dmabuf of a YUV format.
+bool is_yuv(const Texture& texture);
+// Sets the YCbCr encoding used when the texture is drawn next (wlroots passes it per draw).
+// No-op (success) for RGB textures; error for unknown values.
+Result<void> set_yuv_color(const Texture& texture, YuvColor color);
+
+// A format and the modifiers it can be imported with.
+struct DmabufFormat {
+    uint32_t fourcc;
+    std::vector<uint64_t> modifiers;
+};
+// What import_dmabuf really handles on this device: DawnDrmFormatCapabilities filtered by a
+// probe import (plus content read-back) of a small real dma-buf per format (udmabuf or dma-heap),
+// done once per device and cached. Formats Dawn lists but that fail the probe are left out.
+const std::vector<DmabufFormat>& dmabuf_texture_formats(Bridge& bridge);
+// The subset that can be a render target (import with TextureUsage::render).
+const std::vector<DmabufFormat>& dmabuf_render_formats(Bridge& bridge);
+
+// "dmabuf 64x32 NV12 (LINEAR, 2 planes)": how errors name a buffer.
+std::string describe_dmabuf(const DmabufAttributes& attrs);
+// Short format name: "NV12", "ARGB8888", or the fourcc characters.
+std::string drm_format_name(uint32_t fourcc);
+
+}  // namespace wlgpu

@@ -1,0 +1,536 @@
+// DMA-BUF import through Dawn SharedTextureMemory (DmaBuf): validation before any driver call,
+// the RGB and YUV format table, per-plane and native multi-planar import, and SharedAccess
+// (BeginAccess/EndAccess with Vulkan image layouts, the initialized flag and fences).
+#include <fcntl.h>
+#include <linux/sync_file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <format>
+
+#include "import/dmabuf_internal.hpp"
+#include "wlgpu/bridge.hpp"
+
+namespace wlgpu {
+
+namespace dmabuf {
+
+namespace {
+
+constexpr uint32_t fourcc(char a, char b, char c, char d) {
+    return uint32_t(uint8_t(a)) | uint32_t(uint8_t(b)) << 8 | uint32_t(uint8_t(c)) << 16 | uint32_t(uint8_t(d)) << 24;
+}
+
+constexpr uint32_t kR8 = fourcc('R', '8', ' ', ' ');
+constexpr uint32_t kGR88 = fourcc('G', 'R', '8', '8');
+constexpr uint32_t kR16 = fourcc('R', '1', '6', ' ');
+constexpr uint32_t kGR1616 = fourcc('G', 'R', '3', '2');
+constexpr uint32_t kAB24 = fourcc('A', 'B', '2', '4');
+constexpr uint32_t kAR24 = fourcc('A', 'R', '2', '4');
+constexpr uint32_t kXR24 = fourcc('X', 'R', '2', '4');
+constexpr uint32_t kXB24 = fourcc('X', 'B', '2', '4');
+constexpr uint32_t kAB30 = fourcc('A', 'B', '3', '0');
+constexpr uint32_t kAB4H = fourcc('A', 'B', '4', 'H');
+
+// FormatInfo of the YUV formats (the renderer only reads name/has_alpha for them).
+//                                       fourcc                   texture (plane 0)           bpp alpha swap cpu render name
+constexpr FormatInfo kNV12{fourcc('N', 'V', '1', '2'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "NV12"};
+constexpr FormatInfo kNV21{fourcc('N', 'V', '2', '1'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "NV21"};
+constexpr FormatInfo kNV16{fourcc('N', 'V', '1', '6'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "NV16"};
+constexpr FormatInfo kP010{fourcc('P', '0', '1', '0'), WGPUTextureFormat_R16Unorm, 2, false, false, false, false, "P010"};
+constexpr FormatInfo kYUV420{fourcc('Y', 'U', '1', '2'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "YUV420"};
+constexpr FormatInfo kYVU420{fourcc('Y', 'V', '1', '2'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "YVU420"};
+constexpr FormatInfo kYUYV{fourcc('Y', 'U', 'Y', 'V'), WGPUTextureFormat_RGBA8Unorm, 2, false, false, false, false, "YUYV"};
+constexpr FormatInfo kUYVY{fourcc('U', 'Y', 'V', 'Y'), WGPUTextureFormat_RGBA8Unorm, 2, false, false, false, false, "UYVY"};
+
+constexpr PlaneSpec kPlaneR8{kR8, WGPUTextureFormat_R8Unorm, 1, 1, 1};
+constexpr PlaneSpec kPlaneR8Half{kR8, WGPUTextureFormat_R8Unorm, 1, 2, 2};
+constexpr PlaneSpec kPlaneRG8Half{kGR88, WGPUTextureFormat_RG8Unorm, 2, 2, 2};
+constexpr PlaneSpec kPlaneRG8HalfX{kGR88, WGPUTextureFormat_RG8Unorm, 2, 2, 1};
+constexpr PlaneSpec kPlaneR16{kR16, WGPUTextureFormat_R16Unorm, 2, 1, 1};
+constexpr PlaneSpec kPlaneRG16Half{kGR1616, WGPUTextureFormat_RG16Unorm, 4, 2, 2};
+constexpr PlaneSpec kPlanePacked{kAB24, WGPUTextureFormat_RGBA8Unorm, 4, 2, 1};
+
+constexpr PlaneSpec rgb_plane(uint32_t dawn, WGPUTextureFormat f, uint32_t bpp) { return {dawn, f, bpp, 1, 1}; }
+
+std::vector<FormatSpec> build_table() {
+    std::vector<FormatSpec> v;
+    // RGB: Dawn knows AR24/XR24/AB24/XB24/AB30/AB4H; the X and R/B-swapped variants of AB30 and
+    // AB4H have the same memory layout and are imported as those, the shader fixes alpha / R-B.
+    struct Rgb {
+        uint32_t fourcc, dawn;
+        WGPUTextureFormat tex;
+        uint32_t bpp;
+    };
+    const Rgb rgb[] = {
+        {kAR24, kAR24, WGPUTextureFormat_BGRA8Unorm, 4},
+        {kXR24, kXR24, WGPUTextureFormat_BGRA8Unorm, 4},
+        {kAB24, kAB24, WGPUTextureFormat_RGBA8Unorm, 4},
+        {kXB24, kXB24, WGPUTextureFormat_RGBA8Unorm, 4},
+        {kAB30, kAB30, WGPUTextureFormat_RGB10A2Unorm, 4},
+        {fourcc('X', 'B', '3', '0'), kAB30, WGPUTextureFormat_RGB10A2Unorm, 4},
+        {fourcc('A', 'R', '3', '0'), kAB30, WGPUTextureFormat_RGB10A2Unorm, 4},
+        {fourcc('X', 'R', '3', '0'), kAB30, WGPUTextureFormat_RGB10A2Unorm, 4},
+        {kAB4H, kAB4H, WGPUTextureFormat_RGBA16Float, 8},
+        {fourcc('X', 'B', '4', 'H'), kAB4H, WGPUTextureFormat_RGBA16Float, 8},
+        {fourcc('A', 'R', '4', 'H'), kAB4H, WGPUTextureFormat_RGBA16Float, 8},
+        {fourcc('X', 'R', '4', 'H'), kAB4H, WGPUTextureFormat_RGBA16Float, 8},
+    };
+    for (const Rgb& r : rgb) {
+        const FormatInfo* info = find_shm_format(r.fourcc);
+        if (!info) continue;
+        v.push_back({r.fourcc, info->name, 1, {rgb_plane(r.dawn, r.tex, r.bpp)}, YuvLayout::rgb, false, 8, false, info});
+    }
+    v.push_back({kNV12.drm_fourcc, "NV12", 2, {kPlaneR8, kPlaneRG8Half}, YuvLayout::two_plane, false, 8, true, &kNV12});
+    v.push_back({kNV21.drm_fourcc, "NV21", 2, {kPlaneR8, kPlaneRG8Half}, YuvLayout::two_plane, true, 8, false, &kNV21});
+    v.push_back({kNV16.drm_fourcc, "NV16", 2, {kPlaneR8, kPlaneRG8HalfX}, YuvLayout::two_plane, false, 8, false, &kNV16});
+    v.push_back({kP010.drm_fourcc, "P010", 2, {kPlaneR16, kPlaneRG16Half}, YuvLayout::two_plane, false, 10, false, &kP010});
+    v.push_back({kYUV420.drm_fourcc, "YUV420", 3, {kPlaneR8, kPlaneR8Half, kPlaneR8Half}, YuvLayout::three_plane, false, 8,
+                 false, &kYUV420});
+    v.push_back({kYVU420.drm_fourcc, "YVU420", 3, {kPlaneR8, kPlaneR8Half, kPlaneR8Half}, YuvLayout::three_plane, true, 8,
+                 false, &kYVU420});
+    v.push_back({kYUYV.drm_fourcc, "YUYV", 1, {kPlanePacked}, YuvLayout::yuyv, false, 8, false, &kYUYV});
+    v.push_back({kUYVY.drm_fourcc, "UYVY", 1, {kPlanePacked}, YuvLayout::uyvy, false, 8, false, &kUYVY});
+    return v;
+}
+
+const std::vector<FormatSpec>& table() {
+    static const std::vector<FormatSpec> t = build_table();
+    return t;
+}
+
+
+std::string modifier_name(uint64_t m) {
+    if (m == kDrmFormatModLinear) return "LINEAR";
+    if (m == kDrmFormatModInvalid) return "INVALID (implicit)";
+    return std::format("{:#018x}", m);
+}
+
+// Vulkan image layouts (vulkan_core.h values; the header is not needed for two numbers).
+constexpr int32_t kVkLayoutUndefined = 0, kVkLayoutGeneral = 1;
+
+}  // namespace
+
+const FormatSpec* find_format(uint32_t fourcc) {
+    for (const auto& f : table())
+        if (f.fourcc == fourcc) return &f;
+    return nullptr;
+}
+
+std::span<const FormatSpec> formats() { return table(); }
+
+DmabufAccess* access_of(const Texture& t) { return dynamic_cast<DmabufAccess*>(t.shared_access.get()); }
+
+YuvPlanes* yuv_of(const Texture& t) {
+    DmabufAccess* a = access_of(t);
+    return a ? a->yuv.get() : nullptr;
+}
+
+// --- SharedAccess
+
+DmabufAccess::~DmabufAccess() {
+    if (depth_ > 0) {
+        depth_ = 1;
+        (void)end();
+    }
+}
+
+Result<void> DmabufAccess::begin(bool /*write*/) {
+    if (depth_++ > 0) return {};  // already inside an access (drawn twice, or target and source)
+    if (layouts_.empty()) {
+        const int32_t first = initialized_ ? kVkLayoutGeneral : kVkLayoutUndefined;
+        layouts_.assign(parts_.size(), Layouts{first, kVkLayoutGeneral});
+    }
+    std::vector<WGPUSharedFence> fences;
+    for (auto& f : wait_fences_) fences.push_back(f.get());
+    for (size_t i = 0; i < parts_.size(); i++) {
+        WGPUSharedTextureMemoryVkImageLayoutBeginState layout{};
+        layout.chain.sType = WGPUSType_SharedTextureMemoryVkImageLayoutBeginState;
+        layout.oldLayout = layouts_[i].old_layout;
+        layout.newLayout = layouts_[i].new_layout;
+        WGPUSharedTextureMemoryBeginAccessDescriptor d{};
+        d.nextInChain = &layout.chain;
+        d.concurrentRead = false;
+        d.initialized = initialized_;
+        d.fenceCount = fences.size();
+        d.fences = fences.data();
+        d.signaledValues = wait_values_.data();
+        if (wgpuSharedTextureMemoryBeginAccess(parts_[i].memory.get(), parts_[i].texture.get(), &d) != WGPUStatus_Success) {
+            // Undo the parts already begun so that the texture stays usable.
+            for (size_t j = 0; j < i; j++) {
+                WGPUSharedTextureMemoryVkImageLayoutEndState le{};
+                le.chain.sType = WGPUSType_SharedTextureMemoryVkImageLayoutEndState;
+                WGPUSharedTextureMemoryEndAccessState st{};
+                st.nextInChain = &le.chain;
+                if (wgpuSharedTextureMemoryEndAccess(parts_[j].memory.get(), parts_[j].texture.get(), &st) ==
+                    WGPUStatus_Success)
+                    layouts_[j] = {le.oldLayout, le.newLayout};
+                wgpuSharedTextureMemoryEndAccessStateFreeMembers(st);
+            }
+            depth_ = 0;
+            return fail(bridge_->lost() ? Errc::device_lost : Errc::gpu_error,
+                        "{}: BeginAccess of plane {} failed (see the device's error message)", name_, i);
+        }
+    }
+    wait_fences_.clear();
+    wait_values_.clear();
+    return {};
+}
+
+Result<void> DmabufAccess::end() {
+    if (depth_ == 0) return fail(Errc::invalid_argument, "{}: end() without begin()", name_);
+    if (--depth_ > 0) return {};
+    end_fences_.clear();
+    bool ok = true;
+    for (size_t i = 0; i < parts_.size(); i++) {
+        WGPUSharedTextureMemoryVkImageLayoutEndState layout{};
+        layout.chain.sType = WGPUSType_SharedTextureMemoryVkImageLayoutEndState;
+        WGPUSharedTextureMemoryEndAccessState st{};
+        st.nextInChain = &layout.chain;
+        if (wgpuSharedTextureMemoryEndAccess(parts_[i].memory.get(), parts_[i].texture.get(), &st) == WGPUStatus_Success) {
+            layouts_[i] = {layout.oldLayout, layout.newLayout};
+            for (size_t k = 0; k < st.fenceCount; k++) {
+                end_fences_.push_back(wg::SharedFence::share(st.fences[k]));
+                // The next access (ours or another device's) waits for this one.
+                wait_fences_.push_back(wg::SharedFence::share(st.fences[k]));
+                wait_values_.push_back(st.signaledValues ? st.signaledValues[k] : 1);
+            }
+        } else {
+            ok = false;
+        }
+        wgpuSharedTextureMemoryEndAccessStateFreeMembers(st);
+    }
+    initialized_ = true;  // after an access the content is defined (ours or the client's)
+    if (!ok)
+        return fail(bridge_->lost() ? Errc::device_lost : Errc::gpu_error, "{}: EndAccess failed", name_);
+    return {};
+}
+
+Result<void> DmabufAccess::add_wait_sync_file(int fd) {
+    if (fd < 0) return {};  // no fence: already signalled
+    if (!bridge_->caps().sync_fd_fence) {
+        close(fd);
+        return fail(Errc::unsupported, "{}: the device cannot import sync_file fences (no SharedFenceSyncFD)", name_);
+    }
+    WGPUSharedFenceSyncFDDescriptor sd{};
+    sd.chain.sType = WGPUSType_SharedFenceSyncFDDescriptor;
+    sd.handle = fd;
+    WGPUSharedFenceDescriptor d{};
+    d.nextInChain = &sd.chain;
+    wg::SharedFence f;
+    auto r = bridge_->scoped([&] { f = wg::SharedFence(wgpuDeviceImportSharedFence(bridge_->device(), &d)); },
+                             name_ + ": importing a sync_file");
+    close(fd);  // Dawn keeps its own duplicate
+    if (!r) return r;
+    if (!f) return fail(Errc::gpu_error, "{}: importing a sync_file gave no fence", name_);
+    wait_fences_.push_back(std::move(f));
+    wait_values_.push_back(1);
+    return {};
+}
+
+Result<int> DmabufAccess::export_end_sync_file() {
+    int out = -1;
+    for (auto& f : end_fences_) {
+        WGPUSharedFenceSyncFDExportInfo sx{};
+        sx.chain.sType = WGPUSType_SharedFenceSyncFDExportInfo;
+        sx.handle = -1;
+        WGPUSharedFenceExportInfo info{};
+        info.nextInChain = &sx.chain;
+        wgpuSharedFenceExportInfo(f.get(), &info);
+        if (info.type != WGPUSharedFenceType_SyncFD || sx.handle < 0) continue;
+        if (out < 0) {
+            out = fcntl(sx.handle, F_DUPFD_CLOEXEC, 0);
+            if (out < 0) return fail(Errc::system, "{}: dup of the end fence failed: {}", name_, strerror(errno));
+            continue;
+        }
+        sync_merge_data m{};
+        std::snprintf(m.name, sizeof(m.name), "wlgpu");
+        m.fd2 = sx.handle;
+        if (ioctl(out, SYNC_IOC_MERGE, &m) < 0) {
+            int e = errno;
+            close(out);
+            return fail(Errc::system, "{}: merging end fences failed: {}", name_, strerror(e));
+        }
+        close(out);
+        out = m.fence;
+    }
+    if (out < 0) return fail(Errc::unsupported, "{}: the last access left no sync_file fence", name_);
+    return out;
+}
+
+}  // namespace dmabuf
+
+using dmabuf::FormatSpec;
+using dmabuf::PlaneSpec;
+using dmabuf::YuvLayout;
+
+std::string drm_format_name(uint32_t fourcc) {
+    if (const FormatSpec* f = dmabuf::find_format(fourcc)) return f->name;
+    char buf[8];
+    return fourcc_name(fourcc, buf);
+}
+
+std::string describe_dmabuf(const DmabufAttributes& a) {
+    std::string s = std::format("dmabuf {}x{} {}", a.width, a.height, drm_format_name(a.format));
+    if (a.modifier != kDrmFormatModLinear) s += " modifier " + dmabuf::modifier_name(a.modifier);
+    return s;
+}
+
+namespace {
+
+struct BufferInfo {
+    uint64_t size;
+    dev_t dev;
+    ino_t ino;
+};
+
+// The texture size of plane p of a w x h image of spec.
+WGPUExtent3D plane_extent(const PlaneSpec& p, uint32_t w, uint32_t h) {
+    return {(w + p.div_x - 1) / p.div_x, (h + p.div_y - 1) / p.div_y, 1};
+}
+
+Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate(const Bridge& bridge, const DmabufAttributes& a,
+                                                          const FormatSpec** spec_out) {
+    const std::string who = describe_dmabuf(a);
+    const FormatSpec* spec = dmabuf::find_format(a.format);
+    if (!spec) return fail(Errc::unsupported, "{}: unknown or unsupported DRM format {:#010x}", who, a.format);
+    *spec_out = spec;
+    if (a.width == 0 || a.height == 0) return fail(Errc::invalid_argument, "{}: zero size", who);
+    const uint32_t max = bridge.limits().maxTextureDimension2D;
+    if (a.width > max || a.height > max)
+        return fail(Errc::invalid_argument, "{}: size is over the device limit {} (maxTextureDimension2D)", who, max);
+    if (a.modifier == kDrmFormatModInvalid)
+        return fail(Errc::unsupported, "{}: implicit modifiers (DRM_FORMAT_MOD_INVALID) cannot be imported in Vulkan",
+                    who);
+    if (a.modifier != kDrmFormatModLinear && spec->yuv())
+        return fail(Errc::unsupported, "{}: YUV formats are imported with the LINEAR modifier only", who);
+    if (a.n_planes == 0 || a.n_planes > kDmabufMaxPlanes)
+        return fail(Errc::invalid_argument, "{}: {} planes (1 to {} allowed)", who, a.n_planes, kDmabufMaxPlanes);
+    if (a.modifier == kDrmFormatModLinear && a.n_planes != spec->n_planes)
+        return fail(Errc::invalid_argument, "{}: {} planes, but {} with the LINEAR modifier has {}", who, a.n_planes,
+                    spec->name, spec->n_planes);
+    if (spec->layout == YuvLayout::yuyv || spec->layout == YuvLayout::uyvy) {
+        if (a.width % 2) return fail(Errc::invalid_argument, "{}: packed 4:2:2 needs an even width", who);
+    }
+
+    std::array<BufferInfo, kDmabufMaxPlanes> bufs{};
+    for (uint32_t i = 0; i < a.n_planes; i++) {
+        const DmabufPlane& p = a.planes[i];
+        if (p.fd < 0) return fail(Errc::invalid_argument, "{} plane {}: fd {} is invalid", who, i, p.fd);
+        if (fcntl(p.fd, F_GETFD) < 0)
+            return fail(Errc::invalid_argument, "{} plane {}: fd {} is not open ({})", who, i, p.fd, strerror(errno));
+        struct stat st {};
+        if (fstat(p.fd, &st) != 0)
+            return fail(Errc::invalid_argument, "{} plane {}: fstat of fd {} failed ({})", who, i, p.fd, strerror(errno));
+        off_t end = lseek(p.fd, 0, SEEK_END);
+        if (end <= 0) {
+            int e = errno;
+            return fail(Errc::invalid_argument, "{} plane {}: fd {} is not a dma-buf with a size (lseek: {})", who, i,
+                        p.fd, end < 0 ? strerror(e) : "size 0");
+        }
+        lseek(p.fd, 0, SEEK_SET);
+        bufs[i] = {uint64_t(end), st.st_dev, st.st_ino};
+    }
+
+    // Layout of each plane (LINEAR: from the format; other modifiers: only plane 0's rows are known).
+    struct Range {
+        uint64_t begin, end;
+    };
+    std::array<Range, kDmabufMaxPlanes> ranges{};
+    for (uint32_t i = 0; i < a.n_planes; i++) {
+        const DmabufPlane& p = a.planes[i];
+        const bool known = a.modifier == kDrmFormatModLinear;
+        const PlaneSpec& ps = spec->planes[known ? i : 0];
+        const WGPUExtent3D e = plane_extent(ps, a.width, a.height);
+        if (p.stride == 0) return fail(Errc::invalid_argument, "{} plane {}: stride is 0", who, i);
+        uint64_t row_bytes = 0, rows_bytes = 0, end = 0;
+        if (known || i == 0) {
+            row_bytes = uint64_t(e.width) * ps.bytes_per_texel;
+            if (known && p.stride < row_bytes)
+                return fail(Errc::invalid_argument, "{} plane {}: stride {} is less than {} texels x {} bytes = {}", who,
+                            i, p.stride, e.width, ps.bytes_per_texel, row_bytes);
+            if (known && p.stride % ps.bytes_per_texel)
+                return fail(Errc::invalid_argument, "{} plane {}: stride {} is not a multiple of {} bytes", who, i,
+                            p.stride, ps.bytes_per_texel);
+            if (__builtin_mul_overflow(uint64_t(p.stride), uint64_t(e.height), &rows_bytes) ||
+                __builtin_add_overflow(rows_bytes, uint64_t(p.offset), &end))
+                return fail(Errc::invalid_argument, "{} plane {}: offset {} + stride {} x height {} overflows", who, i,
+                            p.offset, p.stride, e.height);
+        } else {
+            end = uint64_t(p.offset) + 1;
+        }
+        if (uint64_t(p.offset) >= bufs[i].size || end > bufs[i].size)
+            return fail(Errc::invalid_argument, "{} plane {}: offset+stride*height ({} + {} x {} = {}) exceeds the {}-byte buffer",
+                        who, i, p.offset, p.stride, e.height, end, bufs[i].size);
+        ranges[i] = {p.offset, end};
+    }
+    // Planes in the same buffer must not overlap (a repeated fd, or two fds of one dma-buf).
+    if (a.modifier == kDrmFormatModLinear) {
+        for (uint32_t i = 0; i < a.n_planes; i++)
+            for (uint32_t j = i + 1; j < a.n_planes; j++) {
+                if (bufs[i].dev != bufs[j].dev || bufs[i].ino != bufs[j].ino) continue;
+                if (ranges[i].begin < ranges[j].end && ranges[j].begin < ranges[i].end)
+                    return fail(Errc::invalid_argument,
+                                "{}: planes {} and {} overlap in the same buffer (fds {} and {}, bytes {}..{} and {}..{})",
+                                who, i, j, a.planes[i].fd, a.planes[j].fd, ranges[i].begin, ranges[i].end,
+                                ranges[j].begin, ranges[j].end);
+            }
+    }
+    return bufs;
+}
+
+Result<dmabuf::DmabufAccess::Part> import_one(Bridge& b, const std::string& who, uint32_t dawn_fourcc, uint64_t modifier,
+                                              WGPUExtent3D size, const DmabufPlane* planes, uint32_t n_planes,
+                                              WGPUTextureFormat format, WGPUTextureUsage usage) {
+    std::array<WGPUSharedTextureMemoryDmaBufPlane, kDmabufMaxPlanes> dp{};
+    for (uint32_t i = 0; i < n_planes; i++) dp[i] = {planes[i].fd, planes[i].offset, planes[i].stride};
+    WGPUSharedTextureMemoryDmaBufDescriptor dd{};
+    dd.chain.sType = WGPUSType_SharedTextureMemoryDmaBufDescriptor;
+    dd.size = size;
+    dd.drmFormat = dawn_fourcc;
+    dd.drmModifier = modifier;
+    dd.planeCount = n_planes;
+    dd.planes = dp.data();
+    WGPUSharedTextureMemoryDescriptor md{};
+    md.nextInChain = &dd.chain;
+    md.label = wg::sv(who.c_str());
+    dmabuf::DmabufAccess::Part part;
+    auto r = b.scoped(
+        [&] {
+            part.memory = wg::SharedTextureMemory(wgpuDeviceImportSharedTextureMemory(b.device(), &md));
+            if (!part.memory) return;
+            WGPUTextureDescriptor td{};
+            td.label = md.label;
+            td.usage = usage;
+            td.dimension = WGPUTextureDimension_2D;
+            td.size = size;
+            td.format = format;
+            td.mipLevelCount = 1;
+            td.sampleCount = 1;
+            part.texture = wg::Texture(wgpuSharedTextureMemoryCreateTexture(part.memory.get(), &td));
+        },
+        who);
+    if (!r) return std::unexpected(r.error());
+    if (!part.memory || !part.texture) return fail(Errc::gpu_error, "{}: Dawn returned no texture", who);
+    return part;
+}
+
+wg::TextureView make_view(WGPUTexture t, WGPUTextureFormat f, WGPUTextureAspect aspect) {
+    WGPUTextureViewDescriptor d{};
+    d.format = f;
+    d.dimension = WGPUTextureViewDimension_2D;
+    d.mipLevelCount = 1;
+    d.arrayLayerCount = 1;
+    d.aspect = aspect;
+    d.usage = WGPUTextureUsage_TextureBinding;
+    return wg::TextureView(wgpuTextureCreateView(t, &d));
+}
+
+}  // namespace
+
+Result<void> validate_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs) {
+    const FormatSpec* spec = nullptr;
+    auto r = validate(bridge, attrs, &spec);
+    if (!r) return std::unexpected(r.error());
+    return {};
+}
+
+Result<std::shared_ptr<Texture>> import_dmabuf(Bridge& b, const DmabufAttributes& a, const DmabufImportOptions& o) {
+    const FormatSpec* spec = nullptr;
+    auto bufs = validate(b, a, &spec);
+    if (!bufs) return std::unexpected(bufs.error());
+    const std::string who = std::format("{} ({} plane{})", describe_dmabuf(a), a.n_planes, a.n_planes > 1 ? "s" : "");
+    if (!b.caps().dmabuf_import)
+        return fail(Errc::unsupported, "{}: the device has no DMA-BUF import (SharedTextureMemoryDmaBuf)", who);
+    const bool render = o.usage & TextureUsage::render;
+    if (render && (spec->yuv() || !spec->info->renderable))
+        return fail(Errc::unsupported, "{}: {} cannot be a render target", who, spec->name);
+    if (uint32_t(o.color.matrix) > 2 || uint32_t(o.color.range) > 1)
+        return fail(Errc::invalid_argument, "{}: unknown YUV matrix/range", who);
+
+    if (!spec->yuv()) {
+        WGPUTextureUsage usage = WGPUTextureUsage_TextureBinding | WGPUTextureUsage_CopySrc;
+        if (render) usage |= WGPUTextureUsage_RenderAttachment;
+        const PlaneSpec& p = spec->planes[0];
+        auto part = import_one(b, who, p.dawn_fourcc, a.modifier, {a.width, a.height, 1}, a.planes.data(), a.n_planes,
+                               p.texture, usage);
+        if (!part) return std::unexpected(part.error());
+        auto tex = Texture::wrap(b, part->texture.get(), *spec->info, a.width, a.height);
+        std::vector<dmabuf::DmabufAccess::Part> parts;
+        parts.push_back(std::move(*part));
+        tex->shared_access = std::make_shared<dmabuf::DmabufAccess>(b, std::move(parts), o.initialized, who);
+        return tex;
+    }
+
+    auto yuv = std::make_shared<dmabuf::YuvPlanes>();
+    yuv->spec = spec;
+    yuv->width = a.width;
+    yuv->height = a.height;
+    yuv->color = o.color;
+    std::vector<dmabuf::DmabufAccess::Part> parts;
+    std::shared_ptr<Texture> tex;
+
+    // Native multi-planar import (Dawn: NV12 with all planes in one buffer).
+    bool one_buffer = true;
+    for (uint32_t i = 1; i < a.n_planes; i++)
+        one_buffer = one_buffer && (*bufs)[i].dev == (*bufs)[0].dev && (*bufs)[i].ino == (*bufs)[0].ino;
+    const char* env = std::getenv("WLGPU_DMABUF_PER_PLANE");
+    const bool allow_native = !(env && *env && std::strcmp(env, "0") != 0);
+    if (spec->native_multiplanar && one_buffer && allow_native && b.caps().multi_planar) {
+        std::array<DmabufPlane, kDmabufMaxPlanes> planes = a.planes;
+        for (uint32_t i = 1; i < a.n_planes; i++) planes[i].fd = a.planes[0].fd;
+        auto part = import_one(b, who, spec->fourcc, a.modifier, {a.width, a.height, 1}, planes.data(), a.n_planes,
+                               WGPUTextureFormat_R8BG8Biplanar420Unorm, WGPUTextureUsage_TextureBinding);
+        if (part) {
+            yuv->views[0] = make_view(part->texture.get(), WGPUTextureFormat_R8Unorm, WGPUTextureAspect_Plane0Only);
+            yuv->views[1] = make_view(part->texture.get(), WGPUTextureFormat_RG8Unorm, WGPUTextureAspect_Plane1Only);
+            yuv->views[2] = yuv->views[1].clone();
+            yuv->native = true;
+            // Texture's own default view is invalid for a multi-planar texture: swallow that error.
+            (void)b.scoped([&] { tex = Texture::wrap(b, part->texture.get(), *spec->info, a.width, a.height); },
+                           "multi-planar default view");
+            parts.push_back(std::move(*part));
+        }
+        // else: fall through to the per-plane path (e.g. a Dawn without single-fd NV12 import).
+    }
+    if (!tex) {
+        for (uint32_t i = 0; i < spec->n_planes; i++) {
+            const PlaneSpec& p = spec->planes[i];
+            const std::string pw = std::format("{} plane {}", who, i);
+            auto part = import_one(b, pw, p.dawn_fourcc, kDrmFormatModLinear, plane_extent(p, a.width, a.height),
+                                   &a.planes[i], 1, p.texture, WGPUTextureUsage_TextureBinding | WGPUTextureUsage_CopySrc);
+            if (!part) return std::unexpected(part.error());
+            yuv->views[i] = make_view(part->texture.get(), p.texture, WGPUTextureAspect_All);
+            parts.push_back(std::move(*part));
+        }
+        for (uint32_t i = spec->n_planes; i < 3; i++) yuv->views[i] = yuv->views[i - 1].clone();
+        if (spec->layout == YuvLayout::three_plane && spec->swap_uv) std::swap(yuv->views[1], yuv->views[2]);
+        tex = Texture::wrap(b, parts[0].texture.get(), *spec->info, a.width, a.height);
+    }
+    for (auto& v : yuv->views)
+        if (!v) return fail(Errc::gpu_error, "{}: creating the plane views failed", who);
+    auto access = std::make_shared<dmabuf::DmabufAccess>(b, std::move(parts), o.initialized, who);
+    access->yuv = std::move(yuv);
+    tex->shared_access = std::move(access);
+    return tex;
+}
+
+bool is_yuv(const Texture& t) { return dmabuf::yuv_of(t) != nullptr; }
+
+Result<void> set_yuv_color(const Texture& t, YuvColor c) {
+    if (uint32_t(c.matrix) > 2 || uint32_t(c.range) > 1)
+        return fail(Errc::invalid_argument, "set_yuv_color: unknown matrix {} or range {}", uint32_t(c.matrix),
+                    uint32_t(c.range));
+    dmabuf::YuvPlanes* y = dmabuf::yuv_of(t);
+    if (!y || y->color == c) return {};
+    y->color = c;
+    y->color_generation++;
+    return {};
+}
+
+}  // namespace wlgpu

@@ -1,0 +1,255 @@
+// Which DMA-BUF formats and modifiers import_dmabuf really handles on a device.
+//
+// 1. Modifiers: DawnDrmFormatCapabilities (Vulkan's VkDrmFormatModifierPropertiesEXT through
+//    Dawn) of each format's texture format; YUV formats are LINEAR only (per-plane import).
+// 2. Probe: each format is imported once from a real 16x16 LINEAR dma-buf (udmabuf, else the
+//    system dma-heap) filled with a pattern, and each plane is copied back and compared; render
+//    formats also get a cleared render pass whose colour is read back through the buffer's own
+//    memory. Formats that fail are left out. Other modifiers than LINEAR cannot be produced here
+//    (no tiled allocator), so they are listed when Dawn reports them and the LINEAR probe passed.
+// 3. Cached per device (the cache holds a device reference, so the key stays unique).
+#include <fcntl.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/udmabuf.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include "import/dmabuf_internal.hpp"
+#include "wlgpu/bridge.hpp"
+
+namespace wlgpu {
+
+namespace {
+
+using dmabuf::FormatSpec;
+
+struct Probed {
+    wg::Device device;  // keeps the key alive
+    std::vector<DmabufFormat> texture, render;
+};
+
+struct ProbeBuffer {
+    int fd = -1;
+    uint8_t* map = nullptr;
+    size_t size = 0;
+    ~ProbeBuffer() {
+        if (map) munmap(map, size);
+        if (fd >= 0) close(fd);
+    }
+};
+
+// A real dma-buf of `size` bytes, mapped (udmabuf over a memfd, else the system dma-heap).
+bool alloc_probe_buffer(size_t size, ProbeBuffer& b) {
+    size = (size + 4095) & ~size_t(4095);
+    int u = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+    if (u >= 0) {
+        int m = memfd_create("wlgpu-probe", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+        if (m >= 0 && ftruncate(m, off_t(size)) == 0 && fcntl(m, F_ADD_SEALS, F_SEAL_SHRINK) == 0) {
+            udmabuf_create c{};
+            c.memfd = uint32_t(m);
+            c.flags = UDMABUF_FLAGS_CLOEXEC;
+            c.size = size;
+            b.fd = ioctl(u, UDMABUF_CREATE, &c);
+        }
+        if (m >= 0) close(m);
+        close(u);
+    }
+    if (b.fd < 0) {
+        int h = open("/dev/dma_heap/system", O_RDWR | O_CLOEXEC);
+        if (h >= 0) {
+            dma_heap_allocation_data a{};
+            a.len = size;
+            a.fd_flags = O_RDWR | O_CLOEXEC;
+            if (ioctl(h, DMA_HEAP_IOCTL_ALLOC, &a) == 0) b.fd = int(a.fd);
+            close(h);
+        }
+    }
+    if (b.fd < 0) return false;
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, b.fd, 0);
+    if (p == MAP_FAILED) return false;
+    b.map = static_cast<uint8_t*>(p);
+    b.size = size;
+    return true;
+}
+
+void cpu_sync(int fd, uint64_t flags) {
+    dma_buf_sync s{flags};
+    while (ioctl(fd, DMA_BUF_IOCTL_SYNC, &s) < 0 && (errno == EINTR || errno == EAGAIN)) {
+    }
+}
+
+// Copies one texture (a plane) back: row r of the result is the texture's row r.
+Result<std::vector<uint8_t>> read_texture(Bridge& b, WGPUTexture t, uint32_t w, uint32_t h, uint32_t bpp) {
+    const uint32_t row = (w * bpp + 255) & ~255u;
+    WGPUBufferDescriptor bd{};
+    bd.size = uint64_t(row) * h;
+    bd.usage = WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead;
+    wg::Buffer buf(wgpuDeviceCreateBuffer(b.device(), &bd));
+    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
+    WGPUTexelCopyTextureInfo src{};
+    src.texture = t;
+    src.aspect = WGPUTextureAspect_All;
+    WGPUTexelCopyBufferInfo dst{};
+    dst.buffer = buf.get();
+    dst.layout.bytesPerRow = row;
+    dst.layout.rowsPerImage = h;
+    WGPUExtent3D size{w, h, 1};
+    wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &src, &dst, &size);
+    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+    WGPUCommandBuffer c = cmd.get();
+    wgpuQueueSubmit(b.queue(), 1, &c);
+    WGPUMapAsyncStatus status = WGPUMapAsyncStatus_Error;
+    WGPUBufferMapCallbackInfo cb{};
+    cb.mode = WGPUCallbackMode_WaitAnyOnly;
+    cb.callback = [](WGPUMapAsyncStatus s, WGPUStringView, void* u, void*) { *static_cast<WGPUMapAsyncStatus*>(u) = s; };
+    cb.userdata1 = &status;
+    if (auto r = b.wait(wgpuBufferMapAsync(buf.get(), WGPUMapMode_Read, 0, bd.size, cb)); !r) return std::unexpected(r.error());
+    if (status != WGPUMapAsyncStatus_Success) return fail(Errc::gpu_error, "mapping the probe read-back failed");
+    const auto* p = static_cast<const uint8_t*>(wgpuBufferGetConstMappedRange(buf.get(), 0, bd.size));
+    std::vector<uint8_t> out(size_t(w) * bpp * h);
+    for (uint32_t y = 0; y < h; y++) std::memcpy(out.data() + size_t(y) * w * bpp, p + size_t(y) * row, size_t(w) * bpp);
+    wgpuBufferUnmap(buf.get());
+    return out;
+}
+
+// Imports a 16x16 LINEAR buffer of `spec` and checks every plane's content (and, for render,
+// that a cleared render pass lands in the buffer's memory). Empty string = works.
+std::string probe(Bridge& b, const FormatSpec& spec, bool render) {
+    constexpr uint32_t W = 16, H = 16;
+    DmabufAttributes a;
+    a.width = W, a.height = H, a.format = spec.fourcc, a.modifier = kDrmFormatModLinear, a.n_planes = spec.n_planes;
+    uint64_t off = 0;
+    std::array<uint32_t, 3> rows{}, row_bytes{};
+    for (uint32_t i = 0; i < spec.n_planes; i++) {
+        const auto& p = spec.planes[i];
+        row_bytes[i] = ((W + p.div_x - 1) / p.div_x) * p.bytes_per_texel;
+        rows[i] = (H + p.div_y - 1) / p.div_y;
+        a.planes[i].offset = uint32_t(off);
+        a.planes[i].stride = (row_bytes[i] + 255) & ~255u;
+        off += (uint64_t(a.planes[i].stride) * rows[i] + 4095) & ~uint64_t(4095);
+    }
+    ProbeBuffer buf;
+    if (!alloc_probe_buffer(off, buf)) return "no udmabuf or dma-heap to probe with";
+    for (uint32_t i = 0; i < spec.n_planes; i++) a.planes[i].fd = buf.fd;
+    cpu_sync(buf.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+    for (size_t i = 0; i < buf.size; i++) buf.map[i] = uint8_t(i * 7 + (i >> 8) * 13 + 1);
+    cpu_sync(buf.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+    DmabufImportOptions o;
+    if (render) o.usage = TextureUsage::sample | TextureUsage::render;
+    auto t = import_dmabuf(b, a, o);
+    if (!t) return t.error().message;
+    auto* acc = dmabuf::access_of(**t);
+    if (!acc) return "no access object";
+    if (dmabuf::YuvPlanes* y = dmabuf::yuv_of(**t); y && y->native) return {};  // plane copies need extended usages
+    if (auto r = acc->begin(render); !r) return r.error().message;
+    std::string why;
+    if (!render) {
+        for (uint32_t i = 0; i < spec.n_planes && why.empty(); i++) {
+            const auto& p = spec.planes[i];
+            auto got = read_texture(b, acc->parts()[i].texture.get(), row_bytes[i] / p.bytes_per_texel, rows[i],
+                                    p.bytes_per_texel);
+            if (!got) {
+                why = got.error().message;
+                break;
+            }
+            for (uint32_t y = 0; y < rows[i] && why.empty(); y++)
+                if (std::memcmp(got->data() + size_t(y) * row_bytes[i],
+                                buf.map + a.planes[i].offset + size_t(y) * a.planes[i].stride, row_bytes[i]) != 0)
+                    why = std::format("plane {} row {} reads back different bytes", i, y);
+        }
+    } else {
+        WGPURenderPassColorAttachment ca{};
+        ca.view = (*t)->view();
+        ca.depthSlice = WGPU_DEPTH_SLICE_UNDEFINED;
+        ca.loadOp = WGPULoadOp_Clear;
+        ca.storeOp = WGPUStoreOp_Store;
+        ca.clearValue = {0, 0, 0, 0};  // all-zero bytes in every format
+        WGPURenderPassDescriptor pd{};
+        pd.colorAttachmentCount = 1;
+        pd.colorAttachments = &ca;
+        wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
+        wg::RenderPassEncoder pass(wgpuCommandEncoderBeginRenderPass(enc.get(), &pd));
+        wgpuRenderPassEncoderEnd(pass.get());
+        wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+        WGPUCommandBuffer c = cmd.get();
+        auto r = b.scoped([&] { wgpuQueueSubmit(b.queue(), 1, &c); }, "render probe");
+        if (!r) why = r.error().message;
+    }
+    (void)acc->end();
+    if (!why.empty()) return why;
+    if (render) {
+        if (auto r = b.wait_idle(); !r) return r.error().message;
+        cpu_sync(buf.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+        for (uint32_t y = 0; y < H && why.empty(); y++)
+            for (uint32_t x = 0; x < W * spec.planes[0].bytes_per_texel; x++)
+                if (buf.map[size_t(y) * a.planes[0].stride + x] != 0) {
+                    why = std::format("a cleared render pass did not reach the buffer memory (row {})", y);
+                    break;
+                }
+        cpu_sync(buf.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+    }
+    return why;
+}
+
+std::vector<uint64_t> reported_modifiers(Bridge& b, WGPUTextureFormat f) {
+    std::vector<uint64_t> mods;
+    if (!b.caps().drm_format_caps) return mods;
+    WGPUDawnDrmFormatCapabilities drm{};
+    drm.chain.sType = WGPUSType_DawnDrmFormatCapabilities;
+    WGPUDawnFormatCapabilities caps{};
+    caps.nextInChain = &drm.chain;
+    if (wgpuAdapterGetFormatCapabilities(b.adapter(), f, &caps) == WGPUStatus_Success) {
+        for (size_t i = 0; i < drm.propertiesCount; i++)
+            if (drm.properties[i].modifierPlaneCount == 1) mods.push_back(drm.properties[i].modifier);
+        wgpuDawnDrmFormatCapabilitiesFreeMembers(drm);
+    }
+    return mods;
+}
+
+Probed run_probe(Bridge& b) {
+    Probed p;
+    p.device = wg::Device::share(b.device());
+    if (!b.caps().dmabuf_import) return p;
+    const bool verbose = std::getenv("WLGPU_DEBUG_DMABUF") != nullptr;
+    for (const FormatSpec& spec : dmabuf::formats()) {
+        std::string why = probe(b, spec, false);
+        if (verbose) std::fprintf(stderr, "[wlgpu dmabuf] %s: %s\n", spec.name, why.empty() ? "ok" : why.c_str());
+        if (!why.empty()) continue;
+        std::vector<uint64_t> mods{kDrmFormatModLinear};
+        if (!spec.yuv())
+            for (uint64_t m : reported_modifiers(b, spec.planes[0].texture))
+                if (std::ranges::find(mods, m) == mods.end()) mods.push_back(m);
+        p.texture.push_back({spec.fourcc, mods});
+        if (!spec.yuv() && spec.info->renderable) {
+            std::string rwhy = probe(b, spec, true);
+            if (verbose)
+                std::fprintf(stderr, "[wlgpu dmabuf] %s render: %s\n", spec.name, rwhy.empty() ? "ok" : rwhy.c_str());
+            if (rwhy.empty()) p.render.push_back({spec.fourcc, mods});
+        }
+    }
+    return p;
+}
+
+const Probed& probed(Bridge& b) {
+    static std::mutex mu;
+    static std::map<WGPUDevice, Probed> cache;
+    std::lock_guard lock(mu);
+    auto it = cache.find(b.device());
+    if (it == cache.end()) it = cache.emplace(b.device(), run_probe(b)).first;
+    return it->second;
+}
+
+}  // namespace
+
+const std::vector<DmabufFormat>& dmabuf_texture_formats(Bridge& bridge) { return probed(bridge).texture; }
+const std::vector<DmabufFormat>& dmabuf_render_formats(Bridge& bridge) { return probed(bridge).render; }
+
+}  // namespace wlgpu

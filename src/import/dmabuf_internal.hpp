@@ -1,0 +1,106 @@
+// Internal state of imported DMA-BUF textures, shared by src/import/dmabuf*.cpp and
+// src/render/yuv.cpp.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "wlgpu/dmabuf.hpp"
+#include "wlgpu/format.hpp"
+#include "wlgpu/webgpu/handle.hpp"
+
+namespace wlgpu::dmabuf {
+
+// How the planes of a format are read in WGSL (must match src/render/yuv_shader.cpp).
+enum class YuvLayout : uint32_t {
+    rgb = 99,       // not YUV
+    two_plane = 0,  // Y + interleaved CbCr (NV12, NV16, P010; NV21 with swap_uv)
+    three_plane = 1,  // Y + Cb + Cr (YUV420; YVU420 by swapping the views)
+    yuyv = 2,       // packed Y0 Cb Y1 Cr, read as RGBA8 of half width
+    uyvy = 3,       // packed Cb Y0 Cr Y1
+};
+
+struct PlaneSpec {
+    uint32_t dawn_fourcc;       // the DRM format Dawn imports this plane as
+    WGPUTextureFormat texture;  // its WebGPU format
+    uint32_t bytes_per_texel;   // of that texture format
+    uint32_t div_x, div_y;      // subsampling of the plane (texture size = ceil(size / div))
+};
+
+struct FormatSpec {
+    uint32_t fourcc;
+    const char* name;
+    uint32_t n_planes;  // memory planes with the LINEAR modifier
+    std::array<PlaneSpec, 3> planes;
+    YuvLayout layout;
+    bool swap_uv;            // NV21 / YVU420: Cr before Cb
+    uint32_t bits;           // 8 or 10 (P010)
+    bool native_multiplanar; // Dawn imports it as one multi-planar texture when all planes share an fd
+    const FormatInfo* info;  // FormatInfo handed to Texture (RGB: the shm table's entry)
+    bool yuv() const { return layout != YuvLayout::rgb; }
+};
+
+const FormatSpec* find_format(uint32_t fourcc);
+std::span<const FormatSpec> formats();
+
+// The YUV planes the renderer binds, and the encoding to convert with.
+struct YuvPlanes {
+    const FormatSpec* spec = nullptr;
+    uint32_t width = 0, height = 0;
+    std::array<wg::TextureView, 3> views;  // Y, C (or Cb), Cr; unused slots repeat view 0/1
+    YuvColor color;
+    uint64_t color_generation = 1;  // bumped by set_yuv_color; bind groups rewrite their uniform
+    bool native = false;            // one multi-planar Dawn texture (plane views), not one per plane
+    // Bind groups per renderer and filter, with their uniform buffers (src/render/yuv.cpp).
+    struct Bound {
+        uint64_t renderer_id;
+        std::array<wg::BindGroup, 2> groups;
+        std::array<wg::Buffer, 2> uniforms;
+        std::array<uint64_t, 2> generation{};
+    };
+    std::vector<Bound> bound;
+};
+
+// The SharedAccess of an imported texture: every (memory, texture) pair it is made of.
+class DmabufAccess final : public SharedAccess {
+public:
+    struct Part {
+        wg::SharedTextureMemory memory;
+        wg::Texture texture;
+    };
+    DmabufAccess(Bridge& b, std::vector<Part> parts, bool initialized, std::string name)
+        : bridge_(&b), parts_(std::move(parts)), initialized_(initialized), name_(std::move(name)) {}
+    ~DmabufAccess() override;
+
+    Result<void> begin(bool write) override;
+    Result<void> end() override;
+    Result<void> add_wait_sync_file(int fd) override;
+    Result<int> export_end_sync_file() override;
+
+    uint32_t depth() const { return depth_; }
+    const std::vector<Part>& parts() const { return parts_; }
+    std::shared_ptr<YuvPlanes> yuv;  // null for RGB
+
+private:
+    Bridge* bridge_;
+    std::vector<Part> parts_;
+    bool initialized_;
+    std::string name_;
+    uint32_t depth_ = 0;  // begin() nesting: Dawn's BeginAccess runs for the outermost only
+    struct Layouts {
+        int32_t old_layout, new_layout;
+    };
+    std::vector<Layouts> layouts_;              // per part, from the last EndAccess
+    std::vector<wg::SharedFence> wait_fences_;  // waited on by the next BeginAccess (all parts)
+    std::vector<uint64_t> wait_values_;
+    std::vector<wg::SharedFence> end_fences_;   // from the last EndAccess
+};
+
+DmabufAccess* access_of(const Texture& t);
+YuvPlanes* yuv_of(const Texture& t);
+
+}  // namespace wlgpu::dmabuf

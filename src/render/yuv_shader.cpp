@@ -1,0 +1,95 @@
+// WGSL of the YUV pipeline. Vertex stage: the renderer's instance layout (render::Instance).
+// Fragment stage: samples the Y and chroma planes and converts with the per-texture matrix.
+//
+// Chroma siting: the chroma planes are sampled at the same normalised coordinates as luma, so
+// a chroma sample sits at the centre of the luma samples it covers (Vulkan's
+// VK_CHROMA_LOCATION_MIDPOINT in x and y, what wlroots' Vulkan renderer uses; wlroots 0.20
+// passes no chroma location to renderers). With the nearest filter at 1:1 scale pixel (x, y)
+// gets chroma sample (x / sub_x, y / sub_y), exactly.
+#include "render/yuv.hpp"
+
+namespace wlgpu::render::yuv {
+
+const char* const kYuvShaderWgsl = R"(
+struct VertexOut {
+    @builtin(position) pos: vec4f,
+    @location(0) uv: vec2f,
+    @location(1) @interpolate(flat) params: vec2f,  // alpha, flags
+}
+
+@vertex
+fn vs_main(@builtin(vertex_index) vi: u32,
+           @location(0) rect: vec4f,
+           @location(1) uv_a: vec4f,
+           @location(2) uv_b: vec4f,
+           @location(3) color: vec4f) -> VertexOut {
+    let s = f32(vi & 1u);
+    let t = f32(vi >> 1u);
+    var out: VertexOut;
+    out.pos = vec4f(mix(rect.x, rect.z, s), mix(rect.y, rect.w, t), 0.0, 1.0);
+    out.uv = uv_a.xy + uv_a.zw * s + uv_b.xy * t;
+    out.params = uv_b.zw;
+    return out;
+}
+
+struct Yuv {
+    r: vec4f,  // rgb.r = dot(r, vec4(y, cb, cr, 1))
+    g: vec4f,
+    b: vec4f,
+    kind: u32,    // 0: Y + CbCr, 1: Y + Cb + Cr, 2: YUYV, 3: UYVY
+    swap: u32,    // 1: the chroma plane holds CrCb (NV21)
+    nearest: u32, // 0: bilinear, 1: nearest (for the packed formats, filtered here)
+    pad: u32,
+}
+
+@group(0) @binding(0) var t0: texture_2d<f32>;
+@group(0) @binding(1) var t1: texture_2d<f32>;
+@group(0) @binding(2) var t2: texture_2d<f32>;
+@group(0) @binding(3) var smp: sampler;
+@group(0) @binding(4) var<uniform> u: Yuv;
+
+// Packed 4:2:2 at luma pixel p: the RGBA8 texel (half width) holds two pixels.
+fn packed_at(p: vec2i) -> vec3f {
+    let dims = vec2i(textureDimensions(t0));
+    let q = clamp(p, vec2i(0, 0), vec2i(dims.x * 2 - 1, dims.y - 1));
+    let texel = textureLoad(t0, vec2i(q.x / 2, q.y), 0);
+    let odd = (q.x & 1) == 1;
+    if (u.kind == 2u) {
+        return vec3f(select(texel.r, texel.b, odd), texel.g, texel.a);  // Y0 Cb Y1 Cr
+    }
+    return vec3f(select(texel.g, texel.a, odd), texel.r, texel.b);      // Cb Y0 Cr Y1
+}
+
+fn sample_yuv(uv: vec2f) -> vec3f {
+    if (u.kind >= 2u) {
+        let size = vec2f(f32(textureDimensions(t0).x * 2u), f32(textureDimensions(t0).y));
+        if (u.nearest == 1u) {
+            return packed_at(vec2i(floor(uv * size)));
+        }
+        let p = uv * size - 0.5;
+        let i = vec2i(floor(p));
+        let f = fract(p);
+        let top = mix(packed_at(i), packed_at(i + vec2i(1, 0)), f.x);
+        let bottom = mix(packed_at(i + vec2i(0, 1)), packed_at(i + vec2i(1, 1)), f.x);
+        return mix(top, bottom, f.y);
+    }
+    let y = textureSampleLevel(t0, smp, uv, 0.0).r;
+    if (u.kind == 1u) {
+        return vec3f(y, textureSampleLevel(t1, smp, uv, 0.0).r, textureSampleLevel(t2, smp, uv, 0.0).r);
+    }
+    let c = textureSampleLevel(t1, smp, uv, 0.0).rg;
+    if (u.swap == 1u) {
+        return vec3f(y, c.g, c.r);
+    }
+    return vec3f(y, c.r, c.g);
+}
+
+@fragment
+fn fs_yuv(in: VertexOut) -> @location(0) vec4f {
+    let v = vec4f(sample_yuv(in.uv), 1.0);
+    let rgb = clamp(vec3f(dot(u.r, v), dot(u.g, v), dot(u.b, v)), vec3f(0.0), vec3f(1.0));
+    return vec4f(rgb, 1.0) * in.params.x;
+}
+)";
+
+}  // namespace wlgpu::render::yuv
