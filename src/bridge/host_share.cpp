@@ -1,0 +1,410 @@
+// Same GPU as the host: OPAQUE_FD VkDeviceMemory imported as a Dawn SharedTextureMemory, and
+// semaphores both ways as Dawn SharedFences (VkSemaphore OPAQUE_FD or SYNC_FD), with the
+// queue-family-transfer layouts in Dawn's Vulkan Begin/End state chains.
+#include "wlgpu/host_share.hpp"
+
+#include <fcntl.h>
+#include <linux/sync_file.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <format>
+
+#define VK_NO_PROTOTYPES
+#include <vulkan/vulkan.h>
+
+#include "wlgpu/bridge.hpp"
+#include "wlgpu/format.hpp"
+
+namespace wlgpu {
+
+using wg::sv;
+
+struct HostImage::Private {
+    Bridge* bridge;
+    wg::SharedTextureMemory memory;
+    wg::Texture texture;
+    std::string label;
+};
+
+namespace {
+
+constexpr uint32_t fourcc(char a, char b, char c, char d) {
+    return uint32_t(uint8_t(a)) | uint32_t(uint8_t(b)) << 8 | uint32_t(uint8_t(c)) << 16 |
+           uint32_t(uint8_t(d)) << 24;
+}
+
+struct VkFormatMap {
+    VkFormat vk;
+    uint32_t drm;
+    WGPUTextureFormat wgpu;
+    const char* name;
+};
+constexpr VkFormatMap kFormats[] = {
+    {VK_FORMAT_R8G8B8A8_UNORM, fourcc('A', 'B', '2', '4'), WGPUTextureFormat_RGBA8Unorm, "R8G8B8A8_UNORM"},
+    {VK_FORMAT_B8G8R8A8_UNORM, fourcc('A', 'R', '2', '4'), WGPUTextureFormat_BGRA8Unorm, "B8G8R8A8_UNORM"},
+    {VK_FORMAT_A2B10G10R10_UNORM_PACK32, fourcc('A', 'B', '3', '0'), WGPUTextureFormat_RGB10A2Unorm,
+     "A2B10G10R10_UNORM_PACK32"},
+    {VK_FORMAT_R16G16B16A16_SFLOAT, fourcc('A', 'B', '4', 'H'), WGPUTextureFormat_RGBA16Float, "R16G16B16A16_SFLOAT"},
+};
+
+const VkFormatMap* find_format(int32_t vk) {
+    for (const auto& f : kFormats)
+        if (f.vk == VkFormat(vk)) return &f;
+    return nullptr;
+}
+
+void close_all(std::vector<HostSemaphore>& sems) {
+    for (auto& s : sems)
+        if (s.fd >= 0) close(std::exchange(s.fd, -1));
+}
+
+Result<int> dup_fd(int fd, std::string_view what) {
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (d < 0) return fail(Errc::system, "{}: duplicating fd {}: {}", what, fd, std::strerror(errno));
+    return d;
+}
+
+// The fd a Dawn fence holds (borrowed: valid while the fence lives).
+int fence_fd(WGPUSharedFence fence, SemaphoreFd type) {
+    WGPUSharedFenceExportInfo info{};
+    WGPUSharedFenceSyncFDExportInfo sync{};
+    WGPUSharedFenceVkSemaphoreOpaqueFDExportInfo opaque{};
+    sync.chain.sType = WGPUSType_SharedFenceSyncFDExportInfo;
+    sync.handle = -1;
+    opaque.chain.sType = WGPUSType_SharedFenceVkSemaphoreOpaqueFDExportInfo;
+    opaque.handle = -1;
+    info.nextInChain = type == SemaphoreFd::sync_fd ? &sync.chain : &opaque.chain;
+    wgpuSharedFenceExportInfo(fence, &info);
+    return type == SemaphoreFd::sync_fd ? sync.handle : opaque.handle;
+}
+
+}  // namespace
+
+const char* to_string(SemaphoreFd t) { return t == SemaphoreFd::sync_fd ? "SYNC_FD" : "OPAQUE_FD"; }
+
+HostImage::HostImage(Private p)
+    : bridge_(p.bridge), memory_(std::move(p.memory)), texture_(std::move(p.texture)), label_(std::move(p.label)) {}
+
+HostImage::~HostImage() {
+    if (depth_ > 0 && !bridge_->lost()) {
+        // Leave Dawn's access state consistent; nobody can wait for this access any more.
+        WGPUSharedTextureMemoryVkImageLayoutEndState layouts{};
+        layouts.chain.sType = WGPUSType_SharedTextureMemoryVkImageLayoutEndState;
+        WGPUSharedTextureMemoryEndAccessState st{};
+        st.nextInChain = &layouts.chain;
+        (void)bridge_->scoped([&] { wgpuSharedTextureMemoryEndAccess(memory_.get(), texture_.get(), &st); },
+                              "ending the access of a destroyed host image");
+        wgpuSharedTextureMemoryEndAccessStateFreeMembers(st);
+    }
+}
+
+Result<std::shared_ptr<Texture>> HostImage::import(Bridge& bridge, const HostImageDesc& d) {
+    const VkFormatMap* fm = find_format(d.vk_format);
+    const std::string name = std::format("host image '{}' ({}x{} {})", d.label, d.width, d.height,
+                                         fm ? fm->name : std::format("VkFormat {}", d.vk_format));
+    auto bad = [&](Errc c, std::string why) { return std::unexpected(Error{c, name + ": " + why}); };
+
+    // Validate everything before any driver call.
+    if (!bridge.caps().opaque_fd_memory)
+        return bad(Errc::unsupported, "this device cannot import OPAQUE_FD memory (no SharedTextureMemoryOpaqueFD)");
+    if (!fm) return bad(Errc::invalid_argument, "unsupported VkFormat");
+    if (d.memory_fd < 0 || fcntl(d.memory_fd, F_GETFD) < 0)
+        return bad(Errc::invalid_argument, std::format("memory_fd {} is not an open file descriptor", d.memory_fd));
+    const uint32_t max = bridge.limits().maxTextureDimension2D;
+    if (d.width == 0 || d.height == 0 || d.width > max || d.height > max)
+        return bad(Errc::invalid_argument, std::format("size is 0 or over the device limit {}", max));
+    if (!(d.vk_usage & VK_IMAGE_USAGE_TRANSFER_DST_BIT))
+        return bad(Errc::invalid_argument, "vk_usage lacks VK_IMAGE_USAGE_TRANSFER_DST_BIT (Dawn requires it)");
+    if (!(d.vk_usage & (VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT)))
+        return bad(Errc::invalid_argument, "vk_usage has neither SAMPLED nor COLOR_ATTACHMENT: wlgpu can neither draw nor render into it");
+    if (d.vk_tiling != VK_IMAGE_TILING_OPTIMAL && d.vk_tiling != VK_IMAGE_TILING_LINEAR)
+        return bad(Errc::invalid_argument, std::format("vk_tiling {} is neither OPTIMAL nor LINEAR", d.vk_tiling));
+    const bool srgb_twin = fm->vk == VK_FORMAT_R8G8B8A8_UNORM || fm->vk == VK_FORMAT_B8G8R8A8_UNORM;
+    if (srgb_twin && !(d.vk_flags & VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT))
+        return bad(Errc::invalid_argument,
+                   "vk_flags lacks VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT (Dawn requires it for formats with an sRGB view format)");
+    if (d.allocation_size == 0) return bad(Errc::invalid_argument, "allocation_size is 0");
+    const FormatInfo* info = find_shm_format(fm->drm);
+    if (!info) return bad(Errc::unsupported, "no wlgpu format table entry");
+
+    // The VkImageCreateInfo the host used; Dawn creates its own VkImage from it.
+    std::vector<VkFormat> views;
+    for (int32_t f : d.view_formats) views.push_back(VkFormat(f));
+    VkImageFormatListCreateInfo list{};
+    list.sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_LIST_CREATE_INFO;
+    list.viewFormatCount = uint32_t(views.size());
+    list.pViewFormats = views.data();
+    VkExternalMemoryImageCreateInfo ext{};
+    ext.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO;
+    ext.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT;
+    ext.pNext = views.empty() ? nullptr : &list;
+    VkImageCreateInfo ci{};
+    ci.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO;
+    ci.pNext = &ext;
+    ci.flags = d.vk_flags;
+    ci.imageType = VK_IMAGE_TYPE_2D;
+    ci.format = fm->vk;
+    ci.extent = {d.width, d.height, 1};
+    ci.mipLevels = 1;
+    ci.arrayLayers = 1;
+    ci.samples = VK_SAMPLE_COUNT_1_BIT;
+    ci.tiling = VkImageTiling(d.vk_tiling);
+    ci.usage = d.vk_usage;
+    ci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    ci.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+
+    // Dawn duplicates memoryFD; the caller keeps its own.
+    WGPUSharedTextureMemoryOpaqueFDDescriptor ofd{};
+    ofd.chain.sType = WGPUSType_SharedTextureMemoryOpaqueFDDescriptor;
+    ofd.vkImageCreateInfo = &ci;
+    ofd.memoryFD = d.memory_fd;
+    ofd.memoryTypeIndex = d.memory_type_index;
+    ofd.allocationSize = d.allocation_size;
+    ofd.dedicatedAllocation = d.dedicated_allocation;
+    WGPUSharedTextureMemoryDescriptor desc{};
+    desc.nextInChain = &ofd.chain;
+    desc.label = sv(d.label.c_str());
+
+    wg::SharedTextureMemory memory;
+    wg::Texture tex;
+    auto r = bridge.scoped(
+        [&] {
+            memory = wg::SharedTextureMemory(wgpuDeviceImportSharedTextureMemory(bridge.device(), &desc));
+            // A null descriptor: the texture has the memory's properties (size, format, usage).
+            if (memory) tex = wg::Texture(wgpuSharedTextureMemoryCreateTexture(memory.get(), nullptr));
+        },
+        "importing the OPAQUE_FD memory");
+    if (!r) return std::unexpected(r.error().context(name));
+    if (!memory || !tex) return bad(Errc::gpu_error, "Dawn returned no shared texture memory or texture");
+    if (wgpuTextureGetFormat(tex.get()) != fm->wgpu)
+        return bad(Errc::gpu_error, std::format("Dawn made a texture of WGPUTextureFormat {:#x}, not {:#x}",
+                                                uint32_t(wgpuTextureGetFormat(tex.get())), uint32_t(fm->wgpu)));
+
+    auto texture = Texture::wrap(bridge, tex.get(), *info, d.width, d.height);
+    texture->shared_access = std::make_shared<HostImage>(Private{&bridge, std::move(memory), std::move(tex), name});
+    return texture;
+}
+
+std::shared_ptr<HostImage> host_image(const Texture& texture) {
+    return std::dynamic_pointer_cast<HostImage>(texture.shared_access);
+}
+
+// Imports each semaphore as a Dawn SharedFence (Dawn duplicates the fd) and closes the fds.
+Result<void> HostImage::import_waits(std::vector<HostSemaphore>& sems) {
+    const auto& caps = bridge_->caps();
+    Result<void> result;
+    for (auto& s : sems) {
+        if (s.fd < 0) {
+            if (s.type == SemaphoreFd::sync_fd) continue;  // a sync_file of -1 is already signalled
+            result = fail(Errc::invalid_argument, "{}: OPAQUE_FD semaphore fd is {}", label_, s.fd);
+            break;
+        }
+        if (s.type == SemaphoreFd::opaque_fd && !caps.opaque_fd_semaphore) {
+            result = fail(Errc::unsupported,
+                          "{}: this device cannot import OPAQUE_FD semaphores (no SharedFenceVkSemaphoreOpaqueFD){}",
+                          label_, caps.sync_fd_fence ? "; use SYNC_FD" : "");
+            break;
+        }
+        if (s.type == SemaphoreFd::sync_fd && !caps.sync_fd_fence) {
+            result = fail(Errc::unsupported, "{}: this device cannot import SYNC_FD semaphores (no SharedFenceSyncFD){}",
+                          label_, caps.opaque_fd_semaphore ? "; use OPAQUE_FD" : "");
+            break;
+        }
+        WGPUSharedFenceSyncFDDescriptor sync{};
+        sync.chain.sType = WGPUSType_SharedFenceSyncFDDescriptor;
+        sync.handle = s.fd;
+        WGPUSharedFenceVkSemaphoreOpaqueFDDescriptor opaque{};
+        opaque.chain.sType = WGPUSType_SharedFenceVkSemaphoreOpaqueFDDescriptor;
+        opaque.handle = s.fd;
+        WGPUSharedFenceDescriptor desc{};
+        desc.nextInChain = s.type == SemaphoreFd::sync_fd ? &sync.chain : &opaque.chain;
+        desc.label = sv("wlgpu host semaphore");
+        wg::SharedFence fence;
+        auto r = bridge_->scoped([&] { fence = wg::SharedFence(wgpuDeviceImportSharedFence(bridge_->device(), &desc)); },
+                                 std::format("importing a {} semaphore (fd {})", to_string(s.type), s.fd));
+        if (!r) {
+            result = std::unexpected(r.error().context(label_));
+            break;
+        }
+        close(std::exchange(s.fd, -1));
+        waits_.push_back({std::move(fence), s.type});
+    }
+    close_all(sems);
+    return result;
+}
+
+Result<void> HostImage::hand_over(HostRelease rel) {
+    if (state_ == State::in_access || state_ == State::wlgpu_idle) {
+        close_all(rel.wait);
+        return fail(Errc::invalid_argument, "{}: hand_over() while wlgpu has the image ({}): end() and hand_back() first",
+                    label_, state_ == State::in_access ? "inside begin/end" : "hand_back() not called");
+    }
+    if (auto r = import_waits(rel.wait); !r) return r;
+    begin_layouts_ = rel.layouts;
+    begin_initialized_ = rel.initialized;
+    state_ = State::handed_over;
+    return {};
+}
+
+Result<void> HostImage::add_wait_sync_file(int fd) {
+    std::vector<HostSemaphore> s{{SemaphoreFd::sync_fd, fd}};
+    return import_waits(s);
+}
+
+Result<void> HostImage::begin(bool write) {
+    write_ = write_ || write;
+    if (depth_ > 0) {
+        depth_++;
+        return {};
+    }
+    if (state_ == State::host_owned)
+        return fail(Errc::invalid_argument, "{}: begin() while the host has the image: hand_over() first", label_);
+    if (bridge_->lost()) return fail(Errc::device_lost, "{}: begin(): the device is lost", label_);
+
+    LayoutTransition layouts = begin_layouts_;
+    bool initialized = begin_initialized_;
+    std::vector<Fence> fences = std::move(waits_);
+    waits_.clear();
+    if (state_ == State::fresh) {
+        layouts = {};
+        initialized = false;
+    } else if (state_ == State::wlgpu_idle) {
+        // Our own previous access: wait for it, from the layouts it left.
+        for (auto& f : end_fences_) fences.push_back(std::move(f));
+        end_fences_.clear();
+        layouts = end_layouts_;
+        initialized = end_initialized_;
+    }
+    std::vector<WGPUSharedFence> raw;
+    std::vector<uint64_t> values;
+    for (const auto& f : fences) {
+        raw.push_back(f.fence.get());
+        values.push_back(1);  // Vulkan binary semaphores
+    }
+    WGPUSharedTextureMemoryVkImageLayoutBeginState vk{};
+    vk.chain.sType = WGPUSType_SharedTextureMemoryVkImageLayoutBeginState;
+    vk.oldLayout = layouts.old_layout;
+    vk.newLayout = layouts.new_layout;
+    WGPUSharedTextureMemoryBeginAccessDescriptor desc{};
+    desc.nextInChain = &vk.chain;
+    desc.concurrentRead = false;  // Dawn's Vulkan backend has no concurrent reads
+    desc.initialized = initialized;
+    desc.fenceCount = raw.size();
+    desc.fences = raw.data();
+    desc.signaledValues = values.data();
+    WGPUStatus status = WGPUStatus_Error;
+    auto r = bridge_->scoped(
+        [&] { status = wgpuSharedTextureMemoryBeginAccess(memory_.get(), texture_.get(), &desc); },
+        "BeginAccess");
+    if (!r || status != WGPUStatus_Success) {
+        waits_ = std::move(fences);  // keep them for a retry
+        if (!r) return std::unexpected(r.error().context(label_));
+        return fail(Errc::gpu_error, "{}: BeginAccess failed", label_);
+    }
+    depth_ = 1;
+    write_ = write;
+    state_ = State::in_access;
+    return {};
+}
+
+Result<void> HostImage::end() {
+    if (depth_ == 0) return fail(Errc::invalid_argument, "{}: end() without begin()", label_);
+    if (--depth_ > 0) return {};
+    state_ = State::wlgpu_idle;
+    end_fences_.clear();
+    WGPUSharedTextureMemoryVkImageLayoutEndState vk{};
+    vk.chain.sType = WGPUSType_SharedTextureMemoryVkImageLayoutEndState;
+    WGPUSharedTextureMemoryEndAccessState st{};
+    st.nextInChain = &vk.chain;
+    WGPUStatus status = WGPUStatus_Error;
+    auto r = bridge_->scoped([&] { status = wgpuSharedTextureMemoryEndAccess(memory_.get(), texture_.get(), &st); },
+                             "EndAccess");
+    // A SYNC_FD semaphore export may return -1 when the work is already done (lavapipe does):
+    // Dawn cannot wrap -1 in a SharedFence and reports an error, but it has ended the access and
+    // written the layouts; nothing is left to wait for.
+    if (!r && bridge_->caps().sync_fd_fence &&
+        r.error().message.find("File descriptor (-1) was invalid") != std::string::npos) {
+        r = {};
+        status = WGPUStatus_Success;
+    }
+    if (r && status == WGPUStatus_Success) {
+        for (size_t i = 0; i < st.fenceCount; i++) {
+            WGPUSharedFenceExportInfo info{};
+            wgpuSharedFenceExportInfo(st.fences[i], &info);
+            SemaphoreFd type = info.type == WGPUSharedFenceType_SyncFD ? SemaphoreFd::sync_fd : SemaphoreFd::opaque_fd;
+            end_fences_.push_back({wg::SharedFence::share(st.fences[i]), type});
+        }
+        end_layouts_ = {vk.oldLayout, vk.newLayout};
+        end_initialized_ = st.initialized;
+    }
+    wgpuSharedTextureMemoryEndAccessStateFreeMembers(st);
+    write_ = false;
+    if (!r) return std::unexpected(r.error().context(label_));
+    if (status != WGPUStatus_Success) return fail(Errc::gpu_error, "{}: EndAccess failed", label_);
+    return {};
+}
+
+Result<HostAcquire> HostImage::hand_back() {
+    if (state_ != State::wlgpu_idle)
+        return fail(Errc::invalid_argument, "{}: hand_back() {}", label_,
+                    state_ == State::in_access ? "inside begin/end: end() first" : "without a wlgpu access since the last hand_over()");
+    HostAcquire a;
+    a.layouts = end_layouts_;
+    a.initialized = end_initialized_;
+    for (const auto& f : end_fences_) {
+        int fd = fence_fd(f.fence.get(), f.type);
+        if (fd < 0 && f.type == SemaphoreFd::sync_fd) {
+            a.wait.push_back({f.type, -1});  // already signalled
+            continue;
+        }
+        auto d = dup_fd(fd, label_ + ": exporting the end-of-access semaphore");
+        if (!d) {
+            close_all(a.wait);
+            return std::unexpected(d.error());
+        }
+        a.wait.push_back({f.type, *d});
+    }
+    end_fences_.clear();
+    state_ = State::host_owned;
+    return a;
+}
+
+Result<int> HostImage::export_end_sync_file() {
+    if (state_ != State::wlgpu_idle)
+        return fail(Errc::invalid_argument, "{}: export_end_sync_file() without a finished wlgpu access", label_);
+    int merged = -1;
+    for (const auto& f : end_fences_) {
+        if (f.type != SemaphoreFd::sync_fd) {
+            if (merged >= 0) close(merged);
+            return fail(Errc::unsupported,
+                        "{}: Dawn's end-of-access fence is an OPAQUE_FD VkSemaphore (no SharedFenceSyncFD on this "
+                        "device), not a sync_file: use hand_back()",
+                        label_);
+        }
+        int fd = fence_fd(f.fence.get(), f.type);
+        if (fd < 0) continue;
+        if (merged < 0) {
+            auto d = dup_fd(fd, label_ + ": exporting the end-of-access sync_file");
+            if (!d) return d;
+            merged = *d;
+            continue;
+        }
+        sync_merge_data m{};
+        std::snprintf(m.name, sizeof m.name, "wlgpu");
+        m.fd2 = fd;
+        if (ioctl(merged, SYNC_IOC_MERGE, &m) < 0) {
+            int e = errno;
+            close(merged);
+            return fail(Errc::system, "{}: merging sync_files: {}", label_, std::strerror(e));
+        }
+        close(merged);
+        merged = m.fence;
+    }
+    return merged;  // -1: everything is already signalled
+}
+
+}  // namespace wlgpu
