@@ -195,10 +195,11 @@ Result<void> DmabufAccess::end() {
         if (wgpuSharedTextureMemoryEndAccess(parts_[i].memory.get(), parts_[i].texture.get(), &st) == WGPUStatus_Success) {
             layouts_[i] = {layout.oldLayout, layout.newLayout};
             for (size_t k = 0; k < st.fenceCount; k++) {
+                // Kept for export_end_sync_file (explicit sync, other devices). Not fed back into
+                // our own next BeginAccess: that work is on the same Dawn queue, already ordered,
+                // and re-waiting on lavapipe's exported (often already signalled, fd -1) sync
+                // files made Dawn fail ("close failed" in SystemHandle) after many frames.
                 end_fences_.push_back(wg::SharedFence::share(st.fences[k]));
-                // The next access (ours or another device's) waits for this one.
-                wait_fences_.push_back(wg::SharedFence::share(st.fences[k]));
-                wait_values_.push_back(st.signaledValues ? st.signaledValues[k] : 1);
             }
         } else {
             ok = false;
