@@ -5,7 +5,9 @@
 // Ownership: the fds in DmabufAttributes stay the caller's. Dawn duplicates the fd it imports
 // (vkAllocateMemory owns the duplicate); import_dmabuf neither closes nor keeps the caller's
 // fds, so the caller may close them as soon as import_dmabuf returns (wlroots closes them when
-// the wlr_buffer goes away). The returned Texture keeps the imported memory alive by itself.
+// the wlr_buffer goes away). The returned Texture keeps the imported memory alive by itself and
+// holds up to two fds per plane texture (Dawn's duplicate, the last end-of-access sync_file):
+// compositors with hundreds of client buffers should raise RLIMIT_NOFILE.
 //
 // Caching: import once per client buffer (the wlroots adapter keys on the wlr_buffer) and keep
 // the Texture. An unchanged cached buffer costs no import, no allocation and no validation per
