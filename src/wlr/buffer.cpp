@@ -1,0 +1,92 @@
+// Render targets: the wlgpu Texture of a target wlr_buffer, cached on the buffer with a
+// wlr_addon (destroyed with the buffer or the renderer).
+//
+// Memory buffers (SHM / data-ptr, what wlroots' shm allocator gives when render_buffer_caps
+// is DATA_PTR): the render Texture is filled from the buffer's memory on first use (so that
+// buffer-age damage tracking stays right), and after each pass the part of the texture the
+// pass drew is read back into the buffer's memory, so the buffer always holds what was rendered.
+#include "internal.hpp"
+
+namespace wlgpu::wlr::detail {
+namespace {
+
+void buffer_addon_destroy(wlr_addon* addon) {
+    auto* rb = wl_container_of(addon, static_cast<RenderBuffer*>(nullptr), addon);
+    wlr_addon_finish(&rb->addon);
+    wl_list_remove(&rb->link);
+    delete rb;
+}
+
+const wlr_addon_interface kBufferAddon = {.name = "wlgpu_render_buffer", .destroy = buffer_addon_destroy};
+
+RenderBuffer* attach(WlRenderer* r, wlr_buffer* buffer, std::shared_ptr<Texture> tex, uint32_t format) {
+    auto* rb = new RenderBuffer();
+    rb->renderer = r;
+    rb->buffer = buffer;
+    rb->texture = std::move(tex);
+    rb->drm_format = format;
+    wlr_addon_init(&rb->addon, &buffer->addons, r, &kBufferAddon);
+    wl_list_insert(&r->buffers, &rb->link);
+    return rb;
+}
+
+// A render Texture for a memory buffer, filled with the buffer's current contents.
+RenderBuffer* create_memory_target(WlRenderer* r, wlr_buffer* buffer, void* data, uint32_t format, uint32_t stride) {
+    char name[8];
+    const FormatInfo* f = find_shm_format(format);
+    if (!f || !f->renderable) {
+        log_error("cannot render into a %s buffer: not a render format", fourcc_name(format, name));
+        return nullptr;
+    }
+    auto tex = Texture::create(*r->bridge, format, buffer->width, buffer->height,
+                               TextureUsage::render | TextureUsage::sample);
+    if (!tex) {
+        log_error("creating a %dx%d %s render target: %s", buffer->width, buffer->height,
+                  fourcc_name(format, name), error_text(tex.error()));
+        return nullptr;
+    }
+    Box all{0, 0, buffer->width, buffer->height};
+    if (auto u = (*tex)->update(data, stride, std::span<const Box>(&all, 1)); !u) {
+        log_error("filling a render target from its buffer: %s", error_text(u.error()));
+        return nullptr;
+    }
+    return attach(r, buffer, std::move(*tex), format);
+}
+
+}  // namespace
+
+RenderBuffer* get_render_buffer(WlRenderer* r, wlr_buffer* buffer) {
+    if (wlr_addon* a = wlr_addon_find(&buffer->addons, r, &kBufferAddon))
+        return wl_container_of(a, static_cast<RenderBuffer*>(nullptr), addon);
+    RenderBuffer* rb = nullptr;
+    bool accessed = with_data(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, [&](void* data, uint32_t format, uint32_t stride) {
+        rb = create_memory_target(r, buffer, data, format, stride);
+    });
+    if (!accessed) {
+        if (!r->warned_dmabuf) {
+            log_error("render targets must be memory (SHM/data-ptr) buffers for now; DMA-BUF targets are not "
+                      "supported yet");
+            r->warned_dmabuf = true;
+        }
+        return nullptr;
+    }
+    return rb;
+}
+
+void render_buffer_destroy(RenderBuffer* rb) { buffer_addon_destroy(&rb->addon); }
+
+bool render_buffer_finish(RenderBuffer* rb, Box d) {
+    wlr_buffer* buffer = rb->buffer;
+    bool ok = true;
+    bool accessed = with_data(buffer, WLR_BUFFER_DATA_PTR_ACCESS_WRITE, [&](void* data, uint32_t format, uint32_t stride) {
+        uint8_t* at = static_cast<uint8_t*>(data) + size_t(d.y) * stride +
+                      size_t(d.x) * rb->texture->format().bytes_per_pixel;
+        if (auto rp = rb->texture->read_pixels(format, d, stride, at); !rp) {
+            log_error("copying the rendered frame into buffer %p: %s", (void*)buffer, error_text(rp.error()));
+            ok = false;
+        }
+    });
+    return accessed && ok;
+}
+
+}  // namespace wlgpu::wlr::detail

@@ -1,0 +1,163 @@
+// Shared declarations of the wlroots renderer adapter (src/wlr), split the way wlroots'
+// render/vulkan/ is: one concern per file, one impl table per object.
+//
+//   renderer.cpp  wlr_renderer_impl: create/destroy, formats, drm fd, the C entry points
+//   texture.cpp   wlr_texture_impl and texture_from_buffer
+//   buffer.cpp    the render target of a wlr_buffer, cached on it with a wlr_addon
+//   pass.cpp      wlr_render_pass_impl and begin_buffer_pass
+//   timer.cpp     wlr_render_timer_impl
+//   util.cpp      boxes, regions, errors, device loss
+//
+// No rendering logic lives in src/wlr: the files only translate wlroots structs (buffers,
+// boxes, pixman regions, option structs) into wlgpu calls. Built twice from the same
+// sources, against wlroots 0.19 and 0.20 (WLGPU_WLR_020 selects what 0.20 added).
+#pragma once
+
+#include <pixman.h>
+#include <wayland-server-core.h>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <drm_fourcc.h>
+
+// wlroots headers are C: array parameters use C99 "[static N]", which C++ does not have.
+// This is the one place that includes them with the workaround; other files include this one.
+extern "C" {
+#define static
+#include <wlr/backend.h>
+#include <wlr/interfaces/wlr_buffer.h>
+#include <wlr/render/drm_format_set.h>
+#include <wlr/render/interface.h>
+#include <wlr/types/wlr_buffer.h>
+#include <wlr/util/addon.h>
+#include <wlr/util/log.h>
+#include <wlr/version.h>
+#undef static
+}
+
+#include "wlgpu/bridge.hpp"
+#include "wlgpu/format.hpp"
+#include "wlgpu/render.hpp"
+#include "wlgpu/texture.hpp"
+#include "wlgpu/wlr.h"
+#include "wlgpu/wlr.hpp"
+
+#define WLGPU_WLR_020 (WLR_VERSION_NUM >= ((0 << 16) | (20 << 8) | 0))
+
+#define log_error(fmt, ...) wlr_log(WLR_ERROR, "wlgpu: " fmt, ##__VA_ARGS__)
+#define log_info(fmt, ...) wlr_log(WLR_INFO, "wlgpu: " fmt, ##__VA_ARGS__)
+#define log_debug(fmt, ...) wlr_log(WLR_DEBUG, "wlgpu: " fmt, ##__VA_ARGS__)
+
+namespace wlgpu::wlr::detail {
+
+extern const wlr_renderer_impl kRendererImpl;
+extern const wlr_texture_impl kTextureImpl;
+extern const wlr_render_pass_impl kPassImpl;
+extern const wlr_render_timer_impl kTimerImpl;
+
+struct WlRenderer;
+
+// The render Texture of one target wlr_buffer (wlr_addon on the buffer), buffer.cpp.
+struct RenderBuffer {
+    wlr_addon addon{};
+    WlRenderer* renderer = nullptr;
+    wlr_buffer* buffer = nullptr;
+    std::shared_ptr<Texture> texture;
+    uint32_t drm_format = 0;
+    wl_list link{};  // WlRenderer::buffers
+};
+
+struct WlRenderer {
+    wlr_renderer base{};
+    std::unique_ptr<Bridge> bridge;
+    std::unique_ptr<Renderer> renderer;
+    wlr_drm_format_set texture_formats{}, render_formats{};
+    int drm_fd = -1;
+    bool drm_fd_tried = false;
+    std::shared_ptr<std::atomic<bool>> lost = std::make_shared<std::atomic<bool>>(false);
+    bool lost_emitted = false;
+    std::string summary;
+    wl_list buffers{};  // RenderBuffer::link
+    bool warned_dmabuf = false, warned_color = false, warned_output_transform = false;
+};
+
+struct WlTexture {
+    wlr_texture base{};
+    WlRenderer* renderer = nullptr;
+    std::shared_ptr<Texture> texture;
+};
+
+struct WlTimer {
+    wlr_render_timer base{};
+    WlRenderer* renderer = nullptr;
+    std::unique_ptr<RenderTimer> timer;
+};
+
+struct WlPass {
+    wlr_render_pass base{};
+    WlRenderer* renderer = nullptr;
+    RenderBuffer* target = nullptr;
+    std::optional<Frame> frame;
+    Box dirty{};            // bounding box of what the pass drew, in target pixels
+    bool failed = false;
+    std::deque<std::vector<Box>> clips;  // clip boxes stay alive until submit
+};
+
+// Downcasts (nullptr when the object is not ours, where wlroots can hand us foreign ones).
+inline WlRenderer* get_renderer(wlr_renderer* r) { return reinterpret_cast<WlRenderer*>(r); }
+inline WlTexture* get_texture(wlr_texture* t) {
+    return t && t->impl == &kTextureImpl ? reinterpret_cast<WlTexture*>(t) : nullptr;
+}
+inline WlPass* get_pass(wlr_render_pass* p) { return reinterpret_cast<WlPass*>(p); }
+inline WlTimer* get_timer(wlr_render_timer* t) {
+    return t && t->impl == &kTimerImpl ? reinterpret_cast<WlTimer*>(t) : nullptr;
+}
+
+// ---- util.cpp ----
+// Emits renderer->events.lost once, on the compositor's thread (Dawn's callback only sets
+// a flag). Returns true when the device is lost: the caller must fail and touch nothing.
+bool check_lost(WlRenderer* r);
+Box to_box(const wlr_box& b);
+Box intersect(Box a, Box b);
+Box unite(Box a, Box b);
+std::vector<Box> region_boxes(const pixman_region32_t* region);
+// "code: message" (valid until the next call on this thread).
+const char* error_text(const Error& e);
+
+// Runs fn(data, format, stride) with read (or write) access to buffer's memory; false when
+// the buffer has no data-ptr access.
+template <typename Fn>
+bool with_data(wlr_buffer* buffer, uint32_t flags, Fn&& fn) {
+    void* data = nullptr;
+    uint32_t format = 0;
+    size_t stride = 0;
+    if (!wlr_buffer_begin_data_ptr_access(buffer, flags, &data, &format, &stride)) return false;
+    fn(data, format, uint32_t(stride));
+    wlr_buffer_end_data_ptr_access(buffer);
+    return true;
+}
+
+// ---- texture.cpp ----
+wlr_texture* wrap_texture(WlRenderer* r, std::shared_ptr<Texture> tex);
+wlr_texture* texture_from_buffer(wlr_renderer* wr, wlr_buffer* buffer);
+
+// ---- buffer.cpp ----
+// The cached render target of buffer, created on first use; nullptr (logged) on failure.
+RenderBuffer* get_render_buffer(WlRenderer* r, wlr_buffer* buffer);
+void render_buffer_destroy(RenderBuffer* rb);
+// After a pass: makes the buffer hold what was drawn into box d of the target.
+bool render_buffer_finish(RenderBuffer* rb, Box d);
+
+// ---- pass.cpp ----
+wlr_render_pass* begin_buffer_pass(wlr_renderer* wr, wlr_buffer* buffer, const wlr_buffer_pass_options* options);
+
+// ---- timer.cpp ----
+wlr_render_timer* render_timer_create(wlr_renderer* wr);
+
+}  // namespace wlgpu::wlr::detail

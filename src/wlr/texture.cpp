@@ -1,0 +1,99 @@
+// wlr_texture: textures from memory (SHM / data-ptr) buffers; update_from_buffer with damage,
+// read_pixels, preferred_read_format.
+#include "internal.hpp"
+
+namespace wlgpu::wlr::detail {
+namespace {
+
+bool texture_update_from_buffer(wlr_texture* wt, wlr_buffer* buffer, const pixman_region32_t* damage) {
+    WlTexture* t = get_texture(wt);
+    if (!t || check_lost(t->renderer)) return false;
+    if (uint32_t(buffer->width) != wt->width || uint32_t(buffer->height) != wt->height) return false;
+    bool ok = false;
+    bool accessed = with_data(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, [&](void* data, uint32_t format, uint32_t stride) {
+        if (format != t->texture->format().drm_fourcc) return;  // wlroots then re-creates the texture
+        std::vector<Box> boxes = damage ? region_boxes(damage)
+                                        : std::vector<Box>{Box{0, 0, buffer->width, buffer->height}};
+        auto r = t->texture->update(data, stride, boxes);
+        if (!r) log_error("updating a texture from buffer %p: %s", (void*)buffer, error_text(r.error()));
+        ok = bool(r);
+    });
+    return accessed && ok;
+}
+
+bool texture_read_pixels(wlr_texture* wt, const wlr_texture_read_pixels_options* options) {
+    WlTexture* t = get_texture(wt);
+    if (!t || check_lost(t->renderer)) return false;
+    wlr_box src{};
+    wlr_texture_read_pixels_options_get_src_box(options, wt, &src);
+    void* dst = wlr_texture_read_pixel_options_get_data(options);
+    auto r = t->texture->read_pixels(options->format, to_box(src), options->stride, dst);
+    if (!r) {
+        log_error("read_pixels: %s", error_text(r.error()));
+        return false;
+    }
+    return true;
+}
+
+uint32_t texture_preferred_read_format(wlr_texture* wt) {
+    WlTexture* t = get_texture(wt);
+    return t ? t->texture->format().drm_fourcc : DRM_FORMAT_INVALID;
+}
+
+void texture_destroy(wlr_texture* wt) { delete get_texture(wt); }
+
+// A texture from a memory buffer: one upload; nullptr (logged) when the format is unknown.
+wlr_texture* texture_from_data(WlRenderer* r, wlr_buffer* buffer, void* data, uint32_t format, uint32_t stride) {
+    auto tex = Texture::from_pixels(*r->bridge, format, buffer->width, buffer->height, stride, data,
+                                    TextureUsage::sample);
+    if (!tex) {
+        char name[8];
+        log_error("cannot import %dx%d %s memory buffer: %s", buffer->width, buffer->height,
+                  fourcc_name(format, name), error_text(tex.error()));
+        return nullptr;
+    }
+    return wrap_texture(r, std::move(*tex));
+}
+
+wlr_texture* texture_from_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& dmabuf) {
+    if (!r->warned_dmabuf) {
+        char name[8];
+        log_error("DMA-BUF textures are not supported yet (buffer %dx%d %s); the buffer is not shown",
+                  dmabuf.width, dmabuf.height, fourcc_name(dmabuf.format, name));
+        r->warned_dmabuf = true;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+const wlr_texture_impl kTextureImpl = {
+    .update_from_buffer = texture_update_from_buffer,
+    .read_pixels = texture_read_pixels,
+    .preferred_read_format = texture_preferred_read_format,
+    .destroy = texture_destroy,
+};
+
+wlr_texture* wrap_texture(WlRenderer* r, std::shared_ptr<Texture> tex) {
+    auto* t = new WlTexture();
+    wlr_texture_init(&t->base, &r->base, &kTextureImpl, tex->width(), tex->height());
+    t->renderer = r;
+    t->texture = std::move(tex);
+    return &t->base;
+}
+
+wlr_texture* texture_from_buffer(wlr_renderer* wr, wlr_buffer* buffer) {
+    WlRenderer* r = get_renderer(wr);
+    if (check_lost(r)) return nullptr;
+    wlr_texture* out = nullptr;
+    bool accessed = with_data(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, [&](void* data, uint32_t format, uint32_t stride) {
+        out = texture_from_data(r, buffer, data, format, stride);
+    });
+    if (accessed) return out;
+    wlr_dmabuf_attributes dmabuf{};
+    if (wlr_buffer_get_dmabuf(buffer, &dmabuf)) return texture_from_dmabuf(r, dmabuf);
+    log_error("buffer %p has neither memory nor DMA-BUF access", (void*)buffer);
+    return nullptr;
+}
+
+}  // namespace wlgpu::wlr::detail

@@ -1,0 +1,52 @@
+// Small helpers of the wlroots adapter: boxes, pixman regions, error text, device loss.
+#include "internal.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace wlgpu::wlr::detail {
+
+bool check_lost(WlRenderer* r) {
+    if (!r->lost->load() && !r->bridge->lost()) return false;
+    if (!r->lost_emitted) {
+        r->lost_emitted = true;
+        log_error("the GPU device was lost; emitting wlr_renderer.events.lost");
+        wl_signal_emit_mutable(&r->base.events.lost, nullptr);
+    }
+    return true;
+}
+
+Box to_box(const wlr_box& b) { return Box{b.x, b.y, b.width, b.height}; }
+
+Box intersect(Box a, Box b) {
+    int32_t x1 = std::max(a.x, b.x), y1 = std::max(a.y, b.y);
+    int32_t x2 = std::min(a.x + a.width, b.x + b.width), y2 = std::min(a.y + a.height, b.y + b.height);
+    if (x2 <= x1 || y2 <= y1) return Box{};
+    return Box{x1, y1, x2 - x1, y2 - y1};
+}
+
+Box unite(Box a, Box b) {
+    if (a.empty()) return b;
+    if (b.empty()) return a;
+    int32_t x1 = std::min(a.x, b.x), y1 = std::min(a.y, b.y);
+    int32_t x2 = std::max(a.x + a.width, b.x + b.width), y2 = std::max(a.y + a.height, b.y + b.height);
+    return Box{x1, y1, x2 - x1, y2 - y1};
+}
+
+std::vector<Box> region_boxes(const pixman_region32_t* region) {
+    int n = 0;
+    const pixman_box32_t* rects = pixman_region32_rectangles(const_cast<pixman_region32_t*>(region), &n);
+    std::vector<Box> out;
+    out.reserve(n);
+    for (int i = 0; i < n; i++)
+        out.push_back(Box{rects[i].x1, rects[i].y1, rects[i].x2 - rects[i].x1, rects[i].y2 - rects[i].y1});
+    return out;
+}
+
+const char* error_text(const Error& e) {
+    static thread_local std::string s;
+    s = std::string(errc_name(e.code)) + ": " + e.message;
+    return s.c_str();
+}
+
+}  // namespace wlgpu::wlr::detail
