@@ -5,6 +5,9 @@
 // is DATA_PTR): the render Texture is filled from the buffer's memory on first use (so that
 // buffer-age damage tracking stays right), and after each pass the part of the texture the
 // pass drew is read back into the buffer's memory, so the buffer always holds what was rendered.
+//
+// DMA-BUF buffers (gbm / udmabuf allocators): the dma-buf itself is imported as the render
+// target (usage sample|render, content kept), so the pass renders into it without copies.
 #include "internal.hpp"
 
 namespace wlgpu::wlr::detail {
@@ -19,12 +22,13 @@ void buffer_addon_destroy(wlr_addon* addon) {
 
 const wlr_addon_interface kBufferAddon = {.name = "wlgpu_render_buffer", .destroy = buffer_addon_destroy};
 
-RenderBuffer* attach(WlRenderer* r, wlr_buffer* buffer, std::shared_ptr<Texture> tex, uint32_t format) {
+RenderBuffer* attach(WlRenderer* r, wlr_buffer* buffer, std::shared_ptr<Texture> tex, uint32_t format, bool dmabuf) {
     auto* rb = new RenderBuffer();
     rb->renderer = r;
     rb->buffer = buffer;
     rb->texture = std::move(tex);
     rb->drm_format = format;
+    rb->dmabuf = dmabuf;
     wlr_addon_init(&rb->addon, &buffer->addons, r, &kBufferAddon);
     wl_list_insert(&r->buffers, &rb->link);
     return rb;
@@ -50,32 +54,54 @@ RenderBuffer* create_memory_target(WlRenderer* r, wlr_buffer* buffer, void* data
         log_error("filling a render target from its buffer: %s", error_text(u.error()));
         return nullptr;
     }
-    return attach(r, buffer, std::move(*tex), format);
+    return attach(r, buffer, std::move(*tex), format, false);
+}
+
+// The dma-buf of buffer imported as a render target.
+RenderBuffer* create_dmabuf_target(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs) {
+    if (!r->dmabuf_targets) {
+        log_error("cannot render into buffer %p (%s): this device has no DMA-BUF render formats", (void*)buffer,
+                  describe(attrs).c_str());
+        return nullptr;
+    }
+    DmabufImportOptions o;
+    o.usage = TextureUsage::sample | TextureUsage::render;
+    o.initialized = true;  // buffer-age damage tracking relies on the old content
+    auto tex = import_dmabuf(*r->bridge, to_dmabuf(attrs), o);
+    if (!tex) {
+        log_error("cannot render into buffer %p (%s): %s", (void*)buffer, describe(attrs).c_str(),
+                  error_text(tex.error()));
+        return nullptr;
+    }
+    log_debug("render target %p: %s, rendered into directly", (void*)buffer, describe(attrs).c_str());
+    return attach(r, buffer, std::move(*tex), attrs.format, true);
 }
 
 }  // namespace
 
-RenderBuffer* get_render_buffer(WlRenderer* r, wlr_buffer* buffer) {
+RenderBuffer* find_render_buffer(WlRenderer* r, wlr_buffer* buffer) {
     if (wlr_addon* a = wlr_addon_find(&buffer->addons, r, &kBufferAddon))
         return wl_container_of(a, static_cast<RenderBuffer*>(nullptr), addon);
+    return nullptr;
+}
+
+RenderBuffer* get_render_buffer(WlRenderer* r, wlr_buffer* buffer) {
+    if (RenderBuffer* rb = find_render_buffer(r, buffer)) return rb;
     RenderBuffer* rb = nullptr;
     bool accessed = with_data(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, [&](void* data, uint32_t format, uint32_t stride) {
         rb = create_memory_target(r, buffer, data, format, stride);
     });
-    if (!accessed) {
-        if (!r->warned_dmabuf) {
-            log_error("render targets must be memory (SHM/data-ptr) buffers for now; DMA-BUF targets are not "
-                      "supported yet");
-            r->warned_dmabuf = true;
-        }
-        return nullptr;
-    }
-    return rb;
+    if (accessed) return rb;
+    wlr_dmabuf_attributes attrs{};
+    if (wlr_buffer_get_dmabuf(buffer, &attrs)) return create_dmabuf_target(r, buffer, attrs);
+    log_error("cannot render into buffer %p: it has neither memory nor DMA-BUF access", (void*)buffer);
+    return nullptr;
 }
 
 void render_buffer_destroy(RenderBuffer* rb) { buffer_addon_destroy(&rb->addon); }
 
 bool render_buffer_finish(RenderBuffer* rb, Box d) {
+    if (rb->dmabuf) return true;  // drawn into the buffer itself
     wlr_buffer* buffer = rb->buffer;
     bool ok = true;
     bool accessed = with_data(buffer, WLR_BUFFER_DATA_PTR_ACCESS_WRITE, [&](void* data, uint32_t format, uint32_t stride) {

@@ -2,7 +2,9 @@
 // render/vulkan/ is: one concern per file, one impl table per object.
 //
 //   renderer.cpp  wlr_renderer_impl: create/destroy, formats, drm fd, the C entry points
-//   texture.cpp   wlr_texture_impl and texture_from_buffer
+//   texture.cpp   wlr_texture_impl and texture_from_buffer (memory buffers)
+//   dmabuf.cpp    DMA-BUF buffers: formats, the imported texture cached per wlr_buffer
+//                 (wlr_addon), the DRM fd that linux-dmabuf-v1 feedback names
 //   buffer.cpp    the render target of a wlr_buffer, cached on it with a wlr_addon
 //   pass.cpp      wlr_render_pass_impl and begin_buffer_pass
 //   timer.cpp     wlr_render_timer_impl
@@ -12,7 +14,6 @@
 // boxes, pixman regions, option structs) into wlgpu calls. Built twice from the same
 // sources, against wlroots 0.19 and 0.20 (WLGPU_WLR_020 selects what 0.20 added).
 #pragma once
-
 #include <pixman.h>
 #include <wayland-server-core.h>
 
@@ -42,6 +43,7 @@ extern "C" {
 }
 
 #include "wlgpu/bridge.hpp"
+#include "wlgpu/dmabuf.hpp"
 #include "wlgpu/format.hpp"
 #include "wlgpu/render.hpp"
 #include "wlgpu/texture.hpp"
@@ -70,7 +72,16 @@ struct RenderBuffer {
     wlr_buffer* buffer = nullptr;
     std::shared_ptr<Texture> texture;
     uint32_t drm_format = 0;
+    bool dmabuf = false;  // texture is the imported dma-buf itself (no copy back on submit)
     wl_list link{};  // WlRenderer::buffers
+};
+
+// The imported texture of one client DMA-BUF wlr_buffer (wlr_addon on the buffer), dmabuf.cpp.
+struct DmabufImport {
+    wlr_addon addon{};
+    WlRenderer* renderer = nullptr;
+    std::shared_ptr<Texture> texture;
+    wl_list link{};  // WlRenderer::dmabuf_imports
 };
 
 struct WlRenderer {
@@ -78,12 +89,15 @@ struct WlRenderer {
     std::unique_ptr<Bridge> bridge;
     std::unique_ptr<Renderer> renderer;
     wlr_drm_format_set texture_formats{}, render_formats{};
+    wlr_drm_format_set dmabuf_texture_formats{};  // empty: no DMA-BUF import on this device
+    bool dmabuf_textures = false, dmabuf_targets = false;
     int drm_fd = -1;
     bool drm_fd_tried = false;
     std::shared_ptr<std::atomic<bool>> lost = std::make_shared<std::atomic<bool>>(false);
     bool lost_emitted = false;
     std::string summary;
     wl_list buffers{};  // RenderBuffer::link
+    wl_list dmabuf_imports{};  // DmabufImport::link
     bool warned_dmabuf = false, warned_color = false, warned_output_transform = false;
 };
 
@@ -147,15 +161,33 @@ bool with_data(wlr_buffer* buffer, uint32_t flags, Fn&& fn) {
 wlr_texture* wrap_texture(WlRenderer* r, std::shared_ptr<Texture> tex);
 wlr_texture* texture_from_buffer(wlr_renderer* wr, wlr_buffer* buffer);
 
+// ---- dmabuf.cpp ----
+// Fills the DMA-BUF format sets from the importer's probe (once, at creation).
+void dmabuf_init_formats(WlRenderer* r);
+// wlr_dmabuf_attributes -> wlgpu::DmabufAttributes (fds borrowed).
+DmabufAttributes to_dmabuf(const wlr_dmabuf_attributes& a);
+std::string describe(const wlr_dmabuf_attributes& a);
+// The texture of a DMA-BUF buffer: imported once per wlr_buffer and cached on it.
+wlr_texture* texture_from_dmabuf(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs);
+void dmabuf_imports_destroy_all(WlRenderer* r);
+// The render node for get_drm_fd when the adapter has none but imports DMA-BUFs ("" if none).
+std::string dmabuf_fallback_node();
+// Raises RLIMIT_NOFILE's soft limit to the hard limit (each import holds ~2 fds); logs it.
+void raise_fd_limit();
+
 // ---- buffer.cpp ----
 // The cached render target of buffer, created on first use; nullptr (logged) on failure.
 RenderBuffer* get_render_buffer(WlRenderer* r, wlr_buffer* buffer);
+// The cached render target of buffer if it has one (no creation).
+RenderBuffer* find_render_buffer(WlRenderer* r, wlr_buffer* buffer);
 void render_buffer_destroy(RenderBuffer* rb);
-// After a pass: makes the buffer hold what was drawn into box d of the target.
+// After a pass: makes the buffer hold what was drawn into box d of the target (memory
+// buffers: copy back; DMA-BUF targets were drawn into directly).
 bool render_buffer_finish(RenderBuffer* rb, Box d);
 
 // ---- pass.cpp ----
 wlr_render_pass* begin_buffer_pass(wlr_renderer* wr, wlr_buffer* buffer, const wlr_buffer_pass_options* options);
+
 
 // ---- timer.cpp ----
 wlr_render_timer* render_timer_create(wlr_renderer* wr);

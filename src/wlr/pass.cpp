@@ -32,7 +32,7 @@ Blend to_blend(wlr_render_blend_mode m) { return m == WLR_RENDER_BLEND_MODE_NONE
 // limited range, other multipliers) is refused: features.input_color_transform is false,
 // so wlr_scene does not send them; if a caller does, the texture is drawn as sRGB
 // (approximation) and it is logged once.
-bool colour_supported(const wlr_render_texture_options* o) {
+bool colour_supported(const wlr_render_texture_options* o, bool yuv) {
     const uint32_t tf_ok = WLR_COLOR_TRANSFER_FUNCTION_SRGB | WLR_COLOR_TRANSFER_FUNCTION_GAMMA22;
     if (o->transfer_function != 0 && !(o->transfer_function & tf_ok)) return false;
     if (o->primaries) {
@@ -45,12 +45,28 @@ bool colour_supported(const wlr_render_texture_options* o) {
             !near(o->primaries->blue, srgb.blue) || !near(o->primaries->white, srgb.white))
             return false;
     }
-    if (o->color_encoding != WLR_COLOR_ENCODING_NONE && o->color_encoding != WLR_COLOR_ENCODING_IDENTITY &&
-        o->color_encoding != WLR_COLOR_ENCODING_BT709)
-        return false;
-    if (o->color_range == WLR_COLOR_RANGE_LIMITED) return false;
+    if (yuv) {
+        // YCbCr textures: the encoding and range select the conversion (yuv_color below).
+        if (o->color_encoding != WLR_COLOR_ENCODING_NONE && o->color_encoding != WLR_COLOR_ENCODING_BT601 &&
+            o->color_encoding != WLR_COLOR_ENCODING_BT709 && o->color_encoding != WLR_COLOR_ENCODING_BT2020)
+            return false;
+    } else {
+        if (o->color_encoding != WLR_COLOR_ENCODING_NONE && o->color_encoding != WLR_COLOR_ENCODING_IDENTITY &&
+            o->color_encoding != WLR_COLOR_ENCODING_BT709)
+            return false;
+        if (o->color_range == WLR_COLOR_RANGE_LIMITED) return false;
+    }
     if (o->luminance_multiplier && std::abs(*o->luminance_multiplier - 1.0f) > 1e-6f) return false;
     return true;
+}
+
+// The YCbCr -> RGB conversion wlroots asks for; NONE means its default, BT.601 limited.
+YuvColor yuv_color(const wlr_render_texture_options* o) {
+    YuvColor c;
+    if (o->color_encoding == WLR_COLOR_ENCODING_BT709) c.matrix = YuvMatrix::bt709;
+    else if (o->color_encoding == WLR_COLOR_ENCODING_BT2020) c.matrix = YuvMatrix::bt2020;
+    c.range = o->color_range == WLR_COLOR_RANGE_FULL ? YuvRange::full : YuvRange::limited;
+    return c;
 }
 #endif
 
@@ -63,11 +79,16 @@ void pass_add_texture(wlr_render_pass* wp, const wlr_render_texture_options* o) 
         return;
     }
 #if WLGPU_WLR_020
-    if (!colour_supported(o) && !p->renderer->warned_color) {
+    const bool yuv = is_yuv(*t->texture);
+    if (!colour_supported(o, yuv) && !p->renderer->warned_color) {
         log_error("add_texture: unsupported colour description (transfer %d, encoding %d, range %d); "
                   "drawn as sRGB",
                   int(o->transfer_function), int(o->color_encoding), int(o->color_range));
         p->renderer->warned_color = true;
+    }
+    if (yuv) {
+        if (auto c = set_yuv_color(*t->texture, yuv_color(o)); !c)
+            log_error("add_texture: setting the YCbCr encoding: %s", error_text(c.error()));
     }
 #endif
     wlr_fbox src{};

@@ -24,27 +24,37 @@ void build_format_sets(WlRenderer* r) {
     }
 }
 
+// DATA_PTR: the SHM formats. DMABUF: what the importer really imports (probed), with
+// modifiers; NULL when nothing imports, so that wlr_renderer_init_wl_display does not
+// advertise linux-dmabuf-v1.
 const wlr_drm_format_set* renderer_get_texture_formats(wlr_renderer* wr, uint32_t caps) {
     WlRenderer* r = get_renderer(wr);
     if (caps & WLR_BUFFER_CAP_DATA_PTR) return &r->texture_formats;
-    // DMA-BUF textures: none until the DMA-BUF importer exists (then NULL here would
-    // become the importer's format/modifier set, and linux-dmabuf-v1 gets advertised by
-    // wlr_renderer_init_wl_display).
+    if ((caps & WLR_BUFFER_CAP_DMABUF) && r->dmabuf_textures) return &r->dmabuf_texture_formats;
     return nullptr;
 }
 
 const wlr_drm_format_set* renderer_get_render_formats(wlr_renderer* wr) { return &get_renderer(wr)->render_formats; }
 
+// The adapter's render node (AdapterPropertiesDrm / VK_EXT_physical_device_drm). Adapters
+// without one (lavapipe) that import DMA-BUFs return a render node of the machine instead
+// (WLGPU_DMABUF_DRM_NODE, else the first /dev/dri/renderD*): wlroots needs a DRM device for
+// linux-dmabuf-v1 (the feedback's main device, its PRIME import check), and dma-bufs from
+// any device import into lavapipe. -1 when there is neither.
 int renderer_get_drm_fd(wlr_renderer* wr) {
     WlRenderer* r = get_renderer(wr);
-    if (!r->drm_fd_tried) {
-        r->drm_fd_tried = true;
-        const std::string& node = r->bridge->identity().render_node;
-        if (!node.empty()) {
-            r->drm_fd = open(node.c_str(), O_RDWR | O_CLOEXEC);
-            if (r->drm_fd < 0) log_error("cannot open the adapter's render node %s: %s", node.c_str(), strerror(errno));
-        }
+    if (r->drm_fd_tried) return r->drm_fd;
+    r->drm_fd_tried = true;
+    std::string node = r->bridge->identity().render_node;
+    const char* why = "the adapter's render node";
+    if (node.empty() && r->dmabuf_textures) {
+        node = dmabuf_fallback_node();
+        why = "the DMA-BUF main device (the adapter has no DRM node)";
     }
+    if (node.empty()) return r->drm_fd;
+    r->drm_fd = open(node.c_str(), O_RDWR | O_CLOEXEC);
+    if (r->drm_fd < 0) log_error("cannot open %s %s: %s", why, node.c_str(), strerror(errno));
+    else log_info("DRM fd: %s %s", why, node.c_str());
     return r->drm_fd;
 }
 
@@ -52,7 +62,9 @@ void renderer_destroy(wlr_renderer* wr) {
     WlRenderer* r = get_renderer(wr);
     RenderBuffer *rb, *tmp;
     wl_list_for_each_safe(rb, tmp, &r->buffers, link) render_buffer_destroy(rb);
+    dmabuf_imports_destroy_all(r);
     wlr_drm_format_set_finish(&r->texture_formats);
+    wlr_drm_format_set_finish(&r->dmabuf_texture_formats);
     wlr_drm_format_set_finish(&r->render_formats);
     if (r->drm_fd >= 0) close(r->drm_fd);
     r->renderer.reset();
@@ -113,12 +125,22 @@ Result<wlr_renderer*> create_renderer(wlr_backend* backend, RendererOptions opti
     r->renderer = std::move(*renderer);
     r->summary = r->bridge->summary();
     wl_list_init(&r->buffers);
+    wl_list_init(&r->dmabuf_imports);
     build_format_sets(r.get());
-    wlr_renderer_init(&r->base, &kRendererImpl, WLR_BUFFER_CAP_DATA_PTR);
+    dmabuf_init_formats(r.get());
+    if (r->dmabuf_textures) raise_fd_limit();
+    // Render targets: memory buffers always; DMA-BUF buffers when the device renders into
+    // imported dma-bufs (wlr_allocator_autocreate still prefers shm while DATA_PTR is set, unless
+    // the renderer's DRM fd gives it gbm).
+    uint32_t render_caps = WLR_BUFFER_CAP_DATA_PTR | (r->dmabuf_targets ? WLR_BUFFER_CAP_DMABUF : 0);
+    wlr_renderer_init(&r->base, &kRendererImpl, render_caps);
     r->base.features.output_color_transform = false;
     r->base.features.timeline = false;
 #if WLGPU_WLR_020
     r->base.features.input_color_transform = false;
+    if (r->dmabuf_textures)  // YCbCr encodings set_yuv_color converts (RGB ignores the encoding)
+        r->base.color_encodings = WLR_COLOR_ENCODING_IDENTITY | WLR_COLOR_ENCODING_BT601 | WLR_COLOR_ENCODING_BT709 |
+                                  WLR_COLOR_ENCODING_BT2020;
 #endif
     log_info("renderer on %s", r->summary.c_str());
     return &r.release()->base;

@@ -1,5 +1,6 @@
 // wlr_texture: textures from memory (SHM / data-ptr) buffers; update_from_buffer with damage,
-// read_pixels, preferred_read_format.
+// read_pixels (imported DMA-BUF textures too), preferred_read_format. DMA-BUF buffers are
+// imported by dmabuf.cpp.
 #include "internal.hpp"
 
 namespace wlgpu::wlr::detail {
@@ -27,7 +28,21 @@ bool texture_read_pixels(wlr_texture* wt, const wlr_texture_read_pixels_options*
     wlr_box src{};
     wlr_texture_read_pixels_options_get_src_box(options, wt, &src);
     void* dst = wlr_texture_read_pixel_options_get_data(options);
+    // Imported (shared) memory needs Dawn's BeginAccess/EndAccess around the copy.
+    const auto& shared = t->texture->shared_access;
+    if (shared) {
+        if (auto b = shared->begin(false); !b) {
+            log_error("read_pixels: beginning access to the imported buffer: %s", error_text(b.error()));
+            return false;
+        }
+    }
     auto r = t->texture->read_pixels(options->format, to_box(src), options->stride, dst);
+    if (shared) {
+        if (auto e = shared->end(); !e) {
+            log_error("read_pixels: ending access to the imported buffer: %s", error_text(e.error()));
+            return false;
+        }
+    }
     if (!r) {
         log_error("read_pixels: %s", error_text(r.error()));
         return false;
@@ -53,16 +68,6 @@ wlr_texture* texture_from_data(WlRenderer* r, wlr_buffer* buffer, void* data, ui
         return nullptr;
     }
     return wrap_texture(r, std::move(*tex));
-}
-
-wlr_texture* texture_from_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& dmabuf) {
-    if (!r->warned_dmabuf) {
-        char name[8];
-        log_error("DMA-BUF textures are not supported yet (buffer %dx%d %s); the buffer is not shown",
-                  dmabuf.width, dmabuf.height, fourcc_name(dmabuf.format, name));
-        r->warned_dmabuf = true;
-    }
-    return nullptr;
 }
 
 }  // namespace
@@ -91,7 +96,7 @@ wlr_texture* texture_from_buffer(wlr_renderer* wr, wlr_buffer* buffer) {
     });
     if (accessed) return out;
     wlr_dmabuf_attributes dmabuf{};
-    if (wlr_buffer_get_dmabuf(buffer, &dmabuf)) return texture_from_dmabuf(r, dmabuf);
+    if (wlr_buffer_get_dmabuf(buffer, &dmabuf)) return texture_from_dmabuf(r, buffer, dmabuf);
     log_error("buffer %p has neither memory nor DMA-BUF access", (void*)buffer);
     return nullptr;
 }

@@ -1,0 +1,137 @@
+// DMA-BUF buffers in the wlroots adapter. Thin: the importer (wlgpu/dmabuf.hpp) does the
+// validation, the import and the YUV conversion; this file translates wlroots' structs, caches
+// one imported texture per wlr_buffer (wlr_addon, so an unchanged buffer costs nothing per
+// frame), and provides what linux-dmabuf-v1 needs from a renderer (formats, a DRM fd).
+#include "internal.hpp"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <xf86drm.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace wlgpu::wlr::detail {
+namespace {
+
+void add_formats(wlr_drm_format_set* set, const std::vector<DmabufFormat>& formats) {
+    for (const DmabufFormat& f : formats)
+        for (uint64_t m : f.modifiers) wlr_drm_format_set_add(set, f.fourcc, m);
+}
+
+void import_addon_destroy(wlr_addon* addon) {
+    auto* d = wl_container_of(addon, static_cast<DmabufImport*>(nullptr), addon);
+    wlr_addon_finish(&d->addon);
+    wl_list_remove(&d->link);
+    delete d;
+}
+
+const wlr_addon_interface kImportAddon = {.name = "wlgpu_dmabuf_texture", .destroy = import_addon_destroy};
+
+// The imported texture of buffer: the render target's own texture when the buffer is one
+// (an output buffer read back for a screenshot), the cached import, or a new import.
+std::shared_ptr<Texture> import_cached(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs) {
+    if (RenderBuffer* rb = find_render_buffer(r, buffer); rb && rb->dmabuf) return rb->texture;
+    if (wlr_addon* a = wlr_addon_find(&buffer->addons, r, &kImportAddon)) {
+        DmabufImport* cached = wl_container_of(a, static_cast<DmabufImport*>(nullptr), addon);
+        return cached->texture;
+    }
+    auto tex = import_dmabuf(*r->bridge, to_dmabuf(attrs));
+    if (!tex) {
+        log_error("cannot import client buffer %p (%s): %s", (void*)buffer, describe(attrs).c_str(),
+                  error_text(tex.error()));
+        return nullptr;
+    }
+    auto* d = new DmabufImport();
+    d->renderer = r;
+    d->texture = std::move(*tex);
+    wlr_addon_init(&d->addon, &buffer->addons, r, &kImportAddon);
+    wl_list_insert(&r->dmabuf_imports, &d->link);
+    log_debug("imported client buffer %p (%s)", (void*)buffer, describe(attrs).c_str());
+    return d->texture;
+}
+
+}  // namespace
+
+void dmabuf_init_formats(WlRenderer* r) {
+    if (!r->bridge->caps().dmabuf_import) {
+        log_info("no DMA-BUF import on this adapter (SharedTextureMemoryDmaBuf missing); "
+                 "linux-dmabuf-v1 is not advertised");
+        return;
+    }
+    const auto& textures = dmabuf_texture_formats(*r->bridge);
+    const auto& targets = dmabuf_render_formats(*r->bridge);
+    add_formats(&r->dmabuf_texture_formats, textures);
+    add_formats(&r->render_formats, targets);
+    r->dmabuf_textures = !textures.empty();
+    r->dmabuf_targets = !targets.empty();
+    log_info("DMA-BUF: %zu texture formats, %zu render formats%s", textures.size(), targets.size(),
+             textures.empty() ? " (the import probe failed: no dma-buf allocator or no driver import here)" : "");
+}
+
+DmabufAttributes to_dmabuf(const wlr_dmabuf_attributes& a) {
+    DmabufAttributes d;
+    d.width = uint32_t(a.width);
+    d.height = uint32_t(a.height);
+    d.format = a.format;
+    d.modifier = a.modifier;
+    d.n_planes = uint32_t(std::clamp(a.n_planes, 0, int(kDmabufMaxPlanes)));
+    for (uint32_t i = 0; i < d.n_planes; i++) d.planes[i] = DmabufPlane{a.fd[i], a.offset[i], a.stride[i]};
+    return d;
+}
+
+std::string describe(const wlr_dmabuf_attributes& a) { return describe_dmabuf(to_dmabuf(a)); }
+
+wlr_texture* texture_from_dmabuf(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs) {
+    if (!r->dmabuf_textures) {
+        if (!r->warned_dmabuf) {
+            log_error("client buffer %p (%s) is a DMA-BUF, which this device cannot import; not shown",
+                      (void*)buffer, describe(attrs).c_str());
+            r->warned_dmabuf = true;
+        }
+        return nullptr;
+    }
+    auto tex = import_cached(r, buffer, attrs);
+    return tex ? wrap_texture(r, std::move(tex)) : nullptr;
+}
+
+void dmabuf_imports_destroy_all(WlRenderer* r) {
+    DmabufImport *d, *tmp;
+    wl_list_for_each_safe(d, tmp, &r->dmabuf_imports, link) import_addon_destroy(&d->addon);
+}
+
+std::string dmabuf_fallback_node() {
+    if (const char* env = getenv("WLGPU_DMABUF_DRM_NODE")) return env;  // "" disables the fallback
+    for (int minor = 128; minor < 192; minor++) {
+        std::string path = "/dev/dri/renderD" + std::to_string(minor);
+        if (access(path.c_str(), R_OK | W_OK) == 0) return path;
+    }
+    return {};
+}
+
+void raise_fd_limit() {
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        log_error("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+        return;
+    }
+    if (lim.rlim_cur >= lim.rlim_max) {
+        log_info("RLIMIT_NOFILE is %llu (soft = hard); each imported DMA-BUF holds about 2 fds",
+                 (unsigned long long)lim.rlim_cur);
+        return;
+    }
+    rlim_t old = lim.rlim_cur;
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        log_error("raising RLIMIT_NOFILE from %llu to %llu: %s", (unsigned long long)old,
+                  (unsigned long long)lim.rlim_max, strerror(errno));
+        return;
+    }
+    log_info("raised RLIMIT_NOFILE from %llu to %llu (each imported DMA-BUF holds about 2 fds)",
+             (unsigned long long)old, (unsigned long long)lim.rlim_max);
+}
+
+}  // namespace wlgpu::wlr::detail
