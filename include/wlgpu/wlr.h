@@ -32,6 +32,11 @@ struct wlgpu_renderer_options {
 	uint32_t vendor_id, device_id;
 	/* Accept software Vulkan adapters (lavapipe, SwiftShader). Default true. */
 	bool allow_software;
+	/* Explicit sync: the DRM node whose timeline syncobjs carry linux-drm-syncobj-v1 points
+	 * ("/dev/dri/renderD128", "none" = no explicit sync). NULL: WLGPU_SYNCOBJ_NODE, else the
+	 * adapter's render node if it has timeline syncobjs, else the first render node that has
+	 * them. See wlgpu/wlr_sync.h. */
+	const char *syncobj_node;
 };
 
 /* Fills *options with the defaults. */

@@ -10,6 +10,7 @@ namespace wlgpu::wlr {
 
 struct RendererOptions {
     AdapterSelector adapter;  // empty drm_node: the backend's DRM device if it has one
+    std::string syncobj_node;  // explicit sync: see wlgpu_renderer_options.syncobj_node
 };
 
 // Creates a wlr_renderer that renders with wlgpu; destroy it with wlr_renderer_destroy().

@@ -14,6 +14,7 @@
 // boxes, pixman regions, option structs) into wlgpu calls. Built twice from the same
 // sources, against wlroots 0.19 and 0.20 (WLGPU_WLR_020 selects what 0.20 added).
 #pragma once
+
 #include <pixman.h>
 #include <wayland-server-core.h>
 
@@ -64,6 +65,7 @@ extern const wlr_render_pass_impl kPassImpl;
 extern const wlr_render_timer_impl kTimerImpl;
 
 struct WlRenderer;
+struct RendererSync;  // sync.cpp
 
 // The render Texture of one target wlr_buffer (wlr_addon on the buffer), buffer.cpp.
 struct RenderBuffer {
@@ -99,6 +101,7 @@ struct WlRenderer {
     wl_list buffers{};  // RenderBuffer::link
     wl_list dmabuf_imports{};  // DmabufImport::link
     bool warned_dmabuf = false, warned_color = false, warned_output_transform = false;
+    std::unique_ptr<RendererSync, void (*)(RendererSync*)> sync{nullptr, nullptr};  // explicit sync, sync.cpp
 };
 
 struct WlTexture {
@@ -121,6 +124,8 @@ struct WlPass {
     Box dirty{};            // bounding box of what the pass drew, in target pixels
     bool failed = false;
     std::deque<std::vector<Box>> clips;  // clip boxes stay alive until submit
+    wlr_drm_syncobj_timeline* signal_timeline = nullptr;  // referenced; signalled after submit (sync.cpp)
+    uint64_t signal_point = 0;
 };
 
 // Downcasts (nullptr when the object is not ours, where wlroots can hand us foreign ones).
@@ -188,6 +193,17 @@ bool render_buffer_finish(RenderBuffer* rb, Box d);
 // ---- pass.cpp ----
 wlr_render_pass* begin_buffer_pass(wlr_renderer* wr, wlr_buffer* buffer, const wlr_buffer_pass_options* options);
 
+// ---- sync.cpp (explicit sync: linux-drm-syncobj-v1, wlgpu/wlr_sync.h) ----
+// At creation: opens the syncobj node (option, WLGPU_SYNCOBJ_NODE, else the first render node
+// with timelines) and sets base.features.timeline.
+void sync_init(WlRenderer* r, const std::string& syncobj_node);
+// add_texture with wait_timeline: the GPU waits for the point (the texture's SharedAccess).
+void sync_wait_for_draw(WlRenderer* r, WlTexture* t, wlr_drm_syncobj_timeline* timeline, uint64_t point);
+// begin_buffer_pass: remembers signal_timeline/signal_point.
+void sync_pass_begin(WlPass* p, const wlr_buffer_pass_options* options);
+// After the submit (and the target's finish): signals the point from the end-of-access fence,
+// or now when gpu_done (the frame was read back), or from the queue's work-done. Drops the ref.
+void sync_pass_end(WlPass* p, bool ok, bool gpu_done);
 
 // ---- timer.cpp ----
 wlr_render_timer* render_timer_create(wlr_renderer* wr);

@@ -104,6 +104,7 @@ void pass_add_texture(wlr_render_pass* wp, const wlr_render_texture_options* o) 
     d.filter = o->filter_mode == WLR_SCALE_FILTER_NEAREST ? Filter::nearest : Filter::bilinear;
     d.blend = to_blend(o->blend_mode);
     d.clip = pass_clip(p, o->clip, d.dst);
+    if (o->wait_timeline) sync_wait_for_draw(p->renderer, t, o->wait_timeline, o->wait_point);
     if (auto r = p->frame->draw_texture(d); !r) {
         log_error("add_texture: %s", error_text(r.error()));
         if (r.error().code == Errc::device_lost) p->failed = true;
@@ -140,7 +141,9 @@ bool pass_submit(wlr_render_pass* wp) {
         }
     }
     p->frame.reset();
+    bool read_back = ok && !p->dirty.empty() && !rb->texture->shared_access;
     if (ok && !p->dirty.empty()) ok = render_buffer_finish(rb, p->dirty);
+    if (p->signal_timeline) sync_pass_end(p, ok, read_back && ok);
     delete p;
     wlr_buffer_unlock(buffer);
     if (!ok) check_lost(r);
@@ -179,6 +182,7 @@ wlr_render_pass* begin_buffer_pass(wlr_renderer* wr, wlr_buffer* buffer, const w
     p->renderer = r;
     p->target = rb;
     p->frame.emplace(std::move(*frame));
+    sync_pass_begin(p, options);
     wlr_buffer_lock(buffer);
     return &p->base;
 }

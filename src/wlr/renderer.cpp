@@ -67,6 +67,7 @@ void renderer_destroy(wlr_renderer* wr) {
     wlr_drm_format_set_finish(&r->dmabuf_texture_formats);
     wlr_drm_format_set_finish(&r->render_formats);
     if (r->drm_fd >= 0) close(r->drm_fd);
+    r->sync.reset();  // before the device: its release worker uses the queue
     r->renderer.reset();
     r->bridge.reset();
     delete r;
@@ -136,6 +137,7 @@ Result<wlr_renderer*> create_renderer(wlr_backend* backend, RendererOptions opti
     wlr_renderer_init(&r->base, &kRendererImpl, render_caps);
     r->base.features.output_color_transform = false;
     r->base.features.timeline = false;
+    sync_init(r.get(), options.syncobj_node);  // sets features.timeline (sync.cpp)
 #if WLGPU_WLR_020
     r->base.features.input_color_transform = false;
     if (r->dmabuf_textures)  // YCbCr encodings set_yuv_color converts (RGB ignores the encoding)
@@ -171,6 +173,7 @@ struct wlr_renderer* wlgpu_renderer_create_with_options(struct wlr_backend* back
         o.adapter.vendor_id = options->vendor_id;
         o.adapter.device_id = options->device_id;
         o.adapter.allow_software = options->allow_software;
+        if (options->syncobj_node) o.syncobj_node = options->syncobj_node;
     }
     auto r = wlgpu::wlr::create_renderer(backend, std::move(o));
     if (!r) {

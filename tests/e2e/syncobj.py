@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""linux-drm-syncobj-v1 end to end, in the test bed: the demo compositor (wlgpu renderer) with three
+tests/e2e/syncobj_client.c clients at once:
+
+  slot 0  --mode late   acquire point = an unsignalled vgem fence for LATE ms; the buffer is blue
+                        until just before the signal, then green. The compositor must answer round
+                        trips meanwhile, apply the commit only after the signal (no early frame
+                        callback), show green, and signal release point 1 (the red buffer).
+  slot 1  --mode never  a fence that is never signalled: the compositor must log a timeout that
+                        names this client (pid), keep its previous (red) content, go on.
+  slot 2  --mode good   frames with signalled acquire points; every release point must signal
+                        (the client waits for it before reusing a buffer); its longest gap between
+                        frames bounds how long anything stalled the compositor.
+
+    syncobj.py --compositor build/examples/wlgpu-compositor --client build/tests/syncobj_client [--shm]
+
+Must run in the test bed (virtio_gpu timelines, vgem, udmabuf); it fails, never skips, when they
+are missing.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e import read_png  # noqa: E402
+
+CELL_W, CELL_H, W, H = 340, 330, 200, 150
+ACQUIRE_TIMEOUT_MS = 2500  # > --late-ms with TCG slack; the run ends before vgem's 10 s fence expiry
+GREEN, RED, BLUE = (0x20, 0xc0, 0x40), (0xd0, 0x20, 0x20), (0x20, 0x20, 0xd0)
+
+
+def pixel(png, slot):
+    w, h, px = png
+    x, y = 10 + slot * CELL_W + W // 2, 10 + H // 2
+    i = (y * w + x) * 4
+    return tuple(px[i:i + 3])
+
+
+def near(a, b):
+    return all(abs(x - y) <= 3 for x, y in zip(a, b))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--compositor", required=True)
+    ap.add_argument("--client", required=True)
+    ap.add_argument("--shm", action="store_true", help="wl_shm buffers instead of udmabufs")
+    ap.add_argument("--late-ms", type=int, default=1000)
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--timeout", type=int, default=240)
+    args = ap.parse_args()
+    out = args.out or tempfile.mkdtemp(prefix="wlgpu-syncobj-")
+    os.makedirs(out, exist_ok=True)
+    runtime = tempfile.mkdtemp(prefix="wlgpu-syncobj-xdg-")
+    os.chmod(runtime, 0o700)
+    env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
+    env.pop("WAYLAND_DISPLAY", None)
+    shm = " --shm" if args.shm else ""
+    clients = [f"{args.client} --mode late --late-ms {args.late_ms}{shm}", f"{args.client} --mode never{shm}",
+               f"{args.client} --mode good{shm}"]
+    png = os.path.join(out, "syncobj.png")
+    cmd = [args.compositor, "--renderer", "wlgpu", "--seconds", str(args.seconds), "--acquire-timeout", str(ACQUIRE_TIMEOUT_MS),
+           "--screenshot", png, "--stats", "--size", "1280x720", "--clients", ";".join(clients)]
+    print("+", " ".join(cmd), flush=True)
+    log_path = os.path.join(out, "syncobj.log")
+    with open(log_path, "w") as f:
+        p = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT)
+        try:
+            rc = p.wait(timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            rc = "timeout"
+    log = open(log_path, errors="replace").read()
+    print("\n".join("    " + l for l in log.splitlines() if "could not load cursor" not in l), flush=True)
+
+    fails = []
+
+    def check(ok, what):
+        print(("ok   " if ok else "FAIL ") + what, flush=True)
+        if not ok:
+            fails.append(what)
+
+    check(rc == 0, f"the compositor exited with 0 (got {rc})")
+    check("linux-drm-syncobj-v1 advertised" in log, "the compositor advertises linux-drm-syncobj-v1")
+    path = re.search(r"acquire path (gpu|cpu)", log)
+    print("info acquire path:", path.group(1) if path else "?")
+    check(not re.search(r"SYNCOBJ_CLIENT \w+ FAIL", log), "no client reported FAIL")
+
+    late = re.search(r"SYNCOBJ_CLIENT late pending_ms=(\d+) max_roundtrip_ms=([\d.]+) applied_early=(\d) "
+                     r"frame_after_signal=(\d) frame_after_signal_ms=(\d+) release1=(\d)", log)
+    check(bool(late), "late: the client reported")
+    if late:
+        pend, rt, early, shown, fms, rel = late.groups()
+        check(int(pend) >= args.late_ms * 0.9, f"late: the acquire was pending {pend} ms")
+        check(float(rt) < 1000, f"late: the compositor answered round trips while it was pending (max {rt} ms)")
+        check(early == "0", "late: the commit was not applied before the signal")
+        check(shown == "1", f"late: a frame after the signal ({fms} ms)")
+        check(rel == "1", "late: release point 1 (the replaced buffer) signalled")
+    check("SYNCOBJ_CLIENT late PASS" in log, "late: PASS")
+
+    never_pid = re.search(r"SYNCOBJ_CLIENT never start pid=(\d+)", log)
+    check(bool(never_pid), "never: started")
+    if never_pid:
+        pat = rf"client 'syncobj_client' \(pid {never_pid.group(1)}\) surface \d+: acquire point 2 did not signal after"
+        check(bool(re.search(pat, log)), "never: a timeout log line names the client (pid)")
+    late_pid = re.search(r"SYNCOBJ_CLIENT late start pid=(\d+)", log)
+    if late_pid:
+        check(not re.search(rf"\(pid {late_pid.group(1)}\) surface \d+: acquire point \d+ did not signal", log),
+              "late: no timeout for the late client (it signalled in time)")
+    check(bool(re.search(r"SYNCOBJ_CLIENT late start pid=\d+ buffers=udmabuf", log)) or args.shm,
+          "late: the client got linux-dmabuf-v1 (udmabuf buffers)")
+
+    good = re.findall(r"SYNCOBJ_CLIENT good frames=(\d+) releases=(\d+) max_gap_ms=(\d+)", log)
+    check(bool(good), "good: the client reported")
+    if good:
+        frames, releases, gap = map(int, good[-1])
+        check(frames >= 10 and releases >= frames - 3,
+              f"good: {frames} frames, {releases} release points signalled before reuse")
+        check(gap < 1500, f"good: longest gap between its frames {gap} ms (nobody stalled the compositor)")
+
+    sync = re.search(r"SYNC advertised=1 path=(\w+) wait_in_loop=(\d) commits=(\d+) held=(\d+) held_max_ms=([\d.]+) "
+                     r"timeouts=(\d+)", log)
+    check(bool(sync), "--stats prints the SYNC line")
+    if sync:
+        check(int(sync.group(6)) >= 1, f"stats: {sync.group(6)} timeouts")
+
+    if os.path.exists(png):
+        img = read_png(png)
+        late_px, never_px = pixel(img, 0), pixel(img, 1)
+        check(near(late_px, GREEN), f"screenshot: the late client shows green (the content at the signal): {late_px}")
+        check(near(never_px, RED), f"screenshot: the never client still shows red (previous buffer): {never_px}")
+    else:
+        check(False, "screenshot written")
+
+    print("FAIL" if fails else "PASS", f"({len(fails)} failed); output in {out}")
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
