@@ -30,14 +30,14 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402  (read_png, compare, ROUNDING)
 
-def run(args, renderer, png, clients, env, verbose=False):
+def run(args, renderer, png, clients, env, verbose=False, timeout=None):
     cmd = [args.compositor, "--renderer", renderer, "--frames", "10", "--frame-time", "0",
            "--ready-timeout", "60", "--screenshot", png, "--clients", ";".join(clients), "--size", "1280x720"]
     if verbose:
         cmd.append("-v")
     print("+", " ".join(cmd), flush=True)
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=args.timeout)
+                       timeout=timeout or args.timeout)
     keep = [l for l in p.stdout.splitlines() if "[DEBUG]" not in l or "wlgpu" in l]
     print("\n".join("    " + l for l in keep[-60:]), flush=True)
     return p.returncode, p.stdout
@@ -81,7 +81,13 @@ def main():
         need(over == 0, "wlgpu (udmabuf output) and pixman (shm output) disagree beyond rounding")
     else:
         client = "weston-simple-dmabuf-egl -d /dev/dri/card0"
-        rc, log = run(args, "wlgpu", got, [client], env, verbose=True)
+        # After a device loss the compositor renders nothing and never finishes: fail in 150 s.
+        try:
+            rc, log = run(args, "wlgpu", got, [client], env, verbose=True, timeout=150)
+        except subprocess.TimeoutExpired as e:
+            text = e.output.decode() if isinstance(e.output, bytes) else (e.output or "")
+            print("\n".join("    " + l for l in text.splitlines() if "wlgpu" in l or "compositor]" in l)[-4000:])
+            need(False, "the compositor did not finish (the client's buffer import lost the GPU device?)")
         need(rc == 0 and os.path.exists(got), f"wlgpu run failed (exit {rc})")
         need("device lost" not in log and "was lost" not in log, "the GPU device was lost importing the client's buffer")
         need(re.search(r"toplevel .* of client 0 mapped", log), "the client did not map")
