@@ -335,6 +335,14 @@ Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate(const Bridge& bridge, 
                         p.fd, end < 0 ? strerror(e) : "size 0");
         }
         lseek(p.fd, 0, SEEK_SET);
+        // Lavapipe maps imported dma-bufs read-write; a read-only one (Mesa's GBM exports client
+        // buffers without DRM_RDWR) fails there with VK_ERROR_INVALID_EXTERNAL_HANDLE, which
+        // Dawn turns into the loss of the whole device. Refuse it before the driver sees it.
+        if (bridge.identity().type == WGPUAdapterType_CPU && (fcntl(p.fd, F_GETFL) & O_ACCMODE) != O_RDWR)
+            return fail(Errc::unsupported,
+                        "{} plane {}: fd {} is a read-only dma-buf (exported without DRM_RDWR), and the software "
+                        "Vulkan driver '{}' can only import dma-bufs it may map read-write",
+                        who, i, p.fd, bridge.identity().name);
         bufs[i] = {uint64_t(end), st.st_dev, st.st_ino};
     }
 

@@ -583,3 +583,39 @@ TEST(DmabufRender, YuvCannotBeARenderTarget) {
     ASSERT_FALSE(t);
     EXPECT_EQ(t.error().code, Errc::unsupported);
 }
+
+// Clients' GBM/Mesa export dma-bufs without DRM_RDWR (read-only files). Lavapipe maps imported
+// dma-bufs read-write, and its failure would lose Dawn's whole device: the importer must refuse
+// such a buffer first, with a clear error, and the device must stay usable.
+TEST(DmabufImport, ReadOnlyDmabufIsRefusedAndTheDeviceSurvives) {
+    REQUIRE_DMABUF();
+    int card = open_vgem_card();
+    ASSERT_GE(card, 0) << "the test bed should have vgem";
+    drm_mode_create_dumb c{};
+    c.width = 64, c.height = 16, c.bpp = 32;
+    ASSERT_EQ(ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &c), 0) << strerror(errno);
+    drm_prime_handle p{};
+    p.handle = c.handle;
+    p.flags = DRM_CLOEXEC;  // no DRM_RDWR, as Mesa's GBM exports client buffers
+    ASSERT_EQ(ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p), 0) << strerror(errno);
+    ASSERT_EQ(fcntl(p.fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+    DmabufAttributes a;
+    a.width = 64, a.height = 16, a.format = kARGB8888, a.n_planes = 1;
+    a.planes[0] = {p.fd, 0, c.pitch};
+    auto t = import_dmabuf(gpu(), a);
+    if (gpu().identity().type == WGPUAdapterType_CPU) {
+        ASSERT_FALSE(t) << "a read-only dma-buf must not reach lavapipe";
+        EXPECT_EQ(t.error().code, Errc::unsupported);
+        EXPECT_NE(t.error().message.find("read-only"), std::string::npos) << t.error().message;
+    }
+    EXPECT_FALSE(gpu().lost());
+    // The device still imports and reads a good buffer.
+    auto r = make_rgb(Alloc::udmabuf, kARGB8888, 32, 8, 4, 99);
+    auto good = import_dmabuf(gpu(), r.attrs);
+    ASSERT_TRUE(good) << good.error().message;
+    expect_same_content(**good, r, 4);
+    close(p.fd);
+    drm_mode_destroy_dumb dd{c.handle};
+    ioctl(card, DRM_IOCTL_MODE_DESTROY_DUMB, &dd);
+    close(card);
+}
