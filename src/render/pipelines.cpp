@@ -62,9 +62,8 @@ Result<void> init_pipelines(WGPUDevice device, Pipelines& p) {
     return {};
 }
 
-Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, PipelineKey key, uint64_t& created) {
-    if (auto it = p.cache.find(key); it != p.cache.end()) return it->second.get();
-
+wg::RenderPipeline create_quad_pipeline(WGPUDevice device, const QuadPipelineDesc& q) {
+    // Per-instance quads: 4 vec4 attributes (see Instance), a 4-vertex triangle strip each.
     WGPUVertexAttribute attrs[4]{};
     for (uint32_t i = 0; i < 4; i++) {
         attrs[i].format = WGPUVertexFormat_Float32x4;
@@ -81,20 +80,20 @@ Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, Pipelin
     blend.color = {WGPUBlendOperation_Add, WGPUBlendFactor_One, WGPUBlendFactor_OneMinusSrcAlpha};
     blend.alpha = blend.color;
     WGPUColorTargetState target{};
-    target.format = key.format;
-    target.blend = key.blend == Blend::premultiplied ? &blend : nullptr;
+    target.format = q.format;
+    target.blend = q.blend == Blend::premultiplied ? &blend : nullptr;
     target.writeMask = WGPUColorWriteMask_All;
 
     WGPUFragmentState fs{};
-    fs.module = p.module.get();
-    fs.entryPoint = wg::sv(key.kind == Kind::texture ? "fs_texture" : "fs_rect");
+    fs.module = q.module;
+    fs.entryPoint = wg::sv(q.fragment_entry);
     fs.targetCount = 1;
     fs.targets = &target;
 
     WGPURenderPipelineDescriptor d{};
-    d.label = wg::sv(key.kind == Kind::texture ? "wlgpu texture" : "wlgpu rect");
-    d.layout = key.kind == Kind::texture ? p.texture_pipeline_layout.get() : p.rect_pipeline_layout.get();
-    d.vertex.module = p.module.get();
+    d.label = wg::sv(q.label);
+    d.layout = q.layout;
+    d.vertex.module = q.module;
     d.vertex.entryPoint = wg::sv("vs_main");
     d.vertex.bufferCount = 1;
     d.vertex.buffers = &vb;
@@ -104,8 +103,15 @@ Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, Pipelin
     d.multisample.count = 1;
     d.multisample.mask = ~0u;
     d.fragment = &fs;
+    return wg::RenderPipeline(wgpuDeviceCreateRenderPipeline(device, &d));
+}
 
-    wg::RenderPipeline pipe(wgpuDeviceCreateRenderPipeline(device, &d));
+Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, PipelineKey key, uint64_t& created) {
+    if (auto it = p.cache.find(key); it != p.cache.end()) return it->second.get();
+    const bool tex = key.kind == Kind::texture;
+    wg::RenderPipeline pipe = create_quad_pipeline(
+        device, {p.module.get(), tex ? p.texture_pipeline_layout.get() : p.rect_pipeline_layout.get(),
+                 tex ? "fs_texture" : "fs_rect", tex ? "wlgpu texture" : "wlgpu rect", key.format, key.blend});
     if (!pipe) return fail(Errc::gpu_error, "creating a render pipeline for format {:#x} failed", uint32_t(key.format));
     created++;
     WGPURenderPipeline raw = pipe.get();

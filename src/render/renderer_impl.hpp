@@ -45,6 +45,17 @@ struct Pipelines {
     std::map<PipelineKey, wg::RenderPipeline> cache;
 };
 Result<void> init_pipelines(WGPUDevice device, Pipelines& p);
+// An instanced-quad pipeline (vs_main of module + the given fragment entry point) into a
+// target of format, blended premultiplied or not: shared by the RGB and YUV pipelines.
+struct QuadPipelineDesc {
+    WGPUShaderModule module;
+    WGPUPipelineLayout layout;
+    const char* fragment_entry;
+    const char* label;
+    WGPUTextureFormat format;
+    Blend blend;
+};
+wg::RenderPipeline create_quad_pipeline(WGPUDevice device, const QuadPipelineDesc& desc);
 Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, PipelineKey key, uint64_t& created);
 
 // Texture coordinates of the dst corners for a crop and a wl_output transform (transform.cpp).

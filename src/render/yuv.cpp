@@ -103,45 +103,13 @@ Result<WGPURenderPipeline> pipeline(Renderer::Impl& r, PipelineKey key) {
     State& st = **s;
     if (auto it = st.pipelines.find({key.format, key.blend}); it != st.pipelines.end()) return it->second.get();
 
-    WGPUVertexAttribute attrs[4]{};
-    for (uint32_t i = 0; i < 4; i++) {
-        attrs[i].format = WGPUVertexFormat_Float32x4;
-        attrs[i].offset = 16 * i;
-        attrs[i].shaderLocation = i;
-    }
-    WGPUVertexBufferLayout vb{};
-    vb.stepMode = WGPUVertexStepMode_Instance;
-    vb.arrayStride = sizeof(Instance);
-    vb.attributeCount = 4;
-    vb.attributes = attrs;
-    WGPUBlendState blend{};
-    blend.color = {WGPUBlendOperation_Add, WGPUBlendFactor_One, WGPUBlendFactor_OneMinusSrcAlpha};
-    blend.alpha = blend.color;
-    WGPUColorTargetState target{};
-    target.format = key.format;
-    target.blend = key.blend == Blend::premultiplied ? &blend : nullptr;
-    target.writeMask = WGPUColorWriteMask_All;
-    WGPUFragmentState fs{};
-    fs.module = st.module.get();
-    fs.entryPoint = wg::sv("fs_yuv");
-    fs.targetCount = 1;
-    fs.targets = &target;
-    WGPURenderPipelineDescriptor d{};
-    d.label = wg::sv("wlgpu yuv");
-    d.layout = st.pipeline_layout.get();
-    d.vertex.module = st.module.get();
-    d.vertex.entryPoint = wg::sv("vs_main");
-    d.vertex.bufferCount = 1;
-    d.vertex.buffers = &vb;
-    d.primitive.topology = WGPUPrimitiveTopology_TriangleStrip;
-    d.primitive.cullMode = WGPUCullMode_None;
-    d.primitive.frontFace = WGPUFrontFace_CCW;
-    d.multisample.count = 1;
-    d.multisample.mask = ~0u;
-    d.fragment = &fs;
     wg::RenderPipeline pipe;
-    auto ok = r.bridge->scoped([&] { pipe = wg::RenderPipeline(wgpuDeviceCreateRenderPipeline(r.bridge->device(), &d)); },
-                               "creating the YUV pipeline");
+    auto ok = r.bridge->scoped(
+        [&] {
+            pipe = create_quad_pipeline(r.bridge->device(), {st.module.get(), st.pipeline_layout.get(), "fs_yuv",
+                                                             "wlgpu yuv", key.format, key.blend});
+        },
+        "creating the YUV pipeline");
     if (!ok) return std::unexpected(ok.error());
     r.stats.pipelines_created++;
     WGPURenderPipeline raw = pipe.get();
