@@ -79,6 +79,25 @@ Result<void> validate_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs
 Result<std::shared_ptr<Texture>> import_dmabuf(Bridge& bridge, const DmabufAttributes& attrs,
                                                const DmabufImportOptions& options = {});
 
+// The copy path, for DMA-BUFs the driver cannot import zero-copy: a software Vulkan driver
+// (lavapipe) maps imports read-write, so it refuses read-only dma-bufs (Mesa's GBM exports
+// client buffers without DRM_RDWR), and import_dmabuf fails with Errc::unsupported. Use it only
+// after import_dmabuf failed: it costs a CPU read of the whole buffer and an upload per call.
+//
+// True when a plane's fd is not open read-write (F_GETFL), the reason import_dmabuf refuses it
+// on CPU adapters.
+bool dmabuf_read_only(const DmabufAttributes& attrs);
+// A memory Texture (no shared_access) holding a copy of the buffer: the dma-buf is mapped
+// read-only (PROT_READ, MAP_SHARED) and read between DMA_BUF_IOCTL_SYNC START/END READ, then
+// unmapped. Single-plane RGB formats with the LINEAR modifier only (Errc::unsupported otherwise).
+// The fds stay the caller's and nothing is kept open.
+Result<std::shared_ptr<Texture>> copy_dmabuf(Bridge& bridge, const DmabufAttributes& attrs);
+// Copies the buffer's current content again into a texture from copy_dmabuf (same size and
+// format): call it each time the client commits the buffer.
+Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs);
+// Successful copy_dmabuf + recopy_dmabuf calls in this process.
+uint64_t dmabuf_copy_count();
+
 // True for a texture from import_dmabuf of a YUV format.
 bool is_yuv(const Texture& texture);
 // Sets the YCbCr encoding used when the texture is drawn next (wlroots passes it per draw).

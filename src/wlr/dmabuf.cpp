@@ -31,27 +31,59 @@ void import_addon_destroy(wlr_addon* addon) {
 
 const wlr_addon_interface kImportAddon = {.name = "wlgpu_dmabuf_texture", .destroy = import_addon_destroy};
 
-// The imported texture of buffer: the render target's own texture when the buffer is one
-// (an output buffer read back for a screenshot), the cached import, or a new import.
-std::shared_ptr<Texture> import_cached(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs) {
+DmabufImport* add_import(WlRenderer* r, wlr_buffer* buffer, std::shared_ptr<Texture> tex, bool copy) {
+    auto* d = new DmabufImport();
+    d->renderer = r;
+    d->texture = std::move(tex);
+    d->copy = copy;
+    wlr_addon_init(&d->addon, &buffer->addons, r, &kImportAddon);
+    wl_list_insert(&r->dmabuf_imports, &d->link);
+    return d;
+}
+
+// The texture of buffer: the render target's own texture when the buffer is one (an output
+// buffer read back for a screenshot), the cached import (a copy is copied again: each call is a
+// commit), or a new import; a buffer the driver refuses as read-only is copied instead.
+std::shared_ptr<Texture> import_cached(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs,
+                                       bool* copy) {
+    *copy = false;
     if (RenderBuffer* rb = find_render_buffer(r, buffer); rb && rb->dmabuf) return rb->texture;
     if (wlr_addon* a = wlr_addon_find(&buffer->addons, r, &kImportAddon)) {
         DmabufImport* cached = wl_container_of(a, static_cast<DmabufImport*>(nullptr), addon);
-        return cached->texture;
+        if (cached->copy) {
+            *copy = true;
+            if (auto c = recopy_dmabuf(*cached->texture, to_dmabuf(attrs)); !c && !cached->warned_recopy) {
+                log_error("client buffer %p: copying it again failed, showing its previous content: %s",
+                          (void*)buffer, error_text(c.error()));
+                cached->warned_recopy = true;
+            }
+        }
+        return cached->texture;  // null: the import failed before (logged then)
     }
-    auto tex = import_dmabuf(*r->bridge, to_dmabuf(attrs));
+    const DmabufAttributes d = to_dmabuf(attrs);
+    auto tex = import_dmabuf(*r->bridge, d);
+    if (!tex && tex.error().code == Errc::unsupported && dmabuf_read_only(d)) {
+        const std::string why = error_text(tex.error());
+        if (auto c = copy_dmabuf(*r->bridge, d)) {
+            log_info("client buffer %p (%s) is shown through a CPU copy, made again on each commit (no zero-copy "
+                     "import: %s)", (void*)buffer, describe(attrs).c_str(), why.c_str());
+            *copy = true;
+            return add_import(r, buffer, std::move(*c), true)->texture;
+        } else {
+            log_error("cannot import client buffer %p (%s): %s; nor copy it: %s", (void*)buffer,
+                      describe(attrs).c_str(), why.c_str(), error_text(c.error()));
+            add_import(r, buffer, nullptr, false);  // not retried, not logged again
+            return nullptr;
+        }
+    }
     if (!tex) {
-        log_error("cannot import client buffer %p (%s): %s", (void*)buffer, describe(attrs).c_str(),
-                  error_text(tex.error()));
+        log_error("cannot import client buffer %p (%s): %s (not retried for this buffer)", (void*)buffer,
+                  describe(attrs).c_str(), error_text(tex.error()));
+        add_import(r, buffer, nullptr, false);
         return nullptr;
     }
-    auto* d = new DmabufImport();
-    d->renderer = r;
-    d->texture = std::move(*tex);
-    wlr_addon_init(&d->addon, &buffer->addons, r, &kImportAddon);
-    wl_list_insert(&r->dmabuf_imports, &d->link);
     log_debug("imported client buffer %p (%s)", (void*)buffer, describe(attrs).c_str());
-    return d->texture;
+    return add_import(r, buffer, std::move(*tex), false)->texture;
 }
 
 }  // namespace
@@ -94,8 +126,23 @@ wlr_texture* texture_from_dmabuf(WlRenderer* r, wlr_buffer* buffer, const wlr_dm
         }
         return nullptr;
     }
-    auto tex = import_cached(r, buffer, attrs);
-    return tex ? wrap_texture(r, std::move(tex)) : nullptr;
+    bool copy = false;
+    auto tex = import_cached(r, buffer, attrs, &copy);
+    if (!tex) return nullptr;
+    wlr_texture* wt = wrap_texture(r, std::move(tex));
+    get_texture(wt)->dmabuf_copy = copy;
+    return wt;
+}
+
+bool dmabuf_copy_update(WlTexture* t, wlr_buffer* buffer) {
+    wlr_dmabuf_attributes attrs{};
+    if (!t->dmabuf_copy || !wlr_buffer_get_dmabuf(buffer, &attrs)) return false;
+    bool copy = false;
+    auto tex = import_cached(t->renderer, buffer, attrs, &copy);
+    if (!tex || tex->width() != t->texture->width() || tex->height() != t->texture->height()) return false;
+    t->texture = std::move(tex);  // the buffer's own (re-)copied texture: no writes into another buffer's
+    t->dmabuf_copy = copy;
+    return true;
 }
 
 void dmabuf_imports_destroy_all(WlRenderer* r) {

@@ -79,10 +79,15 @@ struct RenderBuffer {
 };
 
 // The imported texture of one client DMA-BUF wlr_buffer (wlr_addon on the buffer), dmabuf.cpp.
+// copy: the driver could not import it (read-only dma-buf on a software driver), texture is a
+// memory copy (copy_dmabuf), re-copied on each commit. texture null: the import failed (logged
+// once; the buffer is not retried).
 struct DmabufImport {
     wlr_addon addon{};
     WlRenderer* renderer = nullptr;
     std::shared_ptr<Texture> texture;
+    bool copy = false;
+    bool warned_recopy = false;
     wl_list link{};  // WlRenderer::dmabuf_imports
 };
 
@@ -108,6 +113,7 @@ struct WlTexture {
     wlr_texture base{};
     WlRenderer* renderer = nullptr;
     std::shared_ptr<Texture> texture;
+    bool dmabuf_copy = false;  // texture is a DmabufImport copy (update_from_buffer re-copies)
 };
 
 struct WlTimer {
@@ -173,7 +179,11 @@ void dmabuf_init_formats(WlRenderer* r);
 DmabufAttributes to_dmabuf(const wlr_dmabuf_attributes& a);
 std::string describe(const wlr_dmabuf_attributes& a);
 // The texture of a DMA-BUF buffer: imported once per wlr_buffer and cached on it.
+// A buffer the driver cannot import (read-only dma-buf on a software driver) is copied instead
+// (copy_dmabuf), once per commit. Failures are logged once per buffer.
 wlr_texture* texture_from_dmabuf(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs);
+// update_from_buffer of a copied DMA-BUF texture: t takes buffer's (re-)copied texture.
+bool dmabuf_copy_update(WlTexture* t, wlr_buffer* buffer);
 void dmabuf_imports_destroy_all(WlRenderer* r);
 // The render node for get_drm_fd when the adapter has none but imports DMA-BUFs ("" if none).
 std::string dmabuf_fallback_node();

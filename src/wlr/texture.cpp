@@ -1,6 +1,6 @@
 // wlr_texture: textures from memory (SHM / data-ptr) buffers; update_from_buffer with damage,
 // read_pixels (imported DMA-BUF textures too), preferred_read_format. DMA-BUF buffers are
-// imported by dmabuf.cpp.
+// imported (or, where the driver cannot, copied) by dmabuf.cpp.
 #include "internal.hpp"
 
 namespace wlgpu::wlr::detail {
@@ -19,7 +19,8 @@ bool texture_update_from_buffer(wlr_texture* wt, wlr_buffer* buffer, const pixma
         if (!r) log_error("updating a texture from buffer %p: %s", (void*)buffer, error_text(r.error()));
         ok = bool(r);
     });
-    return accessed && ok;
+    if (!accessed) return dmabuf_copy_update(t, buffer);  // DMA-BUF: only copies are updated in place
+    return ok;
 }
 
 bool texture_read_pixels(wlr_texture* wt, const wlr_texture_read_pixels_options* options) {

@@ -619,3 +619,90 @@ TEST(DmabufImport, ReadOnlyDmabufIsRefusedAndTheDeviceSurvives) {
     ioctl(card, DRM_IOCTL_MODE_DESTROY_DUMB, &dd);
     close(card);
 }
+
+// The copy path (copy_dmabuf) for what lavapipe cannot import: a read-only vgem export (as Mesa's
+// GBM makes them), written through the card's dumb-buffer mapping (a second PRIME export would
+// share the first one's read-only file).
+TEST(DmabufCopy, ReadOnlyVgemExportIsCopiedAndRecopied) {
+    REQUIRE_DMABUF();
+    int card = open_vgem_card();
+    ASSERT_GE(card, 0) << "the test bed should have vgem";
+    constexpr uint32_t w = 61, h = 17;  // odd sizes: stride != width * 4
+    drm_mode_create_dumb c{};
+    c.width = w, c.height = h, c.bpp = 32;
+    ASSERT_EQ(ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &c), 0) << strerror(errno);
+    drm_prime_handle ro{};
+    ro.handle = c.handle;
+    ro.flags = DRM_CLOEXEC;  // no DRM_RDWR, as Mesa's GBM exports client buffers
+    ASSERT_EQ(ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ro), 0) << strerror(errno);
+    ASSERT_EQ(fcntl(ro.fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+    drm_mode_map_dumb md{};
+    md.handle = c.handle;
+    ASSERT_EQ(ioctl(card, DRM_IOCTL_MODE_MAP_DUMB, &md), 0) << strerror(errno);
+    auto* map = static_cast<uint8_t*>(mmap(nullptr, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, card, off_t(md.offset)));
+    ASSERT_NE(map, MAP_FAILED) << strerror(errno);
+    auto fill = [&](uint32_t seed) {  // vgem is cached shmem: the CPU mapping is coherent
+        std::mt19937 rng(seed);
+        for (size_t i = 0; i < c.size; i++) map[i] = uint8_t(rng());
+    };
+    auto expect_content = [&](Texture& t) {
+        std::vector<uint8_t> got(size_t(w) * 4 * h);
+        auto ok = t.read_pixels(kARGB8888, {0, 0, int32_t(w), int32_t(h)}, w * 4, got.data());
+        ASSERT_TRUE(ok) << ok.error().message;
+        for (uint32_t y = 0; y < h; y++)
+            ASSERT_EQ(0, std::memcmp(got.data() + size_t(y) * w * 4, map + size_t(y) * c.pitch, size_t(w) * 4))
+                << "row " << y;
+    };
+    DmabufAttributes a;
+    a.width = w, a.height = h, a.format = kARGB8888, a.n_planes = 1;
+    a.planes[0] = {ro.fd, 0, c.pitch};
+    EXPECT_TRUE(dmabuf_read_only(a));
+    fill(7);
+    const uint64_t copies = dmabuf_copy_count();
+    auto t = copy_dmabuf(gpu(), a);
+    ASSERT_TRUE(t) << t.error().message;
+    EXPECT_FALSE((*t)->shared_access) << "a copy is a memory texture";
+    expect_content(**t);
+    ASSERT_TRUE(gpu().wait_idle());
+    const int before = count_fds();
+    for (uint32_t i = 0; i < 5; i++) {
+        fill(100 + i);
+        auto r = recopy_dmabuf(**t, a);
+        ASSERT_TRUE(r) << r.error().message;
+        expect_content(**t);
+    }
+    EXPECT_EQ(dmabuf_copy_count() - copies, 6u);
+    {
+        auto t2 = copy_dmabuf(gpu(), a);
+        ASSERT_TRUE(t2) << t2.error().message;
+        expect_content(**t2);
+    }
+    ASSERT_TRUE(gpu().wait_idle());
+    for (int i = 0; i < 5; i++) gpu().process_events();
+    EXPECT_EQ(before, count_fds()) << "fds leaked by copy/recopy";
+    EXPECT_GE(fcntl(ro.fd, F_GETFD), 0) << "the caller's fd must stay open";
+    EXPECT_FALSE(gpu().lost());
+
+    // What the copy path refuses: another size (recopy), YUV, implicit modifiers.
+    DmabufAttributes other = a;
+    other.width = w - 1;
+    auto bad = recopy_dmabuf(**t, other);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, Errc::invalid_argument) << bad.error().message;
+    other = a;
+    other.modifier = kDrmFormatModInvalid;
+    auto implicit = copy_dmabuf(gpu(), other);
+    ASSERT_FALSE(implicit);
+    EXPECT_EQ(implicit.error().code, Errc::unsupported) << implicit.error().message;
+    other = a;
+    other.format = kNV12;
+    auto yuv = copy_dmabuf(gpu(), other);
+    ASSERT_FALSE(yuv);
+    EXPECT_EQ(yuv.error().code, Errc::unsupported) << yuv.error().message;
+
+    munmap(map, c.size);
+    close(ro.fd);
+    drm_mode_destroy_dumb dd{c.handle};
+    ioctl(card, DRM_IOCTL_MODE_DESTROY_DUMB, &dd);
+    close(card);
+}

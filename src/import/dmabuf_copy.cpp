@@ -1,0 +1,115 @@
+// The copy path for DMA-BUFs the driver cannot import zero-copy (read-only dma-bufs on a software
+// Vulkan driver): map the dma-buf read-only, read it between DMA_BUF_IOCTL_SYNC START/END READ,
+// and upload it into a memory Texture (src/import/shm.cpp). Single-plane RGB, LINEAR only.
+#include <fcntl.h>
+#include <linux/dma-buf.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "import/dmabuf_internal.hpp"
+#include "wlgpu/bridge.hpp"
+
+namespace wlgpu {
+
+namespace {
+
+std::atomic<uint64_t> g_copies{0};
+
+int sync_ioctl(int fd, uint64_t flags) {
+    dma_buf_sync s{flags};
+    int r;
+    do r = ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
+    while (r < 0 && (errno == EINTR || errno == EAGAIN));
+    return r;
+}
+
+// The one plane of a, mapped read-only for the duration of fn(data, stride).
+template <typename Fn>
+Result<void> with_mapped(const DmabufAttributes& a, Fn&& fn) {
+    const std::string who = describe_dmabuf(a);
+    const dmabuf::FormatSpec* spec = dmabuf::find_format(a.format);
+    if (!spec) return fail(Errc::unsupported, "{}: unknown or unsupported DRM format {:#010x}", who, a.format);
+    if (spec->yuv() || a.n_planes != 1)
+        return fail(Errc::unsupported, "{}: the copy path handles single-plane RGB formats only", who);
+    if (a.modifier != kDrmFormatModLinear)
+        return fail(Errc::unsupported, "{}: the copy path needs the LINEAR modifier (the layout of others is unknown)",
+                    who);
+    const FormatInfo* mem = find_shm_format(a.format);
+    if (!mem) return fail(Errc::unsupported, "{}: {} has no memory texture format", who, spec->name);
+    if (a.width == 0 || a.height == 0) return fail(Errc::invalid_argument, "{}: zero size", who);
+    const DmabufPlane& p = a.planes[0];
+    if (p.fd < 0 || fcntl(p.fd, F_GETFD) < 0) return fail(Errc::invalid_argument, "{}: fd {} is not open", who, p.fd);
+    const uint64_t bpp = mem->bytes_per_pixel;
+    if (p.stride < a.width * bpp)
+        return fail(Errc::invalid_argument, "{}: stride {} is under width {} x {} bytes", who, p.stride, a.width, bpp);
+    const off_t size = lseek(p.fd, 0, SEEK_END);
+    if (size <= 0) {
+        int e = errno;
+        return fail(Errc::invalid_argument, "{}: fd {} has no size (lseek: {})", who, p.fd,
+                    size < 0 ? strerror(e) : "size 0");
+    }
+    lseek(p.fd, 0, SEEK_SET);
+    const uint64_t need = uint64_t(p.offset) + uint64_t(p.stride) * (a.height - 1) + a.width * bpp;
+    if (need > uint64_t(size))
+        return fail(Errc::invalid_argument, "{}: offset {} + {} rows of stride {} need {} bytes; the dma-buf has {}",
+                    who, p.offset, a.height, p.stride, need, uint64_t(size));
+    void* map = mmap(nullptr, size_t(size), PROT_READ, MAP_SHARED, p.fd, 0);
+    if (map == MAP_FAILED)
+        return fail(Errc::unsupported, "{}: mmap (read-only) of fd {} failed: {}", who, p.fd, strerror(errno));
+    // Sync failures are not fatal (not every exporter implements begin/end_cpu_access the same
+    // way); the content is then read as the kernel maps it.
+    const bool synced = sync_ioctl(p.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ) == 0;
+    Result<void> r = fn(static_cast<const uint8_t*>(map) + p.offset, p.stride);
+    if (synced) sync_ioctl(p.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+    munmap(map, size_t(size));
+    if (r) g_copies.fetch_add(1, std::memory_order_relaxed);
+    return r;
+}
+
+}  // namespace
+
+bool dmabuf_read_only(const DmabufAttributes& attrs) {
+    for (uint32_t i = 0; i < attrs.n_planes && i < kDmabufMaxPlanes; i++) {
+        int fl = fcntl(attrs.planes[i].fd, F_GETFL);
+        if (fl >= 0 && (fl & O_ACCMODE) != O_RDWR) return true;
+    }
+    return false;
+}
+
+Result<std::shared_ptr<Texture>> copy_dmabuf(Bridge& bridge, const DmabufAttributes& attrs) {
+    std::shared_ptr<Texture> out;
+    auto r = with_mapped(attrs, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
+        auto t = Texture::from_pixels(bridge, attrs.format, attrs.width, attrs.height, stride, data,
+                                      TextureUsage::sample);
+        if (!t) return fail(t.error().code, "{} (copy): {}", describe_dmabuf(attrs), t.error().message);
+        out = std::move(*t);
+        return {};
+    });
+    if (!r) return std::unexpected(r.error());
+    return out;
+}
+
+Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs) {
+    if (texture.shared_access)
+        return fail(Errc::invalid_argument, "{}: recopy_dmabuf needs a texture from copy_dmabuf, not an import",
+                    describe_dmabuf(attrs));
+    if (texture.width() != attrs.width || texture.height() != attrs.height ||
+        texture.format().drm_fourcc != attrs.format)
+        return fail(Errc::invalid_argument, "{}: the texture is {}x{} {}; recopy needs the same size and format",
+                    describe_dmabuf(attrs), texture.width(), texture.height(), texture.format().name);
+    return with_mapped(attrs, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
+        Box all{0, 0, int32_t(attrs.width), int32_t(attrs.height)};
+        auto u = texture.update(data, stride, std::span<const Box>(&all, 1));
+        if (!u) return fail(u.error().code, "{} (recopy): {}", describe_dmabuf(attrs), u.error().message);
+        return {};
+    });
+}
+
+uint64_t dmabuf_copy_count() { return g_copies.load(std::memory_order_relaxed); }
+
+}  // namespace wlgpu
