@@ -664,6 +664,7 @@ TEST(DmabufCopy, ReadOnlyVgemExportIsCopiedAndRecopied) {
     EXPECT_FALSE((*t)->shared_access) << "a copy is a memory texture";
     expect_content(**t);
     ASSERT_TRUE(gpu().wait_idle());
+    for (int i = 0; i < 5; i++) gpu().process_events();  // earlier tests' fences/fds settle first
     const int before = count_fds();
     for (uint32_t i = 0; i < 5; i++) {
         fill(100 + i);
@@ -679,7 +680,7 @@ TEST(DmabufCopy, ReadOnlyVgemExportIsCopiedAndRecopied) {
     }
     ASSERT_TRUE(gpu().wait_idle());
     for (int i = 0; i < 5; i++) gpu().process_events();
-    EXPECT_EQ(before, count_fds()) << "fds leaked by copy/recopy";
+    EXPECT_LE(count_fds(), before) << "fds leaked by copy/recopy";  // none kept: the count may only drop
     EXPECT_GE(fcntl(ro.fd, F_GETFD), 0) << "the caller's fd must stay open";
     EXPECT_FALSE(gpu().lost());
 
