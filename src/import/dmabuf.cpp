@@ -28,8 +28,6 @@ constexpr uint32_t fourcc(char a, char b, char c, char d) {
 
 constexpr uint32_t kR8 = fourcc('R', '8', ' ', ' ');
 constexpr uint32_t kGR88 = fourcc('G', 'R', '8', '8');
-constexpr uint32_t kR16 = fourcc('R', '1', '6', ' ');
-constexpr uint32_t kGR1616 = fourcc('G', 'R', '3', '2');
 constexpr uint32_t kAB24 = fourcc('A', 'B', '2', '4');
 constexpr uint32_t kAR24 = fourcc('A', 'R', '2', '4');
 constexpr uint32_t kXR24 = fourcc('X', 'R', '2', '4');
@@ -42,7 +40,7 @@ constexpr uint32_t kAB4H = fourcc('A', 'B', '4', 'H');
 constexpr FormatInfo kNV12{fourcc('N', 'V', '1', '2'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "NV12"};
 constexpr FormatInfo kNV21{fourcc('N', 'V', '2', '1'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "NV21"};
 constexpr FormatInfo kNV16{fourcc('N', 'V', '1', '6'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "NV16"};
-constexpr FormatInfo kP010{fourcc('P', '0', '1', '0'), WGPUTextureFormat_R16Unorm, 2, false, false, false, false, "P010"};
+constexpr FormatInfo kP010{fourcc('P', '0', '1', '0'), WGPUTextureFormat_RG8Unorm, 2, false, false, false, false, "P010"};
 constexpr FormatInfo kYUV420{fourcc('Y', 'U', '1', '2'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "YUV420"};
 constexpr FormatInfo kYVU420{fourcc('Y', 'V', '1', '2'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "YVU420"};
 constexpr FormatInfo kYUYV{fourcc('Y', 'U', 'Y', 'V'), WGPUTextureFormat_RGBA8Unorm, 2, false, false, false, false, "YUYV"};
@@ -52,8 +50,12 @@ constexpr PlaneSpec kPlaneR8{kR8, WGPUTextureFormat_R8Unorm, 1, 1, 1};
 constexpr PlaneSpec kPlaneR8Half{kR8, WGPUTextureFormat_R8Unorm, 1, 2, 2};
 constexpr PlaneSpec kPlaneRG8Half{kGR88, WGPUTextureFormat_RG8Unorm, 2, 2, 2};
 constexpr PlaneSpec kPlaneRG8HalfX{kGR88, WGPUTextureFormat_RG8Unorm, 2, 2, 1};
-constexpr PlaneSpec kPlaneR16{kR16, WGPUTextureFormat_R16Unorm, 2, 1, 1};
-constexpr PlaneSpec kPlaneRG16Half{kGR1616, WGPUTextureFormat_RG16Unorm, 4, 2, 2};
+// P010 by same-size reinterpretation (Dawn imports no R16/GR1616): the Y plane (one 16-bit
+// sample per pixel) as GR88 of the same width (R = low byte, G = high byte), the CbCr plane
+// (Cb16 Cr16 per chroma pair) as ABGR8888 of width/2 (R,G = Cb low/high, B,A = Cr low/high).
+// The WGSL rebuilds each 16-bit sample from the bytes with textureLoad (no filtering of bytes).
+constexpr PlaneSpec kPlaneY16AsRG8{kGR88, WGPUTextureFormat_RG8Unorm, 2, 1, 1};
+constexpr PlaneSpec kPlaneCbCr16AsRGBA8Half{kAB24, WGPUTextureFormat_RGBA8Unorm, 4, 2, 2};
 constexpr PlaneSpec kPlanePacked{kAB24, WGPUTextureFormat_RGBA8Unorm, 4, 2, 1};
 
 constexpr PlaneSpec rgb_plane(uint32_t dawn, WGPUTextureFormat f, uint32_t bpp) { return {dawn, f, bpp, 1, 1}; }
@@ -89,7 +91,7 @@ std::vector<FormatSpec> build_table() {
     v.push_back({kNV12.drm_fourcc, "NV12", 2, {kPlaneR8, kPlaneRG8Half}, YuvLayout::two_plane, false, 8, true, &kNV12});
     v.push_back({kNV21.drm_fourcc, "NV21", 2, {kPlaneR8, kPlaneRG8Half}, YuvLayout::two_plane, true, 8, false, &kNV21});
     v.push_back({kNV16.drm_fourcc, "NV16", 2, {kPlaneR8, kPlaneRG8HalfX}, YuvLayout::two_plane, false, 8, false, &kNV16});
-    v.push_back({kP010.drm_fourcc, "P010", 2, {kPlaneR16, kPlaneRG16Half}, YuvLayout::two_plane, false, 10, false, &kP010});
+    v.push_back({kP010.drm_fourcc, "P010", 2, {kPlaneY16AsRG8, kPlaneCbCr16AsRGBA8Half}, YuvLayout::p010, false, 10, false, &kP010});
     v.push_back({kYUV420.drm_fourcc, "YUV420", 3, {kPlaneR8, kPlaneR8Half, kPlaneR8Half}, YuvLayout::three_plane, false, 8,
                  false, &kYUV420});
     v.push_back({kYVU420.drm_fourcc, "YVU420", 3, {kPlaneR8, kPlaneR8Half, kPlaneR8Half}, YuvLayout::three_plane, true, 8,

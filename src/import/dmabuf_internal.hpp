@@ -18,10 +18,11 @@ namespace wlgpu::dmabuf {
 // How the planes of a format are read in WGSL (must match src/render/yuv_shader.cpp).
 enum class YuvLayout : uint32_t {
     rgb = 99,       // not YUV
-    two_plane = 0,  // Y + interleaved CbCr (NV12, NV16, P010; NV21 with swap_uv)
+    two_plane = 0,  // Y + interleaved CbCr (NV12, NV16; NV21 with swap_uv)
     three_plane = 1,  // Y + Cb + Cr (YUV420; YVU420 by swapping the views)
     yuyv = 2,       // packed Y0 Cb Y1 Cr, read as RGBA8 of half width
     uyvy = 3,       // packed Cb Y0 Cr Y1
+    p010 = 4,       // 16-bit Y as RG8 + 16-bit CbCr pairs as RGBA8 of width/2 (bytes rebuilt in WGSL)
 };
 
 struct PlaneSpec {
@@ -38,7 +39,7 @@ struct FormatSpec {
     std::array<PlaneSpec, 3> planes;
     YuvLayout layout;
     bool swap_uv;            // NV21 / YVU420: Cr before Cb
-    uint32_t bits;           // 8 or 10 (P010)
+    uint32_t bits;           // 8 or 10 (P010: the shader hands the matrix 10-bit integer codes)
     bool native_multiplanar; // Dawn imports it as one multi-planar texture when all planes share an fd
     const FormatInfo* info;  // FormatInfo handed to Texture (RGB: the shm table's entry)
     bool yuv() const { return layout != YuvLayout::rgb; }

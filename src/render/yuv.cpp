@@ -72,8 +72,9 @@ std::array<std::array<float, 4>, 3> matrix(YuvColor c, uint32_t bits) {
     if (c.matrix == YuvMatrix::bt709) kr = 0.2126, kb = 0.0722;
     if (c.matrix == YuvMatrix::bt2020) kr = 0.2627, kb = 0.0593;
     const double kg = 1.0 - kr - kb;
-    // Raw sample -> integer code: unorm8 * 255, or a 10-bit code in the top of a 16-bit unorm.
-    const double code = bits == 8 ? 255.0 : 65535.0 / double(1u << (16 - bits));
+    // Raw sample -> integer code: unorm8 * 255; for 10 bits (P010) the shader already hands over
+    // the integer code (16-bit sample >> 6, rebuilt from its bytes), so the scale is 1.
+    const double code = bits == 8 ? 255.0 : 1.0;
     const double k = double(1u << (bits - 8));
     double y_off, y_div, c_off, c_div;
     if (c.range == YuvRange::limited) {

@@ -12,8 +12,8 @@ namespace wlgpu::render::yuv {
 
 extern const char* const kYuvShaderWgsl;
 
-// The affine YCbCr -> RGB matrix for raw texture samples (unorm of the plane format) of a
-// format with `bits` per component stored in the top bits (8: R8/RG8/RGBA8, 10: R16/RG16).
+// The affine YCbCr -> RGB matrix for the shader's samples: bits 8: unorm8 of R8/RG8/RGBA8;
+// bits 10 (P010): the 10-bit integer code (16-bit sample >> 6) the shader rebuilds from bytes.
 // Row-major 3x4: rgb[i] = m[i][0]*y + m[i][1]*cb + m[i][2]*cr + m[i][3].
 std::array<std::array<float, 4>, 3> matrix(YuvColor c, uint32_t bits);
 

@@ -6,6 +6,13 @@
 // VK_CHROMA_LOCATION_MIDPOINT in x and y, what wlroots' Vulkan renderer uses; wlroots 0.20
 // passes no chroma location to renderers). With the nearest filter at 1:1 scale pixel (x, y)
 // gets chroma sample (x / sub_x, y / sub_y), exactly.
+//
+// P010 (kind 4): the planes are byte reinterpretations (Y: RG8 = low/high byte of each 16-bit
+// sample; CbCr: RGBA8 of width/2 = Cb low/high, Cr low/high), which cannot be filtered. Each
+// sample is rebuilt exactly (round(unorm * 255) per byte) and reduced to its 10-bit code
+// (sample >> 6, the ITU 10-bit value; the low 6 bits are ignored); the matrix takes codes.
+// Nearest: one textureLoad per plane, exact. Bilinear: 4 textureLoads per plane (clamped to the
+// edge), weights from the texel coordinates, like the sampler with the same siting.
 #include "render/yuv.hpp"
 
 namespace wlgpu::render::yuv {
@@ -36,7 +43,7 @@ struct Yuv {
     r: vec4f,  // rgb.r = dot(r, vec4(y, cb, cr, 1))
     g: vec4f,
     b: vec4f,
-    kind: u32,    // 0: Y + CbCr, 1: Y + Cb + Cr, 2: YUYV, 3: UYVY
+    kind: u32,    // 0: Y + CbCr, 1: Y + Cb + Cr, 2: YUYV, 3: UYVY, 4: P010 (bytes)
     swap: u32,    // 1: the chroma plane holds CrCb (NV21)
     nearest: u32, // 0: bilinear, 1: nearest (for the packed formats, filtered here)
     pad: u32,
@@ -60,7 +67,44 @@ fn packed_at(p: vec2i) -> vec3f {
     return vec3f(select(texel.g, texel.a, odd), texel.r, texel.b);      // Cb Y0 Cr Y1
 }
 
+// P010: a 16-bit sample from its two unorm8 bytes (low, high) -> 10-bit code.
+fn code10(lo: f32, hi: f32) -> f32 {
+    let v = u32(round(lo * 255.0)) | (u32(round(hi * 255.0)) << 8u);
+    return f32(v >> 6u);
+}
+fn p010_y_at(p: vec2i) -> f32 {
+    let dims = vec2i(textureDimensions(t0));
+    let t = textureLoad(t0, clamp(p, vec2i(0, 0), dims - 1), 0);
+    return code10(t.r, t.g);
+}
+fn p010_c_at(p: vec2i) -> vec2f {
+    let dims = vec2i(textureDimensions(t1));
+    let t = textureLoad(t1, clamp(p, vec2i(0, 0), dims - 1), 0);
+    return vec2f(code10(t.r, t.g), code10(t.b, t.a));
+}
+fn sample_p010(uv: vec2f) -> vec3f {
+    let ys = vec2f(textureDimensions(t0));
+    let cs = vec2f(textureDimensions(t1));
+    if (u.nearest == 1u) {
+        return vec3f(p010_y_at(vec2i(floor(uv * ys))), p010_c_at(vec2i(floor(uv * cs))));
+    }
+    let py = uv * ys - 0.5;
+    let iy = vec2i(floor(py));
+    let fy = fract(py);
+    let y = mix(mix(p010_y_at(iy), p010_y_at(iy + vec2i(1, 0)), fy.x),
+                mix(p010_y_at(iy + vec2i(0, 1)), p010_y_at(iy + vec2i(1, 1)), fy.x), fy.y);
+    let pc = uv * cs - 0.5;
+    let ic = vec2i(floor(pc));
+    let fc = fract(pc);
+    let c = mix(mix(p010_c_at(ic), p010_c_at(ic + vec2i(1, 0)), fc.x),
+                mix(p010_c_at(ic + vec2i(0, 1)), p010_c_at(ic + vec2i(1, 1)), fc.x), fc.y);
+    return vec3f(y, c);
+}
+
 fn sample_yuv(uv: vec2f) -> vec3f {
+    if (u.kind == 4u) {
+        return sample_p010(uv);
+    }
     if (u.kind >= 2u) {
         let size = vec2f(f32(textureDimensions(t0).x * 2u), f32(textureDimensions(t0).y));
         if (u.nearest == 1u) {
