@@ -8,8 +8,10 @@
 
 #include <random>
 
+#include "import/test_dmabuf_alloc.hpp"
 #include "support/gpu.hpp"
 #include "vk_host.hpp"
+#include "wlgpu/dmabuf.hpp"
 #include "wlgpu/host_share.hpp"
 #include "wlgpu/render.hpp"
 
@@ -51,6 +53,15 @@ std::string fd_list() {
 
 bool fd_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
 
+// The raw-Vulkan host on wlgpu's device, created once; null (why says why) when it cannot be.
+VkHost* shared_host(Bridge& b, std::string& why) {
+    static std::unique_ptr<VkHost> host;
+    static std::string error;
+    if (!host && error.empty()) host = VkHost::create(*b.identity().device_uuid, error);
+    why = error;
+    return host.get();
+}
+
 // The shared device and host; skips when either is missing.
 class HostShare : public ::testing::Test {
 protected:
@@ -60,11 +71,9 @@ protected:
         Bridge& b = *st.bridge;
         if (!b.caps().opaque_fd_memory) GTEST_SKIP() << "the adapter lacks SharedTextureMemoryOpaqueFD (0x50023)";
         if (!b.identity().device_uuid) GTEST_SKIP() << "the adapter's device UUID is unknown";
-        static std::unique_ptr<VkHost> host;
-        static std::string why;
-        if (!host && why.empty()) host = VkHost::create(*b.identity().device_uuid, why);
-        if (!host) GTEST_SKIP() << "no Vulkan host: " << why;
-        host_ = host.get();
+        std::string why;
+        host_ = shared_host(b, why);
+        if (!host_) GTEST_SKIP() << "no Vulkan host: " << why;
         st.uncaptured.clear();
     }
     void TearDown() override {
@@ -412,6 +421,185 @@ TEST_F(HostShare, AccessStateMachine) {
         ASSERT_OK(b.wait_idle());
     }
     EXPECT_EQ(settled_fds(fds_before), fds_before) << "file descriptors leaked; before:" << fds_before_list;
+}
+
+
+// The dma-buf variant: the host's images are LINEAR-modifier images on exportable DMA_BUF memory
+// (vkGetMemoryFdKHR DMA_BUF), imported with import_dmabuf; semaphores travel as sync_files
+// (SYNC_FD semaphores on the host, add_wait_sync_file / export_end_sync_file in wlgpu). Needs a
+// device with dma-buf import and export: lavapipe has it only in the test bed (udmabuf).
+class HostShareDmabuf : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!in_testbed())
+            GTEST_SKIP() << "no /dev/udmabuf: lavapipe exports and imports DMA-BUF memory only in the test bed; run "
+                            "scripts/testbed -- ./build/tests/test_host_share --gtest_filter=HostShareDmabuf.*";
+        auto& st = gpu_state();
+        if (!st.bridge) GTEST_SKIP() << "no GPU: " << st.error;
+        Bridge& b = *st.bridge;
+        if (!b.caps().dmabuf_import) GTEST_SKIP() << "the adapter lacks SharedTextureMemoryDmaBuf";
+        if (!b.caps().sync_fd_fence) GTEST_SKIP() << "the adapter lacks SharedFenceSyncFD (0x5002A)";
+        if (!b.identity().device_uuid) GTEST_SKIP() << "the adapter's device UUID is unknown";
+        std::string why;
+        host_ = shared_host(b, why);
+        if (!host_) GTEST_SKIP() << "no Vulkan host: " << why;
+        if (!host_->dmabuf) GTEST_SKIP() << "no DMA-BUF images on the host: " << host_->dmabuf_why;
+        if (!host_->export_sem[int(SemaphoreFd::sync_fd)] || !host_->import_sem[int(SemaphoreFd::sync_fd)])
+            GTEST_SKIP() << "the host cannot export and import SYNC_FD semaphores";
+        st.uncaptured.clear();
+    }
+    void TearDown() override {
+        auto& st = gpu_state();
+        for (auto& m : st.uncaptured) ADD_FAILURE() << "uncaptured Dawn error: " << m;
+        st.uncaptured.clear();
+    }
+    int settled_fds(int expect) {
+        for (int i = 0; i < 50 && count_fds() != expect; i++) {
+            wgpuQueueSubmit(gpu().queue(), 0, nullptr);
+            (void)gpu().wait_idle();
+            gpu().process_events();
+            usleep(20'000);
+        }
+        int n = count_fds();
+        if (n != expect) std::printf("open fds:%s\n", fd_list().c_str());
+        return n;
+    }
+    VkHost* host_ = nullptr;
+};
+
+TEST_F(HostShareDmabuf, HostExportsWlgpuRendersHostReads) {
+    Bridge& b = gpu();
+    auto renderer = Renderer::create(b);
+    ASSERT_TRUE(renderer) << renderer.error().message;
+    const uint32_t foreign = host_->dmabuf_queue_family(), qf = host_->qf;
+    // fds counted around a second, identical round (drivers open device nodes lazily).
+    int fds_before = 0;
+    std::mt19937 rng(4321);
+    for (int round = 0; round < 2; round++) {
+        SCOPED_TRACE(std::format("round {}", round));
+        if (round == 1) fds_before = count_fds();
+        constexpr uint32_t WA = 37, HA = 23, WB = 64, HB = 40;
+        constexpr int32_t OX = 11, OY = 7;
+        std::string why;
+        auto a = host_->make_dmabuf_image(WA, HA, VK_FORMAT_R8G8B8A8_UNORM, kABGR8888,
+                                          VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT |
+                                              VK_IMAGE_USAGE_SAMPLED_BIT,
+                                          why);
+        ASSERT_TRUE(a) << why;
+        auto bimg = host_->make_dmabuf_image(WB, HB, VK_FORMAT_R8G8B8A8_UNORM, kABGR8888,
+                                             VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT |
+                                                 VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT,
+                                             why);
+        ASSERT_TRUE(bimg) << why;
+        if (round == 0)
+            std::printf("[host] %s: dma-buf images, LINEAR, source %s (%llu bytes), target %s; %s queue family\n",
+                        host_->name.c_str(), describe_dmabuf(a->attrs).c_str(),
+                        (unsigned long long)a->desc.allocation_size, describe_dmabuf(bimg->attrs).c_str(),
+                        host_->foreign_queue ? "FOREIGN" : "EXTERNAL");
+        EXPECT_GE(a->attrs.planes[0].stride, WA * 4);
+
+        // Host: random, non-uniform content into A; signal a SYNC_FD semaphore after the fill.
+        std::vector<Rgba> src(WA * HA);
+        for (auto& p : src)
+            for (auto& c : p.v) c = uint8_t(rng());
+        auto upload = host_->make_buffer(WA * HA * 4);
+        auto readback = host_->make_buffer(WB * HB * 4);
+        std::memcpy(upload->map, src.data(), src.size() * 4);
+        VkSemaphore filled = host_->make_exportable_semaphore(SemaphoreFd::sync_fd);
+        auto fill = host_->submit_async(
+            [&](VkCommandBuffer cb) {
+                VkHost::barrier(cb, a->image, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+                VkBufferImageCopy r{};
+                r.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
+                r.imageExtent = {WA, HA, 1};
+                vkCmdCopyBufferToImage(cb, upload->buffer, a->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &r);
+                // Release to the other user of the dma-buf, in GENERAL (what import_dmabuf begins with).
+                VkHost::barrier(cb, a->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_GENERAL, qf, foreign);
+            },
+            {}, {filled});
+        ASSERT_TRUE(fill->submitted);
+        const int filled_fd = host_->export_semaphore(filled, SemaphoreFd::sync_fd);
+        ASSERT_GE(filled_fd, -1) << "vkGetSemaphoreFdKHR(SYNC_FD)";  // -1: already signalled
+
+        // wlgpu: import both dma-bufs; the host's fds stay the host's.
+        DmabufImportOptions src_opts;
+        src_opts.usage = TextureUsage::sample;
+        auto ta = import_dmabuf(b, a->attrs, src_opts);
+        ASSERT_TRUE(ta) << ta.error().message;
+        DmabufImportOptions dst_opts;
+        dst_opts.usage = TextureUsage::sample | TextureUsage::render;
+        dst_opts.initialized = false;
+        auto tb = import_dmabuf(b, bimg->attrs, dst_opts);
+        ASSERT_TRUE(tb) << tb.error().message;
+        EXPECT_TRUE(fd_open(a->fd) && fd_open(bimg->fd));
+        auto& acc_a = *(*ta)->shared_access;
+        auto& acc_b = *(*tb)->shared_access;
+        ASSERT_OK(acc_a.add_wait_sync_file(filled_fd));  // owns it now
+
+        // wlgpu renders A (mirrored) into B, then reads A back.
+        auto frame = (*renderer)->begin(**tb);
+        ASSERT_TRUE(frame) << frame.error().message;
+        frame->clear({0.2f, 0.4f, 0.6f, 1.0f});
+        TextureDraw d;
+        d.texture = ta->get();
+        d.dst = {OX, OY, int32_t(WA), int32_t(HA)};
+        d.transform = Transform::flipped;
+        d.filter = Filter::nearest;
+        d.blend = Blend::none;
+        ASSERT_OK(frame->draw_texture(d));
+        auto sr = frame->submit();
+        ASSERT_TRUE(sr) << sr.error().message;
+        auto end_fd = acc_b.export_end_sync_file();
+        ASSERT_TRUE(end_fd) << end_fd.error().message;
+        std::vector<Rgba> seen(WA * HA);
+        ASSERT_OK(acc_a.begin(false));
+        auto rp = (*ta)->read_pixels(kABGR8888, {0, 0, int32_t(WA), int32_t(HA)}, WA * 4, seen.data());
+        ASSERT_OK(acc_a.end());
+        ASSERT_TRUE(rp) << rp.error().message;
+        EXPECT_EQ(std::memcmp(seen.data(), src.data(), src.size() * 4), 0) << "wlgpu read other pixels than the host wrote";
+        ASSERT_TRUE(fill->finish());
+
+        // Host: wait for wlgpu's end-of-access sync_file, acquire B, copy it out.
+        std::vector<VkSemaphore> waits;
+        if (*end_fd >= 0) {
+            VkSemaphore s = host_->import_semaphore({SemaphoreFd::sync_fd, *end_fd});
+            if (s == VK_NULL_HANDLE) close(*end_fd);
+            ASSERT_NE(s, VK_NULL_HANDLE) << "importing wlgpu's sync_file";
+            waits.push_back(s);  // the fd is the driver's now
+        }
+        ASSERT_TRUE(host_->submit(
+            [&](VkCommandBuffer cb) {
+                VkHost::barrier(cb, bimg->image, VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, foreign, qf);
+                VkBufferImageCopy r{};
+                r.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
+                r.imageExtent = {WB, HB, 1};
+                vkCmdCopyImageToBuffer(cb, bimg->image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, readback->buffer, 1, &r);
+            },
+            waits, {}));
+        for (auto s : waits) vkDestroySemaphore(host_->dev, s, nullptr);
+        vkDestroySemaphore(host_->dev, filled, nullptr);
+
+        // CPU reference: the clear colour, and A mirrored left-right at (OX, OY).
+        const Rgba clear{{51, 102, 153, 255}};
+        const auto* got = static_cast<const Rgba*>(readback->map);
+        int bad = 0;
+        for (uint32_t y = 0; y < HB; y++)
+            for (uint32_t x = 0; x < WB; x++) {
+                Rgba want = clear;
+                if (int32_t(x) >= OX && int32_t(x) < OX + int32_t(WA) && int32_t(y) >= OY && int32_t(y) < OY + int32_t(HA))
+                    want = src[(y - OY) * WA + (WA - 1 - (x - OX))];
+                const Rgba& g = got[y * WB + x];
+                for (int c = 0; c < 4; c++)
+                    if (std::abs(int(g.v[c]) - int(want.v[c])) > 1 && bad++ < 5)
+                        ADD_FAILURE() << std::format("pixel {},{} channel {}: host read {}, expected {}", x, y, c, g.v[c],
+                                                     want.v[c]);
+            }
+        EXPECT_EQ(bad, 0) << "pixels differ from the CPU reference (tolerance 1)";
+        std::printf("[host] round %d: sync_file to wlgpu %s, from wlgpu %s\n", round,
+                    filled_fd >= 0 ? "pending" : "-1 (signalled)", *end_fd >= 0 ? "a fence" : "-1 (done)");
+        ASSERT_OK(b.wait_idle());
+    }
+    EXPECT_EQ(settled_fds(fds_before), fds_before) << "file descriptors leaked";
 }
 
 }  // namespace

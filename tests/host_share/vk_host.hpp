@@ -19,6 +19,7 @@
 
 #include <vulkan/vulkan.h>
 
+#include "wlgpu/dmabuf.hpp"
 #include "wlgpu/host_share.hpp"
 
 namespace wlgpu::test {
@@ -35,6 +36,11 @@ struct VkHost {
     PFN_vkImportSemaphoreFdKHR import_semaphore_fd = nullptr;
     VkPhysicalDeviceMemoryProperties mem_props{};
     std::string name;
+    // DMA-BUF images (VK_EXT_external_memory_dma_buf + VK_EXT_image_drm_format_modifier) are
+    // enabled; dmabuf_why says what is missing otherwise.
+    bool dmabuf = false;
+    std::string dmabuf_why;
+    bool foreign_queue = false;  // VK_EXT_queue_family_foreign: dma-buf barriers use FOREIGN
     // Semaphore handle types this device can export / import.
     bool export_sem[3]{}, import_sem[3]{};  // indexed by SemaphoreFd
 
@@ -81,15 +87,32 @@ struct VkHost {
         }
         if (!h->pd) return why = "no physical device has wlgpu's device UUID", nullptr;
 
-        const char* exts[] = {VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME};
+        std::vector<const char*> exts = {VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME};
         uint32_t ne = 0;
         vkEnumerateDeviceExtensionProperties(h->pd, nullptr, &ne, nullptr);
         std::vector<VkExtensionProperties> have(ne);
         vkEnumerateDeviceExtensionProperties(h->pd, nullptr, &ne, have.data());
-        for (const char* e : exts) {
-            bool found = false;
-            for (auto& x : have) found |= std::strcmp(x.extensionName, e) == 0;
-            if (!found) return why = std::string("the host device lacks ") + e, nullptr;
+        auto has = [&](const char* e) {
+            for (auto& x : have)
+                if (std::strcmp(x.extensionName, e) == 0) return true;
+            return false;
+        };
+        for (const char* e : exts)
+            if (!has(e)) return why = std::string("the host device lacks ") + e, nullptr;
+        // DMA-BUF images (optional): LINEAR-modifier images on exportable dma-buf memory.
+        const char* dmabuf_exts[] = {VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME,
+                                     VK_EXT_IMAGE_DRM_FORMAT_MODIFIER_EXTENSION_NAME,
+                                     VK_KHR_IMAGE_FORMAT_LIST_EXTENSION_NAME};
+        h->dmabuf = true;
+        for (const char* e : dmabuf_exts) {
+            if (has(e)) continue;
+            h->dmabuf = false;
+            h->dmabuf_why = std::string("the host device lacks ") + e;
+        }
+        if (h->dmabuf) {
+            for (const char* e : dmabuf_exts) exts.push_back(e);
+            h->foreign_queue = has(VK_EXT_QUEUE_FAMILY_FOREIGN_EXTENSION_NAME);
+            if (h->foreign_queue) exts.push_back(VK_EXT_QUEUE_FAMILY_FOREIGN_EXTENSION_NAME);
         }
         uint32_t nq = 0;
         vkGetPhysicalDeviceQueueFamilyProperties(h->pd, &nq, nullptr);
@@ -107,8 +130,8 @@ struct VkHost {
         VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
         dci.queueCreateInfoCount = 1;
         dci.pQueueCreateInfos = &qci;
-        dci.enabledExtensionCount = 2;
-        dci.ppEnabledExtensionNames = exts;
+        dci.enabledExtensionCount = uint32_t(exts.size());
+        dci.ppEnabledExtensionNames = exts.data();
         if (vkCreateDevice(h->pd, &dci, nullptr, &h->dev) != VK_SUCCESS) return why = "vkCreateDevice failed", nullptr;
         vkGetDeviceQueue(h->dev, h->qf, 0, &h->queue);
         VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
@@ -139,7 +162,7 @@ struct VkHost {
         HostImageDesc desc;
         Image() = default;
         Image(const Image&) = delete;
-        ~Image() {
+        virtual ~Image() {
             if (fd >= 0) close(fd);
             if (image) vkDestroyImage(host->dev, image, nullptr);
             if (memory) vkFreeMemory(host->dev, memory, nullptr);
@@ -221,6 +244,100 @@ struct VkHost {
         d.dedicated_allocation = dedicated;
         d.label = std::move(label);
         return img;
+    }
+
+    // An image with VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT (LINEAR, explicit row pitch) on
+    // exportable DMA_BUF memory; dmabuf is its import description (the fd is the Image's).
+    struct DmabufImage : Image {
+        DmabufAttributes attrs;
+    };
+    std::unique_ptr<DmabufImage> make_dmabuf_image(uint32_t w, uint32_t h, VkFormat format, uint32_t drm_format,
+                                                   VkImageUsageFlags usage, std::string& why) {
+        if (!dmabuf) return why = dmabuf_why, nullptr;
+        auto img = std::make_unique<DmabufImage>();
+        img->host = this;
+        VkPhysicalDeviceImageDrmFormatModifierInfoEXT mi{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_DRM_FORMAT_MODIFIER_INFO_EXT};
+        mi.drmFormatModifier = 0;  // DRM_FORMAT_MOD_LINEAR
+        mi.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+        VkPhysicalDeviceExternalImageFormatInfo efi{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO, &mi};
+        efi.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+        VkPhysicalDeviceImageFormatInfo2 fi{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2, &efi};
+        fi.format = format;
+        fi.type = VK_IMAGE_TYPE_2D;
+        fi.tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT;
+        fi.usage = usage;
+        VkExternalImageFormatProperties eprops{VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES};
+        VkImageFormatProperties2 props{VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2, &eprops};
+        if (vkGetPhysicalDeviceImageFormatProperties2(pd, &fi, &props) != VK_SUCCESS)
+            return why = "the host cannot create this LINEAR-modifier image with DMA_BUF memory", nullptr;
+        auto feats = eprops.externalMemoryProperties.externalMemoryFeatures;
+        if (!(feats & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT))
+            return why = "DMA_BUF image memory is not exportable on the host", nullptr;
+
+        // Explicit LINEAR layout: rows 256-byte aligned (not tightly packed for odd widths).
+        VkSubresourceLayout plane{};
+        plane.rowPitch = (uint64_t(w) * 4 + 255) / 256 * 256;
+        VkImageDrmFormatModifierExplicitCreateInfoEXT mod{VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT};
+        mod.drmFormatModifier = 0;
+        mod.drmFormatModifierPlaneCount = 1;
+        mod.pPlaneLayouts = &plane;
+        VkExternalMemoryImageCreateInfo ext{VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO, &mod};
+        ext.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+        VkImageCreateInfo ci{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO, &ext};
+        ci.imageType = VK_IMAGE_TYPE_2D;
+        ci.format = format;
+        ci.extent = {w, h, 1};
+        ci.mipLevels = 1;
+        ci.arrayLayers = 1;
+        ci.samples = VK_SAMPLE_COUNT_1_BIT;
+        ci.tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT;
+        ci.usage = usage;
+        ci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+        ci.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+        if (VkResult r = vkCreateImage(dev, &ci, nullptr, &img->image); r != VK_SUCCESS)
+            return why = "vkCreateImage (LINEAR modifier, DMA_BUF) failed: VkResult " + std::to_string(r), nullptr;
+
+        VkMemoryRequirements req;
+        vkGetImageMemoryRequirements(dev, img->image, &req);
+        VkMemoryDedicatedAllocateInfo ded{VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO};
+        ded.image = img->image;
+        VkExportMemoryAllocateInfo exp{VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO, &ded};
+        exp.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+        VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, &exp};
+        ai.allocationSize = req.size;
+        ai.memoryTypeIndex = find_type(req.memoryTypeBits, 0);
+        if (vkAllocateMemory(dev, &ai, nullptr, &img->memory) != VK_SUCCESS)
+            return why = "vkAllocateMemory (exportable DMA_BUF) failed", nullptr;
+        vkBindImageMemory(dev, img->image, img->memory, 0);
+        VkMemoryGetFdInfoKHR gfi{VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR};
+        gfi.memory = img->memory;
+        gfi.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+        if (get_memory_fd(dev, &gfi, &img->fd) != VK_SUCCESS) return why = "vkGetMemoryFdKHR(DMA_BUF) failed", nullptr;
+
+        // The layout the driver really gave plane 0.
+        VkImageSubresource sr{VK_IMAGE_ASPECT_MEMORY_PLANE_0_BIT_EXT, 0, 0};
+        VkSubresourceLayout l{};
+        vkGetImageSubresourceLayout(dev, img->image, &sr, &l);
+        auto& a = img->attrs;
+        a.width = w;
+        a.height = h;
+        a.format = drm_format;
+        a.modifier = kDrmFormatModLinear;
+        a.n_planes = 1;
+        a.planes[0] = {img->fd, uint32_t(l.offset), uint32_t(l.rowPitch)};
+        img->desc.width = w;
+        img->desc.height = h;
+        img->desc.vk_format = format;
+        img->desc.vk_usage = usage;
+        img->desc.allocation_size = ai.allocationSize;
+        img->desc.memory_type_index = ai.memoryTypeIndex;
+        img->desc.dedicated_allocation = true;
+        return img;
+    }
+
+    // The queue family a dma-buf's ownership goes to / comes from.
+    uint32_t dmabuf_queue_family() const {
+        return foreign_queue ? VK_QUEUE_FAMILY_FOREIGN_EXT : VK_QUEUE_FAMILY_EXTERNAL;
     }
 
     uint32_t find_type(uint32_t bits, VkMemoryPropertyFlags want) const {
