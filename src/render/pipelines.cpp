@@ -46,7 +46,7 @@ wg::PipelineLayout make_pipeline_layout(WGPUDevice device, WGPUBindGroupLayout b
 Result<void> init_pipelines(WGPUDevice device, Pipelines& p) {
     WGPUShaderSourceWGSL wgsl{};
     wgsl.chain.sType = WGPUSType_ShaderSourceWGSL;
-    wgsl.code = wg::sv(kShaderWgsl);
+    wgsl.code = wg::sv(kShaderWgsl.c_str());
     WGPUShaderModuleDescriptor sd{};
     sd.nextInChain = &wgsl.chain;
     sd.label = wg::sv("wlgpu renderer");

@@ -1,6 +1,8 @@
 // Internal state of the renderer, shared by renderer.cpp, frame.cpp, pipelines.cpp, timer.cpp.
 #pragma once
 
+#include <string>
+
 #include <array>
 #include <cstdint>
 #include <map>
@@ -65,7 +67,9 @@ struct UvMap {
 UvMap map_uv(FBox src, Transform t, uint32_t tex_w, uint32_t tex_h);
 
 // WGSL source (shaders.cpp).
-extern const char* const kShaderWgsl;
+// The vertex stage every quad pipeline shares (struct VertexOut + vs_main over Instance).
+extern const char* const kQuadVertexWgsl;
+extern const std::string kShaderWgsl;
 
 // One recorded draw: instances [first, first+count) with one pipeline/bind group/scissor.
 struct Cmd {

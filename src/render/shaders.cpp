@@ -1,9 +1,11 @@
 // WGSL of the renderer: one module, a quad per instance (triangle strip of 4 vertices).
+#include <string>
+
 #include "render/renderer_impl.hpp"
 
 namespace wlgpu::render {
 
-const char* const kShaderWgsl = R"(
+const char* const kQuadVertexWgsl = R"(
 struct VertexOut {
     @builtin(position) pos: vec4f,
     @location(0) uv: vec2f,
@@ -27,6 +29,9 @@ fn vs_main(@builtin(vertex_index) vi: u32,
     return out;
 }
 
+)";
+
+const std::string kShaderWgsl = std::string(kQuadVertexWgsl) + R"(
 @group(0) @binding(0) var tex: texture_2d<f32>;
 @group(0) @binding(1) var smp: sampler;
 

@@ -27,7 +27,7 @@ Result<State*> state(Renderer::Impl& r) {
     WGPUDevice dev = r.bridge->device();
     WGPUShaderSourceWGSL wgsl{};
     wgsl.chain.sType = WGPUSType_ShaderSourceWGSL;
-    wgsl.code = wg::sv(kYuvShaderWgsl);
+    wgsl.code = wg::sv(kYuvShaderWgsl.c_str());
     WGPUShaderModuleDescriptor sd{};
     sd.nextInChain = &wgsl.chain;
     sd.label = wg::sv("wlgpu yuv");

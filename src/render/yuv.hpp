@@ -3,6 +3,8 @@
 // texture, renderer and filter.
 #pragma once
 
+#include <string>
+
 #include <array>
 
 #include "import/dmabuf_internal.hpp"
@@ -10,7 +12,7 @@
 
 namespace wlgpu::render::yuv {
 
-extern const char* const kYuvShaderWgsl;
+extern const std::string kYuvShaderWgsl;
 
 // The affine YCbCr -> RGB matrix for the shader's samples: bits 8: unorm8 of R8/RG8/RGBA8;
 // bits 10 (P010): the 10-bit integer code (16-bit sample >> 6) the shader rebuilds from bytes.

@@ -13,32 +13,14 @@
 // (sample >> 6, the ITU 10-bit value; the low 6 bits are ignored); the matrix takes codes.
 // Nearest: one textureLoad per plane, exact. Bilinear: 4 textureLoads per plane (clamped to the
 // edge), weights from the texel coordinates, like the sampler with the same siting.
+#include <string>
+
+#include "render/renderer_impl.hpp"
 #include "render/yuv.hpp"
 
 namespace wlgpu::render::yuv {
 
-const char* const kYuvShaderWgsl = R"(
-struct VertexOut {
-    @builtin(position) pos: vec4f,
-    @location(0) uv: vec2f,
-    @location(1) @interpolate(flat) params: vec2f,  // alpha, flags
-}
-
-@vertex
-fn vs_main(@builtin(vertex_index) vi: u32,
-           @location(0) rect: vec4f,
-           @location(1) uv_a: vec4f,
-           @location(2) uv_b: vec4f,
-           @location(3) color: vec4f) -> VertexOut {
-    let s = f32(vi & 1u);
-    let t = f32(vi >> 1u);
-    var out: VertexOut;
-    out.pos = vec4f(mix(rect.x, rect.z, s), mix(rect.y, rect.w, t), 0.0, 1.0);
-    out.uv = uv_a.xy + uv_a.zw * s + uv_b.xy * t;
-    out.params = uv_b.zw;
-    return out;
-}
-
+const std::string kYuvShaderWgsl = std::string(render::kQuadVertexWgsl) + R"(
 struct Yuv {
     r: vec4f,  // rgb.r = dot(r, vec4(y, cb, cr, 1))
     g: vec4f,
