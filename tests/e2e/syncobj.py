@@ -20,6 +20,7 @@ are missing.
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -68,15 +69,19 @@ def main():
            "--screenshot", png, "--stats", "--size", "1280x720", "--clients", ";".join(clients)]
     print("+", " ".join(cmd), flush=True)
     log_path = os.path.join(out, "syncobj.log")
+    # Output through a pipe, not a file: the compositor and its clients write concurrently, and
+    # on the test bed's 9p share concurrent writers to one file left holes (NUL runs) in it.
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        data, _ = p.communicate(timeout=args.timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)  # the compositor and the clients holding the pipe
+        data, _ = p.communicate()
+        rc = "timeout"
+    log = data.decode(errors="replace")
     with open(log_path, "w") as f:
-        p = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT)
-        try:
-            rc = p.wait(timeout=args.timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            rc = "timeout"
-    log = open(log_path, errors="replace").read()
+        f.write(log)
     print("\n".join("    " + l for l in log.splitlines() if "could not load cursor" not in l), flush=True)
 
     fails = []
