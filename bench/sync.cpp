@@ -41,19 +41,7 @@ struct Ctx {
 Clock::duration frame(Ctx& c) {
     auto t0 = Clock::now();
     (void)c.access->begin(false);
-    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(c.b.device(), nullptr));
-    WGPUTexelCopyTextureInfo src{};
-    src.texture = c.access->texture();
-    src.aspect = WGPUTextureAspect_All;
-    WGPUTexelCopyBufferInfo dst{};
-    dst.buffer = c.out.get();
-    dst.layout.bytesPerRow = 256;
-    dst.layout.rowsPerImage = 64;
-    WGPUExtent3D size{64, 64, 1};
-    wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &src, &dst, &size);
-    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
-    WGPUCommandBuffer cb = cmd.get();
-    wgpuQueueSubmit(c.b.queue(), 1, &cb);
+    c.access->read_into(c.b.queue(), c.out.get(), 0, 64, 64);
     (void)c.access->end();
     return Clock::now() - t0;
 }

@@ -56,19 +56,7 @@ Result<ProbeResult> probe_gpu_wait_blocks(Bridge& bridge, std::chrono::milliseco
     });
     Result<void> res = (*access)->begin(false);
     if (res) {
-        wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(bridge.device(), nullptr));
-        WGPUTexelCopyTextureInfo src{};
-        src.texture = (*access)->texture();
-        src.aspect = WGPUTextureAspect_All;
-        WGPUTexelCopyBufferInfo dst{};
-        dst.buffer = out.get();
-        dst.layout.bytesPerRow = 256;
-        dst.layout.rowsPerImage = 16;
-        WGPUExtent3D size{16, 16, 1};
-        wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &src, &dst, &size);
-        wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
-        WGPUCommandBuffer c = cmd.get();
-        wgpuQueueSubmit(bridge.queue(), 1, &c);
+        (*access)->read_into(bridge.queue(), out.get(), 0, 16, 16);
         res = (*access)->end();
         if (res) {
             auto fd = (*access)->export_end_sync_file();

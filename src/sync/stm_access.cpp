@@ -86,6 +86,23 @@ Result<void> StmAccess::end() {
     return {};
 }
 
+void StmAccess::read_into(WGPUQueue queue, WGPUBuffer buf, uint64_t offset, uint32_t w, uint32_t h) const {
+    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(device_, nullptr));
+    WGPUTexelCopyTextureInfo src{};
+    src.texture = texture_.get();
+    src.aspect = WGPUTextureAspect_All;
+    WGPUTexelCopyBufferInfo dst{};
+    dst.buffer = buf;
+    dst.layout.offset = offset;
+    dst.layout.bytesPerRow = 256;
+    dst.layout.rowsPerImage = h;
+    WGPUExtent3D size{w, h, 1};
+    wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &src, &dst, &size);
+    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+    WGPUCommandBuffer c = cmd.get();
+    wgpuQueueSubmit(queue, 1, &c);
+}
+
 Result<int> StmAccess::export_end_sync_file() {
     if (end_fences_.empty()) return -1;  // nothing pending: treat as signalled
     // One fence is the norm; with several, merge is not needed by Dawn's Vulkan backend.

@@ -20,6 +20,11 @@ public:
     Result<void> add_wait_sync_file(int fd) override;
     Result<int> export_end_sync_file() override;
 
+    // Submits a GPU read of the texture's top-left w x h texels into buf at offset (rows of 256
+    // bytes): the "frame that samples the buffer" of the probe, tests and benchmarks. Call it
+    // between begin() and end().
+    void read_into(WGPUQueue queue, WGPUBuffer buf, uint64_t offset, uint32_t w, uint32_t h) const;
+
     WGPUTexture texture() const { return texture_.get(); }
     WGPUSharedTextureMemory memory() const { return memory_.get(); }
     bool in_access() const { return in_access_; }

@@ -131,20 +131,7 @@ std::chrono::nanoseconds render_frame(StmAccess& a, Readback& rb, size_t slot) {
     auto& b = test::gpu();
     auto t0 = Clock::now();
     EXPECT_TRUE(a.begin(false));
-    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
-    WGPUTexelCopyTextureInfo src{};
-    src.texture = a.texture();
-    src.aspect = WGPUTextureAspect_All;
-    WGPUTexelCopyBufferInfo dst{};
-    dst.buffer = rb.buf.get();
-    dst.layout.offset = slot * 256;
-    dst.layout.bytesPerRow = 256;
-    dst.layout.rowsPerImage = 1;
-    WGPUExtent3D size{1, 1, 1};
-    wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &src, &dst, &size);
-    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
-    WGPUCommandBuffer c = cmd.get();
-    wgpuQueueSubmit(b.queue(), 1, &c);
+    a.read_into(b.queue(), rb.buf.get(), slot * 256, 1, 1);
     EXPECT_TRUE(a.end());
     return Clock::now() - t0;
 }
