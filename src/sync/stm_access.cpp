@@ -2,6 +2,7 @@
 
 #include <drm/drm.h>
 #include <drm/drm_mode.h>
+#include "sync/vgem_uapi.h"
 #include <fcntl.h>
 #include <glob.h>
 #include <linux/dma-buf.h>
@@ -18,12 +19,6 @@ namespace wlgpu::sync {
 namespace {
 constexpr int32_t kLayoutGeneral = 1;  // VK_IMAGE_LAYOUT_GENERAL
 
-// vgem uapi (include/uapi/drm/vgem_drm.h; not shipped by linux-libc-dev or libdrm-dev).
-struct vgem_fence_attach { uint32_t handle, flags, out_fence, pad; };
-struct vgem_fence_signal { uint32_t fence, flags; };
-constexpr uint32_t kVgemFenceWrite = 1;
-#define WLGPU_IOCTL_VGEM_FENCE_ATTACH DRM_IOWR(DRM_COMMAND_BASE + 0x01, struct vgem_fence_attach)
-#define WLGPU_IOCTL_VGEM_FENCE_SIGNAL DRM_IOW(DRM_COMMAND_BASE + 0x02, struct vgem_fence_signal)
 
 int xioctl(int fd, unsigned long req, void* arg) {
     int r;
@@ -228,8 +223,8 @@ Result<VgemFence> vgem_fence(int vgem_fd) {
     Fd dmabuf(ph.fd);
     vgem_fence_attach fa{};
     fa.handle = cd.handle;
-    fa.flags = kVgemFenceWrite;
-    if (xioctl(vgem_fd, WLGPU_IOCTL_VGEM_FENCE_ATTACH, &fa)) return fail(Errc::system, "VGEM_FENCE_ATTACH: {}", std::strerror(errno));
+    fa.flags = VGEM_FENCE_WRITE;
+    if (xioctl(vgem_fd, DRM_IOCTL_VGEM_FENCE_ATTACH, &fa)) return fail(Errc::system, "VGEM_FENCE_ATTACH: {}", std::strerror(errno));
     dma_buf_export_sync_file es{};
     es.flags = DMA_BUF_SYNC_RW;
     es.fd = -1;
@@ -243,7 +238,7 @@ Result<VgemFence> vgem_fence(int vgem_fd) {
 
 Result<void> vgem_signal(int vgem_fd, uint32_t id) {
     vgem_fence_signal s{id, 0};
-    if (xioctl(vgem_fd, WLGPU_IOCTL_VGEM_FENCE_SIGNAL, &s)) return fail(Errc::system, "VGEM_FENCE_SIGNAL: {}", std::strerror(errno));
+    if (xioctl(vgem_fd, DRM_IOCTL_VGEM_FENCE_SIGNAL, &s)) return fail(Errc::system, "VGEM_FENCE_SIGNAL: {}", std::strerror(errno));
     return {};
 }
 

@@ -41,12 +41,7 @@
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
-/* vgem uapi (include/uapi/drm/vgem_drm.h); libdrm-dev does not ship it. */
-struct vgem_fence_attach { uint32_t handle, flags, out_fence, pad; };
-struct vgem_fence_signal { uint32_t fence, flags; };
-#define VGEM_FENCE_WRITE 0x1
-#define DRM_IOCTL_VGEM_FENCE_ATTACH DRM_IOWR(DRM_COMMAND_BASE + 0x01, struct vgem_fence_attach)
-#define DRM_IOCTL_VGEM_FENCE_SIGNAL DRM_IOW(DRM_COMMAND_BASE + 0x02, struct vgem_fence_signal)
+#include "sync/vgem_uapi.h"
 
 #define W 200
 #define H 150

@@ -1,7 +1,7 @@
 // kernel_objects.c — proves the test bed (scripts/testbed) provides real kernel objects:
 //   udmabuf (memfd -> dma-buf), a vgem dumb buffer with an unsignalled vgem fence exported
 //   as a sync_file, and DRM timeline syncobjs on the virtio_gpu render node.
-// Runs inside the guest as root. Build: tests/guest/build.sh (output: build/guest/kernel_objects).
+// Runs inside the guest as root: CTest guest_kernel_objects (scripts/testbed).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -19,12 +19,7 @@
 #include <linux/dma-buf.h>
 #include <linux/udmabuf.h>
 
-// vgem uapi (include/uapi/drm/vgem_drm.h); libdrm-dev does not ship it.
-struct vgem_fence_attach { uint32_t handle, flags, out_fence, pad; };
-struct vgem_fence_signal { uint32_t fence, flags; };
-#define VGEM_FENCE_WRITE 0x1
-#define DRM_IOCTL_VGEM_FENCE_ATTACH DRM_IOWR(DRM_COMMAND_BASE + 0x01, struct vgem_fence_attach)
-#define DRM_IOCTL_VGEM_FENCE_SIGNAL DRM_IOW(DRM_COMMAND_BASE + 0x02, struct vgem_fence_signal)
+#include "sync/vgem_uapi.h"
 
 static int passed, failed;
 static int check(int ok, const char *what) {
