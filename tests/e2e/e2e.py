@@ -130,9 +130,20 @@ CASES = {
 }
 
 
+def vgem_render_node():
+    """The render node of vgem (the test bed's GPU-less DRM device, where wlroots' gles2 runs on
+    llvmpipe through kms_swrast). vgem's sysfs device has no driver link, virtio_gpu's has."""
+    base = "/sys/class/drm"
+    for n in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        if n.startswith("renderD") and not os.path.exists(os.path.join(base, n, "device", "driver")):
+            return "/dev/dri/" + n
+    return None
+
+
 def run(args, renderer, out_png, clients, extra, env):
     cmd = [args.compositor, "--renderer", renderer, "--frames", str(args.frames), "--frame-time", "0",
-           "--screenshot", out_png, "--clients", ";".join(clients), "--size", "1280x720"] + extra
+           "--screenshot", out_png, "--clients", ";".join(clients), "--size", "1280x720",
+           "--ready-timeout", str(args.ready_timeout)] + extra
     print("+", " ".join(cmd), flush=True)
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                        timeout=args.timeout)
@@ -149,6 +160,9 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--frames", type=int, default=20)
     ap.add_argument("--timeout", type=int, default=240)
+    ap.add_argument("--ready-timeout", type=int, default=20, help="seconds the clients get to map")
+    ap.add_argument("--renderers", default="wlgpu",
+                    help="comma-separated renderers compared with pixman (gles2: the test bed's vgem node)")
     args = ap.parse_args()
     out = args.out or tempfile.mkdtemp(prefix="wlgpu-e2e-")
     os.makedirs(out, exist_ok=True)
@@ -162,8 +176,15 @@ def main():
     env.pop("WAYLAND_DISPLAY", None)
     env.pop("DISPLAY", None)
 
+    renderers = args.renderers.split(",")
+    if "gles2" in renderers:
+        node = vgem_render_node()
+        if not node:
+            print("FAIL: --renderers gles2 needs the test bed's vgem render node (run with scripts/testbed)")
+            return 1
+        env["WLR_RENDER_DRM_DEVICE"] = node
     shots = {}
-    for renderer in ("pixman", "wlgpu"):
+    for renderer in ["pixman"] + renderers:
         png = os.path.join(out, f"{args.case}-{renderer}.png")
         rc = run(args, renderer, png, clients, extra, env)
         if rc != 0:
@@ -174,16 +195,20 @@ def main():
             return 1
         shots[renderer] = png
 
-    result, err = compare(shots["pixman"], shots["wlgpu"], os.path.join(out, f"{args.case}-diff.png"))
-    if err:
-        print("FAIL:", err)
-        return 1
-    worst, over, total = result
-    allowed = int(EDGE_FRACTION[args.case] * total)
-    print(f"{args.case}: max channel difference {worst}/255; {over} of {total} pixels differ by more "
-          f"than {ROUNDING} (allowed {allowed}); images in {out}")
-    if over > allowed:
-        print("FAIL: wlgpu and pixman disagree beyond filtering and rounding")
+    failed = False
+    for renderer in renderers:
+        result, err = compare(shots["pixman"], shots[renderer], os.path.join(out, f"{args.case}-{renderer}-diff.png"))
+        if err:
+            print(f"FAIL ({renderer}):", err)
+            return 1
+        worst, over, total = result
+        allowed = int(EDGE_FRACTION[args.case] * total)
+        print(f"{args.case}: {renderer} vs pixman: max channel difference {worst}/255; {over} of {total} pixels "
+              f"differ by more than {ROUNDING} (allowed {allowed}); images in {out}")
+        if over > allowed:
+            print(f"FAIL: {renderer} and pixman disagree beyond filtering and rounding")
+            failed = True
+    if failed:
         return 1
     # The comparison must not be vacuous: the clients must have drawn something.
     _, _, px = read_png(shots["pixman"])
