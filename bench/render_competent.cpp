@@ -1,5 +1,5 @@
 // bench/render's competent raw-Dawn peer (see render_peers.hpp). Made once: one shader, one
-// pipeline (instanced quads, premultiplied blending), one sampler. Per frame: the instances
+// pipeline (instanced quads, premultiplied blending), one sampler (render_peer_dawn.cpp). Per frame: the instances
 // (rect + uv per surface) into a reused vector, ONE wgpuQueueWriteBuffer into the instance
 // buffer (grown only when too small), one render pass with a clear, SetPipeline and
 // SetVertexBuffer once, then per surface SetBindGroup (cached per texture) + Draw of one
@@ -32,13 +32,6 @@ struct V { @builtin(position) pos: vec4f, @location(0) uv: vec2f }
 }  // namespace
 
 CompetentPeer::CompetentPeer(Bridge& b) : b_(b) {
-    WGPUShaderSourceWGSL src{};
-    src.chain.sType = WGPUSType_ShaderSourceWGSL;
-    src.code = wg::sv(kWgsl);
-    WGPUShaderModuleDescriptor sd{};
-    sd.nextInChain = &src.chain;
-    module_ = wg::ShaderModule(wgpuDeviceCreateShaderModule(b.device(), &sd));
-
     WGPUBindGroupLayoutEntry e[2]{};
     e[0].binding = 0;
     e[0].visibility = WGPUShaderStage_Fragment;
@@ -47,16 +40,6 @@ CompetentPeer::CompetentPeer(Bridge& b) : b_(b) {
     e[1].binding = 1;
     e[1].visibility = WGPUShaderStage_Fragment;
     e[1].sampler.type = WGPUSamplerBindingType_Filtering;
-    WGPUBindGroupLayoutDescriptor ld{};
-    ld.entryCount = 2;
-    ld.entries = e;
-    layout_ = wg::BindGroupLayout(wgpuDeviceCreateBindGroupLayout(b.device(), &ld));
-    WGPUBindGroupLayout l = layout_.get();
-    WGPUPipelineLayoutDescriptor pld{};
-    pld.bindGroupLayoutCount = 1;
-    pld.bindGroupLayouts = &l;
-    pipeline_layout_ = wg::PipelineLayout(wgpuDeviceCreatePipelineLayout(b.device(), &pld));
-
     WGPUVertexAttribute attrs[2]{};
     attrs[0] = {nullptr, WGPUVertexFormat_Float32x4, offsetof(Instance, rect), 0};
     attrs[1] = {nullptr, WGPUVertexFormat_Float32x4, offsetof(Instance, uv), 1};
@@ -65,36 +48,7 @@ CompetentPeer::CompetentPeer(Bridge& b) : b_(b) {
     vb.arrayStride = sizeof(Instance);
     vb.attributeCount = 2;
     vb.attributes = attrs;
-    WGPUBlendState blend{};
-    blend.color = {WGPUBlendOperation_Add, WGPUBlendFactor_One, WGPUBlendFactor_OneMinusSrcAlpha};
-    blend.alpha = blend.color;
-    WGPUColorTargetState target{};
-    target.format = WGPUTextureFormat_BGRA8Unorm;
-    target.blend = &blend;
-    target.writeMask = WGPUColorWriteMask_All;
-    WGPUFragmentState fs{};
-    fs.module = module_.get();
-    fs.entryPoint = wg::sv("fs");
-    fs.targetCount = 1;
-    fs.targets = &target;
-    WGPURenderPipelineDescriptor pd{};
-    pd.layout = pipeline_layout_.get();
-    pd.vertex.module = module_.get();
-    pd.vertex.entryPoint = wg::sv("vs");
-    pd.vertex.bufferCount = 1;
-    pd.vertex.buffers = &vb;
-    pd.primitive.topology = WGPUPrimitiveTopology_TriangleStrip;
-    pd.multisample.count = 1;
-    pd.multisample.mask = ~0u;
-    pd.fragment = &fs;
-    pipeline_ = wg::RenderPipeline(wgpuDeviceCreateRenderPipeline(b.device(), &pd));
-
-    WGPUSamplerDescriptor smd{};
-    smd.addressModeU = smd.addressModeV = smd.addressModeW = WGPUAddressMode_ClampToEdge;
-    smd.magFilter = smd.minFilter = WGPUFilterMode_Linear;
-    smd.lodMaxClamp = 32;
-    smd.maxAnisotropy = 1;
-    sampler_ = wg::Sampler(wgpuDeviceCreateSampler(b.device(), &smd));
+    p_ = make_peer_pipeline(b.device(), kWgsl, e, &vb);
 }
 
 WGPUBindGroup CompetentPeer::bind_group(const Texture& t) {
@@ -104,9 +58,9 @@ WGPUBindGroup CompetentPeer::bind_group(const Texture& t) {
         e[0].binding = 0;
         e[0].textureView = t.view();
         e[1].binding = 1;
-        e[1].sampler = sampler_.get();
+        e[1].sampler = p_.sampler.get();
         WGPUBindGroupDescriptor gd{};
-        gd.layout = layout_.get();
+        gd.layout = p_.layout.get();
         gd.entryCount = 2;
         gd.entries = e;
         it->second = wg::BindGroup(wgpuDeviceCreateBindGroup(b_.device(), &gd));
@@ -141,18 +95,9 @@ void CompetentPeer::frame(Texture& target, const std::vector<Surface>& surfaces)
     if (bytes) wgpuQueueWriteBuffer(b_.queue(), instances_.get(), 0, scratch_.data(), bytes);
 
     wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b_.device(), nullptr));
-    WGPURenderPassColorAttachment color{};
-    color.view = target.view();
-    color.depthSlice = WGPU_DEPTH_SLICE_UNDEFINED;
-    color.loadOp = WGPULoadOp_Clear;
-    color.storeOp = WGPUStoreOp_Store;
-    color.clearValue = {0, 0, 0, 1};
-    WGPURenderPassDescriptor rp{};
-    rp.colorAttachmentCount = 1;
-    rp.colorAttachments = &color;
-    wg::RenderPassEncoder pass(wgpuCommandEncoderBeginRenderPass(enc.get(), &rp));
+    wg::RenderPassEncoder pass = begin_cleared_pass(enc.get(), target.view());
     if (bytes) {
-        wgpuRenderPassEncoderSetPipeline(pass.get(), pipeline_.get());
+        wgpuRenderPassEncoderSetPipeline(pass.get(), p_.pipeline.get());
         wgpuRenderPassEncoderSetVertexBuffer(pass.get(), 0, instances_.get(), 0, bytes);
     }
     for (size_t i = 0; i < surfaces.size();) {

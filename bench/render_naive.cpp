@@ -25,12 +25,6 @@ struct V { @builtin(position) pos: vec4f, @location(0) uv: vec2f }
 }
 @fragment fn fs(v: V) -> @location(0) vec4f { return textureSample(tex, smp, v.uv); }
 )";
-    WGPUShaderSourceWGSL src{};
-    src.chain.sType = WGPUSType_ShaderSourceWGSL;
-    src.code = wg::sv(wgsl);
-    WGPUShaderModuleDescriptor sd{};
-    sd.nextInChain = &src.chain;
-    module = wg::ShaderModule(wgpuDeviceCreateShaderModule(b.device(), &sd));
     WGPUBindGroupLayoutEntry e[3]{};
     e[0].binding = 0;
     e[0].visibility = WGPUShaderStage_Vertex;
@@ -43,42 +37,7 @@ struct V { @builtin(position) pos: vec4f, @location(0) uv: vec2f }
     e[2].binding = 2;
     e[2].visibility = WGPUShaderStage_Fragment;
     e[2].sampler.type = WGPUSamplerBindingType_Filtering;
-    WGPUBindGroupLayoutDescriptor ld{};
-    ld.entryCount = 3;
-    ld.entries = e;
-    layout = wg::BindGroupLayout(wgpuDeviceCreateBindGroupLayout(b.device(), &ld));
-    WGPUBindGroupLayout l = layout.get();
-    WGPUPipelineLayoutDescriptor pld{};
-    pld.bindGroupLayoutCount = 1;
-    pld.bindGroupLayouts = &l;
-    pipeline_layout = wg::PipelineLayout(wgpuDeviceCreatePipelineLayout(b.device(), &pld));
-    WGPUBlendState blend{};
-    blend.color = {WGPUBlendOperation_Add, WGPUBlendFactor_One, WGPUBlendFactor_OneMinusSrcAlpha};
-    blend.alpha = blend.color;
-    WGPUColorTargetState target{};
-    target.format = WGPUTextureFormat_BGRA8Unorm;
-    target.blend = &blend;
-    target.writeMask = WGPUColorWriteMask_All;
-    WGPUFragmentState fs{};
-    fs.module = module.get();
-    fs.entryPoint = wg::sv("fs");
-    fs.targetCount = 1;
-    fs.targets = &target;
-    WGPURenderPipelineDescriptor pd{};
-    pd.layout = pipeline_layout.get();
-    pd.vertex.module = module.get();
-    pd.vertex.entryPoint = wg::sv("vs");
-    pd.primitive.topology = WGPUPrimitiveTopology_TriangleStrip;
-    pd.multisample.count = 1;
-    pd.multisample.mask = ~0u;
-    pd.fragment = &fs;
-    pipeline = wg::RenderPipeline(wgpuDeviceCreateRenderPipeline(b.device(), &pd));
-    WGPUSamplerDescriptor smd{};
-    smd.addressModeU = smd.addressModeV = smd.addressModeW = WGPUAddressMode_ClampToEdge;
-    smd.magFilter = smd.minFilter = WGPUFilterMode_Linear;
-    smd.lodMaxClamp = 32;
-    smd.maxAnisotropy = 1;
-    sampler = wg::Sampler(wgpuDeviceCreateSampler(b.device(), &smd));
+    p = make_peer_pipeline(b.device(), wgsl, e, nullptr);
 }
 
 void NaivePeer::frame(Texture& target, const std::vector<Surface>& surfaces) {
@@ -97,16 +56,7 @@ void NaivePeer::frame(Texture& target, const std::vector<Surface>& surfaces) {
     }
     wgpuQueueWriteBuffer(b.queue(), ubo.get(), 0, data.data(), bd.size);
     wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
-    WGPURenderPassColorAttachment color{};
-    color.view = target.view();
-    color.depthSlice = WGPU_DEPTH_SLICE_UNDEFINED;
-    color.loadOp = WGPULoadOp_Clear;
-    color.storeOp = WGPUStoreOp_Store;
-    color.clearValue = {0, 0, 0, 1};
-    WGPURenderPassDescriptor rp{};
-    rp.colorAttachmentCount = 1;
-    rp.colorAttachments = &color;
-    wg::RenderPassEncoder pass(wgpuCommandEncoderBeginRenderPass(enc.get(), &rp));
+    wg::RenderPassEncoder pass = begin_cleared_pass(enc.get(), target.view());
     for (size_t i = 0; i < surfaces.size(); i++) {
         WGPUBindGroupEntry e[3]{};
         e[0].binding = 0;
@@ -116,13 +66,13 @@ void NaivePeer::frame(Texture& target, const std::vector<Surface>& surfaces) {
         e[1].binding = 1;
         e[1].textureView = surfaces[i].tex->view();
         e[2].binding = 2;
-        e[2].sampler = sampler.get();
+        e[2].sampler = p.sampler.get();
         WGPUBindGroupDescriptor gd{};
-        gd.layout = layout.get();
+        gd.layout = p.layout.get();
         gd.entryCount = 3;
         gd.entries = e;
         wg::BindGroup g(wgpuDeviceCreateBindGroup(b.device(), &gd));
-        wgpuRenderPassEncoderSetPipeline(pass.get(), pipeline.get());
+        wgpuRenderPassEncoderSetPipeline(pass.get(), p.pipeline.get());
         wgpuRenderPassEncoderSetBindGroup(pass.get(), 0, g.get(), 0, nullptr);
         wgpuRenderPassEncoderDraw(pass.get(), 4, 1, 0, 0);
     }

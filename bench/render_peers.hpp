@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -30,6 +31,21 @@ struct Surface {
     std::vector<uint8_t> pixels;  // what was uploaded (ARGB8888, tight rows), for the self-check
 };
 
+// Raw-Dawn pieces both peers build identically (render_peer_dawn.cpp): a pipeline from WGSL
+// entry points vs/fs with one bind group of `entries` and an optional vertex buffer, BGRA8
+// target, premultiplied blending, triangle strips; the bilinear clamp-to-edge sampler.
+struct PeerPipeline {
+    wg::ShaderModule module;
+    wg::BindGroupLayout layout;
+    wg::PipelineLayout pipeline_layout;
+    wg::RenderPipeline pipeline;
+    wg::Sampler sampler;
+};
+PeerPipeline make_peer_pipeline(WGPUDevice device, const char* wgsl, std::span<const WGPUBindGroupLayoutEntry> entries,
+                                const WGPUVertexBufferLayout* vertex_buffer);
+// A render pass into view that starts by clearing it to opaque black.
+wg::RenderPassEncoder begin_cleared_pass(WGPUCommandEncoder enc, WGPUTextureView view);
+
 class NaivePeer {
 public:
     explicit NaivePeer(wlgpu::Bridge& b);
@@ -37,11 +53,7 @@ public:
 
 private:
     wlgpu::Bridge& b;
-    wg::ShaderModule module;
-    wg::BindGroupLayout layout;
-    wg::PipelineLayout pipeline_layout;
-    wg::RenderPipeline pipeline;
-    wg::Sampler sampler;
+    PeerPipeline p;
 };
 
 class CompetentPeer {
@@ -63,11 +75,7 @@ private:
     void reserve(size_t count);
 
     wlgpu::Bridge& b_;
-    wg::ShaderModule module_;
-    wg::BindGroupLayout layout_;
-    wg::PipelineLayout pipeline_layout_;
-    wg::RenderPipeline pipeline_;
-    wg::Sampler sampler_;
+    PeerPipeline p_;
     wg::Buffer instances_;
     size_t capacity_ = 0;                        // in instances
     std::vector<Instance> scratch_;              // reused every frame
