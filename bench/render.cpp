@@ -1,32 +1,31 @@
 // bench/render: composites N surfaces of mixed sizes into a 1920x1080 target with
-// wlgpu's Renderer, and the same frames with raw Dawn calls (one render pass, one
-// draw per surface, a bind group created per draw, no batching or caching) as the
-// peer. Prints CPU us to record+submit, wall ms per frame (until the queue is
-// idle), GPU ms from timestamp queries (wlgpu only), and peer/wlgpu ratios.
+// wlgpu's Renderer, and the same frames with two raw-Dawn peers (render_peers.hpp): the
+// naive one ("raw": a uniform buffer per frame, a bind group and SetPipeline per draw)
+// and a competent one (one pipeline, one instance buffer, bind groups cached per
+// texture). Prints CPU us to record+submit, wall ms per frame (until the queue is
+// idle), GPU ms from timestamp queries (wlgpu only), raw/wlgpu ratios (as before) and
+// wlgpu/naive, wlgpu/competent ratios. Before timing each N, one frame of each is read
+// back and compared with a CPU composite of the scene (wlgpu) and with wlgpu's frame
+// (the peers); a mismatch exits 4.
 //
 //   bench_render [frames]        default 20 measured frames (+3 warm-up) per row
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <random>
 #include <vector>
 
-#include "wlgpu/bridge.hpp"
+#include <string>
+
+#include "render_peers.hpp"
 #include "wlgpu/render.hpp"
-#include "wlgpu/texture.hpp"
 
 using namespace wlgpu;
+using namespace bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-constexpr uint32_t kARGB8888 = 'A' | 'R' << 8 | '2' << 16 | '4' << 24;
-constexpr int kW = 1920, kH = 1080;
-
-struct Surface {
-    std::shared_ptr<Texture> tex;
-    Box dst;
-};
 
 std::vector<Surface> make_surfaces(Bridge& b, int n) {
     static const int sizes[][2] = {{32, 32}, {128, 96}, {300, 200}, {640, 360}};
@@ -43,145 +42,12 @@ std::vector<Surface> make_surfaces(Bridge& b, int n) {
             std::exit(1);
         }
         Box dst{int((i * 97) % (kW - w)), int((i * 61) % (kH - h)), w, h};
-        out.push_back({*t, dst});
+        out.push_back({*t, dst, std::move(px)});
     }
     return out;
 }
 
 double us_since(Clock::time_point t) { return std::chrono::duration<double, std::micro>(Clock::now() - t).count(); }
-
-// The peer: what a straightforward Dawn renderer does.
-struct Raw {
-    Bridge& b;
-    wg::ShaderModule module;
-    wg::BindGroupLayout layout;
-    wg::PipelineLayout pipeline_layout;
-    wg::RenderPipeline pipeline;
-    wg::Sampler sampler;
-
-    explicit Raw(Bridge& br) : b(br) {
-        static const char* wgsl = R"(
-struct U { rect: vec4f, uv: vec4f }
-@group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var tex: texture_2d<f32>;
-@group(0) @binding(2) var smp: sampler;
-struct V { @builtin(position) pos: vec4f, @location(0) uv: vec2f }
-@vertex fn vs(@builtin(vertex_index) i: u32) -> V {
-    let s = f32(i & 1u); let t = f32(i >> 1u);
-    var o: V;
-    o.pos = vec4f(mix(u.rect.x, u.rect.z, s), mix(u.rect.y, u.rect.w, t), 0.0, 1.0);
-    o.uv = vec2f(mix(u.uv.x, u.uv.z, s), mix(u.uv.y, u.uv.w, t));
-    return o;
-}
-@fragment fn fs(v: V) -> @location(0) vec4f { return textureSample(tex, smp, v.uv); }
-)";
-        WGPUShaderSourceWGSL src{};
-        src.chain.sType = WGPUSType_ShaderSourceWGSL;
-        src.code = wg::sv(wgsl);
-        WGPUShaderModuleDescriptor sd{};
-        sd.nextInChain = &src.chain;
-        module = wg::ShaderModule(wgpuDeviceCreateShaderModule(b.device(), &sd));
-        WGPUBindGroupLayoutEntry e[3]{};
-        e[0].binding = 0;
-        e[0].visibility = WGPUShaderStage_Vertex;
-        e[0].buffer.type = WGPUBufferBindingType_Uniform;
-        e[0].buffer.minBindingSize = 32;
-        e[1].binding = 1;
-        e[1].visibility = WGPUShaderStage_Fragment;
-        e[1].texture.sampleType = WGPUTextureSampleType_Float;
-        e[1].texture.viewDimension = WGPUTextureViewDimension_2D;
-        e[2].binding = 2;
-        e[2].visibility = WGPUShaderStage_Fragment;
-        e[2].sampler.type = WGPUSamplerBindingType_Filtering;
-        WGPUBindGroupLayoutDescriptor ld{};
-        ld.entryCount = 3;
-        ld.entries = e;
-        layout = wg::BindGroupLayout(wgpuDeviceCreateBindGroupLayout(b.device(), &ld));
-        WGPUBindGroupLayout l = layout.get();
-        WGPUPipelineLayoutDescriptor pld{};
-        pld.bindGroupLayoutCount = 1;
-        pld.bindGroupLayouts = &l;
-        pipeline_layout = wg::PipelineLayout(wgpuDeviceCreatePipelineLayout(b.device(), &pld));
-        WGPUBlendState blend{};
-        blend.color = {WGPUBlendOperation_Add, WGPUBlendFactor_One, WGPUBlendFactor_OneMinusSrcAlpha};
-        blend.alpha = blend.color;
-        WGPUColorTargetState target{};
-        target.format = WGPUTextureFormat_BGRA8Unorm;
-        target.blend = &blend;
-        target.writeMask = WGPUColorWriteMask_All;
-        WGPUFragmentState fs{};
-        fs.module = module.get();
-        fs.entryPoint = wg::sv("fs");
-        fs.targetCount = 1;
-        fs.targets = &target;
-        WGPURenderPipelineDescriptor pd{};
-        pd.layout = pipeline_layout.get();
-        pd.vertex.module = module.get();
-        pd.vertex.entryPoint = wg::sv("vs");
-        pd.primitive.topology = WGPUPrimitiveTopology_TriangleStrip;
-        pd.multisample.count = 1;
-        pd.multisample.mask = ~0u;
-        pd.fragment = &fs;
-        pipeline = wg::RenderPipeline(wgpuDeviceCreateRenderPipeline(b.device(), &pd));
-        WGPUSamplerDescriptor smd{};
-        smd.addressModeU = smd.addressModeV = smd.addressModeW = WGPUAddressMode_ClampToEdge;
-        smd.magFilter = smd.minFilter = WGPUFilterMode_Linear;
-        smd.lodMaxClamp = 32;
-        smd.maxAnisotropy = 1;
-        sampler = wg::Sampler(wgpuDeviceCreateSampler(b.device(), &smd));
-    }
-
-    void frame(Texture& target, const std::vector<Surface>& surfaces) {
-        const size_t stride = 256;  // minUniformBufferOffsetAlignment
-        WGPUBufferDescriptor bd{};
-        bd.size = std::max<size_t>(stride * surfaces.size(), 256);
-        bd.usage = WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst;
-        wg::Buffer ubo(wgpuDeviceCreateBuffer(b.device(), &bd));
-        std::vector<float> data(bd.size / 4);
-        for (size_t i = 0; i < surfaces.size(); i++) {
-            const Box& d = surfaces[i].dst;
-            float* u = data.data() + i * stride / 4;
-            u[0] = 2.0f * d.x / kW - 1, u[1] = 1 - 2.0f * d.y / kH;
-            u[2] = 2.0f * (d.x + d.width) / kW - 1, u[3] = 1 - 2.0f * (d.y + d.height) / kH;
-            u[4] = 0, u[5] = 0, u[6] = 1, u[7] = 1;
-        }
-        wgpuQueueWriteBuffer(b.queue(), ubo.get(), 0, data.data(), bd.size);
-        wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
-        WGPURenderPassColorAttachment color{};
-        color.view = target.view();
-        color.depthSlice = WGPU_DEPTH_SLICE_UNDEFINED;
-        color.loadOp = WGPULoadOp_Clear;
-        color.storeOp = WGPUStoreOp_Store;
-        color.clearValue = {0, 0, 0, 1};
-        WGPURenderPassDescriptor rp{};
-        rp.colorAttachmentCount = 1;
-        rp.colorAttachments = &color;
-        wg::RenderPassEncoder pass(wgpuCommandEncoderBeginRenderPass(enc.get(), &rp));
-        for (size_t i = 0; i < surfaces.size(); i++) {
-            WGPUBindGroupEntry e[3]{};
-            e[0].binding = 0;
-            e[0].buffer = ubo.get();
-            e[0].offset = i * stride;
-            e[0].size = 32;
-            e[1].binding = 1;
-            e[1].textureView = surfaces[i].tex->view();
-            e[2].binding = 2;
-            e[2].sampler = sampler.get();
-            WGPUBindGroupDescriptor gd{};
-            gd.layout = layout.get();
-            gd.entryCount = 3;
-            gd.entries = e;
-            wg::BindGroup g(wgpuDeviceCreateBindGroup(b.device(), &gd));
-            wgpuRenderPassEncoderSetPipeline(pass.get(), pipeline.get());
-            wgpuRenderPassEncoderSetBindGroup(pass.get(), 0, g.get(), 0, nullptr);
-            wgpuRenderPassEncoderDraw(pass.get(), 4, 1, 0, 0);
-        }
-        wgpuRenderPassEncoderEnd(pass.get());
-        wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
-        WGPUCommandBuffer c = cmd.get();
-        wgpuQueueSubmit(b.queue(), 1, &c);
-    }
-};
 
 struct Row {
     double cpu_us = 0, wall_ms = 0, gpu_ms = -1;
@@ -208,6 +74,50 @@ Row measure(Bridge& b, int frames, F&& record, RenderTimer* timer) {
     return r;
 }
 
+// One frame drawn by `draw`, waited for and read back (outside any timing).
+template <typename F>
+std::vector<uint8_t> read_frame(Bridge& b, Texture& target, F&& draw) {
+    draw();
+    std::vector<uint8_t> px(size_t(kW) * kH * 4);
+    if (auto ok = b.wait_idle(); !ok) {
+        std::fprintf(stderr, "bench_render: self-check: %s\n", ok.error().message.c_str());
+        std::exit(4);
+    }
+    if (auto ok = target.read_pixels(kARGB8888, {0, 0, kW, kH}, kW * 4, px.data()); !ok) {
+        std::fprintf(stderr, "bench_render: self-check: %s\n", ok.error().message.c_str());
+        std::exit(4);
+    }
+    return px;
+}
+
+// Per-channel tolerances: wlgpu against the CPU composite (bilinear sampling at texel
+// centres and blend rounding may differ by a step); the peers against wlgpu's own frame
+// (same geometry, same sampler, same blend state: expected identical).
+constexpr int kRefTolerance = 2, kPeerTolerance = 1;
+
+// Self-check for one N: returns the line to print, exits 4 on a mismatch.
+std::string self_check(Bridge& b, Texture& target, int n, const std::vector<Surface>& surfaces,
+                       const std::function<void()>& wlgpu_frame, NaivePeer& naive, CompetentPeer& competent) {
+    auto ref = reference_frame(surfaces);
+    auto w = read_frame(b, target, wlgpu_frame);
+    auto nv = read_frame(b, target, [&] { naive.frame(target, surfaces); });
+    auto cp = read_frame(b, target, [&] { competent.frame(target, surfaces); });
+    Diff dw = compare(w, ref, kRefTolerance), dn = compare(nv, w, kPeerTolerance), dc = compare(cp, w, kPeerTolerance);
+    size_t drawn = 0;  // pixels the scene changes from the clear colour (so a blank frame cannot pass)
+    for (size_t i = 0; i < ref.size(); i += 4) drawn += (ref[i] | ref[i + 1] | ref[i + 2] | (ref[i + 3] ^ 255)) != 0;
+    char line[320];
+    std::snprintf(line, sizeof line,
+                  "# self-check N=%d: %zu px drawn; wlgpu vs CPU composite max diff %d (%zu px over %d); "
+                  "naive vs wlgpu max diff %d (%zu px over %d); competent vs wlgpu max diff %d (%zu px over %d)",
+                  n, drawn, dw.max, dw.pixels_over, kRefTolerance, dn.max, dn.pixels_over, kPeerTolerance, dc.max,
+                  dc.pixels_over, kPeerTolerance);
+    if (drawn == 0 || dw.pixels_over || dn.pixels_over || dc.pixels_over) {
+        std::fprintf(stderr, "bench_render: self-check FAILED\n%s\n", line);
+        std::exit(4);
+    }
+    return line;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -229,12 +139,17 @@ int main(int argc, char** argv) {
         return 1;
     }
     auto timer = (*renderer)->create_timer();
-    Raw raw(b);
+    NaivePeer raw(b);
+    CompetentPeer competent(b);
     std::printf("# %s\n# %dx%d target, %d frames per row (+3 warm-up), surfaces 32x32..640x360\n",
                 b.summary().c_str(), kW, kH, frames);
-    std::printf("| N | wlgpu CPU us | wlgpu wall ms | wlgpu GPU ms | raw CPU us | raw wall ms | CPU raw/wlgpu | wall raw/wlgpu |\n");
-    std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    std::printf("| N | wlgpu CPU us | wlgpu wall ms | wlgpu GPU ms | raw CPU us | raw wall ms | CPU raw/wlgpu | wall raw/wlgpu "
+                "| competent CPU us | competent wall ms | CPU wlgpu/naive | CPU wlgpu/competent | wall wlgpu/naive "
+                "| wall wlgpu/competent |\n");
+    std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    std::vector<std::string> checks;
     for (int n : {1, 16, 64, 256}) {
+        competent.forget_textures();  // the previous row's textures are gone
         auto surfaces = make_surfaces(b, n);
         auto wlgpu_frame = [&](RenderTimer* t) {
             auto f = (*renderer)->begin(**target, t);
@@ -248,21 +163,27 @@ int main(int argc, char** argv) {
             }
             if (!f->submit()) std::exit(3);
         };
-        // CPU and wall time without the timer (the raw peer has none); GPU time from a
+        checks.push_back(self_check(b, **target, n, surfaces, [&] { wlgpu_frame(nullptr); }, raw, competent));
+        // CPU and wall time without the timer (the peers have none); GPU time from a
         // second pass with the timestamp queries on.
         Row w = measure(b, frames, [&] { wlgpu_frame(nullptr); }, nullptr);
         w.gpu_ms = measure(b, frames, [&] { wlgpu_frame(timer.get()); }, timer.get()).gpu_ms;
         Row r = measure(b, frames, [&] { raw.frame(**target, surfaces); }, nullptr);
+        Row c = measure(b, frames, [&] { competent.frame(**target, surfaces); }, nullptr);
         char gpu[32] = "n/a";
         if (w.gpu_ms >= 0) std::snprintf(gpu, sizeof gpu, "%.2f", w.gpu_ms);
-        std::printf("| %d | %.0f | %.2f | %s | %.0f | %.2f | %.2f | %.2f |\n", n, w.cpu_us, w.wall_ms, gpu, r.cpu_us,
-                    r.wall_ms, r.cpu_us / w.cpu_us, r.wall_ms / w.wall_ms);
+        std::printf("| %d | %.0f | %.2f | %s | %.0f | %.2f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", n,
+                    w.cpu_us, w.wall_ms, gpu, r.cpu_us, r.wall_ms, r.cpu_us / w.cpu_us, r.wall_ms / w.wall_ms, c.cpu_us,
+                    c.wall_ms, w.cpu_us / r.cpu_us, w.cpu_us / c.cpu_us, w.wall_ms / r.wall_ms, w.wall_ms / c.wall_ms);
         std::fflush(stdout);
     }
+    for (const auto& line : checks) std::printf("%s\n", line.c_str());
     const RenderStats& s = (*renderer)->stats();
     std::printf("# wlgpu stats: frames=%llu passes=%llu draw calls=%llu buffers=%llu bind groups=%llu pipelines=%llu\n",
                 (unsigned long long)s.frames, (unsigned long long)s.render_passes, (unsigned long long)s.draws,
                 (unsigned long long)s.buffers_created, (unsigned long long)s.bind_groups_created,
                 (unsigned long long)s.pipelines_created);
+    std::printf("# competent peer stats: buffers=%llu bind groups=%llu pipelines=1\n",
+                (unsigned long long)competent.buffers_created(), (unsigned long long)competent.bind_groups_created());
     return 0;
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """bench/wlr: the same wlr_scene of N real weston clients rendered through wlroots by wlgpu and by
 wlroots' own pixman, gles2 and vulkan renderers, in one run; prints a markdown table of CPU
-ms/frame (process CPU time, all threads, of wlr_scene_output_build_state: scene walk, texture
-uploads, rendering and, for wlgpu, the copy back into the SHM swapchain buffer) and the ratio to
-wlgpu. Renderers that cannot start are listed with wlroots' reason.
+ms/frame (process CPU time, all threads, of wlr_scene_output_build_state: scene walk, rendering
+and, for wlgpu with SHM outputs, the wait for the GPU and the copy back into the SHM swapchain
+buffer; the clients' SHM uploads happen at wl_surface.commit, outside the timed call; see
+docs/perf.md) and the ratio to wlgpu. Renderers that cannot start are listed with wlroots' reason.
 
     bench/wlr.py --compositor build/examples/wlgpu-compositor [--clients 6] [--frames 300]
                  [--size 1920x1080] [--append docs/perf.md]
