@@ -181,6 +181,7 @@ Result<void> DmabufAccess::begin(bool /*write*/) {
     }
     wait_fences_.clear();
     wait_values_.clear();
+    accesses_++;
     return {};
 }
 

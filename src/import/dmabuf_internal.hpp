@@ -83,6 +83,8 @@ public:
     Result<int> export_end_sync_file() override;
 
     uint32_t depth() const { return depth_; }
+    // Dawn accesses made so far (outermost begin() calls that reached BeginAccess).
+    uint64_t accesses() const { return accesses_; }
     const std::vector<Part>& parts() const { return parts_; }
     std::shared_ptr<YuvPlanes> yuv;  // null for RGB
 
@@ -92,6 +94,7 @@ private:
     bool initialized_;
     std::string name_;
     uint32_t depth_ = 0;  // begin() nesting: Dawn's BeginAccess runs for the outermost only
+    uint64_t accesses_ = 0;
     struct Layouts {
         int32_t old_layout, new_layout;
     };

@@ -13,6 +13,10 @@
 // (sample >> 6, the ITU 10-bit value; the low 6 bits are ignored); the matrix takes codes.
 // Nearest: one textureLoad per plane, exact. Bilinear: 4 textureLoads per plane (clamped to the
 // edge), weights from the texel coordinates, like the sampler with the same siting.
+//
+// YUYV/UYVY (kinds 2, 3): one RGBA8 texel of half width per two pixels, unpacked here. Luma and
+// chroma are filtered each on its own grid (chroma: half width), with the same midpoint siting
+// as the planar formats; nearest is exact at 1:1.
 #include <string>
 
 #include "render/renderer_impl.hpp"
@@ -37,16 +41,45 @@ struct Yuv {
 @group(0) @binding(3) var smp: sampler;
 @group(0) @binding(4) var<uniform> u: Yuv;
 
-// Packed 4:2:2 at luma pixel p: the RGBA8 texel (half width) holds two pixels.
-fn packed_at(p: vec2i) -> vec3f {
+// Packed 4:2:2: each RGBA8 texel (half width) holds two luma samples and one Cb/Cr pair.
+// Luma sample at luma pixel p, chroma pair at chroma texel c (both clamped to the edge).
+fn packed_y_at(p: vec2i) -> f32 {
     let dims = vec2i(textureDimensions(t0));
     let q = clamp(p, vec2i(0, 0), vec2i(dims.x * 2 - 1, dims.y - 1));
     let texel = textureLoad(t0, vec2i(q.x / 2, q.y), 0);
     let odd = (q.x & 1) == 1;
     if (u.kind == 2u) {
-        return vec3f(select(texel.r, texel.b, odd), texel.g, texel.a);  // Y0 Cb Y1 Cr
+        return select(texel.r, texel.b, odd);  // Y0 Cb Y1 Cr
     }
-    return vec3f(select(texel.g, texel.a, odd), texel.r, texel.b);      // Cb Y0 Cr Y1
+    return select(texel.g, texel.a, odd);      // Cb Y0 Cr Y1
+}
+fn packed_c_at(c: vec2i) -> vec2f {
+    let dims = vec2i(textureDimensions(t0));
+    let texel = textureLoad(t0, clamp(c, vec2i(0, 0), dims - 1), 0);
+    if (u.kind == 2u) {
+        return texel.ga;
+    }
+    return texel.rb;
+}
+// Packed 4:2:2 with the planar formats' siting: luma on the luma grid, chroma on the half-width
+// chroma grid at the same normalised coordinate (midpoint), each filtered on its own grid.
+fn sample_packed(uv: vec2f) -> vec3f {
+    let cs = vec2f(textureDimensions(t0));
+    let ys = vec2f(cs.x * 2.0, cs.y);
+    if (u.nearest == 1u) {
+        return vec3f(packed_y_at(vec2i(floor(uv * ys))), packed_c_at(vec2i(floor(uv * cs))));
+    }
+    let py = uv * ys - 0.5;
+    let iy = vec2i(floor(py));
+    let fy = fract(py);
+    let y = mix(mix(packed_y_at(iy), packed_y_at(iy + vec2i(1, 0)), fy.x),
+                mix(packed_y_at(iy + vec2i(0, 1)), packed_y_at(iy + vec2i(1, 1)), fy.x), fy.y);
+    let pc = uv * cs - 0.5;
+    let ic = vec2i(floor(pc));
+    let fc = fract(pc);
+    let c = mix(mix(packed_c_at(ic), packed_c_at(ic + vec2i(1, 0)), fc.x),
+                mix(packed_c_at(ic + vec2i(0, 1)), packed_c_at(ic + vec2i(1, 1)), fc.x), fc.y);
+    return vec3f(y, c);
 }
 
 // P010: a 16-bit sample from its two unorm8 bytes (low, high) -> 10-bit code.
@@ -88,16 +121,7 @@ fn sample_yuv(uv: vec2f) -> vec3f {
         return sample_p010(uv);
     }
     if (u.kind >= 2u) {
-        let size = vec2f(f32(textureDimensions(t0).x * 2u), f32(textureDimensions(t0).y));
-        if (u.nearest == 1u) {
-            return packed_at(vec2i(floor(uv * size)));
-        }
-        let p = uv * size - 0.5;
-        let i = vec2i(floor(p));
-        let f = fract(p);
-        let top = mix(packed_at(i), packed_at(i + vec2i(1, 0)), f.x);
-        let bottom = mix(packed_at(i + vec2i(0, 1)), packed_at(i + vec2i(1, 1)), f.x);
-        return mix(top, bottom, f.y);
+        return sample_packed(uv);
     }
     let y = textureSampleLevel(t0, smp, uv, 0.0).r;
     if (u.kind == 1u) {

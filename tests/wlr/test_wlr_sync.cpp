@@ -129,6 +129,9 @@ TEST(WlrSync, SignalTimelineAfterPass) {
         ASSERT_NE(k.alloc, nullptr);
         wlr_buffer* b = make_buffer(k.alloc, 64, 64);
         ASSERT_NE(b, nullptr);
+        // Each pass paints its own colour over the whole buffer: once its point has signalled,
+        // every pixel must be that pass's colour (a stale or skipped pass leaves the previous one).
+        const uint32_t colours[3] = {0xff0000u, 0x00ff00u, 0x2050e0u};
         for (int i = 0; i < 3; i++) {
             point++;
             wlr_buffer_pass_options o{};
@@ -138,14 +141,23 @@ TEST(WlrSync, SignalTimelineAfterPass) {
             ASSERT_NE(pass, nullptr);
             wlr_render_rect_options rect{};
             rect.box = {0, 0, 64, 64};
-            rect.color = {0.0f, 1.0f, 0.0f, 1.0f};
+            const uint32_t c = colours[i];  // 0xRRGGBB; 0x20, 0x50, 0xe0 are exact in unorm8
+            rect.color = {float(c >> 16) / 255.0f, float((c >> 8) & 0xff) / 255.0f, float(c & 0xff) / 255.0f, 1.0f};
             wlr_render_pass_add_rect(pass, &rect);
             auto t0 = std::chrono::steady_clock::now();
             ASSERT_TRUE(wlr_render_pass_submit(pass));
             auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-            EXPECT_TRUE(point_signalled(tl, point, 5000ms)) << "point " << point << " (submit took " << ms << " ms)";
+            ASSERT_TRUE(point_signalled(tl, point, 5000ms)) << "point " << point << " (submit took " << ms << " ms)";
+            int wrong = 0;
+            uint32_t first = 0;
+            ASSERT_TRUE(with_pixels(b, [&](uint32_t* px, size_t pitch) {
+                for (int y = 0; y < 64; y++)
+                    for (int x = 0; x < 64; x++)
+                        if ((px[y * pitch + x] & 0xffffff) != c && wrong++ == 0) first = px[y * pitch + x] & 0xffffff;
+            }));
+            EXPECT_EQ(wrong, 0) << "pass " << i << ": " << wrong << " pixels are not " << std::hex << c
+                                << " when the point signalled (first: " << first << ")";
         }
-        EXPECT_EQ(pixel(b, 10, 10), 0x00ff00u);
         wlr_buffer_drop(b);
         wlr_allocator_destroy(k.alloc);
     }
