@@ -1043,6 +1043,8 @@ int main(int argc, char **argv) {
 	if (!s.allocator) { say("cannot create an allocator for the %s renderer", s.opt.renderer); return 1; }
 
 	s.compositor = wlr_compositor_create(s.display, 5, s.renderer);
+	/* DMA-BUF commits wait on the event loop for their implicit write fences (wlgpu/wlr.h). */
+	if (wlr_renderer_is_wlgpu(s.renderer)) wlgpu_implicit_sync_create(s.compositor);
 	setup_explicit_sync(&s);
 	wlr_subcompositor_create(s.display);
 	wlr_data_device_manager_create(s.display);

@@ -44,6 +44,11 @@ private:
 // True when the sync_file (or any pollable fence fd) has signalled (poll POLLIN, no wait).
 bool fence_signalled(int fd);
 
+// Implicit sync: the fences a reader of the dma-buf must wait for (its writers' fences) as a
+// pollable fd (POLLIN once they signalled), or an empty Fd when they have all signalled.
+// Never blocks. dmabuf_fd is borrowed.
+Result<Fd> dmabuf_write_fences(int dmabuf_fd);
+
 // A DRM timeline syncobj on a DRM node (drm_fd is borrowed: keep it open while this lives).
 // All calls are non-blocking except wait() with a timeout.
 class Timeline {

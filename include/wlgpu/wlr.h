@@ -22,7 +22,9 @@ extern "C" {
 #endif
 
 struct wlr_backend;
+struct wlr_compositor;
 struct wlr_renderer;
+struct wlgpu_implicit_sync;
 
 struct wlgpu_renderer_options {
 	/* DRM node of the GPU to use ("/dev/dri/renderD128"); NULL: the backend's DRM
@@ -54,6 +56,15 @@ bool wlr_renderer_is_wlgpu(struct wlr_renderer *renderer);
 /* One line naming the adapter, backend and capabilities ("" if not a wlgpu renderer).
  * Valid as long as the renderer. */
 const char *wlgpu_renderer_get_summary(struct wlr_renderer *renderer);
+
+/* Implicit sync for DMA-BUF clients, as the kernel's dma-buf fences promise it: a surface
+ * commit whose new DMA-BUF still has unsignalled write fences (the client's GPU is still
+ * writing it) is held with wlr_surface_lock_pending() until they signal, waiting on the
+ * compositor's event loop; the surface keeps its previous content meanwhile and other clients
+ * are not delayed. Needed where a buffer is read at commit time (wlgpu's CPU copy of read-only
+ * dma-bufs) or by a device that does not wait for implicit fences itself. Call once, after
+ * wlr_compositor_create(); it is freed with the compositor. NULL if compositor is NULL. */
+struct wlgpu_implicit_sync *wlgpu_implicit_sync_create(struct wlr_compositor *compositor);
 
 #ifdef __cplusplus
 }

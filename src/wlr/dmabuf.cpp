@@ -131,6 +131,7 @@ wlr_texture* texture_from_dmabuf(WlRenderer* r, wlr_buffer* buffer, const wlr_dm
     if (!tex) return nullptr;
     wlr_texture* wt = wrap_texture(r, std::move(tex));
     get_texture(wt)->dmabuf_copy = copy;
+    if (!copy) get_texture(wt)->locked_buffer = wlr_buffer_lock(buffer);
     return wt;
 }
 

@@ -114,6 +114,10 @@ struct WlTexture {
     WlRenderer* renderer = nullptr;
     std::shared_ptr<Texture> texture;
     bool dmabuf_copy = false;  // texture is a DmabufImport copy (update_from_buffer re-copies)
+    // An imported (zero-copy) DMA-BUF's buffer, locked while the texture may sample it, as
+    // wlroots' gles2 and vulkan renderers do: wl_buffer.release reaches the client only once
+    // nothing reads the buffer any more. Copies hold no lock (they are snapshots).
+    wlr_buffer* locked_buffer = nullptr;
 };
 
 struct WlTimer {

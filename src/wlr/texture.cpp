@@ -56,7 +56,11 @@ uint32_t texture_preferred_read_format(wlr_texture* wt) {
     return t ? t->texture->format().drm_fourcc : DRM_FORMAT_INVALID;
 }
 
-void texture_destroy(wlr_texture* wt) { delete get_texture(wt); }
+void texture_destroy(wlr_texture* wt) {
+    WlTexture* t = get_texture(wt);
+    if (t->locked_buffer) wlr_buffer_unlock(t->locked_buffer);
+    delete t;
+}
 
 // A texture from a memory buffer: one upload; nullptr (logged) when the format is unknown.
 wlr_texture* texture_from_data(WlRenderer* r, wlr_buffer* buffer, void* data, uint32_t format, uint32_t stride) {
