@@ -39,6 +39,8 @@
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_drm.h>
+#include <wlr/types/wlr_linux_dmabuf_v1.h>
 #include <wlr/types/wlr_linux_drm_syncobj_v1.h>
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_output_layout.h>
@@ -1012,6 +1014,23 @@ static struct wlr_allocator *create_allocator(struct server *s) {
 	return a;
 }
 
+/* wlr_renderer_init_wl_display, with wlgpu's check on linux-dmabuf-v1 buffers: a client whose
+ * dma-buf wlgpu cannot import gets `failed` (or the protocol error) instead of a surface that
+ * maps and shows nothing. */
+static bool init_buffer_protocols(struct server *s) {
+	if (!wlr_renderer_init_wl_shm(s->renderer, s->display)) { say("wl_shm failed"); return false; }
+	if (!wlr_renderer_get_texture_formats(s->renderer, WLR_BUFFER_CAP_DMABUF)) return true;
+	if (wlr_renderer_get_drm_fd(s->renderer) >= 0 && !wlr_drm_create(s->display, s->renderer)) {
+		say("wl_drm failed");
+		return false;
+	}
+	struct wlr_linux_dmabuf_v1 *dmabuf = wlr_linux_dmabuf_v1_create_with_renderer(s->display, 4, s->renderer);
+	if (!dmabuf) { say("linux-dmabuf-v1 failed"); return false; }
+	if (wlr_renderer_is_wlgpu(s->renderer))
+		wlr_linux_dmabuf_v1_set_check_dmabuf_callback(dmabuf, wlgpu_renderer_check_dmabuf, s->renderer);
+	return true;
+}
+
 int main(int argc, char **argv) {
 	struct server s = {0};
 	if (!parse_args(argc, argv, &s.opt)) return 2;
@@ -1038,7 +1057,7 @@ int main(int argc, char **argv) {
 		say("cannot create the %s renderer (run with -v for wlroots' reasons)", s.opt.renderer);
 		return 3;
 	}
-	if (!wlr_renderer_init_wl_display(s.renderer, s.display)) { say("wlr_renderer_init_wl_display failed"); return 1; }
+	if (!init_buffer_protocols(&s)) return 1;
 	s.allocator = create_allocator(&s);
 	if (!s.allocator) { say("cannot create an allocator for the %s renderer", s.opt.renderer); return 1; }
 

@@ -68,10 +68,13 @@ struct DmabufImportOptions {
     YuvColor color;  // initial YCbCr encoding of YUV formats (see set_yuv_color)
 };
 
-// Checks the attributes without any driver call: fds (open, not overlapping), plane count for the
-// format and modifier, 64-bit offset/stride/size arithmetic against each buffer's real size
-// (lseek SEEK_END), device size limits, known format and modifier. The error names the buffer
-// ("dmabuf 64x32 NV12 plane 1: ...") and the reason.
+// Checks the attributes without any driver call, exactly as import_dmabuf does before it calls
+// the driver: fds (open, dma-bufs: fstatfs f_type == DMA_BUF_MAGIC, not a memfd or a file; not
+// overlapping), plane count for the format and modifier, offsets and strides that are multiples
+// of the plane's bytes per texel, 64-bit offset/stride/size arithmetic against each buffer's real
+// size (lseek SEEK_END), device size limits, known format and modifier, and (CPU adapters) fds the
+// driver can map read-write. The error names the buffer ("dmabuf 64x32 NV12 plane 1: ...") and
+// the reason.
 Result<void> validate_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs);
 
 // Validates, then imports. RGB formats become one texture; YUV formats a texture that
@@ -92,6 +95,9 @@ bool dmabuf_read_only(const DmabufAttributes& attrs);
 // unmapped. Single-plane RGB formats with the LINEAR modifier only (Errc::unsupported otherwise).
 // The fds stay the caller's and nothing is kept open.
 Result<std::shared_ptr<Texture>> copy_dmabuf(Bridge& bridge, const DmabufAttributes& attrs);
+// The checks copy_dmabuf runs before it maps the buffer: its format range, then the same layout
+// validation as validate_dmabuf (read-only fds are what it is for, so those pass).
+Result<void> validate_copy_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs);
 // Copies the buffer's current content again into a texture from copy_dmabuf (same size and
 // format): call it each time the client commits the buffer.
 Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs);

@@ -23,6 +23,7 @@ extern "C" {
 
 struct wlr_backend;
 struct wlr_compositor;
+struct wlr_dmabuf_attributes;
 struct wlr_renderer;
 struct wlgpu_implicit_sync;
 
@@ -65,6 +66,25 @@ const char *wlgpu_renderer_get_summary(struct wlr_renderer *renderer);
  * dma-bufs) or by a device that does not wait for implicit fences itself. Call once, after
  * wlr_compositor_create(); it is freed with the compositor. NULL if compositor is NULL. */
 struct wlgpu_implicit_sync *wlgpu_implicit_sync_create(struct wlr_compositor *compositor);
+
+/* linux-dmabuf-v1's check: refuses a client's DMA-BUF that this renderer could not show, so
+ * that the client gets the protocol's answer (a `failed` event for create, the
+ * INVALID_WL_BUFFER error for create_immed) instead of a surface that maps and shows nothing.
+ * The signature of wlroots' check_dmabuf callback (0.19 and 0.20); user data is the wlgpu
+ * wlr_renderer itself:
+ *
+ *   struct wlr_linux_dmabuf_v1 *dmabuf =
+ *       wlr_linux_dmabuf_v1_create_with_renderer(display, 4, renderer);
+ *   wlr_linux_dmabuf_v1_set_check_dmabuf_callback(dmabuf, wlgpu_renderer_check_dmabuf, renderer);
+ *
+ * It runs wlgpu's own validation, the one every import runs before any driver call (dma-buf fds
+ * only, plane count, offsets/strides per plane, sizes against the real buffers, overlaps, known
+ * format and modifier; see wlgpu/dmabuf.hpp validate_dmabuf), then refuses a format/modifier pair
+ * the renderer does not advertise. No driver call: a few syscalls per plane. It replaces
+ * wlroots' default check (a PRIME import into the main device), whose test of "is a dma-buf" it
+ * includes. Each refusal logs one line (WLR_ERROR) naming the buffer and the reason. Returns
+ * false for a renderer that is not wlgpu's. The fds stay wlroots'. */
+bool wlgpu_renderer_check_dmabuf(struct wlr_dmabuf_attributes *attribs, void *renderer);
 
 #ifdef __cplusplus
 }

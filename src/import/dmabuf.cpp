@@ -2,9 +2,11 @@
 // the RGB and YUV format table, per-plane and native multi-planar import, and SharedAccess
 // (BeginAccess/EndAccess with Vulkan image layouts, the initialized flag and fences).
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/sync_file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -287,19 +289,17 @@ std::string describe_dmabuf(const DmabufAttributes& a) {
 
 namespace {
 
-struct BufferInfo {
-    uint64_t size;
-    dev_t dev;
-    ino_t ino;
-};
-
 // The texture size of plane p of a w x h image of spec.
 WGPUExtent3D plane_extent(const PlaneSpec& p, uint32_t w, uint32_t h) {
     return {(w + p.div_x - 1) / p.div_x, (h + p.div_y - 1) / p.div_y, 1};
 }
 
-Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate(const Bridge& bridge, const DmabufAttributes& a,
-                                                          const FormatSpec** spec_out) {
+}  // namespace
+
+namespace dmabuf {
+
+Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate_layout(const Bridge& bridge, const DmabufAttributes& a,
+                                                                 const FormatSpec** spec_out) {
     const std::string who = describe_dmabuf(a);
     const FormatSpec* spec = dmabuf::find_format(a.format);
     if (!spec) return fail(Errc::unsupported, "{}: unknown or unsupported DRM format {:#010x}", who, a.format);
@@ -338,14 +338,6 @@ Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate(const Bridge& bridge, 
                         p.fd, end < 0 ? strerror(e) : "size 0");
         }
         lseek(p.fd, 0, SEEK_SET);
-        // Lavapipe maps imported dma-bufs read-write; a read-only one (Mesa's GBM exports client
-        // buffers without DRM_RDWR) fails there with VK_ERROR_INVALID_EXTERNAL_HANDLE, which
-        // Dawn turns into the loss of the whole device. Refuse it before the driver sees it.
-        if (bridge.identity().type == WGPUAdapterType_CPU && (fcntl(p.fd, F_GETFL) & O_ACCMODE) != O_RDWR)
-            return fail(Errc::unsupported,
-                        "{} plane {}: fd {} is a read-only dma-buf (exported without DRM_RDWR), and the software "
-                        "Vulkan driver '{}' can only import dma-bufs it may map read-write",
-                        who, i, p.fd, bridge.identity().name);
         bufs[i] = {uint64_t(end), st.st_dev, st.st_ino};
     }
 
@@ -369,6 +361,10 @@ Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate(const Bridge& bridge, 
             if (known && p.stride % ps.bytes_per_texel)
                 return fail(Errc::invalid_argument, "{} plane {}: stride {} is not a multiple of {} bytes", who, i,
                             p.stride, ps.bytes_per_texel);
+            // The plane is a texture of ps.texture from offset on: its texels must start on a texel.
+            if (known && p.offset % ps.bytes_per_texel)
+                return fail(Errc::invalid_argument, "{} plane {}: offset {} is not a multiple of {} bytes (the plane's texel)",
+                            who, i, p.offset, ps.bytes_per_texel);
             if (__builtin_mul_overflow(uint64_t(p.stride), uint64_t(e.height), &rows_bytes) ||
                 __builtin_add_overflow(rows_bytes, uint64_t(p.offset), &end))
                 return fail(Errc::invalid_argument, "{} plane {}: offset {} + stride {} x height {} overflows", who, i,
@@ -393,6 +389,39 @@ Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate(const Bridge& bridge, 
                                 ranges[j].begin, ranges[j].end);
             }
     }
+    // Last, what kind of file each fd is: only dma-bufs reach the driver (a memfd or a regular file
+    // has a size and a layout too, but a Vulkan driver cannot import it as a dma-buf).
+    for (uint32_t i = 0; i < a.n_planes; i++) {
+        struct statfs fs {};
+        if (fstatfs(a.planes[i].fd, &fs) != 0)
+            return fail(Errc::invalid_argument, "{} plane {}: fstatfs of fd {} failed ({})", who, i, a.planes[i].fd,
+                        strerror(errno));
+        if (fs.f_type != DMA_BUF_MAGIC)
+            return fail(Errc::invalid_argument,
+                        "{} plane {}: fd {} is not a dma-buf (its file system magic is {:#x}, a dma-buf's {:#x})", who,
+                        i, a.planes[i].fd, uint64_t(fs.f_type), uint64_t(DMA_BUF_MAGIC));
+    }
+    return bufs;
+}
+
+}  // namespace dmabuf
+
+namespace {
+
+// What import_dmabuf refuses before any driver call: the layout, and what this driver cannot map.
+Result<std::array<dmabuf::BufferInfo, kDmabufMaxPlanes>> validate(const Bridge& bridge, const DmabufAttributes& a,
+                                                                  const FormatSpec** spec_out) {
+    auto bufs = dmabuf::validate_layout(bridge, a, spec_out);
+    if (!bufs) return bufs;
+    // Lavapipe maps imported dma-bufs read-write; a read-only one (Mesa's GBM exports client
+    // buffers without DRM_RDWR) fails there with VK_ERROR_INVALID_EXTERNAL_HANDLE, which
+    // Dawn turns into the loss of the whole device. Refuse it before the driver sees it.
+    for (uint32_t i = 0; i < a.n_planes; i++)
+        if (bridge.identity().type == WGPUAdapterType_CPU && (fcntl(a.planes[i].fd, F_GETFL) & O_ACCMODE) != O_RDWR)
+            return fail(Errc::unsupported,
+                        "{} plane {}: fd {} is a read-only dma-buf (exported without DRM_RDWR), and the software "
+                        "Vulkan driver '{}' can only import dma-bufs it may map read-write",
+                        describe_dmabuf(a), i, a.planes[i].fd, bridge.identity().name);
     return bufs;
 }
 

@@ -28,9 +28,9 @@ int sync_ioctl(int fd, uint64_t flags) {
     return r;
 }
 
-// The one plane of a, mapped read-only for the duration of fn(data, stride).
-template <typename Fn>
-Result<void> with_mapped(const DmabufAttributes& a, Fn&& fn) {
+// What copy_dmabuf takes: the importer's own validation (dmabuf::validate_layout, the same that
+// import_dmabuf runs), after the copy path's narrower format range. Returns the buffer's size.
+Result<uint64_t> validate_copy(const Bridge& bridge, const DmabufAttributes& a) {
     const std::string who = describe_dmabuf(a);
     const dmabuf::FormatSpec* spec = dmabuf::find_format(a.format);
     if (!spec) return fail(Errc::unsupported, "{}: unknown or unsupported DRM format {:#010x}", who, a.format);
@@ -39,26 +39,20 @@ Result<void> with_mapped(const DmabufAttributes& a, Fn&& fn) {
     if (a.modifier != kDrmFormatModLinear)
         return fail(Errc::unsupported, "{}: the copy path needs the LINEAR modifier (the layout of others is unknown)",
                     who);
-    const FormatInfo* mem = find_shm_format(a.format);
-    if (!mem) return fail(Errc::unsupported, "{}: {} has no memory texture format", who, spec->name);
-    if (a.width == 0 || a.height == 0) return fail(Errc::invalid_argument, "{}: zero size", who);
+    if (!find_shm_format(a.format)) return fail(Errc::unsupported, "{}: {} has no memory texture format", who, spec->name);
+    auto bufs = dmabuf::validate_layout(bridge, a, &spec);
+    if (!bufs) return std::unexpected(bufs.error());
+    return (*bufs)[0].size;
+}
+
+// The one plane of a, mapped read-only for the duration of fn(data, stride).
+template <typename Fn>
+Result<void> with_mapped(const Bridge& bridge, const DmabufAttributes& a, Fn&& fn) {
+    auto size = validate_copy(bridge, a);
+    if (!size) return std::unexpected(size.error());
+    const std::string who = describe_dmabuf(a);
     const DmabufPlane& p = a.planes[0];
-    if (p.fd < 0 || fcntl(p.fd, F_GETFD) < 0) return fail(Errc::invalid_argument, "{}: fd {} is not open", who, p.fd);
-    const uint64_t bpp = mem->bytes_per_pixel;
-    if (p.stride < a.width * bpp)
-        return fail(Errc::invalid_argument, "{}: stride {} is under width {} x {} bytes", who, p.stride, a.width, bpp);
-    const off_t size = lseek(p.fd, 0, SEEK_END);
-    if (size <= 0) {
-        int e = errno;
-        return fail(Errc::invalid_argument, "{}: fd {} has no size (lseek: {})", who, p.fd,
-                    size < 0 ? strerror(e) : "size 0");
-    }
-    lseek(p.fd, 0, SEEK_SET);
-    const uint64_t need = uint64_t(p.offset) + uint64_t(p.stride) * (a.height - 1) + a.width * bpp;
-    if (need > uint64_t(size))
-        return fail(Errc::invalid_argument, "{}: offset {} + {} rows of stride {} need {} bytes; the dma-buf has {}",
-                    who, p.offset, a.height, p.stride, need, uint64_t(size));
-    void* map = mmap(nullptr, size_t(size), PROT_READ, MAP_SHARED, p.fd, 0);
+    void* map = mmap(nullptr, size_t(*size), PROT_READ, MAP_SHARED, p.fd, 0);
     if (map == MAP_FAILED)
         return fail(Errc::unsupported, "{}: mmap (read-only) of fd {} failed: {}", who, p.fd, strerror(errno));
     // Sync failures are not fatal (not every exporter implements begin/end_cpu_access the same
@@ -66,7 +60,7 @@ Result<void> with_mapped(const DmabufAttributes& a, Fn&& fn) {
     const bool synced = sync_ioctl(p.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ) == 0;
     Result<void> r = fn(static_cast<const uint8_t*>(map) + p.offset, p.stride);
     if (synced) sync_ioctl(p.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
-    munmap(map, size_t(size));
+    munmap(map, size_t(*size));
     if (r) g_copies.fetch_add(1, std::memory_order_relaxed);
     return r;
 }
@@ -83,7 +77,7 @@ bool dmabuf_read_only(const DmabufAttributes& attrs) {
 
 Result<std::shared_ptr<Texture>> copy_dmabuf(Bridge& bridge, const DmabufAttributes& attrs) {
     std::shared_ptr<Texture> out;
-    auto r = with_mapped(attrs, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
+    auto r = with_mapped(bridge, attrs, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
         auto t = Texture::from_pixels(bridge, attrs.format, attrs.width, attrs.height, stride, data,
                                       TextureUsage::sample);
         if (!t) return fail(t.error().code, "{} (copy): {}", describe_dmabuf(attrs), t.error().message);
@@ -102,12 +96,18 @@ Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs) {
         texture.format().drm_fourcc != attrs.format)
         return fail(Errc::invalid_argument, "{}: the texture is {}x{} {}; recopy needs the same size and format",
                     describe_dmabuf(attrs), texture.width(), texture.height(), texture.format().name);
-    return with_mapped(attrs, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
+    return with_mapped(texture.bridge(), attrs, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
         Box all{0, 0, int32_t(attrs.width), int32_t(attrs.height)};
         auto u = texture.update(data, stride, std::span<const Box>(&all, 1));
         if (!u) return fail(u.error().code, "{} (recopy): {}", describe_dmabuf(attrs), u.error().message);
         return {};
     });
+}
+
+Result<void> validate_copy_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs) {
+    auto size = validate_copy(bridge, attrs);
+    if (!size) return std::unexpected(size.error());
+    return {};
 }
 
 uint64_t dmabuf_copy_count() { return g_copies.load(std::memory_order_relaxed); }

@@ -2,6 +2,8 @@
 // src/render/yuv.cpp.
 #pragma once
 
+#include <sys/types.h>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -47,6 +49,21 @@ struct FormatSpec {
 
 const FormatSpec* find_format(uint32_t fourcc);
 std::span<const FormatSpec> formats();
+
+// The size and identity (same dma-buf: same dev and ino) of each plane's buffer.
+struct BufferInfo {
+    uint64_t size;
+    dev_t dev;
+    ino_t ino;
+};
+// The one validation of a buffer's attributes, before any driver call (src/import/dmabuf.cpp):
+// format, size and device limits, modifier, plane count, fds (open, with a size, dma-bufs:
+// fstatfs f_type == DMA_BUF_MAGIC), per-plane offset/stride (multiples of the plane's texel,
+// rows inside the buffer, 64-bit arithmetic), planes not overlapping. import_dmabuf adds what
+// the driver cannot map (read-only fds on CPU adapters); the copy path (dmabuf_copy.cpp) adds
+// its own format restrictions.
+Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate_layout(const Bridge& bridge, const DmabufAttributes& a,
+                                                                 const FormatSpec** spec_out);
 
 // The YUV planes the renderer binds, and the encoding to convert with.
 struct YuvPlanes {

@@ -146,6 +146,23 @@ bool dmabuf_copy_update(WlTexture* t, wlr_buffer* buffer) {
     return true;
 }
 
+bool check_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& attrs) {
+    const DmabufAttributes d = to_dmabuf(attrs);
+    std::string why;
+    if (!r->dmabuf_textures) {
+        why = describe(attrs) + ": this renderer imports no DMA-BUFs";
+    } else if (auto v = validate_dmabuf(*r->bridge, d); !v) {
+        // What the driver cannot map (read-only on a software driver) is shown through a copy.
+        auto c = v.error().code == Errc::unsupported && dmabuf_read_only(d) ? validate_copy_dmabuf(*r->bridge, d) : v;
+        if (!c) why = error_text(c.error());
+    }
+    if (why.empty() && !wlr_drm_format_set_has(&r->dmabuf_texture_formats, attrs.format, attrs.modifier))
+        why = describe(attrs) + ": this format and modifier are not among the ones this renderer advertises";
+    if (why.empty()) return true;
+    log_error("linux-dmabuf-v1: refusing a client buffer: %s", why.c_str());
+    return false;
+}
+
 void dmabuf_imports_destroy_all(WlRenderer* r) {
     DmabufImport *d, *tmp;
     wl_list_for_each_safe(d, tmp, &r->dmabuf_imports, link) import_addon_destroy(&d->addon);
@@ -183,3 +200,13 @@ void raise_fd_limit() {
 }
 
 }  // namespace wlgpu::wlr::detail
+
+extern "C" bool wlgpu_renderer_check_dmabuf(struct wlr_dmabuf_attributes* attribs, void* renderer) {
+    auto* wr = static_cast<wlr_renderer*>(renderer);
+    if (!attribs || !wlr_renderer_is_wlgpu(wr)) {
+        log_error("wlgpu_renderer_check_dmabuf: the callback data %p is not a wlgpu renderer; refusing the buffer",
+                  renderer);
+        return false;
+    }
+    return wlgpu::wlr::detail::check_dmabuf(wlgpu::wlr::detail::get_renderer(wr), *attribs);
+}

@@ -4,7 +4,8 @@
 //   renderer.cpp  wlr_renderer_impl: create/destroy, formats, drm fd, the C entry points
 //   texture.cpp   wlr_texture_impl and texture_from_buffer (memory buffers)
 //   dmabuf.cpp    DMA-BUF buffers: formats, the imported texture cached per wlr_buffer
-//                 (wlr_addon), the DRM fd that linux-dmabuf-v1 feedback names
+//                 (wlr_addon), the DRM fd that linux-dmabuf-v1 feedback names, and its
+//                 check_dmabuf callback (wlgpu_renderer_check_dmabuf)
 //   buffer.cpp    the render target of a wlr_buffer, cached on it with a wlr_addon
 //   pass.cpp      wlr_render_pass_impl and begin_buffer_pass
 //   timer.cpp     wlr_render_timer_impl
@@ -188,6 +189,9 @@ std::string describe(const wlr_dmabuf_attributes& a);
 wlr_texture* texture_from_dmabuf(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs);
 // update_from_buffer of a copied DMA-BUF texture: t takes buffer's (re-)copied texture.
 bool dmabuf_copy_update(WlTexture* t, wlr_buffer* buffer);
+// wlgpu_renderer_check_dmabuf: the importer's validation (or the copy path's, for what the
+// driver cannot map), then the advertised format/modifier set; logs the refusal.
+bool check_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& attrs);
 void dmabuf_imports_destroy_all(WlRenderer* r);
 // The render node for get_drm_fd when the adapter has none but imports DMA-BUFs ("" if none).
 std::string dmabuf_fallback_node();

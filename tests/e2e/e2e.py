@@ -29,6 +29,7 @@ pixels by far more than that, so the test still catches real bugs.
 """
 import argparse
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -138,6 +139,27 @@ def vgem_render_node():
         if n.startswith("renderD") and not os.path.exists(os.path.join(base, n, "device", "driver")):
             return "/dev/dri/" + n
     return None
+
+
+def run_collect(cmd, env, timeout, log_path):
+    """Runs the compositor cmd (with its clients) in a session of its own; returns (exit status or
+    "timeout", output). The output goes through a pipe, not a file: the compositor and its
+    clients write concurrently, and on the test bed's 9p share concurrent writers to one file
+    left holes (NUL runs) in it. It is written to log_path and printed, indented."""
+    print("+", " ".join(cmd), flush=True)
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        data, _ = p.communicate(timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)  # the compositor and the clients holding the pipe
+        data, _ = p.communicate()
+        rc = "timeout"
+    log = data.decode(errors="replace")
+    with open(log_path, "w") as f:
+        f.write(log)
+    print("\n".join("    " + l for l in log.splitlines() if "could not load cursor" not in l), flush=True)
+    return rc, log
 
 
 def run(args, renderer, out_png, clients, extra, env):

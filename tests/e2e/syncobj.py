@@ -20,14 +20,12 @@ are missing.
 import argparse
 import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import read_png  # noqa: E402
+from e2e import read_png, run_collect  # noqa: E402
 
 CELL_W, CELL_H, W, H = 340, 330, 200, 150
 ACQUIRE_TIMEOUT_MS = 2500  # > --late-ms with TCG slack; the run ends before vgem's 10 s fence expiry
@@ -67,22 +65,7 @@ def main():
     png = os.path.join(out, "syncobj.png")
     cmd = [args.compositor, "--renderer", "wlgpu", "--seconds", str(args.seconds), "--acquire-timeout", str(ACQUIRE_TIMEOUT_MS),
            "--screenshot", png, "--stats", "--size", "1280x720", "--clients", ";".join(clients)]
-    print("+", " ".join(cmd), flush=True)
-    log_path = os.path.join(out, "syncobj.log")
-    # Output through a pipe, not a file: the compositor and its clients write concurrently, and
-    # on the test bed's 9p share concurrent writers to one file left holes (NUL runs) in it.
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        data, _ = p.communicate(timeout=args.timeout)
-        rc = p.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)  # the compositor and the clients holding the pipe
-        data, _ = p.communicate()
-        rc = "timeout"
-    log = data.decode(errors="replace")
-    with open(log_path, "w") as f:
-        f.write(log)
-    print("\n".join("    " + l for l in log.splitlines() if "could not load cursor" not in l), flush=True)
+    rc, log = run_collect(cmd, env, args.timeout, os.path.join(out, "syncobj.log"))
 
     fails = []
 

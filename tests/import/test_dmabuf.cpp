@@ -119,7 +119,30 @@ protected:
     DmabufAttributes a;
 };
 
-TEST_F(DmabufValidation, ValidLayoutPasses) { EXPECT_TRUE(validate_dmabuf(gpu(), a)) << error(); }
+// The fixture's buffer is a memfd: its layout is valid, and it is refused only for not being a
+// dma-buf (a Vulkan driver cannot import it). Runs on the host: no driver call.
+TEST_F(DmabufValidation, MemfdIsNotADmabuf) {
+    EXPECT_EQ(error(), std::format("dmabuf 64x32 NV12 plane 0: fd {} is not a dma-buf (its file system magic is {:#x}, "
+                                   "a dma-buf's 0x444d4142)",
+                                   memfd, 0x01021994 /* TMPFS_MAGIC: memfds live on an internal tmpfs */));
+    DmabufAttributes rgb;
+    rgb.width = 16, rgb.height = 16, rgb.format = kXRGB8888, rgb.n_planes = 1, rgb.planes[0] = {memfd, 0, 64};
+    auto i = import_dmabuf(gpu(), rgb);
+    ASSERT_FALSE(i) << "a memfd must not reach the driver";
+    EXPECT_EQ(i.error().code, Errc::invalid_argument);
+    EXPECT_NE(i.error().message.find("is not a dma-buf"), std::string::npos) << i.error().message;
+    auto c = copy_dmabuf(gpu(), rgb);  // the copy path runs the same validation
+    ASSERT_FALSE(c) << "the copy path must not map a memfd as a dma-buf";
+    EXPECT_NE(c.error().message.find("is not a dma-buf"), std::string::npos) << c.error().message;
+}
+
+// The same layout on a real dma-buf passes (test bed: udmabuf).
+TEST_F(DmabufValidation, ValidLayoutOfADmabufPasses) {
+    REQUIRE_DMABUF();
+    DmaBuf b = must_alloc(Alloc::udmabuf, 8192);
+    a.planes[0].fd = a.planes[1].fd = b.fd;
+    EXPECT_TRUE(validate_dmabuf(gpu(), a)) << error();
+}
 
 TEST_F(DmabufValidation, BufferSmallerThanLayout) {
     a.planes[1].offset = 7800;
@@ -142,6 +165,7 @@ TEST_F(DmabufValidation, Messages) {
     { auto s = a; a.planes[1].stride = 63; expect_has("plane 1: stride 63 is less than 32 texels x 2 bytes"); a = s; }
     { auto s = a; a.planes[1].stride = 0xfffffffeu; a.planes[1].offset = 0xffffff00u; expect_has("exceeds the 8192-byte buffer"); a = s; }
     { auto s = a; a.planes[1].offset = 1024; expect_has("planes 0 and 1 overlap in the same buffer"); a = s; }
+    { auto s = a; a.planes[1].offset = 4097; expect_has("plane 1: offset 4097 is not a multiple of 2 bytes (the plane's texel)"); a = s; }
     { auto s = a; a.format = fourcc('Z', 'Z', 'Z', 'Z'); expect_has("unknown or unsupported DRM format"); a = s; }
     { auto s = a; a.modifier = kDrmFormatModInvalid; expect_has("implicit modifiers"); a = s; }
     { auto s = a; a.modifier = 0x0100000000000001ull; expect_has("YUV formats are imported with the LINEAR modifier only"); a = s; }
@@ -737,6 +761,46 @@ TEST(DmabufRender, YuvCannotBeARenderTarget) {
     auto t = import_dmabuf(gpu(), bufs.attrs, o);
     ASSERT_FALSE(t);
     EXPECT_EQ(t.error().code, Errc::unsupported);
+}
+
+// A plane offset that is not on a texel (offset 1 for XRGB8888) was imported and drawn, shifted
+// by a byte. Refused before the driver, by import and copy alike; offset 4 still imports.
+TEST(DmabufImport, OffsetNotOnATexelIsRefused) {
+    REQUIRE_DMABUF();
+    auto r = make_rgb(Alloc::udmabuf, kXRGB8888, 32, 8, 4, 5);
+    r.attrs.planes[0].offset = 1;
+    auto t = import_dmabuf(gpu(), r.attrs);
+    ASSERT_FALSE(t) << "offset 1 must not be imported";
+    EXPECT_EQ(t.error().code, Errc::invalid_argument);
+    EXPECT_EQ(t.error().message, "dmabuf 32x8 XRGB8888 plane 0: offset 1 is not a multiple of 4 bytes (the plane's texel)");
+    auto c = copy_dmabuf(gpu(), r.attrs);
+    ASSERT_FALSE(c) << "nor copied";
+    EXPECT_EQ(c.error().message, t.error().message);
+    // NV12 plane 1 (2-byte CbCr texels) at an odd offset, in a buffer of its own.
+    DmaBuf y = must_alloc(Alloc::udmabuf, 32 * 8), uv = must_alloc(Alloc::udmabuf, 4096);
+    DmabufAttributes nv;
+    nv.width = 32, nv.height = 8, nv.format = kNV12, nv.n_planes = 2;
+    nv.planes[0] = {y.fd, 0, 32};
+    nv.planes[1] = {uv.fd, 3, 32};
+    auto n = import_dmabuf(gpu(), nv);
+    ASSERT_FALSE(n);
+    EXPECT_EQ(n.error().message, "dmabuf 32x8 NV12 plane 1: offset 3 is not a multiple of 2 bytes (the plane's texel)");
+    EXPECT_FALSE(gpu().lost());
+    // On a texel (one pixel in), the same buffer imports and reads back from there.
+    r.attrs.planes[0].offset = 4;
+    r.attrs.width = 31;  // the row still fits in the stride
+    auto ok = import_dmabuf(gpu(), r.attrs);
+    ASSERT_TRUE(ok) << ok.error().message;
+    std::vector<uint8_t> got(31 * 4 * 8);
+    ASSERT_TRUE((*ok)->shared_access->begin(false));
+    auto rd = (*ok)->read_pixels(kXRGB8888, {0, 0, 31, 8}, 31 * 4, got.data());
+    ASSERT_TRUE((*ok)->shared_access->end());
+    ASSERT_TRUE(rd) << rd.error().message;
+    r.buf.sync(true, false);
+    for (uint32_t row = 0; row < 8; row++)
+        ASSERT_EQ(0, std::memcmp(got.data() + row * 31 * 4, r.buf.map + size_t(row) * r.attrs.planes[0].stride + 4, 31 * 4))
+            << "row " << row;
+    r.buf.sync(false, false);
 }
 
 // Clients' GBM/Mesa export dma-bufs without DRM_RDWR (read-only files). Lavapipe maps imported
