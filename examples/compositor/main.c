@@ -51,6 +51,7 @@
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
+#include <wlr/util/transform.h>
 #include <wlr/version.h>
 
 #include "wlgpu/wlr.h"
@@ -79,6 +80,8 @@ struct options {
 	bool check_fds;
 	double ready_timeout;
 	bool full_redraw;
+	bool damaged_screenshot; /* screenshot an incremental (damage-only, buffer-age) frame */
+	bool move;               /* move the toplevels a little every frame (damage to repaint) */
 	bool verbose;
 	long acquire_timeout_ms; /* explicit sync: log a client whose acquire point stays unsignalled */
 	bool no_syncobj;         /* do not advertise linux-drm-syncobj-v1 */
@@ -131,6 +134,7 @@ struct output {
 	struct wlr_scene_output *scene_output;
 	int index;
 	bool screenshot_done;
+	struct wlr_buffer *recent[8];  /* buffers of the last frames, newest first (buffer age) */
 	struct wl_listener frame, destroy;
 };
 
@@ -251,9 +255,47 @@ static bool save_buffer(struct server *s, struct wlr_buffer *buffer, const char 
 	return ok;
 }
 
+/* Prints each scene buffer's box in the output buffer's pixels (as wlr_scene renders it: scaled,
+ * then transformed) for tests/e2e/e2e.py, which allows filtering differences only on these edges. */
+static int round_px(double v) { return (int)(v < 0 ? v - 0.5 : v + 0.5); }
+
+static void print_buffer_box(struct wlr_scene_buffer *b, int lx, int ly, void *data) {
+	struct output *o = data;
+	int w = b->dst_width, h = b->dst_height;
+	if ((w <= 0 || h <= 0) && b->buffer) {
+		w = b->transform % 2 ? b->buffer->height : b->buffer->width;
+		h = b->transform % 2 ? b->buffer->width : b->buffer->height;
+	}
+	float sc = o->wlr_output->scale;
+	int x = lx - o->scene_output->x, y = ly - o->scene_output->y;
+	struct wlr_box box = {round_px(x * sc), round_px(y * sc), 0, 0};
+	box.width = round_px((x + w) * sc) - box.x;
+	box.height = round_px((y + h) * sc) - box.y;
+	int tw, th;
+	wlr_output_transformed_resolution(o->wlr_output, &tw, &th);
+	wlr_box_transform(&box, &box, wlr_output_transform_invert(o->wlr_output->transform), tw, th);
+	printf("SCENE_BOX output=%d x=%d y=%d w=%d h=%d\n", o->index, box.x, box.y, box.width, box.height);
+}
+
+/* The frame's damage and its buffer's age (frames since it was last rendered into; 0: new). */
+static void print_frame_damage(struct output *o, const struct wlr_output_state *state) {
+	long area = -1;
+	if (state->committed & WLR_OUTPUT_STATE_DAMAGE) {
+		int n;
+		const pixman_box32_t *r = pixman_region32_rectangles(&state->damage, &n);
+		area = 0;
+		for (int i = 0; i < n; i++) area += (long)(r[i].x2 - r[i].x1) * (r[i].y2 - r[i].y1);
+	}
+	int age = 0;
+	for (int i = 0; i < 8 && !age; i++) if (o->recent[i] == state->buffer) age = i + 1;
+	printf("FRAME_DAMAGE output=%d damage_px=%ld of=%d age=%d\n", o->index, area,
+		state->buffer->width * state->buffer->height, age);
+}
+
 /* ---- frames -------------------------------------------------------------------------- */
 
 static bool clients_ready(struct server *s) { return s->mapped >= s->opt.nclients; }
+static void place(struct toplevel *tl);
 
 static void spawn_clients(struct server *s) {
 	s->spawned = true;
@@ -339,8 +381,13 @@ static void output_frame(struct wl_listener *listener, void *data) {
 			s->opt.frames > 0 && s->frame - s->ready_frame >= s->opt.frames)
 		capture = true;
 
+	if (s->opt.move && first && s->ready_frame >= 0) {
+		struct toplevel *tl;
+		wl_list_for_each(tl, &s->toplevels, link) place(tl);
+	}
 	struct wlr_scene_output *so = o->scene_output;
-	if (capture) wlr_damage_ring_add_whole(&so->damage_ring);  /* the screenshot is a full render */
+	/* The screenshot is a full render, unless --damaged-screenshot. */
+	if (capture && !s->opt.damaged_screenshot) wlr_damage_ring_add_whole(&so->damage_ring);
 	struct wlr_output_state state;
 	wlr_output_state_init(&state);
 	double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
@@ -350,6 +397,8 @@ static void output_frame(struct wl_listener *listener, void *data) {
 	if (!ok) say("output %s: rendering the scene failed", o->wlr_output->name);
 	if (rendered && s->ready_frame >= 0) record_stat(s, w1 - w0, c1 - c0);
 	if (capture && rendered) {
+		wlr_scene_output_for_each_buffer(so, print_buffer_box, o);
+		print_frame_damage(o, &state);
 		char *path = screenshot_path(s->opt.screenshot, o->index);
 		if (save_buffer(s, state.buffer, path)) say("screenshot of %s: %s (%dx%d)", o->wlr_output->name,
 			path, state.buffer->width, state.buffer->height);
@@ -357,6 +406,10 @@ static void output_frame(struct wl_listener *listener, void *data) {
 		free(path);
 		o->screenshot_done = true;
 		s->screenshots_pending--;
+	}
+	if (rendered) {
+		memmove(o->recent + 1, o->recent, sizeof(o->recent) - sizeof(o->recent[0]));
+		o->recent[0] = state.buffer;
 	}
 	if (ok && !wlr_output_commit_state(o->wlr_output, &state))
 		say("output %s: commit failed", o->wlr_output->name);
@@ -434,8 +487,14 @@ static void place(struct toplevel *tl) {
 	int cols = (int)(s->opt.width / s->opt.scale) / CELL_W;
 	if (s->opt.transform % 2) cols = (int)(s->opt.height / s->opt.scale) / CELL_W;
 	if (cols < 1) cols = 1;
-	wlr_scene_node_set_position(&tl->tree->node, 10 + (tl->slot % cols) * CELL_W,
-		10 + (tl->slot / cols) * CELL_H);
+	int dx = 0, dy = 0;
+	if (s->opt.move && s->ready_frame >= 0) {  /* a deterministic wobble of +-8 px per frame */
+		long f = s->frame - s->ready_frame + tl->slot;
+		dx = (int)(f * 5 % 17) - 8;
+		dy = (int)(f * 3 % 13) - 6;
+	}
+	wlr_scene_node_set_position(&tl->tree->node, 10 + (tl->slot % cols) * CELL_W + dx,
+		10 + (tl->slot / cols) * CELL_H + dy);
 }
 
 static void toplevel_map(struct wl_listener *listener, void *data) {
@@ -591,6 +650,11 @@ static void sync_commit_release(struct sync_commit *c) {
 	struct server *s = c->ss->server;
 	double held = now_ms(CLOCK_MONOTONIC) - c->started_ms;
 	if (held > s->sync_held_max_ms) s->sync_held_max_ms = held;
+	if (held >= 100) {  /* tests/e2e/syncobj.py checks the late client's hold */
+		char who[160];
+		describe_client(c->ss->surface, who, sizeof(who));
+		say("explicit sync: %s: acquire point %" PRIu64 " held %.0f ms", who, c->point, held);
+	}
 	sync_commit_destroy(c, true);
 }
 
@@ -869,6 +933,8 @@ static void usage(FILE *f) {
 		"  --kill I@F         kill client I (SIGKILL) F frames after every client mapped\n"
 		"  --check-fds        fail if the compositor holds more fds at the end than before clients\n"
 		"  --full-redraw      re-render the whole output every frame (benchmarks)\n"
+		"  --damaged-screenshot  screenshot an incremental frame (damage only), not a full render\n"
+		"  --move             move the toplevels a few pixels every frame once all are mapped\n"
 		"  --ready-timeout S  wait at most S seconds for the clients to map (default 20)\n"
 		"  --acquire-timeout MS  explicit sync: name a client whose acquire point stays unsignalled\n"
 		"                     this long (default 2000; its surface keeps its previous content)\n"
@@ -891,6 +957,7 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 		{"scale", 1, 0, 'S'}, {"transform", 1, 0, 't'}, {"clients", 1, 0, 'c'}, {"frames", 1, 0, 'f'},
 		{"seconds", 1, 0, 'T'}, {"screenshot", 1, 0, 'p'}, {"stats", 0, 0, 'x'}, {"frame-time", 1, 0, 'F'},
 		{"kill", 1, 0, 'k'}, {"check-fds", 0, 0, 'd'}, {"full-redraw", 0, 0, 'R'},
+		{"damaged-screenshot", 0, 0, 'D'}, {"move", 0, 0, 'M'},
 		{"ready-timeout", 1, 0, 'w'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
 		{"acquire-timeout", 1, 0, 'A'}, {"no-syncobj", 0, 0, 'N'}, {0, 0, 0, 0},
 	};
@@ -928,6 +995,8 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 			break;
 		case 'd': o->check_fds = true; break;
 		case 'R': o->full_redraw = true; break;
+		case 'D': o->damaged_screenshot = true; break;
+		case 'M': o->move = true; break;
 		case 'w': o->ready_timeout = atof(optarg); break;
 		case 'v': o->verbose = true; break;
 		case 'A': o->acquire_timeout_ms = atol(optarg); break;

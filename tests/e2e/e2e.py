@@ -13,7 +13,12 @@ Determinism (the clients animate, and two of them seed their RNG from the clock)
     position and weston-flower's petals are then the same in both runs;
   * toplevels are placed on a grid by the index of their --clients command, not by map order;
   * the screenshot is a full re-render of the output, taken --frames frames after every client
-    mapped.
+    mapped; except in the "damage" case, where the toplevels move a few pixels every frame
+    (compositor --move) and the screenshot of the renderer under test is an incremental frame:
+    only the damage repainted into a reused buffer (buffer age), as users see it. Its oracle is
+    still pixman's full render of the same scene (same frame, same positions), so wrong damage
+    tracking, a wrong scissor or a buffer that loses its old content shows; the compositor's
+    FRAME_DAMAGE line must show that the frame was partial and its buffer reused.
 
 Tolerance (what may differ between a GPU rasteriser and pixman, and nothing else):
   * 1:1 copies and alpha blending: pixman blends in 8-bit fixed point with its own rounding, the
@@ -22,13 +27,15 @@ Tolerance (what may differ between a GPU rasteriser and pixman, and nothing else
   * scaled or rotated-and-scaled output (2x): both filter bilinearly, pixman with 7-bit
     interpolation weights and REPEAT_NONE at surface edges (edge texels blend with transparent),
     the GPU with 8-bit weights and clamp-to-edge; so inside surfaces the ROUNDING bound holds,
-    and only pixels within 1 output pixel of a surface edge may differ more; we bound their
-    number (EDGE_FRACTION of the image) instead of finding the edges.
-A wrong transform, offset, colour channel order, alpha or missing surface changes thousands of
-pixels by far more than that, so the test still catches real bugs.
+    and only pixels within EDGE_BAND output pixels of a surface edge may differ more. The edges
+    are the scene's: the compositor prints every buffer's box in output pixels at the screenshot
+    (SCENE_BOX lines); the mask is the band around those box edges and nothing else.
+Every pixel outside the mask must be within ROUNDING. Each run also checks the oracle itself: a
+126x126 block, 8 levels off, in the middle of the largest surface must fail the comparison.
 """
 import argparse
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -37,7 +44,7 @@ import tempfile
 import zlib
 
 ROUNDING = 3
-EDGE_FRACTION = {"basic": 0.0, "transform90": 0.0, "scale2": 0.01, "subsurfaces": 0.0, "kill": 0.0}
+BLOCK = 126  # the self-check's wrong block (pixels square)
 
 
 def read_png(path):
@@ -99,18 +106,26 @@ def make_picture(path):
     write_png(path, w, h, bytes(px))
 
 
-def compare(a_path, b_path, diff_path):
+def pixel_diff(a, b, i):
+    return max(abs(a[i] - b[i]), abs(a[i + 1] - b[i + 1]), abs(a[i + 2] - b[i + 2]), abs(a[i + 3] - b[i + 3]))
+
+
+def compare(a_path, b_path, diff_path, mask=None):
+    """Pixels over ROUNDING outside mask (a bytearray, 1 per pixel: may differ). The diff image:
+    magenta over ROUNDING, dark blue over ROUNDING but masked, grey levels for small differences."""
     wa, ha, a = read_png(a_path)
     wb, hb, b = read_png(b_path)
     if (wa, ha) != (wb, hb):
         return None, f"sizes differ: {wa}x{ha} vs {wb}x{hb}"
     worst, over, diff = 0, 0, bytearray(len(a))
     for i in range(0, len(a), 4):
-        d = max(abs(a[i] - b[i]), abs(a[i + 1] - b[i + 1]), abs(a[i + 2] - b[i + 2]), abs(a[i + 3] - b[i + 3]))
+        d = pixel_diff(a, b, i)
         worst = max(worst, d)
-        if d > ROUNDING:
+        if d > ROUNDING and not (mask and mask[i // 4]):
             over += 1
             diff[i:i + 4] = b"\xff\x00\xff\xff"
+        elif d > ROUNDING:
+            diff[i:i + 4] = b"\x00\x00\x80\xff"
         else:
             v = d * 40
             diff[i:i + 4] = bytes((v, v, v, 255))
@@ -118,17 +133,87 @@ def compare(a_path, b_path, diff_path):
     return (worst, over, wa * ha), None
 
 
+def scene_boxes(log, output=0):
+    """The compositor's SCENE_BOX lines (buffer boxes in output pixels) for one output."""
+    return sorted(tuple(map(int, m[1:])) for m in
+                  re.findall(r"SCENE_BOX output=(\d+) x=(-?\d+) y=(-?\d+) w=(\d+) h=(\d+)", log)
+                  if int(m[0]) == output)
+
+
+def edge_mask(w, h, boxes, band):
+    """1 for pixels within band pixels of a box edge: columns X-band..X+band-1 along a vertical
+    edge at X (the pixels on both sides), likewise rows along horizontal edges; 0 elsewhere."""
+    mask = bytearray(w * h)
+    if band <= 0:
+        return mask
+
+    def fill(x0, y0, x1, y1):
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        for y in range(y0, y1):
+            if x1 > x0:
+                mask[y * w + x0:y * w + x1] = b"\x01" * (x1 - x0)
+
+    for x, y, bw, bh in boxes:
+        for ex in (x, x + bw):
+            fill(ex - band, y - band, ex + band, y + bh + band)
+        for ey in (y, y + bh):
+            fill(x - band, ey - band, x + bw + band, ey + band)
+    return mask
+
+
+def with_wrong_block(w, h, px, boxes):
+    """px with a BLOCK x BLOCK square, every colour channel 8 levels off, in the middle of the
+    surface with the largest visible area."""
+    def visible(bx):
+        x0, y0 = max(bx[0], 0), max(bx[1], 0)
+        return x0, y0, max(min(bx[0] + bx[2], w) - x0, 0), max(min(bx[1] + bx[3], h) - y0, 0)
+    x, y, bw, bh = max((visible(bx) for bx in boxes), key=lambda bx: bx[2] * bx[3])
+    x0, y0 = max(x + (bw - BLOCK) // 2, 0), max(y + (bh - BLOCK) // 2, 0)
+    wrong = bytearray(px)
+    for yy in range(y0, min(y0 + BLOCK, h)):
+        for i in range((yy * w + x0) * 4, (yy * w + min(x0 + BLOCK, w)) * 4, 4):
+            for k in range(3):
+                wrong[i + k] ^= 8
+    return wrong
+
+
+def wrong_block_caught(ref_path, got_path, boxes, mask):
+    """The oracle's self-check: the screenshot under test with a wrong block must not pass."""
+    w, h, a = read_png(ref_path)
+    _, _, b = read_png(got_path)
+    wrong = with_wrong_block(w, h, b, boxes)
+    over = sum(1 for p in range(w * h) if not mask[p] and pixel_diff(a, wrong, 4 * p) > ROUNDING)
+    return over
+
+
+class Case:
+    def __init__(self, opts, clients, edge_band=0, incremental=False):
+        self.opts = opts                # compositor options (every renderer)
+        self.clients = clients
+        self.edge_band = edge_band      # pixels each side of a surface edge that may differ more
+        self.incremental = incremental  # renderers under test: screenshot a damage-only frame
+
+
 CASES = {
-    # name: (compositor options, clients)
-    "basic": ([], ["weston-simple-shm", "weston-simple-damage", "weston-image {picture}", "weston-flower"]),
-    "transform90": (["--transform", "90"], ["weston-simple-shm", "weston-simple-damage", "weston-image {picture}"]),
-    "scale2": (["--scale", "2", "--size", "1600x1000"],
-               ["weston-simple-shm", "weston-simple-damage", "weston-image {picture}"]),
-    "subsurfaces": ([], ["weston-subsurfaces", "weston-flower", "weston-simple-damage --use-viewport"]),
+    "basic": Case([], ["weston-simple-shm", "weston-simple-damage", "weston-image {picture}", "weston-flower"]),
+    "transform90": Case(["--transform", "90"], ["weston-simple-shm", "weston-simple-damage", "weston-image {picture}"]),
+    "scale2": Case(["--scale", "2", "--size", "1600x1000"],
+                   ["weston-simple-shm", "weston-simple-damage", "weston-image {picture}"], edge_band=1),
+    "subsurfaces": Case([], ["weston-subsurfaces", "weston-flower", "weston-simple-damage --use-viewport"]),
     # client 0 is SIGKILLed 5 frames after mapping; the compositor must go on and hold no more
     # fds at the end than before the clients (--check-fds); the screenshot shows the survivors.
-    "kill": (["--kill", "0@5", "--check-fds"], ["weston-simple-shm", "weston-simple-damage", "weston-flower"]),
+    "kill": Case(["--kill", "0@5", "--check-fds"], ["weston-simple-shm", "weston-simple-damage", "weston-flower"]),
+    # toplevels move every frame; an animating client (simple-damage: a partial damage every
+    # frame) and static ones; the renderer under test is captured on an incremental frame.
+    # (Placed so that no two windows overlap: their stacking follows map order, which varies.)
+    "damage": Case(["--move"], ["weston-simple-damage", "weston-flower", "weston-simple-shm", "weston-image {picture}"],
+                   incremental=True),
 }
+
+# The renderers compared with the oracle (pixman): name -> extra compositor options.
+# --renderers picks from them; gles2 runs only in the test bed (vgem_render_node).
+RENDERERS = {"wlgpu": [], "gles2": []}
+ORACLE = "pixman"
 
 
 def vgem_render_node():
@@ -163,6 +248,7 @@ def run_collect(cmd, env, timeout, log_path):
 
 
 def run(args, renderer, out_png, clients, extra, env):
+    """Runs the compositor; returns (exit code, its output)."""
     cmd = [args.compositor, "--renderer", renderer, "--frames", str(args.frames), "--frame-time", "0",
            "--screenshot", out_png, "--clients", ";".join(clients), "--size", "1280x720",
            "--ready-timeout", str(args.ready_timeout)] + extra
@@ -171,7 +257,27 @@ def run(args, renderer, out_png, clients, extra, env):
                        timeout=args.timeout)
     lines = [l for l in p.stdout.splitlines() if "could not load cursor" not in l]
     print("\n".join("    " + l for l in lines), flush=True)
-    return p.returncode
+    return p.returncode, p.stdout
+
+
+def check_incremental(log):
+    """The screenshot frame was partial (damage < output) and rendered into a reused buffer."""
+    m = re.search(r"FRAME_DAMAGE output=0 damage_px=(-?\d+) of=(\d+) age=(\d+)", log)
+    if not m:
+        return "no FRAME_DAMAGE line"
+    dmg, total, age = map(int, m.groups())
+    print(f"    incremental frame: damage {dmg} of {total} pixels, buffer age {age}")
+    if not 0 < dmg < total:
+        return f"the screenshot frame is not a partial redraw (damage {dmg} of {total} pixels)"
+    if age < 1:
+        return "the screenshot frame's buffer was not reused (buffer age 0: a fresh buffer)"
+    return None
+
+
+def corrupt_block(path, boxes):
+    """--corrupt-block (to show the test fails): writes the wrong block into the screenshot."""
+    w, h, px = read_png(path)
+    write_png(path, w, h, bytes(with_wrong_block(w, h, px, boxes)))
 
 
 def main():
@@ -184,7 +290,9 @@ def main():
     ap.add_argument("--timeout", type=int, default=240)
     ap.add_argument("--ready-timeout", type=int, default=20, help="seconds the clients get to map")
     ap.add_argument("--renderers", default="wlgpu",
-                    help="comma-separated renderers compared with pixman (gles2: the test bed's vgem node)")
+                    help="comma-separated renderers compared with pixman (gles2: only in the test bed)")
+    ap.add_argument("--corrupt-block", action="store_true",
+                    help="paint the wrong block into each tested screenshot before comparing (must FAIL)")
     args = ap.parse_args()
     out = args.out or tempfile.mkdtemp(prefix="wlgpu-e2e-")
     os.makedirs(out, exist_ok=True)
@@ -192,12 +300,11 @@ def main():
     os.chmod(runtime, 0o700)
     picture = os.path.join(out, "picture.png")
     make_picture(picture)
-    extra, clients = CASES[args.case]
-    clients = [c.format(picture=picture) for c in clients]
+    case = CASES[args.case]
+    clients = [c.format(picture=picture) for c in case.clients]
     env = dict(os.environ, XDG_RUNTIME_DIR=runtime, LD_PRELOAD=os.path.abspath(args.seed_lib))
     env.pop("WAYLAND_DISPLAY", None)
     env.pop("DISPLAY", None)
-
     renderers = args.renderers.split(",")
     if "gles2" in renderers:
         node = vgem_render_node()
@@ -205,41 +312,69 @@ def main():
             print("FAIL: --renderers gles2 needs the test bed's vgem render node (run with scripts/testbed)")
             return 1
         env["WLR_RENDER_DRM_DEVICE"] = node
-    shots = {}
-    for renderer in ["pixman"] + renderers:
-        png = os.path.join(out, f"{args.case}-{renderer}.png")
-        rc = run(args, renderer, png, clients, extra, env)
-        if rc != 0:
-            print(f"FAIL: the compositor with --renderer {renderer} exited with {rc}")
-            return 1
-        if not os.path.exists(png):
-            print(f"FAIL: no screenshot from --renderer {renderer}")
-            return 1
-        shots[renderer] = png
 
-    failed = False
-    for renderer in renderers:
-        result, err = compare(shots["pixman"], shots[renderer], os.path.join(out, f"{args.case}-{renderer}-diff.png"))
-        if err:
-            print(f"FAIL ({renderer}):", err)
-            return 1
-        worst, over, total = result
-        allowed = int(EDGE_FRACTION[args.case] * total)
-        print(f"{args.case}: {renderer} vs pixman: max channel difference {worst}/255; {over} of {total} pixels "
-              f"differ by more than {ROUNDING} (allowed {allowed}); images in {out}")
-        if over > allowed:
-            print(f"FAIL: {renderer} and pixman disagree beyond filtering and rounding")
-            failed = True
-    if failed:
+    def shoot(renderer, extra):
+        png = os.path.join(out, f"{args.case}-{renderer}.png")
+        rc, log = run(args, renderer, png, clients, case.opts + extra, env)
+        if rc != 0:
+            return None, None, f"the compositor with --renderer {renderer} exited with {rc}"
+        if not os.path.exists(png):
+            return None, None, f"no screenshot from --renderer {renderer}"
+        return png, log, None
+
+    ref, ref_log, err = shoot(ORACLE, [])
+    if err:
+        print("FAIL:", err)
         return 1
+    boxes = scene_boxes(ref_log)
+    w, h, px = read_png(ref)
     # The comparison must not be vacuous: the clients must have drawn something.
-    _, _, px = read_png(shots["pixman"])
     colours = len(set(px[i:i + 3] for i in range(0, min(len(px), 4 * 1280 * 400), 4 * 7)))
-    if colours < 16:
-        print(f"FAIL: the screenshot has only {colours} colours; the clients did not draw")
+    if colours < 16 or not boxes:
+        print(f"FAIL: the screenshot has only {colours} colours, {len(boxes)} surfaces; the clients did not draw")
         return 1
-    print("PASS")
-    return 0
+    mask = edge_mask(w, h, boxes, case.edge_band)
+    fails = 0
+    for renderer in renderers:
+        extra = RENDERERS[renderer]
+        got, log, err = shoot(renderer, extra + (["--damaged-screenshot"] if case.incremental else []))
+        if err:
+            print("FAIL:", err)
+            fails += 1
+            continue
+        if scene_boxes(log) != boxes:
+            print(f"FAIL: {renderer}: the scene differs from {ORACLE}'s: {scene_boxes(log)} vs {boxes}")
+            fails += 1
+            continue
+        if case.incremental:
+            err = check_incremental(log)
+            if err:
+                print(f"FAIL: {renderer}: {err}")
+                fails += 1
+                continue
+        if args.corrupt_block:
+            corrupt_block(got, boxes)
+        result, err = compare(ref, got, os.path.join(out, f"{args.case}-{renderer}-diff.png"), mask)
+        if err:
+            print(f"FAIL: {renderer}: {err}")
+            fails += 1
+            continue
+        worst, over, total = result
+        print(f"{args.case}: {renderer}: max channel difference {worst}/255; {over} of {total} pixels differ by "
+              f"more than {ROUNDING} outside the {sum(mask)} edge pixels ({len(boxes)} surfaces, band "
+              f"{case.edge_band}); images in {out}")
+        if over:
+            print(f"FAIL: {renderer} and {ORACLE} disagree beyond filtering at surface edges and rounding")
+            fails += 1
+            continue
+        caught = wrong_block_caught(ref, got, boxes, mask)
+        if not caught:
+            print(f"FAIL: the oracle is blind: a wrong {BLOCK}x{BLOCK} block in the largest surface passes")
+            fails += 1
+            continue
+        print(f"    self-check: a wrong {BLOCK}x{BLOCK} block would fail ({caught} pixels over)")
+    print("FAIL" if fails else "PASS")
+    return 1 if fails else 0
 
 
 if __name__ == "__main__":

@@ -6,12 +6,16 @@
  * the CPU, its "GPU work" is a vgem fence that it signals when it likes, attached to a timeline
  * point of a syncobj on the virtio_gpu render node (imported by the compositor).
  *
- *   syncobj_client --mode good   frames with signalled acquire points, each buffer reused only
- *                                after its release point signalled (5 s limit: else FAIL)
- *   syncobj_client --mode late   shows red (point 1), then commits a buffer painted blue whose
- *                                acquire point is an unsignalled vgem fence; measures the
- *                                compositor's round trips while it is pending; paints it green
- *                                just before signalling; the surface must then show green
+ *   syncobj_client --mode good   frames whose acquire point is an unsignalled vgem fence: the
+ *                                buffer is blue (poison) at the commit and gets its frame's own
+ *                                colour (magenta, green level = frame number) just before the
+ *                                signal, as a GPU would write it; each buffer reused only after
+ *                                its release point signalled (5 s limit: else FAIL)
+ *   syncobj_client --mode late   shows red (point 1), measures the compositor's round trips
+ *                                (baseline), then commits a buffer painted blue whose acquire
+ *                                point is an unsignalled vgem fence; measures the round trips
+ *                                while it is pending; paints it green just before signalling;
+ *                                the surface must then show green
  *   syncobj_client --mode never  shows red, then commits blue with a fence it never signals
  *                                (the compositor must name it in a timeout log line, keep red)
  *
@@ -256,7 +260,22 @@ static bool dispatch(int ms, bool until_frame) {
 	return true;
 }
 
-static const uint32_t RED = 0xffd02020, BLUE = 0xff2020d0, GREEN = 0xff20c040, GOOD = 0xffc040c0;
+static const uint32_t RED = 0xffd02020, BLUE = 0xff2020d0, GREEN = 0xff20c040, GOOD = 0xffc000c0;
+
+/* Round trips to the compositor every 50 ms for ms; returns the longest, counts them. */
+static double roundtrips(double ms, int *count) {
+	double start = now_ms(), max_rt = 0;
+	*count = 0;
+	while (now_ms() - start < ms) {
+		double t0 = now_ms();
+		wl_display_roundtrip(c.display);
+		double rt = now_ms() - t0;
+		if (rt > max_rt) max_rt = rt;
+		(*count)++;
+		usleep(50000);
+	}
+	return max_rt;
+}
 
 int main(int argc, char **argv) {
 	for (int i = 1; i < argc; i++) {
@@ -280,7 +299,7 @@ int main(int argc, char **argv) {
 	c.drm_fd = open_node("renderD", NULL);
 	if (c.drm_fd < 0) die("no render node with timeline syncobjs");
 	c.vgem_fd = open_node("card", "vgem");
-	if (c.vgem_fd < 0 && strcmp(mode, "good")) die("no vgem node");
+	if (c.vgem_fd < 0) die("no vgem node");
 	out("start pid=%d buffers=%s", (int)getpid(), use_shm ? "shm" : "udmabuf");
 
 	xdg_wm_base_add_listener(c.wm, &wm_listener, NULL);
@@ -312,8 +331,14 @@ int main(int argc, char **argv) {
 					die("release point %" PRIu64 " did not signal within 5 s", b->release_point);
 				releases++;
 			}
-			fill(b, GOOD ^ (uint32_t)(n & 0x1f));
-			commit(b, n, true);
+			/* Content differs per commit and is written after the commit, before the signal:
+			 * a compositor that samples before the acquire point signals shows blue. */
+			fill(b, BLUE);
+			uint32_t fence = attach_unsignalled(n);
+			commit(b, n, false);
+			usleep(5000);
+			fill(b, GOOD | (uint32_t)(0x40 + n % 64) << 8);
+			signal_vgem(fence);
 			if (!dispatch(10000, true)) die("no frame callback within 10 s");
 			double t = now_ms();
 			if (frames > 0 && t - last > max_gap) max_gap = t - last;
@@ -333,6 +358,9 @@ int main(int argc, char **argv) {
 	commit(a, 1, true);
 	if (!dispatch(20000, true)) die("the first frame was not shown within 20 s");
 	out("red shown");
+	/* Baseline: the compositor's round trips with nothing pending, at the same cadence. */
+	int n_base = 0;
+	double base_rt = roundtrips(1000, &n_base);
 	fill(b, BLUE);
 	uint32_t fence = attach_unsignalled(2);
 	double committed = now_ms();
@@ -347,24 +375,18 @@ int main(int argc, char **argv) {
 	}
 
 	/* late: the compositor must stay responsive while the acquire is pending. */
-	double max_rt = 0;
-	bool early = false;
-	while (now_ms() - committed < late_ms) {
-		double t0 = now_ms();
-		wl_display_roundtrip(c.display);
-		double rt = now_ms() - t0;
-		if (rt > max_rt) max_rt = rt;
-		if (c.frame_done) early = true;
-		usleep(50000);
-	}
+	int n_rt = 0;
+	double max_rt = roundtrips(late_ms - (now_ms() - committed), &n_rt);
+	bool early = c.frame_done;
 	fill(b, GREEN);  /* the content the compositor must show: written just before the signal */
 	double signalled = now_ms();
 	signal_vgem(fence);
 	bool shown = dispatch(20000, true);
 	double frame_ms = now_ms() - signalled;
 	bool rel1 = release_signalled(1, 5000);
-	out("pending_ms=%.0f max_roundtrip_ms=%.1f applied_early=%d frame_after_signal=%d frame_after_signal_ms=%.0f "
-		"release1=%d", signalled - committed, max_rt, early, shown, frame_ms, rel1);
+	out("pending_ms=%.0f max_roundtrip_ms=%.1f roundtrips=%d baseline_max_roundtrip_ms=%.1f baseline_roundtrips=%d "
+		"applied_early=%d frame_after_signal=%d frame_after_signal_ms=%.0f release1=%d", signalled - committed,
+		max_rt, n_rt, base_rt, n_base, early, shown, frame_ms, rel1);
 	if (early) die("the commit was applied before its acquire point signalled");
 	if (!shown) die("no frame after the signal");
 	if (!rel1) die("release point 1 did not signal");
