@@ -127,7 +127,9 @@ def main():
         # it commits while they still write the buffer, and kms_swrast on vgem attaches no fence
         # to wait for (measured: poll on the dma-buf reports no fence at the commit, yet the bytes
         # change for up to ~100 ms after it), so no compositor could show every frame complete.
-        client = "env LP_NUM_THREADS=0 weston-simple-dmabuf-egl -d /dev/dri/card0"
+        # WLGPU_E2E_CLIENT_THREADED=1 keeps the threads (shows that the check sees torn frames).
+        threads = "" if os.environ.get("WLGPU_E2E_CLIENT_THREADED") else "env LP_NUM_THREADS=0 "
+        client = threads + "weston-simple-dmabuf-egl -d /dev/dri/card0"
         # After a device loss the compositor renders nothing and never finishes: fail in 150 s.
         try:
             rc, log = run(args, "wlgpu", got, [client], env, verbose=True, timeout=150)
