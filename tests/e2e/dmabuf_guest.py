@@ -73,10 +73,11 @@ def check_client_pattern(px, stride_w, x0, y0, cw, ch):
     print(f"client: square at ({bx0},{by0})-({bx1},{by1}) in the window; {len(lit)} lit pixels")
     need((bx1 - bx0, by1 - by0) == (cw // 2, ch // 2),
          f"the lit area is {bx1 - bx0}x{by1 - by0}, not the client's {cw // 2}x{ch // 2} square")
-    # Inside, the colour is interpolated between the four vertex colours: no point of it has all
-    # channels under 100 (the darkest blend, red-blue at an edge's middle, is (127, 0, 127)). A
-    # black hole or block inside the square (a buffer read before the client finished it) fails.
-    holes = [(x, y) for y in range(by0, by1) for x in range(bx0, bx1) if max(at(x, y)) < 100]
+    # Inside, the colour is interpolated between the vertex colours over the quad's two triangles:
+    # the darkest point is the centroid of the green-red-blue triangle, (85, 85, 85). So no pixel has
+    # all channels under 60; a black hole or block inside the square (a buffer read before the
+    # client finished it) fails.
+    holes = [(x, y) for y in range(by0, by1) for x in range(bx0, bx1) if max(at(x, y)) < 60]
     need(not holes, f"{len(holes)} pixels inside the square are dark (first at {holes[:1]}): torn or partial content")
     need(abs((bx0 + bx1) / 2 + (by0 + by1) / 2 - (cw + ch) / 2) <= 3,
          "the square is off the diagonal it moves on (flipped or misplaced content)")
