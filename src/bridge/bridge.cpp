@@ -1,6 +1,7 @@
 // Bridge: creates the Dawn instance, picks the adapter, creates the device with the
 // features wlgpu can use, and routes error / device-lost callbacks to the caller.
 #include "wlgpu/bridge.hpp"
+#include "common/signals_blocked.hpp"
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -246,6 +247,7 @@ Result<void> BridgeBuilder::create_device(Bridge& b, BridgeOptions& o) {
 }
 
 Result<std::unique_ptr<Bridge>> BridgeBuilder::build(BridgeOptions& o) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     std::unique_ptr<Bridge> b(new Bridge());
     const char* inst_toggles[] = {"allow_unsafe_apis"};
     WGPUDawnTogglesDescriptor tog{};
@@ -266,6 +268,7 @@ Result<std::unique_ptr<Bridge>> BridgeBuilder::build(BridgeOptions& o) {
 Result<std::unique_ptr<Bridge>> Bridge::create(BridgeOptions options) { return BridgeBuilder::build(options); }
 
 Bridge::~Bridge() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     queue_.reset();
     if (device_) {
         // Let callbacks that are still pending fire while the state they use is alive.
@@ -278,6 +281,7 @@ Bridge::~Bridge() {
 }
 
 Result<void> Bridge::wait(WGPUFuture future, uint64_t timeout_ns) const {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     WGPUFutureWaitInfo w{future, false};
     WGPUWaitStatus s = wgpuInstanceWaitAny(instance(), 1, &w, timeout_ns);
     if (s == WGPUWaitStatus_TimedOut) return fail(Errc::gpu_error, "timed out after {} ns", timeout_ns);
@@ -285,9 +289,13 @@ Result<void> Bridge::wait(WGPUFuture future, uint64_t timeout_ns) const {
     return {};
 }
 
-void Bridge::process_events() const { wgpuInstanceProcessEvents(instance()); }
+void Bridge::process_events() const {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+    wgpuInstanceProcessEvents(instance());
+}
 
 Result<void> Bridge::scoped(const std::function<void()>& fn, std::string_view what) const {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     wgpuDevicePushErrorScope(device(), WGPUErrorFilter_OutOfMemory);
     wgpuDevicePushErrorScope(device(), WGPUErrorFilter_Validation);
     fn();
@@ -311,6 +319,7 @@ Result<void> Bridge::scoped(const std::function<void()>& fn, std::string_view wh
 }
 
 Result<void> Bridge::wait_idle() const {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     WGPUQueueWorkDoneCallbackInfo cb{};
     cb.mode = WGPUCallbackMode_WaitAnyOnly;
     WGPUQueueWorkDoneStatus status{};
