@@ -55,6 +55,13 @@ bool wlr_renderer_is_wlgpu(struct wlr_renderer *renderer);
  * Valid as long as the renderer. */
 const char *wlgpu_renderer_get_summary(struct wlr_renderer *renderer);
 
+/* Waits until the GPU work submitted so far is done and lets Dawn free what it kept for that
+ * work: an imported client DMA-BUF keeps its fds until the GPU is past its last use, which the
+ * renderer notices at a later frame. For a compositor that counts its fds (or will quit) after
+ * clients went away. Bounded: a few waits for the queue. False if renderer is not wlgpu's or
+ * waiting failed (device lost; logged). */
+bool wlgpu_renderer_finish(struct wlr_renderer *renderer);
+
 #ifdef __cplusplus
 }
 #endif

@@ -333,6 +333,27 @@ Result<void> Bridge::wait_idle() const {
     return {};
 }
 
+Result<void> Bridge::release_deferred() const {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+    // Dawn enqueues a released object for deletion at the serial of the next submit and skips
+    // submits with nothing recorded; a 4-byte buffer write records a copy.
+    WGPUBufferDescriptor bd{};
+    bd.size = 4;
+    bd.usage = WGPUBufferUsage_CopyDst;
+    wg::Buffer buf(wgpuDeviceCreateBuffer(device(), &bd));
+    const uint32_t zero = 0;
+    wgpuQueueWriteBuffer(queue(), buf.get(), 0, &zero, sizeof zero);
+    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(device(), nullptr));
+    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+    WGPUCommandBuffer c = cmd.get();
+    wgpuQueueSubmit(queue(), 1, &c);
+    for (int i = 0; i < 2; i++) {
+        if (auto r = wait_idle(); !r) return r;
+        process_events();
+    }
+    return {};
+}
+
 std::string Bridge::summary() const {
     const auto& i = identity_;
     return std::format("{} [{} {}, {:04x}:{:04x}, driver {:#x}{}] dmabuf={} syncfd={} opaquefd={} "
