@@ -83,6 +83,10 @@ public:
     Result<void> scoped(const std::function<void()>& fn, std::string_view what) const;
     // Waits until all submitted work is done.
     Result<void> wait_idle() const;
+    // Waits for the submitted work and makes Dawn free what it deferred: a released texture's
+    // memory (an imported DMA-BUF's fds) waits for the GPU to pass a later submit, which only
+    // the next frame makes. Submits a tiny copy, waits, ticks. For fd accounting, shutdown.
+    Result<void> release_deferred() const;
 
 private:
     Bridge() = default;

@@ -86,6 +86,13 @@ struct wlgpu_implicit_sync *wlgpu_implicit_sync_create(struct wlr_compositor *co
  * false for a renderer that is not wlgpu's. The fds stay wlroots'. */
 bool wlgpu_renderer_check_dmabuf(struct wlr_dmabuf_attributes *attribs, void *renderer);
 
+/* Waits until the GPU work submitted so far is done and lets Dawn free what it kept for that
+ * work: an imported client DMA-BUF keeps its fds until the GPU is past its last use, which the
+ * renderer notices at a later frame. For a compositor that counts its fds (or will quit) after
+ * clients went away. Bounded: a few waits for the queue. False if renderer is not wlgpu's or
+ * waiting failed (device lost; logged). */
+bool wlgpu_renderer_finish(struct wlr_renderer *renderer);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 // Bridge: creates the Dawn instance, picks the adapter, creates the device with the
 // features wlgpu can use, and routes error / device-lost callbacks to the caller.
 #include "wlgpu/bridge.hpp"
+#include "common/signals_blocked.hpp"
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -246,6 +247,7 @@ Result<void> BridgeBuilder::create_device(Bridge& b, BridgeOptions& o) {
 }
 
 Result<std::unique_ptr<Bridge>> BridgeBuilder::build(BridgeOptions& o) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     std::unique_ptr<Bridge> b(new Bridge());
     const char* inst_toggles[] = {"allow_unsafe_apis"};
     WGPUDawnTogglesDescriptor tog{};
@@ -266,6 +268,7 @@ Result<std::unique_ptr<Bridge>> BridgeBuilder::build(BridgeOptions& o) {
 Result<std::unique_ptr<Bridge>> Bridge::create(BridgeOptions options) { return BridgeBuilder::build(options); }
 
 Bridge::~Bridge() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     queue_.reset();
     if (device_) {
         // Let callbacks that are still pending fire while the state they use is alive.
@@ -278,6 +281,7 @@ Bridge::~Bridge() {
 }
 
 Result<void> Bridge::wait(WGPUFuture future, uint64_t timeout_ns) const {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     WGPUFutureWaitInfo w{future, false};
     WGPUWaitStatus s = wgpuInstanceWaitAny(instance(), 1, &w, timeout_ns);
     if (s == WGPUWaitStatus_TimedOut) return fail(Errc::gpu_error, "timed out after {} ns", timeout_ns);
@@ -285,9 +289,13 @@ Result<void> Bridge::wait(WGPUFuture future, uint64_t timeout_ns) const {
     return {};
 }
 
-void Bridge::process_events() const { wgpuInstanceProcessEvents(instance()); }
+void Bridge::process_events() const {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+    wgpuInstanceProcessEvents(instance());
+}
 
 Result<void> Bridge::scoped(const std::function<void()>& fn, std::string_view what) const {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     wgpuDevicePushErrorScope(device(), WGPUErrorFilter_OutOfMemory);
     wgpuDevicePushErrorScope(device(), WGPUErrorFilter_Validation);
     fn();
@@ -311,6 +319,7 @@ Result<void> Bridge::scoped(const std::function<void()>& fn, std::string_view wh
 }
 
 Result<void> Bridge::wait_idle() const {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     WGPUQueueWorkDoneCallbackInfo cb{};
     cb.mode = WGPUCallbackMode_WaitAnyOnly;
     WGPUQueueWorkDoneStatus status{};
@@ -321,6 +330,27 @@ Result<void> Bridge::wait_idle() const {
     if (auto r = wait(wgpuQueueOnSubmittedWorkDone(queue(), cb)); !r) return r;
     if (status != WGPUQueueWorkDoneStatus_Success)
         return fail(lost() ? Errc::device_lost : Errc::gpu_error, "queue work failed (status {})", int(status));
+    return {};
+}
+
+Result<void> Bridge::release_deferred() const {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+    // Dawn enqueues a released object for deletion at the serial of the next submit and skips
+    // submits with nothing recorded; a 4-byte buffer write records a copy.
+    WGPUBufferDescriptor bd{};
+    bd.size = 4;
+    bd.usage = WGPUBufferUsage_CopyDst;
+    wg::Buffer buf(wgpuDeviceCreateBuffer(device(), &bd));
+    const uint32_t zero = 0;
+    wgpuQueueWriteBuffer(queue(), buf.get(), 0, &zero, sizeof zero);
+    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(device(), nullptr));
+    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+    WGPUCommandBuffer c = cmd.get();
+    wgpuQueueSubmit(queue(), 1, &c);
+    for (int i = 0; i < 2; i++) {
+        if (auto r = wait_idle(); !r) return r;
+        process_events();
+    }
     return {};
 }
 

@@ -2,6 +2,7 @@
 // semaphores both ways as Dawn SharedFences (VkSemaphore OPAQUE_FD or SYNC_FD), with the
 // queue-family-transfer layouts in Dawn's Vulkan Begin/End state chains.
 #include "wlgpu/host_share.hpp"
+#include "common/signals_blocked.hpp"
 
 #include <fcntl.h>
 #include <linux/sync_file.h>
@@ -90,6 +91,7 @@ HostImage::HostImage(Private p)
     : bridge_(p.bridge), memory_(std::move(p.memory)), texture_(std::move(p.texture)), label_(std::move(p.label)) {}
 
 HostImage::~HostImage() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (depth_ > 0 && !bridge_->lost()) {
         // Leave Dawn's access state consistent; nobody can wait for this access any more.
         WGPUSharedTextureMemoryVkImageLayoutEndState layouts{};
@@ -103,6 +105,7 @@ HostImage::~HostImage() {
 }
 
 Result<std::shared_ptr<Texture>> HostImage::import(Bridge& bridge, const HostImageDesc& d) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     const VkFormatMap* fm = find_format(d.vk_format);
     const std::string name = std::format("host image '{}' ({}x{} {})", d.label, d.width, d.height,
                                          fm ? fm->name : std::format("VkFormat {}", d.vk_format));
@@ -195,6 +198,7 @@ std::shared_ptr<HostImage> host_image(const Texture& texture) {
 
 // Imports each semaphore as a Dawn SharedFence (Dawn duplicates the fd) and closes the fds.
 Result<void> HostImage::import_waits(std::vector<HostSemaphore>& sems) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     const auto& caps = bridge_->caps();
     Result<void> result;
     for (auto& s : sems) {
@@ -238,6 +242,7 @@ Result<void> HostImage::import_waits(std::vector<HostSemaphore>& sems) {
 }
 
 Result<void> HostImage::hand_over(HostRelease rel) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (state_ == State::in_access || state_ == State::wlgpu_idle) {
         close_all(rel.wait);
         return fail(Errc::invalid_argument, "{}: hand_over() while wlgpu has the image ({}): end() and hand_back() first",
@@ -251,11 +256,13 @@ Result<void> HostImage::hand_over(HostRelease rel) {
 }
 
 Result<void> HostImage::add_wait_sync_file(int fd) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     std::vector<HostSemaphore> s{{SemaphoreFd::sync_fd, fd}};
     return import_waits(s);
 }
 
 Result<void> HostImage::begin(bool write) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     write_ = write_ || write;
     if (depth_ > 0) {
         depth_++;
@@ -312,6 +319,7 @@ Result<void> HostImage::begin(bool write) {
 }
 
 Result<void> HostImage::end() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (depth_ == 0) return fail(Errc::invalid_argument, "{}: end() without begin()", label_);
     if (--depth_ > 0) return {};
     state_ = State::wlgpu_idle;
@@ -349,6 +357,7 @@ Result<void> HostImage::end() {
 }
 
 Result<HostAcquire> HostImage::hand_back() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (state_ != State::wlgpu_idle)
         return fail(Errc::invalid_argument, "{}: hand_back() {}", label_,
                     state_ == State::in_access ? "inside begin/end: end() first" : "without a wlgpu access since the last hand_over()");
@@ -374,6 +383,7 @@ Result<HostAcquire> HostImage::hand_back() {
 }
 
 Result<int> HostImage::export_end_sync_file() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (state_ != State::wlgpu_idle)
         return fail(Errc::invalid_argument, "{}: export_end_sync_file() without a finished wlgpu access", label_);
     int merged = -1;

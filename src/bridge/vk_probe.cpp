@@ -14,6 +14,7 @@
 #include <vulkan/vulkan.h>
 
 #include "wlgpu/bridge.hpp"
+#include "common/signals_blocked.hpp"
 
 namespace wlgpu {
 namespace {
@@ -85,6 +86,7 @@ AdapterIdentity describe(VkInstance inst, PFN_vkGetInstanceProcAddr gipa, VkPhys
 }  // namespace
 
 Result<std::vector<AdapterIdentity>> probe_vulkan_devices() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     VkLib lib;
     lib.so = dlopen("libvulkan.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!lib.so) return fail(Errc::no_adapter, "cannot load the Vulkan loader libvulkan.so.1: {}", dlerror());

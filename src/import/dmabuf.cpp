@@ -16,6 +16,7 @@
 #include <format>
 
 #include "import/dmabuf_internal.hpp"
+#include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
 
 namespace wlgpu {
@@ -138,6 +139,7 @@ YuvPlanes* yuv_of(const Texture& t) {
 // --- SharedAccess
 
 DmabufAccess::~DmabufAccess() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (depth_ > 0) {
         depth_ = 1;
         (void)end();
@@ -145,6 +147,7 @@ DmabufAccess::~DmabufAccess() {
 }
 
 Result<void> DmabufAccess::begin(bool /*write*/) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (depth_++ > 0) return {};  // already inside an access (drawn twice, or target and source)
     if (layouts_.empty()) {
         const int32_t first = initialized_ ? kVkLayoutGeneral : kVkLayoutUndefined;
@@ -188,6 +191,7 @@ Result<void> DmabufAccess::begin(bool /*write*/) {
 }
 
 Result<void> DmabufAccess::end() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (depth_ == 0) return fail(Errc::invalid_argument, "{}: end() without begin()", name_);
     if (--depth_ > 0) return {};
     end_fences_.clear();
@@ -218,6 +222,7 @@ Result<void> DmabufAccess::end() {
 }
 
 Result<void> DmabufAccess::add_wait_sync_file(int fd) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (fd < 0) return {};  // no fence: already signalled
     if (!bridge_->caps().sync_fd_fence) {
         close(fd);
@@ -240,6 +245,7 @@ Result<void> DmabufAccess::add_wait_sync_file(int fd) {
 }
 
 Result<int> DmabufAccess::export_end_sync_file() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     int out = -1;
     for (auto& f : end_fences_) {
         WGPUSharedFenceSyncFDExportInfo sx{};
@@ -482,6 +488,7 @@ Result<void> validate_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs
 }
 
 Result<std::shared_ptr<Texture>> import_dmabuf(Bridge& b, const DmabufAttributes& a, const DmabufImportOptions& o) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     const FormatSpec* spec = nullptr;
     auto bufs = validate(b, a, &spec);
     if (!bufs) return std::unexpected(bufs.error());

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "import/dmabuf_internal.hpp"
+#include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
 
 namespace wlgpu {
@@ -76,6 +77,7 @@ bool dmabuf_read_only(const DmabufAttributes& attrs) {
 }
 
 Result<std::shared_ptr<Texture>> copy_dmabuf(Bridge& bridge, const DmabufAttributes& attrs) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     std::shared_ptr<Texture> out;
     auto r = with_mapped(bridge, attrs, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
         auto t = Texture::from_pixels(bridge, attrs.format, attrs.width, attrs.height, stride, data,
@@ -89,6 +91,7 @@ Result<std::shared_ptr<Texture>> copy_dmabuf(Bridge& bridge, const DmabufAttribu
 }
 
 Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (texture.shared_access)
         return fail(Errc::invalid_argument, "{}: recopy_dmabuf needs a texture from copy_dmabuf, not an import",
                     describe_dmabuf(attrs));

@@ -23,6 +23,7 @@
 #include <mutex>
 
 #include "import/dmabuf_internal.hpp"
+#include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
 
 namespace wlgpu {
@@ -239,6 +240,7 @@ Probed run_probe(Bridge& b) {
 }
 
 const Probed& probed(Bridge& b) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     static std::mutex mu;
     static std::map<WGPUDevice, Probed> cache;
     std::lock_guard lock(mu);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "import/format_convert.hpp"
+#include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
 #include "wlgpu/texture.hpp"
 
@@ -88,6 +89,7 @@ Texture::Texture(Bridge& b, wg::Texture t, const FormatInfo& f, uint32_t w, uint
 
 Result<std::shared_ptr<Texture>> Texture::create(Bridge& bridge, uint32_t drm_format, uint32_t width, uint32_t height,
                                                  TextureUsage usage) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto f = lookup(drm_format);
     if (!f) return std::unexpected(f.error());
     if (auto r = check_size(bridge, **f, width, height); !r) return std::unexpected(r.error());
@@ -111,6 +113,7 @@ Result<std::shared_ptr<Texture>> Texture::create(Bridge& bridge, uint32_t drm_fo
 Result<std::shared_ptr<Texture>> Texture::from_pixels(Bridge& bridge, uint32_t drm_format, uint32_t width,
                                                       uint32_t height, uint32_t stride, const void* data,
                                                       TextureUsage usage) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto f = lookup(drm_format);
     if (!f) return std::unexpected(f.error());
     if (auto r = check_size(bridge, **f, width, height); !r) return std::unexpected(r.error());
@@ -128,6 +131,7 @@ std::shared_ptr<Texture> Texture::wrap(Bridge& bridge, WGPUTexture texture, cons
 }
 
 Result<void> Texture::update(const void* data, uint32_t stride, std::span<const Box> damage) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (auto r = check_stride(*format_, width_, height_, stride, data); !r) return r;
     std::vector<uint8_t> scratch;
     for (const Box& d : damage) {
@@ -191,6 +195,7 @@ Result<void> map_read(Bridge& b, WGPUBuffer buf, uint64_t size) {
 }  // namespace
 
 Result<void> Texture::read_pixels(uint32_t drm_format, Box src, uint32_t dst_stride, void* dst) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto df = lookup(drm_format);
     if (!df) return std::unexpected(df.error().context("read_pixels"));
     const FormatInfo& out = **df;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "render/renderer_impl.hpp"
+#include "common/signals_blocked.hpp"
 #include "render/yuv.hpp"
 
 namespace wlgpu {
@@ -87,6 +88,7 @@ void Frame::clear(Color color, Clip clip) {
 }
 
 Result<void> Frame::draw_texture(const TextureDraw& d) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto& f = *impl_;
     if (f.submitted) return fail(Errc::invalid_argument, "draw_texture: the frame was already submitted");
     if (!d.texture) return fail(Errc::invalid_argument, "draw_texture: texture is null");
@@ -124,6 +126,7 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {
 }
 
 Result<void> Frame::draw_rect(const RectDraw& d) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto& f = *impl_;
     if (f.submitted) return fail(Errc::invalid_argument, "draw_rect: the frame was already submitted");
     if (d.box.empty()) return {};
@@ -190,6 +193,7 @@ Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
 }  // namespace
 
 Result<void> Frame::submit() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto& f = *impl_;
     if (f.submitted) return fail(Errc::invalid_argument, "submit: the frame was already submitted");
     f.submitted = true;

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "render/renderer_impl.hpp"
+#include "common/signals_blocked.hpp"
 
 namespace wlgpu {
 
@@ -23,6 +24,7 @@ private:
 }  // namespace
 
 Result<std::unique_ptr<Renderer>> Renderer::create(Bridge& bridge) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto impl = std::make_unique<Impl>();
     impl->bridge = &bridge;
     impl->id = g_next_renderer_id++;
@@ -41,6 +43,7 @@ const RenderStats& Renderer::stats() const { return impl_->stats; }
 Bridge& Renderer::bridge() const { return *impl_->bridge; }
 
 Result<Frame> Renderer::begin(Texture& target, RenderTimer* timer) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (!(wgpuTextureGetUsage(target.handle()) & WGPUTextureUsage_RenderAttachment))
         return fail(Errc::invalid_argument, "the {} {}x{} target was not created with TextureUsage::render",
                     target.format().name, target.width(), target.height());
@@ -58,6 +61,7 @@ Result<Frame> Renderer::begin(Texture& target, RenderTimer* timer) {
 }
 
 std::unique_ptr<RenderTimer> Renderer::create_timer() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto t = GpuTimer::create(*impl_->bridge);
     if (!t) return std::make_unique<UnsupportedTimer>(t.error());
     impl_->stats.buffers_created += 2;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "render/renderer_impl.hpp"
+#include "common/signals_blocked.hpp"
 
 namespace wlgpu {
 
@@ -60,6 +61,7 @@ void GpuTimer::after_submit() {
 }
 
 Result<uint64_t> GpuTimer::duration_ns() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (!pending_ && !mapped_) return fail(Errc::invalid_argument, "the timer has not been used by a submitted frame");
     if (pending_) {
         if (auto r = bridge_->wait(map_future_); !r) return std::unexpected(r.error());

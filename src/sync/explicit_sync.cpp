@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "wlgpu/bridge.hpp"
+#include "common/signals_blocked.hpp"
 #include "wlgpu/sync.hpp"
 #include "wlgpu/texture.hpp"
 
@@ -207,6 +208,7 @@ ExplicitSync::ExplicitSync(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 ExplicitSync::~ExplicitSync() = default;
 
 Result<std::unique_ptr<ExplicitSync>> ExplicitSync::create(Bridge& bridge, EventLoop& loop, SyncOptions options) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto impl = std::make_unique<Impl>(bridge, loop, std::move(options));
     Detection& d = impl->det;
     std::optional<AcquirePath> forced = impl->opts.force_path;
@@ -270,6 +272,7 @@ Result<void> ExplicitSync::apply(AcquireResult& ready, SharedAccess& access) {
 }
 
 Result<void> ExplicitSync::release(SharedAccess* access, std::shared_ptr<const Timeline> timeline, uint64_t point) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (!timeline) return fail(Errc::invalid_argument, "release: no timeline");
     auto& I = *impl_;
     I.count([](SyncStats& st) { st.releases++; });

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "sync/stm_access.hpp"
+#include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
 
 namespace wlgpu::sync {
@@ -27,6 +28,7 @@ bool driver_known_to_block(Bridge& bridge, std::string* why) {
 }
 
 Result<ProbeResult> probe_gpu_wait_blocks(Bridge& bridge, std::chrono::milliseconds hold) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (!bridge.caps().sync_fd_fence || !bridge.caps().dmabuf_import)
         return fail(Errc::unsupported, "the device lacks SyncFD fences or DMA-BUF import");
     auto vgem = open_drm_node("card", "vgem");

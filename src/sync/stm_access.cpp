@@ -1,4 +1,5 @@
 #include "sync/stm_access.hpp"
+#include "common/signals_blocked.hpp"
 
 #include <drm/drm.h>
 #include <drm/drm_mode.h>
@@ -29,10 +30,12 @@ int xioctl(int fd, unsigned long req, void* arg) {
 }  // namespace
 
 StmAccess::~StmAccess() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (in_access_) (void)end();
 }
 
 Result<void> StmAccess::add_wait_sync_file(int fd) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     Fd own(fd);
     if (fd < 0) return {};  // already signalled
     auto f = import_fence(device_, fd);
@@ -42,6 +45,7 @@ Result<void> StmAccess::add_wait_sync_file(int fd) {
 }
 
 Result<void> StmAccess::begin(bool) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (in_access_) return fail(Errc::invalid_argument, "begin(): already in an access");
     std::vector<WGPUSharedFence> fences;
     std::vector<uint64_t> values;
@@ -64,6 +68,7 @@ Result<void> StmAccess::begin(bool) {
 }
 
 Result<void> StmAccess::end() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (!in_access_) return fail(Errc::invalid_argument, "end(): not in an access");
     in_access_ = false;
     WGPUSharedTextureMemoryVkImageLayoutEndState layout{};
@@ -82,6 +87,7 @@ Result<void> StmAccess::end() {
 }
 
 void StmAccess::read_into(WGPUQueue queue, WGPUBuffer buf, uint64_t offset, uint32_t w, uint32_t h) const {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(device_, nullptr));
     WGPUTexelCopyTextureInfo src{};
     src.texture = texture_.get();
@@ -99,6 +105,7 @@ void StmAccess::read_into(WGPUQueue queue, WGPUBuffer buf, uint64_t offset, uint
 }
 
 Result<int> StmAccess::export_end_sync_file() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (end_fences_.empty()) return -1;  // nothing pending: treat as signalled
     // One fence is the norm; with several, merge is not needed by Dawn's Vulkan backend.
     auto fd = export_fence(end_fences_.back().get());
@@ -143,6 +150,7 @@ Result<std::unique_ptr<Udmabuf>> make_udmabuf(uint32_t w, uint32_t h) {
 }
 
 Result<std::shared_ptr<StmAccess>> import_udmabuf(WGPUDevice device, const Udmabuf& buf) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     WGPUSharedTextureMemoryDmaBufPlane plane{buf.dmabuf.get(), 0, buf.stride};
     WGPUSharedTextureMemoryDmaBufDescriptor dd{};
     dd.chain.sType = WGPUSType_SharedTextureMemoryDmaBufDescriptor;

@@ -193,6 +193,15 @@ bool wlr_renderer_is_wlgpu(struct wlr_renderer* renderer) {
     return renderer && renderer->WLR_PRIVATE.impl == &wlgpu::wlr::detail::kRendererImpl;
 }
 
+bool wlgpu_renderer_finish(struct wlr_renderer* renderer) {
+    if (!wlr_renderer_is_wlgpu(renderer)) return false;
+    if (auto r = wlgpu::wlr::detail::get_renderer(renderer)->bridge->release_deferred(); !r) {
+        wlr_log(WLR_ERROR, "wlgpu: finishing the GPU work: %s", wlgpu::wlr::detail::error_text(r.error()));
+        return false;
+    }
+    return true;
+}
+
 const char* wlgpu_renderer_get_summary(struct wlr_renderer* renderer) {
     return wlr_renderer_is_wlgpu(renderer) ? wlgpu::wlr::detail::get_renderer(renderer)->summary.c_str() : "";
 }

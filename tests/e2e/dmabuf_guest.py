@@ -34,7 +34,8 @@ import e2e  # noqa: E402  (read_png, compare, ROUNDING)
 
 def run(args, renderer, png, clients, env, verbose=False, timeout=None):
     cmd = [args.compositor, "--renderer", renderer, "--frames", "10", "--frame-time", "0",
-           "--ready-timeout", "60", "--screenshot", png, "--clients", ";".join(clients), "--size", "1280x720"]
+           "--ready-timeout", "60", "--screenshot", png, "--clients", ";".join(clients), "--size", "1280x720",
+           "--check-fds"]  # exit 1 on an fd leak (after the renderer's deferred releases)
     if verbose:
         cmd.append("-v")
     print("+", " ".join(cmd), flush=True)

@@ -77,7 +77,8 @@ def main():
                f"{args.client} --mode good"]
     png = os.path.join(out, "syncobj.png")
     cmd = [args.compositor, "--renderer", "wlgpu", "--seconds", str(args.seconds), "--acquire-timeout", str(ACQUIRE_TIMEOUT_MS),
-           "--screenshot", png, "--damaged-screenshot", "--stats", "--size", "1280x720", "--clients", ";".join(clients)]
+           "--screenshot", png, "--damaged-screenshot", "--stats", "--size", "1280x720", "--check-fds",
+           "--clients", ";".join(clients)]
     rc, log = run_collect(cmd, env, args.timeout, os.path.join(out, "syncobj.log"))
 
     fails = []
@@ -88,6 +89,7 @@ def main():
             fails.append(what)
 
     check(rc == 0, f"the compositor exited with 0 (got {rc})")
+    check("fd leak" not in log, "no fd leak once the clients are gone (--check-fds, after deferred releases)")
     check("linux-drm-syncobj-v1 advertised" in log, "the compositor advertises linux-drm-syncobj-v1")
     path = re.search(r"acquire path (gpu|cpu)", log)
     print("info acquire path:", path.group(1) if path else "?")

@@ -10,6 +10,7 @@
 
 #include "import/test_dmabuf_alloc.hpp"
 #include "support/gpu.hpp"
+#include "support/signal_mask.hpp"
 #include "vk_host.hpp"
 #include "wlgpu/dmabuf.hpp"
 #include "wlgpu/host_share.hpp"
@@ -57,7 +58,8 @@ bool fd_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
 VkHost* shared_host(Bridge& b, std::string& why) {
     static std::unique_ptr<VkHost> host;
     static std::string error;
-    if (!host && error.empty()) host = VkHost::create(*b.identity().device_uuid, error);
+    // The host's own driver threads are the test's, not wlgpu's (support/signal_mask.hpp).
+    if (!host && error.empty()) host = as_test_threads([&] { return VkHost::create(*b.identity().device_uuid, error); });
     why = error;
     return host.get();
 }

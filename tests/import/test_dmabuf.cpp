@@ -14,6 +14,7 @@
 #include "import/test_dmabuf_alloc.hpp"
 #include "import/dmabuf_internal.hpp"
 #include "support/gpu.hpp"
+#include "support/signal_mask.hpp"
 #include "wlgpu/dmabuf.hpp"
 #include "wlgpu/render.hpp"
 
@@ -925,4 +926,27 @@ TEST(DmabufCopy, ReadOnlyVgemExportIsCopiedAndRecopied) {
     drm_mode_destroy_dumb dd{c.handle};
     ioctl(card, DRM_IOCTL_MODE_DESTROY_DUMB, &dd);
     close(card);
+}
+
+// The host's signals stay blocked in every thread that a DMA-BUF import, access, draw and fence
+// export made Dawn or the driver start (src/common/signals_blocked.hpp).
+TEST(DmabufImport, LibraryThreadsBlockHostSignals) {
+    REQUIRE_DMABUF();
+    (void)dmabuf_texture_formats(gpu());  // the format probe: imports, renders, reads back
+    auto r = make_rgb(Alloc::udmabuf, kARGB8888, 24, 16, 4, 9);
+    auto t = import_dmabuf(gpu(), r.attrs);
+    ASSERT_TRUE(t) << t.error().message;
+    expect_same_content(**t, r, 4);
+    auto target = Texture::create(gpu(), kARGB8888, 24, 16, TextureUsage::render | TextureUsage::sample);
+    ASSERT_TRUE(target) << target.error().message;
+    auto frame = renderer().begin(**target);
+    ASSERT_TRUE(frame) << frame.error().message;
+    TextureDraw d;
+    d.texture = t->get(), d.dst = {0, 0, 24, 16};
+    ASSERT_TRUE(frame->draw_texture(d));
+    ASSERT_TRUE(frame->submit());
+    if (auto sf = (*t)->shared_access->export_end_sync_file(); sf && *sf >= 0) close(*sf);
+    ASSERT_TRUE(gpu().wait_idle());
+    EXPECT_GE(expect_library_threads_block_host_signals("after DMA-BUF import and draw"), 1)
+        << "no thread to check: the driver started none (the check would be vacuous)";
 }

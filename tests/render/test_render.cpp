@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "render/helpers.hpp"
+#include "support/signal_mask.hpp"
 
 using namespace wlgpu;
 using namespace wlgpu::test;
@@ -316,3 +317,35 @@ TEST(Timer, MeasuresOrSaysUnsupported) {
 }
 
 }  // namespace
+
+// The host's signals stay blocked in every thread the library made Dawn or the driver start
+// (bridge, renderer, pipelines, submits, read-back, timers, texture updates): a compositor
+// that takes SIGCHLD/SIGTERM through signalfd would lose them otherwise.
+TEST(SignalMask, LibraryThreadsBlockHostSignalsAfterRendering) {
+    std::mt19937 rng(77);
+    auto src = random_texture(rng, kTexW, kTexH, ref::Layout::argb8888);
+    auto target = Texture::create(gpu(), kARGB8888, 32, 24, TextureUsage::render | TextureUsage::sample);
+    ASSERT_TRUE(target) << target.error().message;
+    auto timer = renderer()->create_timer();
+    for (Filter f : {Filter::nearest, Filter::bilinear}) {
+        auto frame = renderer()->begin(**target, timer.get());
+        ASSERT_TRUE(frame) << frame.error().message;
+        frame->clear({0.1f, 0.2f, 0.3f, 1.0f});
+        TextureDraw d;
+        d.texture = src.tex.get(), d.dst = {2, 3, 26, 18}, d.filter = f;
+        ASSERT_TRUE(frame->draw_texture(d));
+        RectDraw rect;
+        rect.box = {1, 1, 5, 5}, rect.color = {0.25f, 0.0f, 0.5f, 0.5f};
+        ASSERT_TRUE(frame->draw_rect(rect));
+        ASSERT_TRUE(frame->submit());
+        (void)timer->duration_ns();
+    }
+    auto bytes = ref::random_pixels(rng, kTexW, kTexH, kTexW * 4, ref::Layout::argb8888);
+    Box all{0, 0, kTexW, kTexH};
+    ASSERT_TRUE(src.tex->update(bytes.data(), kTexW * 4, std::span<const Box>(&all, 1)));
+    (void)read_back(**target);
+    ASSERT_TRUE(gpu().wait_idle());
+    gpu().process_events();
+    EXPECT_GE(expect_library_threads_block_host_signals("after rendering"), 1)
+        << "no thread to check: the driver started none (the check would be vacuous)";
+}

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/gpu.hpp"
+#include "support/signal_mask.hpp"
 #include "sync/stm_access.hpp"
 #include "wlgpu/sync.hpp"
 
@@ -593,4 +594,39 @@ TEST(SyncPolicy, DestroyedTimeline) {
     }
     EXPECT_EQ(count_fds(), fds0) << "fd leak";
     EXPECT_EQ(next_syncobj_handle(), h0) << "syncobj leak";
+}
+
+// The host's signals stay blocked in every thread that explicit sync made Dawn or the driver
+// start, and in wlgpu's own (the work-done release worker, checked while it is alive): the
+// probe, a GPU-side or event-loop acquire wait, a frame, releases in both modes.
+TEST(SyncSignals, LibraryThreadsBlockHostSignals) {
+    NEED_KERNEL();
+    (void)detected();  // the probe (its signaller thread) and the device
+    PollLoop loop;
+    Logs logs;
+    auto fence_sync = make_sync(loop, logs, detected().path, ReleaseMode::fence);
+    auto work_sync = make_sync(loop, logs, detected().path, ReleaseMode::work_done);
+    auto s = Surface::make();
+    s->buf->fill(kGreen);
+    Readback rb(1);
+    for (uint64_t pt = 1; pt <= 2; pt++) {
+        auto& sync = pt == 1 ? *fence_sync : *work_sync;
+        ASSERT_TRUE(s->client_acquire->signal(pt));
+        std::optional<AcquireResult> got;
+        auto a = sync.acquire(s->acquire, pt, "client S", [&](AcquireResult r) { got = std::move(r); }).value();
+        for (int i = 0; i < 500 && !got; i++) loop.dispatch(10ms);
+        ASSERT_TRUE(got);
+        ASSERT_TRUE(sync.apply(*got, *s->access));
+        render_frame(*s->access, rb, 0);
+        ASSERT_TRUE(sync.release(s->access.get(), s->release, pt));
+        auto ev = s->client_release->eventfd(pt, false).value();
+        bool seen = false;
+        auto w = loop.watch_fd(ev.get(), [&] { seen = true; });
+        for (int i = 0; i < 500 && !seen; i++) loop.dispatch(10ms);
+        ASSERT_TRUE(seen) << "release point " << pt << " never signalled";
+    }
+    EXPECT_EQ(rb.read()[0], kGreen);
+    ASSERT_EQ(work_sync->stats().releases_work_done, 1u);  // its worker thread is alive now
+    EXPECT_GE(test::expect_library_threads_block_host_signals("explicit sync, release worker alive"), 2)
+        << "the driver's threads and the release worker: fewer means the check would be vacuous";
 }
