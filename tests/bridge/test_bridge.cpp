@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "support/gpu.hpp"
 
 using namespace wlgpu;
@@ -60,4 +63,19 @@ TEST(Bridge, ScopedReportsValidationErrorsWithContext) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Errc::gpu_error);
     EXPECT_EQ(r.error().message.rfind("making a bad buffer: ", 0), 0u) << r.error().message;
+}
+
+// README: a missing Vulkan driver is a clear error, met as a user without one meets it: the
+// loader finds no driver manifest. In a re-executed child (the loader reads the variables once).
+TEST(Bridge, NoVulkanDriverIsAClearError) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(
+        {
+            setenv("VK_DRIVER_FILES", "/nonexistent/wlgpu-no-driver.json", 1);
+            setenv("VK_ICD_FILENAMES", "/nonexistent/wlgpu-no-driver.json", 1);
+            auto b = Bridge::create();
+            std::fprintf(stderr, "Bridge::create: %s\n", b ? "succeeded" : b.error().message.c_str());
+            std::_Exit(!b && b.error().code == Errc::no_adapter ? 0 : 1);
+        },
+        ::testing::ExitedWithCode(0), "Bridge::create: .*(no Vulkan 1.1 driver|no physical device)");
 }

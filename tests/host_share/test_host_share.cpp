@@ -4,13 +4,18 @@
 // result and compares it with a CPU reference. Both semaphore kinds where the device has them.
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <optional>
 #include <random>
+#include <thread>
 
 #include "import/test_dmabuf_alloc.hpp"
 #include "support/gpu.hpp"
 #include "support/signal_mask.hpp"
+#include "sync/stm_access.hpp"
 #include "vk_host.hpp"
 #include "wlgpu/dmabuf.hpp"
 #include "wlgpu/host_share.hpp"
@@ -53,6 +58,15 @@ std::string fd_list() {
 }
 
 bool fd_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
+
+// A sync_file reads as POLLIN once its fence has signalled.
+bool sync_file_signalled(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+// How long the test holds a gate fence (below) unsignalled after wlgpu has submitted.
+constexpr auto kGateDelay = std::chrono::milliseconds(1500);
 
 // The raw-Vulkan host on wlgpu's device, created once; null (why says why) when it cannot be.
 VkHost* shared_host(Bridge& b, std::string& why) {
@@ -117,6 +131,17 @@ TEST_P(HostShareRoundTrip, HostFillsWlgpuRendersHostReads) {
     const SemaphoreFd from_wlgpu = b.caps().sync_fd_fence ? SemaphoreFd::sync_fd : SemaphoreFd::opaque_fd;
     if (!host_->import_sem[int(from_wlgpu)])
         GTEST_SKIP() << "the host cannot import " << to_string(from_wlgpu) << " semaphores";
+    // lavapipe exports a SYNC_FD only once the semaphore's work has run (-1 on the build host; a
+    // fence that may already have signalled in the test bed), so the host's own semaphores are not
+    // provably pending there. In the test bed the host's semaphores for A are joined by a gate: a
+    // vgem fence the test signals only kGateDelay after wlgpu submitted its frame. It must be
+    // unsignalled when handed over, and wlgpu's frame must not finish before it signals.
+    std::optional<sync::Fd> vgem;
+    if (to_wlgpu == SemaphoreFd::sync_fd && in_testbed()) {
+        auto v = sync::open_drm_node("card", "vgem");
+        ASSERT_TRUE(v) << v.error().message;
+        vgem = std::move(*v);
+    }
 
     auto renderer = Renderer::create(b);
     ASSERT_TRUE(renderer) << renderer.error().message;
@@ -159,6 +184,7 @@ TEST_P(HostShareRoundTrip, HostFillsWlgpuRendersHostReads) {
         HostAcquire back_a, back_b;  // what wlgpu handed back last time
         int semaphores_to_host = 0;   // wlgpu -> host semaphores that were still pending
         int semaphores_to_wlgpu = 0;  // host -> wlgpu
+        int gated = 0;                // rounds whose gate fence was pending at hand-over (asserted)
 
         for (int iter = 0; iter < 3; iter++) {
             SCOPED_TRACE(std::format("iteration {}", iter));
@@ -205,10 +231,25 @@ TEST_P(HostShareRoundTrip, HostFillsWlgpuRendersHostReads) {
             ASSERT_GE(fd_a, to_wlgpu == SemaphoreFd::sync_fd ? -1 : 0) << "vkGetSemaphoreFdKHR";
             ASSERT_GE(fd_b, to_wlgpu == SemaphoreFd::sync_fd ? -1 : 0) << "vkGetSemaphoreFdKHR";
             semaphores_to_wlgpu += fd_a >= 0;
-            auto r = ha->hand_over({{{to_wlgpu, fd_a}},
-                                    {VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL},
-                                    true});
+            HostRelease release_a{{{to_wlgpu, fd_a}},
+                                  {VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL},
+                                  true};
+            std::optional<sync::VgemFence> gate;
+            if (vgem) {
+                auto g = sync::vgem_fence(vgem->get());
+                ASSERT_TRUE(g) << g.error().message;
+                gate = std::move(*g);
+                const int gate_fd = dup(gate->sync_file.get());
+                ASSERT_GE(gate_fd, 0);
+                ASSERT_FALSE(sync_file_signalled(gate_fd)) << "the gate fence signalled before it was handed over";
+                release_a.wait.push_back({SemaphoreFd::sync_fd, gate_fd});
+            }
+            auto r = ha->hand_over(std::move(release_a));
             ASSERT_TRUE(r) << r.error().message;
+            if (gate) {
+                ASSERT_FALSE(sync_file_signalled(gate->sync_file.get())) << "pending at hand-over";
+                gated++;
+            }
             if (iter == 0) {
                 if (fd_b >= 0) close(fd_b);  // B starts fresh: nothing to wait for
             } else {
@@ -233,6 +274,20 @@ TEST_P(HostShareRoundTrip, HostFillsWlgpuRendersHostReads) {
             ASSERT_OK(frame->draw_texture(d));
             auto sr = frame->submit();
             ASSERT_TRUE(sr) << sr.error().message;
+            // The gate signals kGateDelay from now; until then wlgpu's frame must not be done.
+            const auto submitted = std::chrono::steady_clock::now();
+            std::thread signaller;
+            if (gate)
+                signaller = std::thread([&] {
+                    std::this_thread::sleep_for(kGateDelay);
+                    (void)sync::vgem_signal(vgem->get(), gate->id);
+                });
+            struct Join {
+                std::thread& t;
+                ~Join() {
+                    if (t.joinable()) t.join();
+                }
+            } join{signaller};
             ASSERT_OK(hb->end());
             auto bb = hb->hand_back();
             ASSERT_TRUE(bb) << bb.error().message;
@@ -253,6 +308,12 @@ TEST_P(HostShareRoundTrip, HostFillsWlgpuRendersHostReads) {
             auto rp = (*ta)->read_pixels(kABGR8888, {0, 0, int32_t(WA), int32_t(HA)}, WA * 4, seen.data());
             ASSERT_TRUE(rp) << rp.error().message;
             EXPECT_EQ(std::memcmp(seen.data(), src.data(), src.size() * 4), 0) << "wlgpu read other pixels than the host wrote";
+            if (gate) {  // the read-back is queued after the frame: it completes only after the frame
+                const auto waited = std::chrono::steady_clock::now() - submitted;
+                EXPECT_GE(waited, kGateDelay) << "wlgpu's frame finished "
+                    << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()
+                    << " ms after submit, before the host's gate fence signalled";
+            }
             ASSERT_OK(ha->end());
             auto ba = ha->hand_back();
             ASSERT_TRUE(ba) << ba.error().message;
@@ -301,8 +362,8 @@ TEST_P(HostShareRoundTrip, HostFillsWlgpuRendersHostReads) {
                 }
             EXPECT_EQ(bad, 0) << "pixels differ from the CPU reference (tolerance 1)";
         }
-        std::printf("[host] pending when handed over: %d of 3 host -> wlgpu semaphores, %d of 3 wlgpu -> host\n",
-                    semaphores_to_wlgpu, semaphores_to_host);
+        std::printf("[host] pending when handed over: %d of 3 host -> wlgpu semaphores, %d of 3 gate fences, "
+                    "%d of 3 wlgpu -> host\n", semaphores_to_wlgpu, gated, semaphores_to_host);
         // Take A and B back for good, then drop everything.
         for (auto* acq : {&back_a, &back_b})
             for (auto& s : acq->wait)

@@ -78,23 +78,23 @@ struct Affine {
     }
 };
 
-// crop = integer box in texture pixels; dw, dh = dst box size.
-inline Affine dst_to_src(wlgpu::Box crop, wlgpu::Transform t, int dw, int dh) {
+// crop = box in texture pixels (fractional, as wlr_fbox); dw, dh = dst box size.
+inline Affine dst_to_src(wlgpu::FBox crop, wlgpu::Transform t, int dw, int dh) {
     int tr = int(t);
     bool swap = tr & 1;
     double tw = swap ? crop.height : crop.width, th = swap ? crop.width : crop.height;
     Affine m;
     m.then({tw / dw, 0, 0, 0, th / dh, 0});  // scale to the transformed crop size
-    int cs = 1, sn = 0, tx = 0, ty = 0;
+    double cs = 1, sn = 0, tx = 0, ty = 0;
     switch (tr & 3) {
         case 1: cs = 0, sn = 1, ty = crop.width; break;
         case 2: cs = -1, sn = 0, tx = crop.width, ty = crop.height; break;
         case 3: cs = 0, sn = -1, tx = crop.height; break;
     }
-    m.then({1, 0, double(-tx), 0, 1, double(-ty)});
-    m.then({double(cs), double(-sn), 0, double(sn), double(cs), 0});  // rotate
-    if (tr & 4) m.then({-1, 0, double(crop.width), 0, 1, 0});          // flip x
-    m.then({1, 0, double(crop.x), 0, 1, double(crop.y)});
+    m.then({1, 0, -tx, 0, 1, -ty});
+    m.then({cs, -sn, 0, sn, cs, 0});                     // rotate
+    if (tr & 4) m.then({-1, 0, crop.width, 0, 1, 0});  // flip x
+    m.then({1, 0, crop.x, 0, 1, crop.y});
     return m;
 }
 
@@ -131,10 +131,14 @@ inline Px composite(Px s, Px d, wlgpu::Blend blend) {
     return {s.r + d.r * k, s.g + d.g * k, s.b + d.b * k, s.a + d.a * k};
 }
 
-// crop: empty = the whole texture.
-inline void draw_texture(Image& dst, const Image& src, wlgpu::Box crop, wlgpu::Box box, wlgpu::Transform t,
-                         float alpha, wlgpu::Filter f, wlgpu::Blend blend, const wlgpu::Clip& clip) {
-    if (crop.empty()) crop = {0, 0, src.w, src.h};
+inline wlgpu::FBox fbox(wlgpu::Box b) { return {double(b.x), double(b.y), double(b.width), double(b.height)}; }
+
+// crop: empty = the whole texture. quantise_8bit: the target is an 8-bit format (false: a float
+// target, keep the float result).
+inline void draw_texture(Image& dst, const Image& src, wlgpu::FBox crop, wlgpu::Box box, wlgpu::Transform t,
+                         float alpha, wlgpu::Filter f, wlgpu::Blend blend, const wlgpu::Clip& clip,
+                         bool quantise_8bit = true) {
+    if (crop.empty()) crop = {0, 0, double(src.w), double(src.h)};
     Affine m = dst_to_src(crop, t, box.width, box.height);
     for (int y = std::max(box.y, 0); y < std::min(box.y + box.height, dst.h); y++)
         for (int x = std::max(box.x, 0); x < std::min(box.x + box.width, dst.w); x++) {
@@ -145,7 +149,7 @@ inline void draw_texture(Image& dst, const Image& src, wlgpu::Box crop, wlgpu::B
             s = {s.r * alpha, s.g * alpha, s.b * alpha, s.a * alpha};
             dst.at(x, y) = composite(s, dst.at(x, y), blend);
         }
-    quantise(dst);
+    if (quantise_8bit) quantise(dst);
 }
 
 inline void draw_rect(Image& dst, wlgpu::Box box, Px color, wlgpu::Blend blend, const wlgpu::Clip& clip) {

@@ -1,0 +1,127 @@
+// The CPU copy of a read-only DMA-BUF, through wlroots' API (label guest: the test bed has vgem).
+// Lavapipe cannot import a read-only dma-buf (it maps imports read-write), so the adapter shows
+// such a client buffer through a CPU copy that it must make again on every commit. The client
+// buffer here is what Mesa's GBM gives a client: a vgem buffer exported without DRM_RDWR, written
+// through the card's dumb-buffer mapping between commits. Each commit (wlr_texture_from_buffer
+// again, or wlr_texture_update_from_buffer) must read back the new content, every pixel.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include <drm_fourcc.h>
+#include <pixman.h>
+
+extern "C" {
+#define static
+#include <wlr/interfaces/wlr_buffer.h>
+#include <wlr/render/dmabuf.h>
+#include <wlr/render/wlr_renderer.h>
+#include <wlr/render/wlr_texture.h>
+#include <wlr/util/log.h>
+#undef static
+}
+
+#include "import/test_dmabuf_alloc.hpp"
+#include "wlgpu/wlr.h"
+
+namespace {
+
+// A wlr_buffer that is only a DMA-BUF (no data-ptr access), as a linux-dmabuf-v1 client's buffer.
+struct DmabufBuffer {
+    wlr_buffer base;
+    wlr_dmabuf_attributes attrs;
+};
+const wlr_buffer_impl kDmabufBufferImpl = {
+    .destroy = [](wlr_buffer* b) { wlr_buffer_finish(b); },  // storage is the test's
+    .get_dmabuf = [](wlr_buffer* b, wlr_dmabuf_attributes* a) {
+        *a = reinterpret_cast<DmabufBuffer*>(b)->attrs;
+        return true;
+    },
+    .get_shm = nullptr,
+    .begin_data_ptr_access = nullptr,
+    .end_data_ptr_access = nullptr,
+};
+
+TEST(WlrDmabufCopy, ReadOnlyBufferIsCopiedAgainOnEveryCommit) {
+    wlr_log_init(WLR_INFO, nullptr);
+    int card = wlgpu::test::open_vgem_card();
+    ASSERT_GE(card, 0) << "the test bed should have vgem";
+    constexpr uint32_t w = 29, h = 13;  // odd width: the pitch is not w * 4
+    drm_mode_create_dumb c{};
+    c.width = w, c.height = h, c.bpp = 32;
+    ASSERT_EQ(ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &c), 0) << strerror(errno);
+    drm_prime_handle ro{};
+    ro.handle = c.handle;
+    ro.flags = DRM_CLOEXEC;  // no DRM_RDWR, as Mesa's GBM exports client buffers
+    ASSERT_EQ(ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ro), 0) << strerror(errno);
+    ASSERT_EQ(fcntl(ro.fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+    drm_mode_map_dumb md{};
+    md.handle = c.handle;
+    ASSERT_EQ(ioctl(card, DRM_IOCTL_MODE_MAP_DUMB, &md), 0) << strerror(errno);
+    auto* map = static_cast<uint8_t*>(mmap(nullptr, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, card, off_t(md.offset)));
+    ASSERT_NE(map, MAP_FAILED) << strerror(errno);
+
+    DmabufBuffer buf{};
+    wlr_buffer_init(&buf.base, &kDmabufBufferImpl, int(w), int(h));
+    buf.attrs.width = int(w), buf.attrs.height = int(h), buf.attrs.format = DRM_FORMAT_ARGB8888;
+    buf.attrs.modifier = DRM_FORMAT_MOD_LINEAR;
+    buf.attrs.n_planes = 1;
+    buf.attrs.fd[0] = ro.fd, buf.attrs.offset[0] = 0, buf.attrs.stride[0] = c.pitch;
+
+    wlr_renderer* r = wlgpu_renderer_create(nullptr);
+    ASSERT_NE(r, nullptr);
+    // The client writes a new frame (random, every byte) into its buffer: vgem is cached shmem,
+    // the mapping is coherent.
+    auto commit = [&](uint32_t seed) {
+        std::mt19937 rng(seed);
+        for (size_t i = 0; i < c.size; i++) map[i] = uint8_t(rng());
+    };
+    // Every pixel of the texture equals what the client last wrote.
+    auto expect_content = [&](wlr_texture* t, const char* how) {
+        std::vector<uint8_t> got(size_t(w) * 4 * h);
+        wlr_texture_read_pixels_options o{
+            .data = got.data(), .format = DRM_FORMAT_ARGB8888, .stride = w * 4, .dst_x = 0, .dst_y = 0, .src_box = {}};
+        ASSERT_TRUE(wlr_texture_read_pixels(t, &o)) << how;
+        int bad_rows = 0;
+        for (uint32_t y = 0; y < h; y++)
+            bad_rows += std::memcmp(got.data() + size_t(y) * w * 4, map + size_t(y) * c.pitch, size_t(w) * 4) != 0;
+        EXPECT_EQ(bad_rows, 0) << how << ": rows that differ from the client's latest frame";
+    };
+
+    commit(1);
+    wlr_texture* t = wlr_texture_from_buffer(r, &buf.base);
+    ASSERT_NE(t, nullptr) << "the read-only dma-buf should be shown through a copy";
+    expect_content(t, "first commit");
+    for (uint32_t i = 0; i < 3; i++) {
+        SCOPED_TRACE(i);
+        commit(10 + i);
+        pixman_region32_t damage;
+        pixman_region32_init_rect(&damage, 0, 0, w, h);
+        ASSERT_TRUE(wlr_texture_update_from_buffer(t, &buf.base, &damage));
+        pixman_region32_fini(&damage);
+        expect_content(t, "wlr_texture_update_from_buffer");
+        // wlr_scene without update_from_buffer: a new texture from the same (cached) buffer.
+        commit(20 + i);
+        wlr_texture* t2 = wlr_texture_from_buffer(r, &buf.base);
+        ASSERT_NE(t2, nullptr);
+        expect_content(t2, "wlr_texture_from_buffer again");
+        wlr_texture_destroy(t2);
+    }
+    wlr_texture_destroy(t);
+    wlr_buffer_drop(&buf.base);
+    wlr_renderer_destroy(r);
+    munmap(map, c.size);
+    close(ro.fd);
+    drm_mode_destroy_dumb dd{c.handle};
+    ioctl(card, DRM_IOCTL_MODE_DESTROY_DUMB, &dd);
+    close(card);
+}
+
+}  // namespace
