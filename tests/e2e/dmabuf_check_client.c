@@ -30,6 +30,7 @@
 #include <wayland-client.h>
 #include <drm_fourcc.h>
 
+#include "client_common.h"
 #include "linux-dmabuf-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -46,21 +47,8 @@ static int failures;
 
 /* A udmabuf of size bytes filled with fill (4-byte pattern); the dma-buf fd. */
 static int udmabuf(size_t size, uint32_t fill) {
-	size = (size + 4095) & ~(size_t)4095;
-	int memfd = memfd_create("dmabuf-check", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (memfd < 0 || ftruncate(memfd, (off_t)size) < 0) die("memfd: %s", strerror(errno));
-	uint32_t *px = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-	if (px == MAP_FAILED) die("mmap: %s", strerror(errno));
-	for (size_t i = 0; i < size / 4; i++) px[i] = fill;
-	munmap(px, size);
-	if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) die("F_SEAL_SHRINK: %s", strerror(errno));
-	int dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	if (dev < 0) die("open /dev/udmabuf: %s (run in the test bed)", strerror(errno));
-	struct udmabuf_create uc = {.memfd = (uint32_t)memfd, .flags = UDMABUF_FLAGS_CLOEXEC, .size = size};
-	int fd = ioctl(dev, UDMABUF_CREATE, &uc);
-	if (fd < 0) die("UDMABUF_CREATE: %s", strerror(errno));
-	close(dev);
-	close(memfd);
+	int fd = tc_udmabuf(size, fill, NULL);
+	if (fd < 0) die("udmabuf: %s (run in the test bed)", strerror(errno));
 	return fd;
 }
 
@@ -239,49 +227,11 @@ static int create_immed(const struct params *p) {
 
 /* ---- the valid buffer, shown --------------------------------------------------------- */
 
-static bool configured, frame;
-static void wm_ping(void *d, struct xdg_wm_base *wm, uint32_t serial) { (void)d; xdg_wm_base_pong(wm, serial); }
-static const struct xdg_wm_base_listener wm_listener = {wm_ping};
-static void xs_configure(void *d, struct xdg_surface *s, uint32_t serial) {
-	(void)d;
-	xdg_surface_ack_configure(s, serial);
-	configured = true;
-}
-static const struct xdg_surface_listener xs_listener = {xs_configure};
-static void tl_configure(void *d, struct xdg_toplevel *t, int32_t w, int32_t h, struct wl_array *s) {
-	(void)d; (void)t; (void)w; (void)h; (void)s;
-}
-static void tl_close(void *d, struct xdg_toplevel *t) { (void)d; (void)t; exit(0); }
-static const struct xdg_toplevel_listener tl_listener = {.configure = tl_configure, .close = tl_close};
-static void frame_done(void *d, struct wl_callback *cb, uint32_t t) {
-	(void)d; (void)t;
-	wl_callback_destroy(cb);
-	frame = true;
-}
-static const struct wl_callback_listener frame_listener = {frame_done};
-
-static double now_ms(void) {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
+/* Dispatches until *flag or ms; dies on a connection or protocol error. */
 static bool dispatch_until(struct conn *c, bool *flag, int ms) {
-	double end = now_ms() + ms;
-	while (!*flag) {
-		int left = (int)(end - now_ms());
-		if (left <= 0) return false;
-		wl_display_flush(c->display);
-		if (wl_display_prepare_read(c->display) != 0) { wl_display_dispatch_pending(c->display); continue; }
-		struct pollfd pf = {.fd = wl_display_get_fd(c->display), .events = POLLIN};
-		if (poll(&pf, 1, left) > 0) {
-			if (wl_display_read_events(c->display) < 0) die("connection lost: %s", strerror(errno));
-		} else {
-			wl_display_cancel_read(c->display);
-		}
-		if (wl_display_dispatch_pending(c->display) < 0) die("protocol error %d", wl_display_get_error(c->display));
-	}
-	return true;
+	int r = tc_dispatch(c->display, ms, flag);
+	if (r < 0) die("connection lost or protocol error %d", wl_display_get_error(c->display));
+	return r == 1;
 }
 
 static void expect(bool ok, const char *what, const char *name) {
@@ -329,18 +279,14 @@ int main(void) {
 	params_free(&rgb);
 	if (!buffer) die("%d failures; no valid buffer to show", failures);
 
-	xdg_wm_base_add_listener(c.wm, &wm_listener, NULL);
-	struct wl_surface *surface = wl_compositor_create_surface(c.compositor);
-	struct xdg_surface *xs = xdg_wm_base_get_xdg_surface(c.wm, surface);
-	xdg_surface_add_listener(xs, &xs_listener, NULL);
-	struct xdg_toplevel *tl = xdg_surface_get_toplevel(xs);
-	xdg_toplevel_add_listener(tl, &tl_listener, NULL);
-	xdg_toplevel_set_title(tl, "dmabuf-check");
-	wl_surface_commit(surface);
-	if (!dispatch_until(&c, &configured, 20000)) die("no configure within 20 s");
+	struct tc_window win;
+	tc_window_init(&win, c.compositor, c.wm, "dmabuf-check");
+	if (!dispatch_until(&c, &win.configured, 20000)) die("no configure within 20 s");
+	struct wl_surface *surface = win.surface;
+	bool frame = false;
 	wl_surface_attach(surface, buffer, 0, 0);
 	wl_surface_damage_buffer(surface, 0, 0, W, H);
-	wl_callback_add_listener(wl_surface_frame(surface), &frame_listener, NULL);
+	tc_request_frame(surface, &frame);
 	wl_surface_commit(surface);
 	bool shown = dispatch_until(&c, &frame, 20000);
 	out("valid_xrgb mapped=%d", shown);

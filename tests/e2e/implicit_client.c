@@ -11,23 +11,18 @@
  * implicit sync never shows STALE. Lines "IMPLICIT_CLIENT key=value" on stdout.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <glob.h>
-#include <poll.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
 #include <wayland-client.h>
 #include <xf86drm.h>
 #include <drm_fourcc.h>
+#include <errno.h>
+#include <fcntl.h>
 
+#include "client_common.h"
 #include "linux-dmabuf-v1-client-protocol.h"
-#include "xdg-shell-client-protocol.h"
 
 #include "sync/vgem_uapi.h"
 
@@ -43,31 +38,10 @@ static struct {
 	struct wl_compositor *compositor;
 	struct xdg_wm_base *wm;
 	struct zwp_linux_dmabuf_v1 *dmabuf;
-	bool configured;
 } c;
 
 #define out(...) do { printf("IMPLICIT_CLIENT " __VA_ARGS__); printf("\n"); fflush(stdout); } while (0)
 #define die(...) do { out("FAIL " __VA_ARGS__); exit(1); } while (0)
-
-static double now_ms(void) {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static int open_vgem_card(void) {
-	glob_t g;
-	int fd = -1;
-	if (glob("/dev/dri/card[0-9]*", 0, NULL, &g)) return -1;
-	for (size_t i = 0; i < g.gl_pathc && fd < 0; i++) {
-		fd = open(g.gl_pathv[i], O_RDWR | O_CLOEXEC);
-		drmVersionPtr v = fd >= 0 ? drmGetVersion(fd) : NULL;
-		if (fd >= 0 && !(v && strcmp(v->name, "vgem") == 0)) { close(fd); fd = -1; }
-		drmFreeVersion(v);
-	}
-	globfree(&g);
-	return fd;
-}
 
 static void global(void *d, struct wl_registry *r, uint32_t name, const char *iface, uint32_t ver) {
 	(void)d;
@@ -78,35 +52,6 @@ static void global(void *d, struct wl_registry *r, uint32_t name, const char *if
 }
 static void global_remove(void *d, struct wl_registry *r, uint32_t name) { (void)d; (void)r; (void)name; }
 static const struct wl_registry_listener registry_listener = {global, global_remove};
-static void wm_ping(void *d, struct xdg_wm_base *wm, uint32_t serial) { (void)d; xdg_wm_base_pong(wm, serial); }
-static const struct xdg_wm_base_listener wm_listener = {wm_ping};
-static void xs_configure(void *d, struct xdg_surface *s, uint32_t serial) {
-	(void)d;
-	xdg_surface_ack_configure(s, serial);
-	c.configured = true;
-}
-static const struct xdg_surface_listener xs_listener = {xs_configure};
-static void tl_configure(void *d, struct xdg_toplevel *t, int32_t w, int32_t h, struct wl_array *s) {
-	(void)d; (void)t; (void)w; (void)h; (void)s;
-}
-static void tl_close(void *d, struct xdg_toplevel *t) { (void)d; (void)t; exit(0); }
-static const struct xdg_toplevel_listener tl_listener = {.configure = tl_configure, .close = tl_close};
-
-/* Dispatches events for ms milliseconds. */
-static void dispatch_for(int ms) {
-	double end = now_ms() + ms;
-	for (int left; (left = (int)(end - now_ms())) > 0;) {
-		wl_display_flush(c.display);
-		if (wl_display_prepare_read(c.display) != 0) { wl_display_dispatch_pending(c.display); continue; }
-		struct pollfd p = {.fd = wl_display_get_fd(c.display), .events = POLLIN};
-		if (poll(&p, 1, left) > 0) {
-			if (wl_display_read_events(c.display) < 0) die("connection lost: %s", strerror(errno));
-		} else {
-			wl_display_cancel_read(c.display);
-		}
-		if (wl_display_dispatch_pending(c.display) < 0) die("protocol error");
-	}
-}
 
 int main(int argc, char **argv) {
 	bool rw = false;
@@ -117,7 +62,7 @@ int main(int argc, char **argv) {
 		else if (!strcmp(argv[i], "--late-ms") && i + 1 < argc) late_ms = atoi(argv[++i]);
 		else die("usage: implicit_client [--ro|--rw] [--late-ms MS]");
 	}
-	int vgem = open_vgem_card();
+	int vgem = tc_open_drm("card", "vgem");
 	if (vgem < 0) die("no vgem card node (run in the test bed)");
 	struct drm_mode_create_dumb cd = {.width = W, .height = H, .bpp = 32};
 	if (drmIoctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &cd)) die("vgem dumb buffer: %s", strerror(errno));
@@ -138,16 +83,10 @@ int main(int argc, char **argv) {
 	wl_registry_add_listener(reg, &registry_listener, NULL);
 	wl_display_roundtrip(c.display);
 	if (!c.compositor || !c.wm || !c.dmabuf) die("compositor lacks wl_compositor, xdg_wm_base or linux-dmabuf v3");
-	xdg_wm_base_add_listener(c.wm, &wm_listener, NULL);
-	struct wl_surface *surface = wl_compositor_create_surface(c.compositor);
-	struct xdg_surface *xs = xdg_wm_base_get_xdg_surface(c.wm, surface);
-	xdg_surface_add_listener(xs, &xs_listener, NULL);
-	struct xdg_toplevel *tl = xdg_surface_get_toplevel(xs);
-	xdg_toplevel_add_listener(tl, &tl_listener, NULL);
-	xdg_toplevel_set_title(tl, "implicit_client");
-	wl_surface_commit(surface);
-	while (!c.configured)
-		if (wl_display_dispatch(c.display) < 0) die("dispatch before configure");
+	struct tc_window win;
+	tc_window_init(&win, c.compositor, c.wm, "implicit_client");
+	if (tc_dispatch(c.display, 20000, &win.configured) != 1) die("no configure within 20 s");
+	struct wl_surface *surface = win.surface;
 
 	struct zwp_linux_buffer_params_v1 *p = zwp_linux_dmabuf_v1_create_params(c.dmabuf);
 	zwp_linux_buffer_params_v1_add(p, dmabuf, 0, 0, cd.pitch, DRM_FORMAT_MOD_LINEAR >> 32,
@@ -163,11 +102,12 @@ int main(int argc, char **argv) {
 	wl_surface_commit(surface);
 	wl_display_flush(c.display);
 	out("committed %s buffer %dx%d with an unsignalled write fence", rw ? "read-write" : "read-only", W, H);
-	dispatch_for(late_ms);
+	if (tc_dispatch(c.display, late_ms, NULL) < 0) die("connection lost");
 	for (uint32_t y = 0; y < H; y++)
 		for (uint32_t x = 0; x < W; x++) px[y * stride_px + x] = FINAL(x, y);
 	struct vgem_fence_signal sig = {.fence = fa.out_fence};
 	if (drmIoctl(vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &sig)) die("VGEM_FENCE_SIGNAL: %s", strerror(errno));
 	out("painted the final picture and signalled the fence after %d ms", late_ms);
-	for (;;) dispatch_for(1000); /* until the compositor ends the test */
+	for (;;) /* until the compositor ends the test */
+		if (tc_dispatch(c.display, 1000, NULL) < 0) die("connection lost");
 }

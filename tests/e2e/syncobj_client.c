@@ -41,6 +41,7 @@
 #include <xf86drm.h>
 #include <drm_fourcc.h>
 
+#include "client_common.h"
 #include "linux-dmabuf-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
@@ -69,45 +70,18 @@ static struct {
 	struct zwp_linux_dmabuf_v1 *dmabuf;
 	struct wp_linux_drm_syncobj_manager_v1 *syncobj;
 	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
+	struct tc_window win;
 	struct wp_linux_drm_syncobj_surface_v1 *sync_surface;
 	struct wp_linux_drm_syncobj_timeline_v1 *acquire_tl, *release_tl;
 	uint32_t acquire_handle, release_handle;
 	int drm_fd, vgem_fd;
-	bool configured, frame_done;
+	bool frame_done;
 	uint64_t point;
 	struct buffer buf[NBUF];
 } c;
 
-static double now_ms(void) {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
 #define out(...) do { printf("SYNCOBJ_CLIENT %s ", mode); printf(__VA_ARGS__); printf("\n"); fflush(stdout); } while (0)
 #define die(...) do { out("FAIL " __VA_ARGS__); exit(1); } while (0)
-
-static int open_node(const char *prefix, const char *driver) {
-	char pat[64];
-	glob_t g;
-	snprintf(pat, sizeof pat, "/dev/dri/%s[0-9]*", prefix);
-	if (glob(pat, 0, NULL, &g)) return -1;
-	int fd = -1;
-	for (size_t i = 0; i < g.gl_pathc && fd < 0; i++) {
-		fd = open(g.gl_pathv[i], O_RDWR | O_CLOEXEC);
-		if (fd < 0) continue;
-		drmVersionPtr v = drmGetVersion(fd);
-		uint64_t cap = 0;
-		bool ok = v && (driver ? strcmp(v->name, driver) == 0
-			: drmGetCap(fd, DRM_CAP_SYNCOBJ_TIMELINE, &cap) == 0 && cap);
-		if (!ok) { close(fd); fd = -1; }
-		drmFreeVersion(v);
-	}
-	globfree(&g);
-	return fd;
-}
 
 /* ---- registry / xdg ------------------------------------------------------------------- */
 
@@ -124,48 +98,23 @@ static void global(void *d, struct wl_registry *r, uint32_t name, const char *if
 static void global_remove(void *d, struct wl_registry *r, uint32_t name) { (void)d; (void)r; (void)name; }
 static const struct wl_registry_listener registry_listener = {global, global_remove};
 
-static void wm_ping(void *d, struct xdg_wm_base *wm, uint32_t serial) { (void)d; xdg_wm_base_pong(wm, serial); }
-static const struct xdg_wm_base_listener wm_listener = {wm_ping};
-static void xs_configure(void *d, struct xdg_surface *s, uint32_t serial) {
-	(void)d;
-	xdg_surface_ack_configure(s, serial);
-	c.configured = true;
-}
-static const struct xdg_surface_listener xs_listener = {xs_configure};
-static void tl_configure(void *d, struct xdg_toplevel *t, int32_t w, int32_t h, struct wl_array *s) {
-	(void)d; (void)t; (void)w; (void)h; (void)s;
-}
-static void tl_close(void *d, struct xdg_toplevel *t) { (void)d; (void)t; exit(0); }
-static const struct xdg_toplevel_listener tl_listener = {.configure = tl_configure, .close = tl_close};
-
-static void frame_done(void *d, struct wl_callback *cb, uint32_t t) {
-	(void)d; (void)t;
-	wl_callback_destroy(cb);
-	c.frame_done = true;
-}
-static const struct wl_callback_listener frame_listener = {frame_done};
-
 /* ---- buffers -------------------------------------------------------------------------- */
 
 static void make_buffer(struct buffer *b) {
 	size_t size = (size_t)W * H * 4;
 	size = (size + 4095) & ~(size_t)4095;
-	int memfd = memfd_create("syncobj-client", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (memfd < 0 || ftruncate(memfd, (off_t)size) < 0) die("memfd: %s", strerror(errno));
-	b->px = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-	if (b->px == MAP_FAILED) die("mmap: %s", strerror(errno));
 	if (use_shm) {
+		int memfd = memfd_create("syncobj-client", MFD_CLOEXEC);
+		if (memfd < 0 || ftruncate(memfd, (off_t)size) < 0) die("memfd: %s", strerror(errno));
+		b->px = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+		if (b->px == MAP_FAILED) die("mmap: %s", strerror(errno));
 		struct wl_shm_pool *pool = wl_shm_create_pool(c.shm, memfd, (int32_t)size);
 		b->wl = wl_shm_pool_create_buffer(pool, 0, W, H, W * 4, WL_SHM_FORMAT_XRGB8888);
 		wl_shm_pool_destroy(pool);
+		close(memfd);
 	} else {
-		fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK);
-		int dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-		if (dev < 0) die("open /dev/udmabuf: %s", strerror(errno));
-		struct udmabuf_create uc = {.memfd = (uint32_t)memfd, .flags = UDMABUF_FLAGS_CLOEXEC, .size = size};
-		int dmabuf = ioctl(dev, UDMABUF_CREATE, &uc);
-		if (dmabuf < 0) die("UDMABUF_CREATE: %s", strerror(errno));
-		close(dev);
+		int dmabuf = tc_udmabuf(size, 0, &b->px);
+		if (dmabuf < 0) die("udmabuf: %s", strerror(errno));
 		struct zwp_linux_buffer_params_v1 *p = zwp_linux_dmabuf_v1_create_params(c.dmabuf);
 		zwp_linux_buffer_params_v1_add(p, dmabuf, 0, 0, W * 4, DRM_FORMAT_MOD_LINEAR >> 32,
 			DRM_FORMAT_MOD_LINEAR & 0xffffffff);
@@ -173,7 +122,6 @@ static void make_buffer(struct buffer *b) {
 		zwp_linux_buffer_params_v1_destroy(p);
 		close(dmabuf);
 	}
-	close(memfd);
 }
 
 static void fill(struct buffer *b, uint32_t xrgb) {
@@ -220,7 +168,7 @@ static void signal_vgem(uint32_t fence) {
 }
 
 static bool release_signalled(uint64_t point, int timeout_ms) {
-	int64_t abs = (int64_t)((now_ms() + timeout_ms) * 1e6);
+	int64_t abs = (int64_t)((tc_now_ms() + timeout_ms) * 1e6);
 	int r = drmSyncobjTimelineWait(c.drm_fd, &c.release_handle, &point, 1, abs, DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL);
 	return r == 0;
 }
@@ -235,41 +183,28 @@ static void commit(struct buffer *b, uint64_t point, bool signal_now) {
 	b->release_point = point;
 	wl_surface_attach(c.surface, b->wl, 0, 0);
 	wl_surface_damage_buffer(c.surface, 0, 0, W, H);
-	c.frame_done = false;
-	wl_callback_add_listener(wl_surface_frame(c.surface), &frame_listener, NULL);
+	tc_request_frame(c.surface, &c.frame_done);
 	wl_surface_commit(c.surface);
 	wl_display_flush(c.display);
 }
 
 /* Dispatches events for up to ms (or until the frame callback when until_frame). */
 static bool dispatch(int ms, bool until_frame) {
-	double end = now_ms() + ms;
-	while (!(until_frame && c.frame_done)) {
-		int left = (int)(end - now_ms());
-		if (left <= 0) return false;
-		wl_display_flush(c.display);
-		if (wl_display_prepare_read(c.display) != 0) { wl_display_dispatch_pending(c.display); continue; }
-		struct pollfd p = {.fd = wl_display_get_fd(c.display), .events = POLLIN};
-		if (poll(&p, 1, left) > 0) {
-			if (wl_display_read_events(c.display) < 0) die("connection lost: %s", strerror(errno));
-		} else {
-			wl_display_cancel_read(c.display);
-		}
-		if (wl_display_dispatch_pending(c.display) < 0) die("protocol error");
-	}
-	return true;
+	int r = tc_dispatch(c.display, ms, until_frame ? &c.frame_done : NULL);
+	if (r < 0) die("connection lost or protocol error: %s", strerror(errno));
+	return r == 1 || !until_frame;
 }
 
 static const uint32_t RED = 0xffd02020, BLUE = 0xff2020d0, GREEN = 0xff20c040, GOOD = 0xffc000c0;
 
 /* Round trips to the compositor every 50 ms for ms; returns the longest, counts them. */
 static double roundtrips(double ms, int *count) {
-	double start = now_ms(), max_rt = 0;
+	double start = tc_now_ms(), max_rt = 0;
 	*count = 0;
-	while (now_ms() - start < ms) {
-		double t0 = now_ms();
+	while (tc_now_ms() - start < ms) {
+		double t0 = tc_now_ms();
 		wl_display_roundtrip(c.display);
-		double rt = now_ms() - t0;
+		double rt = tc_now_ms() - t0;
 		if (rt > max_rt) max_rt = rt;
 		(*count)++;
 		usleep(50000);
@@ -296,26 +231,20 @@ int main(int argc, char **argv) {
 		use_shm = true;
 	}
 	if (use_shm && !c.shm) die("no wl_shm");
-	c.drm_fd = open_node("renderD", NULL);
+	c.drm_fd = tc_open_drm("renderD", NULL);
 	if (c.drm_fd < 0) die("no render node with timeline syncobjs");
-	c.vgem_fd = open_node("card", "vgem");
+	c.vgem_fd = tc_open_drm("card", "vgem");
 	if (c.vgem_fd < 0) die("no vgem node");
 	out("start pid=%d buffers=%s", (int)getpid(), use_shm ? "shm" : "udmabuf");
 
-	xdg_wm_base_add_listener(c.wm, &wm_listener, NULL);
-	c.surface = wl_compositor_create_surface(c.compositor);
-	c.xdg_surface = xdg_wm_base_get_xdg_surface(c.wm, c.surface);
-	xdg_surface_add_listener(c.xdg_surface, &xs_listener, NULL);
-	c.toplevel = xdg_surface_get_toplevel(c.xdg_surface);
-	xdg_toplevel_add_listener(c.toplevel, &tl_listener, NULL);
 	char title[64];
 	snprintf(title, sizeof title, "syncobj-%s", mode);
-	xdg_toplevel_set_title(c.toplevel, title);
+	tc_window_init(&c.win, c.compositor, c.wm, title);
+	c.surface = c.win.surface;
 	c.sync_surface = wp_linux_drm_syncobj_manager_v1_get_surface(c.syncobj, c.surface);
 	c.acquire_tl = make_timeline(&c.acquire_handle);
 	c.release_tl = make_timeline(&c.release_handle);
-	wl_surface_commit(c.surface);
-	while (!c.configured) if (wl_display_dispatch(c.display) < 0) die("dispatch");
+	if (tc_dispatch(c.display, 20000, &c.win.configured) != 1) die("no configure within 20 s");
 	for (int i = 0; i < NBUF; i++) make_buffer(&c.buf[i]);
 	wl_display_roundtrip(c.display);  /* create_immed failures arrive as errors */
 
@@ -323,7 +252,7 @@ int main(int argc, char **argv) {
 		/* Frames with signalled acquire points; a buffer is reused only after its release point
 		 * has signalled. Reports every second. */
 		long frames = 0, releases = 0;
-		double last = now_ms(), start = last, max_gap = 0, last_report = last;
+		double last = tc_now_ms(), start = last, max_gap = 0, last_report = last;
 		for (uint64_t n = 1;; n++) {
 			struct buffer *b = &c.buf[n % NBUF];
 			if (b->release_point) {
@@ -340,7 +269,7 @@ int main(int argc, char **argv) {
 			fill(b, GOOD | (uint32_t)(0x40 + n % 64) << 8);
 			signal_vgem(fence);
 			if (!dispatch(10000, true)) die("no frame callback within 10 s");
-			double t = now_ms();
+			double t = tc_now_ms();
 			if (frames > 0 && t - last > max_gap) max_gap = t - last;
 			last = t;
 			frames++;
@@ -363,7 +292,7 @@ int main(int argc, char **argv) {
 	double base_rt = roundtrips(1000, &n_base);
 	fill(b, BLUE);
 	uint32_t fence = attach_unsignalled(2);
-	double committed = now_ms();
+	double committed = tc_now_ms();
 	commit(b, 2, false);
 	if (!strcmp(mode, "never")) {
 		out("committed blue with a fence that is never signalled");
@@ -376,13 +305,13 @@ int main(int argc, char **argv) {
 
 	/* late: the compositor must stay responsive while the acquire is pending. */
 	int n_rt = 0;
-	double max_rt = roundtrips(late_ms - (now_ms() - committed), &n_rt);
+	double max_rt = roundtrips(late_ms - (tc_now_ms() - committed), &n_rt);
 	bool early = c.frame_done;
 	fill(b, GREEN);  /* the content the compositor must show: written just before the signal */
-	double signalled = now_ms();
+	double signalled = tc_now_ms();
 	signal_vgem(fence);
 	bool shown = dispatch(20000, true);
-	double frame_ms = now_ms() - signalled;
+	double frame_ms = tc_now_ms() - signalled;
 	bool rel1 = release_signalled(1, 5000);
 	out("pending_ms=%.0f max_roundtrip_ms=%.1f roundtrips=%d baseline_max_roundtrip_ms=%.1f baseline_roundtrips=%d "
 		"applied_early=%d frame_after_signal=%d frame_after_signal_ms=%.0f release1=%d", signalled - committed,
