@@ -22,7 +22,7 @@ import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import read_png, run_collect  # noqa: E402
+from e2e import Checks, read_png, run_collect  # noqa: E402
 
 COLOR = (0x30, 0xa0, 0xd0)  # dmabuf_check_client.c COLOR
 # case -> the reason the compositor's refusal line must give (src/import/dmabuf.cpp, src/wlr/dmabuf.cpp)
@@ -64,12 +64,8 @@ def main():
            "--size", "640x480", "--clients", args.client]
     rc, log = run_collect(cmd, env, args.timeout, os.path.join(out, "dmabuf-check.log"))
 
-    fails = []
-
-    def check(ok, what):
-        print(("ok   " if ok else "FAIL ") + what, flush=True)
-        if not ok:
-            fails.append(what)
+    check = Checks()
+    fails = check.fails
 
     check(rc == 0, f"the compositor exited with 0 (got {rc})")
     check("DMABUF_CHECK start" in log, "the client started")

@@ -216,6 +216,18 @@ RENDERERS = {"wlgpu": [], "gles2": []}
 ORACLE = "pixman"
 
 
+class Checks:
+    """Named checks that all run (each printed ok/FAIL); check.fails lists the failed ones."""
+
+    def __init__(self):
+        self.fails = []
+
+    def __call__(self, ok, what):
+        print(("ok   " if ok else "FAIL ") + what, flush=True)
+        if not ok:
+            self.fails.append(what)
+
+
 def vgem_render_node():
     """The render node of vgem (the test bed's GPU-less DRM device, where wlroots' gles2 runs on
     llvmpipe through kms_swrast). vgem's sysfs device has no driver link, virtio_gpu's has."""

@@ -34,7 +34,7 @@ import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import read_png, run_collect  # noqa: E402
+from e2e import Checks, read_png, run_collect  # noqa: E402
 
 CELL_W, CELL_H, W, H = 340, 330, 200, 150
 ACQUIRE_TIMEOUT_MS = 2500  # > --late-ms (1500) with TCG slack; the run ends before vgem's 10 s fence expiry
@@ -81,12 +81,8 @@ def main():
            "--clients", ";".join(clients)]
     rc, log = run_collect(cmd, env, args.timeout, os.path.join(out, "syncobj.log"))
 
-    fails = []
-
-    def check(ok, what):
-        print(("ok   " if ok else "FAIL ") + what, flush=True)
-        if not ok:
-            fails.append(what)
+    check = Checks()
+    fails = check.fails
 
     check(rc == 0, f"the compositor exited with 0 (got {rc})")
     check("fd leak" not in log, "no fd leak once the clients are gone (--check-fds, after deferred releases)")
