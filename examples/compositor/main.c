@@ -64,7 +64,8 @@ struct options {
 	int width, height, outputs;
 	float scale;
 	enum wl_output_transform transform;
-	char *clients[MAX_CLIENTS];
+	char *clients[MAX_CLIENTS];  /* point into client_list */
+	char *client_list;
 	int nclients;
 	int frames;             /* frames to render once the clients are up (0: run until killed) */
 	double seconds;         /* alternatively, run this long */
@@ -909,7 +910,9 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 			if (!parse_transform(optarg, &o->transform)) { say("bad --transform '%s'", optarg); return false; }
 			break;
 		case 'c': {
-			char *list = strdup(optarg), *save = NULL;
+			free(o->client_list);  /* the last --clients wins */
+			o->nclients = 0;
+			char *list = o->client_list = strdup(optarg), *save = NULL;
 			for (char *tok = strtok_r(list, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
 				while (*tok == ' ') tok++;
 				if (*tok && o->nclients < MAX_CLIENTS - 1) o->clients[o->nclients++] = tok;
@@ -1101,6 +1104,7 @@ int main(int argc, char **argv) {
 	wl_display_destroy(s.display);
 	free(s.ms_wall);
 	free(s.ms_cpu);
+	free(s.opt.client_list);
 	say("done (exit %d)", s.exit_code);
 	return s.exit_code;
 }
