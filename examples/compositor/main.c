@@ -1075,7 +1075,7 @@ int main(int argc, char **argv) {
 	say("running on WAYLAND_DISPLAY=%s (%s backend, %s renderer, pid %d)", socket, s.opt.backend,
 		s.opt.renderer, getpid());
 
-	wl_event_loop_add_signal(s.loop, SIGCHLD, handle_sigchld, &s);
+	struct wl_event_source *sigchld = wl_event_loop_add_signal(s.loop, SIGCHLD, handle_sigchld, &s);
 	struct wl_event_source *sigint = wl_event_loop_add_signal(s.loop, SIGINT, handle_term, &s);
 	struct wl_event_source *sigterm = wl_event_loop_add_signal(s.loop, SIGTERM, handle_term, &s);
 	wl_display_run(s.display);
@@ -1091,6 +1091,7 @@ int main(int argc, char **argv) {
 		say("fds: %d before the clients, %d after they are gone", s.fds_before, s.fds_after);
 		if (s.fds_after > s.fds_before) { say("fd leak: %d more", s.fds_after - s.fds_before); s.exit_code = 1; }
 	}
+	wl_event_source_remove(sigchld);
 	wl_event_source_remove(sigint);
 	wl_event_source_remove(sigterm);
 	wl_list_remove(&s.new_xdg_toplevel.link);
