@@ -67,7 +67,8 @@ struct options {
 	int width, height, outputs;
 	float scale;
 	enum wl_output_transform transform;
-	char *clients[MAX_CLIENTS];
+	char *clients[MAX_CLIENTS];  /* point into client_list */
+	char *client_list;
 	int nclients;
 	int frames;             /* frames to render once the clients are up (0: run until killed) */
 	double seconds;         /* alternatively, run this long */
@@ -993,7 +994,9 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 			if (!parse_transform(optarg, &o->transform)) { say("bad --transform '%s'", optarg); return false; }
 			break;
 		case 'c': {
-			char *list = strdup(optarg), *save = NULL;
+			free(o->client_list);  /* the last --clients wins */
+			o->nclients = 0;
+			char *list = o->client_list = strdup(optarg), *save = NULL;
 			for (char *tok = strtok_r(list, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
 				while (*tok == ' ') tok++;
 				if (*tok && o->nclients < MAX_CLIENTS - 1) o->clients[o->nclients++] = tok;
@@ -1177,7 +1180,7 @@ int main(int argc, char **argv) {
 	say("running on WAYLAND_DISPLAY=%s (%s backend, %s renderer, pid %d)", socket, s.opt.backend,
 		s.opt.renderer, getpid());
 
-	wl_event_loop_add_signal(s.loop, SIGCHLD, handle_sigchld, &s);
+	struct wl_event_source *sigchld = wl_event_loop_add_signal(s.loop, SIGCHLD, handle_sigchld, &s);
 	struct wl_event_source *sigint = wl_event_loop_add_signal(s.loop, SIGINT, handle_term, &s);
 	struct wl_event_source *sigterm = wl_event_loop_add_signal(s.loop, SIGTERM, handle_term, &s);
 	wl_display_run(s.display);
@@ -1193,6 +1196,7 @@ int main(int argc, char **argv) {
 		say("fds: %d before the clients, %d after they are gone", s.fds_before, s.fds_after);
 		if (s.fds_after > s.fds_before) { say("fd leak: %d more", s.fds_after - s.fds_before); s.exit_code = 1; }
 	}
+	wl_event_source_remove(sigchld);
 	wl_event_source_remove(sigint);
 	wl_event_source_remove(sigterm);
 	wl_list_remove(&s.new_xdg_toplevel.link);
@@ -1206,6 +1210,7 @@ int main(int argc, char **argv) {
 	wl_display_destroy(s.display);
 	free(s.ms_wall);
 	free(s.ms_cpu);
+	free(s.opt.client_list);
 	say("done (exit %d)", s.exit_code);
 	return s.exit_code;
 }
