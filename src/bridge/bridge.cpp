@@ -198,6 +198,11 @@ Result<void> BridgeBuilder::create_device(Bridge& b, BridgeOptions& o) {
     tog.chain.sType = WGPUSType_DawnTogglesDescriptor;
     tog.enabledToggleCount = toggles.size();
     tog.enabledToggles = toggles.data();
+    // Dawn quantizes timestamps (coarse steps) against timing attacks from web content; a
+    // compositor's render timer needs them as the GPU gives them (a small pass on the H200 read 0).
+    const char* disabled[] = {"timestamp_quantization"};
+    tog.disabledToggleCount = 1;
+    tog.disabledToggles = disabled;
 
     b.callbacks_ = std::make_unique<Bridge::Callbacks>(
         Bridge::Callbacks{std::move(o.on_uncaptured_error), std::move(o.on_device_lost), b.lost_});
