@@ -10,6 +10,8 @@
 //   pass.cpp      wlr_render_pass_impl and begin_buffer_pass
 //   timer.cpp     wlr_render_timer_impl
 //   util.cpp      boxes, regions, errors, device loss
+//   sync.cpp      explicit sync: syncobj node, wait_timeline/signal_timeline, wlgpu/wlr_sync.h
+//   surface_sync.cpp  wlgpu_surface_sync_create: commits held for acquire points / write fences
 //
 // No rendering logic lives in src/wlr: the files only translate wlroots structs (buffers,
 // boxes, pixman regions, option structs) into wlgpu calls. Built twice from the same
