@@ -31,7 +31,6 @@
 #include <wlr/backend/headless.h>
 #include <wlr/render/allocator.h>
 #include <wlr/render/drm_format_set.h>
-#include <wlr/render/drm_syncobj.h>
 #include <wlr/render/gles2.h>
 #include <wlr/render/pixman.h>
 #include <wlr/render/vulkan.h>
@@ -118,14 +117,10 @@ struct server {
 	double *ms_wall, *ms_cpu;
 	size_t nstats, capstats;
 
-	/* Explicit sync (linux-drm-syncobj-v1). */
+	/* Sync: commits held until their buffers are ready; linux-drm-syncobj-v1. */
 	struct wlr_compositor *compositor;
+	struct wlgpu_surface_sync *surface_sync;
 	struct wlr_linux_drm_syncobj_manager_v1 *syncobj_manager;
-	const char *sync_path;        /* "gpu", "cpu" or NULL (no explicit sync) */
-	bool sync_wait_in_loop;       /* cpu path: commits wait for their acquire point in the loop */
-	struct wl_listener new_surface;
-	long sync_commits, sync_held, sync_timeouts, sync_errors;
-	double sync_held_max_ms;
 };
 
 struct output {
@@ -596,254 +591,24 @@ static void server_new_xdg_popup(struct wl_listener *listener, void *data) {
 
 /* ---- explicit sync (linux-drm-syncobj-v1) -------------------------------------------- */
 
-/* wlroots holds a commit until its acquire point has materialised (the client submitted its
- * GPU work) and passes the point to the renderer (wait_timeline). Where the renderer's GPU-side
- * wait would block the compositor's thread (acquire path "cpu": lavapipe), the commit is also
- * held until the point has *signalled*: wlr_surface_lock_pending() on client_commit, the wait is
- * done by the event loop (wlgpu_acquire_create), wlr_surface_unlock_cached() when it is ready.
- * Meanwhile the surface shows its previous buffer and other clients go on. An acquire that
- * does not signal within --acquire-timeout is logged with the client's name; the commit stays
- * held (the surface keeps its previous content) until the point signals or the surface goes. */
-
-struct sync_surface {
-	struct server *server;
-	struct wlr_surface *surface;
-	struct wl_list commits;  /* sync_commit.link */
-	struct wl_listener client_commit, commit, destroy;
-};
-
-struct sync_commit {
-	struct wl_list link;
-	struct sync_surface *ss;
-	uint32_t seq;
-	struct wlr_drm_syncobj_timeline *timeline;
-	uint64_t point;
-	struct wlgpu_acquire *acquire;
-	bool waiting_after_timeout;
-	struct wlr_drm_syncobj_timeline_waiter waiter;  /* after the timeout: until it signals */
-	double started_ms;
-};
-
-/* "client 'name' (pid N) surface S": who an acquire belongs to, for log lines. */
-static void describe_client(struct wlr_surface *surface, char *out, size_t n) {
-	pid_t pid = 0;
-	struct wl_client *client = wl_resource_get_client(surface->resource);
-	wl_client_get_credentials(client, &pid, NULL, NULL);
-	char comm[64] = "?", path[64];
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (f) {
-		if (fgets(comm, sizeof(comm), f)) comm[strcspn(comm, "\n")] = 0;
-		fclose(f);
-	}
-	snprintf(out, n, "client '%s' (pid %d) surface %u", comm, (int)pid, wl_resource_get_id(surface->resource));
-}
-
-/* The syncobj state that the commit being made carries (the pending one): wlroots only exposes
- * the current state, so find the syncobj's slot in the surface's synced-state arrays. */
-static struct wlr_linux_drm_syncobj_surface_v1_state *pending_syncobj_state(struct wlr_surface *surface) {
-	struct wlr_linux_drm_syncobj_surface_v1_state *cur = wlr_linux_drm_syncobj_v1_get_surface_state(surface);
-	if (!cur) return NULL;
-	void **c = surface->current.synced.data, **p = surface->pending.synced.data;
-	size_t n = surface->current.synced.size / sizeof(void *);
-	if (surface->pending.synced.size / sizeof(void *) != n) return NULL;
-	for (size_t i = 0; i < n; i++) if (c[i] == cur) return p[i];
-	return NULL;
-}
-
-static void sync_commit_destroy(struct sync_commit *c, bool unlock) {
-	wlgpu_acquire_destroy(c->acquire);
-	if (c->waiting_after_timeout) wlr_drm_syncobj_timeline_waiter_finish(&c->waiter);
-	wlr_drm_syncobj_timeline_unref(c->timeline);
-	wl_list_remove(&c->link);
-	struct wlr_surface *surface = c->ss->surface;
-	uint32_t seq = c->seq;
-	free(c);
-	if (unlock) wlr_surface_unlock_cached(surface, seq);  /* may apply the commit now */
-}
-
-static void sync_commit_release(struct sync_commit *c) {
-	struct server *s = c->ss->server;
-	double held = now_ms(CLOCK_MONOTONIC) - c->started_ms;
-	if (held > s->sync_held_max_ms) s->sync_held_max_ms = held;
-	if (held >= 100) {  /* tests/e2e/syncobj.py checks the late client's hold */
-		char who[160];
-		describe_client(c->ss->surface, who, sizeof(who));
-		say("explicit sync: %s: acquire point %" PRIu64 " held %.0f ms", who, c->point, held);
-	}
-	sync_commit_destroy(c, true);
-}
-
-static void sync_commit_waiter_ready(struct wlr_drm_syncobj_timeline_waiter *waiter) {
-	struct sync_commit *c = wl_container_of(waiter, c, waiter);
-	char who[160];
-	describe_client(c->ss->surface, who, sizeof(who));
-	say("explicit sync: %s: acquire point %" PRIu64 " signalled %.0f ms after the commit; applying it", who,
-		c->point, now_ms(CLOCK_MONOTONIC) - c->started_ms);
-	sync_commit_release(c);
-}
-
-static void sync_commit_acquired(void *data, enum wlgpu_acquire_status status, const char *message) {
-	struct sync_commit *c = data;
-	struct server *s = c->ss->server;
-	if (status == WLGPU_ACQUIRE_READY) {
-		sync_commit_release(c);
+/* What a compositor adds for sync: wlgpu_surface_sync_create() (wlgpu/wlr.h) holds commits
+ * until their buffers are ready (acquire points on drivers whose GPU-side wait would block,
+ * implicit write fences), and wlroots' own manager advertises the protocol when the renderer
+ * and the backend support timelines. */
+static void setup_sync(struct server *s) {
+	s->surface_sync = wlgpu_surface_sync_create(s->compositor, s->renderer, (uint32_t)s->opt.acquire_timeout_ms);
+	const char *path = wlgpu_surface_sync_get_path(s->surface_sync);
+	int fd = wlr_renderer_is_wlgpu(s->renderer) ? wlgpu_renderer_get_syncobj_drm_fd(s->renderer)
+		: wlr_renderer_get_drm_fd(s->renderer);
+	if (s->opt.no_syncobj || !path || !s->backend->features.timeline || fd < 0) {
+		say("explicit sync: not advertised (%s; acquire path %s, backend timeline %d, syncobj fd %d)",
+			s->opt.no_syncobj ? "--no-syncobj" : "no support", path ? path : "none",
+			s->backend->features.timeline, fd);
 		return;
-	}
-	if (status == WLGPU_ACQUIRE_TIMED_OUT) {
-		/* The policy: the client is named, its surface keeps its previous content, nobody else
-		 * waits. Keep the commit held until the point does signal (silently). */
-		s->sync_timeouts++;
-		say("explicit sync: %s", message);
-		wlgpu_acquire_destroy(c->acquire);  /* finished (destroying it in its callback is fine) */
-		c->acquire = NULL;
-		struct wl_event_loop *loop = s->loop;
-		if (wlr_drm_syncobj_timeline_waiter_init(&c->waiter, c->timeline, c->point, 0, loop,
-				sync_commit_waiter_ready)) {
-			c->waiting_after_timeout = true;
-			return;
-		}
-		say("explicit sync: cannot keep waiting for the point; applying the commit");
-		sync_commit_release(c);
-		return;
-	}
-	s->sync_errors++;
-	say("explicit sync: %s; applying the commit without waiting", message);
-	sync_commit_release(c);
-}
-
-static enum wl_iterator_result find_syncobj_surface(struct wl_resource *r, void *data) {
-	if (strcmp(wl_resource_get_class(r), "wp_linux_drm_syncobj_surface_v1") != 0) return WL_ITERATOR_CONTINUE;
-	*(struct wl_resource **)data = r;
-	return WL_ITERATOR_STOP;
-}
-
-static void sync_surface_client_commit(struct wl_listener *listener, void *data) {
-	(void)data;
-	struct sync_surface *ss = wl_container_of(listener, ss, client_commit);
-	struct server *s = ss->server;
-	struct wlr_surface *surface = ss->surface;
-	if (!surface->pending.buffer) return;
-	struct wlr_linux_drm_syncobj_surface_v1_state *st = pending_syncobj_state(surface);
-	if (!st || !st->acquire_timeline) return;  /* implicit sync, or a protocol error wlroots reports */
-	/* The protocol allows only DMA-BUFs with explicit sync (error unsupported_buffer); wlroots
-	 * does not check, and its release path asserts on a SHM buffer (0.19's scene aborts). */
-	struct wlr_dmabuf_attributes dmabuf;
-	if (!wlr_buffer_get_dmabuf(surface->pending.buffer, &dmabuf)) {
-		struct wl_resource *res = NULL;
-		wl_client_for_each_resource(wl_resource_get_client(surface->resource), find_syncobj_surface, &res);
-		char who[160];
-		describe_client(surface, who, sizeof(who));
-		say("explicit sync: %s committed a non-DMA-BUF buffer with an acquire point: protocol error "
-			"unsupported_buffer", who);
-		wlr_surface_reject_pending(surface, res ? res : surface->resource, 2 /* unsupported_buffer */,
-			"explicit sync needs a linux-dmabuf buffer");
-		return;
-	}
-	if (!s->sync_wait_in_loop) return;
-	struct sync_commit *c = calloc(1, sizeof(*c));
-	c->ss = ss;
-	c->timeline = wlr_drm_syncobj_timeline_ref(st->acquire_timeline);
-	c->point = st->acquire_point;
-	c->started_ms = now_ms(CLOCK_MONOTONIC);
-	c->seq = wlr_surface_lock_pending(surface);
-	wl_list_insert(ss->commits.prev, &c->link);
-	s->sync_commits++;
-	char who[160];
-	describe_client(surface, who, sizeof(who));
-	/* The callback may run before this returns (already signalled): c is gone then. */
-	struct wlgpu_acquire *a = wlgpu_acquire_create(s->renderer, c->timeline, c->point, who,
-		sync_commit_acquired, c);
-	bool still_pending = false;
-	struct sync_commit *it;
-	wl_list_for_each(it, &ss->commits, link) if (it == c) still_pending = true;
-	if (!a) {
-		if (still_pending) sync_commit_release(c);
-		return;
-	}
-	if (still_pending && !c->waiting_after_timeout) {
-		c->acquire = a;
-		s->sync_held++;
-	} else {
-		wlgpu_acquire_destroy(a);
-	}
-}
-
-#if WLR_020
-/* wlroots 0.20 signals a client's release point when the next buffer is committed unless
- * release points were added; the scene adds them only for outputs with a DRM timeline. Tie the
- * release to the buffer being released instead, as 0.19's scene does. */
-static void sync_surface_commit(struct wl_listener *listener, void *data) {
-	(void)data;
-	struct sync_surface *ss = wl_container_of(listener, ss, commit);
-	struct wlr_surface *surface = ss->surface;
-	struct wlr_linux_drm_syncobj_surface_v1_state *st = wlr_linux_drm_syncobj_v1_get_surface_state(surface);
-	if (st && (surface->current.committed & WLR_SURFACE_STATE_BUFFER) && surface->buffer &&
-			surface->buffer->source && surface->buffer->source->n_locks > 0)
-		wlr_linux_drm_syncobj_v1_state_signal_release_with_buffer(st, surface->buffer->source);
-}
-#endif
-
-static void sync_surface_destroy(struct wl_listener *listener, void *data) {
-	(void)data;
-	struct sync_surface *ss = wl_container_of(listener, ss, destroy);
-	struct sync_commit *c, *tmp;
-	wl_list_for_each_safe(c, tmp, &ss->commits, link) sync_commit_destroy(c, false);
-	wl_list_remove(&ss->client_commit.link);
-	wl_list_remove(&ss->commit.link);
-	wl_list_remove(&ss->destroy.link);
-	free(ss);
-}
-
-static void server_new_surface(struct wl_listener *listener, void *data) {
-	struct server *s = wl_container_of(listener, s, new_surface);
-	struct sync_surface *ss = calloc(1, sizeof(*ss));
-	ss->server = s;
-	ss->surface = data;
-	wl_list_init(&ss->commits);
-	ss->client_commit.notify = sync_surface_client_commit;
-	wl_signal_add(&ss->surface->events.client_commit, &ss->client_commit);
-#if WLR_020
-	ss->commit.notify = sync_surface_commit;
-	wl_signal_add(&ss->surface->events.commit, &ss->commit);
-#else
-	wl_list_init(&ss->commit.link);
-#endif
-	ss->destroy.notify = sync_surface_destroy;
-	wl_signal_add(&ss->surface->events.destroy, &ss->destroy);
-}
-
-/* Advertises linux-drm-syncobj-v1 when the renderer and the backend support timelines. */
-static void setup_explicit_sync(struct server *s) {
-	bool wlgpu = wlr_renderer_is_wlgpu(s->renderer);
-	int fd = wlgpu ? wlgpu_renderer_get_syncobj_drm_fd(s->renderer) : wlr_renderer_get_drm_fd(s->renderer);
-	if (s->opt.no_syncobj) {
-		say("explicit sync: off (--no-syncobj)");
-		return;
-	}
-	if (!s->renderer->features.timeline || !s->backend->features.timeline || fd < 0) {
-		say("explicit sync: not advertised (renderer timeline %d, backend timeline %d, syncobj fd %d)",
-			s->renderer->features.timeline, s->backend->features.timeline, fd);
-		return;
-	}
-	if (wlgpu) {
-		s->sync_path = wlgpu_renderer_init_explicit_sync(s->renderer, s->loop, (uint32_t)s->opt.acquire_timeout_ms);
-		if (!s->sync_path) { say("explicit sync: the renderer cannot start it; not advertised"); return; }
-	} else {
-		s->sync_path = "gpu";  /* wlroots' own renderers wait on the GPU (or the CPU, inside) */
 	}
 	s->syncobj_manager = wlr_linux_drm_syncobj_manager_v1_create(s->display, 1, fd);
 	if (!s->syncobj_manager) { say("explicit sync: wlr_linux_drm_syncobj_manager_v1_create failed"); return; }
-	s->sync_wait_in_loop = wlgpu && strcmp(s->sync_path, "cpu") == 0;
-	s->new_surface.notify = server_new_surface;
-	wl_signal_add(&s->compositor->events.new_surface, &s->new_surface);
-	char node[64] = "?", link[64];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, node, sizeof(node) - 1);
-	if (n > 0) node[n] = 0;
-	say("explicit sync: linux-drm-syncobj-v1 advertised (syncobj node %s); acquire path %s: %s", node,
-		s->sync_path, s->sync_wait_in_loop ? "commits wait for their acquire point in the event loop"
-			: "the renderer hands acquire fences to the GPU");
+	say("explicit sync: linux-drm-syncobj-v1 advertised; acquire path %s", path);
 }
 
 /* ---- setup --------------------------------------------------------------------------- */
@@ -917,18 +682,15 @@ static void print_stats(struct server *s) {
 }
 
 static void print_sync_stats(struct server *s) {
-	if (!s->sync_path) {
+	if (!s->syncobj_manager) {
 		say("explicit sync: not advertised");
 		fprintf(stdout, "SYNC advertised=0\n");
 		return;
 	}
 	const char *lib = wlr_renderer_is_wlgpu(s->renderer) ? wlgpu_renderer_get_sync_stats(s->renderer) : "";
-	say("explicit sync: acquire path %s; %ld syncobj commits, %ld held in the event loop (longest %.1f ms), "
-		"%ld timeouts, %ld errors; %s", s->sync_path, s->sync_commits, s->sync_held, s->sync_held_max_ms,
-		s->sync_timeouts, s->sync_errors, lib);
-	fprintf(stdout, "SYNC advertised=1 path=%s wait_in_loop=%d commits=%ld held=%ld held_max_ms=%.1f timeouts=%ld "
-		"errors=%ld | %s\n", s->sync_path, s->sync_wait_in_loop, s->sync_commits, s->sync_held,
-		s->sync_held_max_ms, s->sync_timeouts, s->sync_errors, lib);
+	const char *held = wlgpu_surface_sync_get_stats(s->surface_sync);
+	say("explicit sync: %s; %s", held, lib);
+	fprintf(stdout, "SYNC advertised=1 %s | %s\n", held, lib);
 }
 
 static void usage(FILE *f) {
@@ -1121,7 +883,7 @@ static bool init_buffer_protocols(struct server *s) {
 int main(int argc, char **argv) {
 	struct server s = {0};
 	if (!parse_args(argc, argv, &s.opt)) return 2;
-	wlr_log_init(s.opt.verbose ? WLR_DEBUG : WLR_ERROR, NULL);
+	wlr_log_init(s.opt.verbose ? WLR_DEBUG : WLR_INFO, NULL);
 	ensure_runtime_dir();
 	if (s.opt.full_redraw) setenv("WLR_SCENE_DEBUG_DAMAGE", "rerender", 1);
 	/* Screenshots must show what the renderer drew, not a client buffer scanned out. */
@@ -1149,9 +911,7 @@ int main(int argc, char **argv) {
 	if (!s.allocator) { say("cannot create an allocator for the %s renderer", s.opt.renderer); return 1; }
 
 	s.compositor = wlr_compositor_create(s.display, 5, s.renderer);
-	/* DMA-BUF commits wait on the event loop for their implicit write fences (wlgpu/wlr.h). */
-	if (wlr_renderer_is_wlgpu(s.renderer)) wlgpu_implicit_sync_create(s.compositor);
-	setup_explicit_sync(&s);
+	setup_sync(&s);
 	wlr_subcompositor_create(s.display);
 	wlr_data_device_manager_create(s.display);
 	wlr_viewporter_create(s.display);
@@ -1190,7 +950,7 @@ int main(int argc, char **argv) {
 	for (int i = 0; i < s.opt.nclients; i++) if (s.pids[i] > 0) waitpid(s.pids[i], NULL, 0);
 	if (s.opt.check_fds) s.fds_after = count_fds_settled(s.renderer, s.fds_before);
 	if (s.opt.stats) print_stats(&s);
-	if (s.opt.stats || s.sync_path) print_sync_stats(&s);
+	if (s.opt.stats || s.syncobj_manager) print_sync_stats(&s);
 	if (s.screenshots_pending > 0 && s.opt.screenshot) { say("no screenshot was taken"); s.exit_code = 1; }
 	if (s.opt.check_fds) {
 		say("fds: %d before the clients, %d after they are gone", s.fds_before, s.fds_after);
@@ -1202,7 +962,6 @@ int main(int argc, char **argv) {
 	wl_list_remove(&s.new_xdg_toplevel.link);
 	wl_list_remove(&s.new_xdg_popup.link);
 	wl_list_remove(&s.new_output.link);
-	if (s.syncobj_manager) wl_list_remove(&s.new_surface.link);
 	wlr_scene_node_destroy(&s.scene->tree.node);
 	wlr_backend_destroy(s.backend);
 	wlr_allocator_destroy(s.allocator);

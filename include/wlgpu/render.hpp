@@ -70,6 +70,40 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// What a submitted frame's completion is, as a value (Smithay's Frame::finish() -> SyncPoint):
+//   signalled  nothing to wait for on the target (its access ended with no pending fence);
+//   fence      a sync_file that signals when the frame's GPU work on its target is done (the
+//              target's end-of-access fence; owned here, closed with the SyncPoint);
+//   work_done  no fence: the target is not shared memory that exports one (a plain texture, a
+//              device without SyncFD fences); the frame is done when the queue's work
+//              submitted so far is (wgpuQueueOnSubmittedWorkDone).
+// Explicit sync signals release points from it (sync::ExplicitSync::release).
+class SyncPoint {
+public:
+    enum class Kind { signalled, fence, work_done };
+    SyncPoint() = default;  // work_done
+    static SyncPoint signalled() { return SyncPoint(Kind::signalled, -1); }
+    static SyncPoint from_fence(int fd) { return fd < 0 ? signalled() : SyncPoint(Kind::fence, fd); }  // owns fd
+    SyncPoint(SyncPoint&& o) noexcept : kind_(o.kind_), fd_(o.take_fence()) {}
+    SyncPoint& operator=(SyncPoint&& o) noexcept;
+    SyncPoint(const SyncPoint&) = delete;
+    SyncPoint& operator=(const SyncPoint&) = delete;
+    ~SyncPoint();
+
+    Kind kind() const { return kind_; }
+    int fence() const { return fd_; }  // fence: the sync_file; else -1
+    int take_fence() {  // the caller owns the sync_file (-1 if none)
+        int f = fd_;
+        fd_ = -1;
+        return f;
+    }
+
+private:
+    SyncPoint(Kind k, int fd) : kind_(k), fd_(fd) {}
+    Kind kind_ = Kind::work_done;
+    int fd_ = -1;
+};
+
 class Frame {
 public:
     Frame(Frame&&) noexcept;
@@ -79,8 +113,8 @@ public:
     void clear(Color color, Clip clip = std::nullopt);
     Result<void> draw_texture(const TextureDraw& draw);
     Result<void> draw_rect(const RectDraw& draw);
-    // Records the one render pass and submits it.
-    Result<void> submit();
+    // Records the one render pass and submits it; returns what the frame's completion is.
+    Result<SyncPoint> submit();
 
     struct Impl;
 

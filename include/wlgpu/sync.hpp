@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "wlgpu/error.hpp"
+#include "wlgpu/render.hpp"  // SyncPoint
 #include "wlgpu/webgpu/handle.hpp"
 
 namespace wlgpu {
@@ -232,9 +233,14 @@ public:
     // Applies a ready AcquireResult to the texture the next frame samples.
     Result<void> apply(AcquireResult& ready, SharedAccess& access);
 
-    // Call after the frame that read the buffer was submitted and access.end() ran: signals
-    // `point` of `timeline` when that GPU work is done. Never waits on the calling thread.
-    // access may be null (no shared texture: work_done).
+    // Signals `point` of `timeline` when the frame whose completion is `done` (what
+    // Frame::submit() returned) is done: a fence is imported into the point, signalled signals
+    // it now, work_done has a worker thread wait for the queue's work-done (also the choice
+    // with ReleaseMode::work_done; ReleaseMode::fence makes work_done an error). Never waits on
+    // the calling thread. Returns how the point will be signalled (fence or work_done).
+    Result<ReleaseMode> release(SyncPoint done, std::shared_ptr<const Timeline> timeline, uint64_t point);
+    // The same for GPU work outside a Frame: after access.end() ran, its end-of-access fence
+    // (access may be null: work_done).
     Result<void> release(SharedAccess* access, std::shared_ptr<const Timeline> timeline, uint64_t point);
 
     SyncStats stats() const;

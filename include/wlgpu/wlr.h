@@ -25,7 +25,7 @@ struct wlr_backend;
 struct wlr_compositor;
 struct wlr_dmabuf_attributes;
 struct wlr_renderer;
-struct wlgpu_implicit_sync;
+struct wlgpu_surface_sync;
 
 struct wlgpu_renderer_options {
 	/* DRM node of the GPU to use ("/dev/dri/renderD128"); NULL: the backend's DRM
@@ -58,14 +58,43 @@ bool wlr_renderer_is_wlgpu(struct wlr_renderer *renderer);
  * Valid as long as the renderer. */
 const char *wlgpu_renderer_get_summary(struct wlr_renderer *renderer);
 
-/* Implicit sync for DMA-BUF clients, as the kernel's dma-buf fences promise it: a surface
- * commit whose new DMA-BUF still has unsignalled write fences (the client's GPU is still
- * writing it) is held with wlr_surface_lock_pending() until they signal, waiting on the
- * compositor's event loop; the surface keeps its previous content meanwhile and other clients
- * are not delayed. Needed where a buffer is read at commit time (wlgpu's CPU copy of read-only
- * dma-bufs) or by a device that does not wait for implicit fences itself. Call once, after
- * wlr_compositor_create(); it is freed with the compositor. NULL if compositor is NULL. */
-struct wlgpu_implicit_sync *wlgpu_implicit_sync_create(struct wlr_compositor *compositor);
+/* Surface sync: acquire (and, with wlroots 0.20, release) for a compositor that uses wlroots'
+ * own wlr_linux_drm_syncobj_manager_v1, plus implicit sync for DMA-BUF clients; all a
+ * compositor adds to tinywl for sync (docs/sync.md, "wlroots integration"):
+ *
+ *   struct wlgpu_surface_sync *sync = wlgpu_surface_sync_create(compositor, renderer, 0);
+ *   int fd = wlgpu_renderer_get_syncobj_drm_fd(renderer);
+ *   if (wlgpu_surface_sync_get_path(sync) && backend->features.timeline)
+ *       wlr_linux_drm_syncobj_manager_v1_create(display, 1, fd);
+ *
+ * A surface commit is held with wlr_surface_lock_pending() until its buffer is safe to read,
+ * waiting on the compositor's event loop (the surface keeps its previous content meanwhile and
+ * other clients are not delayed):
+ *   - with an acquire point, on the renderer's "cpu" acquire path (drivers whose GPU-side wait
+ *     blocks the submitting thread: lavapipe) until the point has signalled; on the "gpu" path
+ *     nothing is held (wlroots passes the point to the renderer, which the GPU waits for). A
+ *     point still unsignalled after acquire_timeout_ms (0: 2000) is logged (WLR_ERROR) naming
+ *     the client ("client 'name' (pid N) surface S"); the commit stays held until it signals.
+ *     A non-DMA-BUF buffer with an acquire point is refused (protocol error unsupported_buffer);
+ *   - a DMA-BUF without one, until its implicit write fences have signalled (needed where a
+ *     buffer is read at commit time: wlgpu's CPU copy of read-only dma-bufs).
+ * With wlroots 0.20, the client's release point is signalled when the buffer is released (as
+ * 0.19's wlr_scene does), not at the next commit. Starts the renderer's explicit sync
+ * (wlgpu_renderer_init_explicit_sync) on the compositor's event loop. renderer may be another
+ * wlroots renderer (then only the protocol check and the 0.20 release are done). Call once,
+ * after wlr_compositor_create() (before or after creating the syncobj manager); it is freed
+ * with the compositor. NULL if compositor is NULL. */
+struct wlgpu_surface_sync *wlgpu_surface_sync_create(struct wlr_compositor *compositor,
+	struct wlr_renderer *renderer, uint32_t acquire_timeout_ms);
+
+/* The acquire path: "gpu", "cpu", or NULL when the renderer has no timeline support (then
+ * linux-drm-syncobj-v1 must not be advertised). */
+const char *wlgpu_surface_sync_get_path(struct wlgpu_surface_sync *sync);
+
+/* One line of counters: "path=cpu wait_in_loop=1 commits=N held=N held_max_ms=X timeouts=N
+ * errors=N" (commits: syncobj commits seen on the cpu path; held: those not yet signalled at
+ * commit). Valid until the next call. */
+const char *wlgpu_surface_sync_get_stats(struct wlgpu_surface_sync *sync);
 
 /* linux-dmabuf-v1's check: refuses a client's DMA-BUF that this renderer could not show, so
  * that the client gets the protocol's answer (a `failed` event for create, the

@@ -13,17 +13,17 @@
  *     signalled from the end-of-access fence (or, without one, from the queue's work-done by a
  *     worker thread). The compositor's thread never waits for the GPU.
  *
- * What a compositor does (examples/compositor/main.c):
+ * What a compositor does (examples/compositor/main.c): wlgpu_surface_sync_create() (wlgpu/wlr.h)
+ * and wlroots' own manager:
  *
- *   int fd = wlgpu_renderer_get_syncobj_drm_fd(renderer);
- *   if (renderer->features.timeline && backend->features.timeline && fd >= 0)
- *       wlr_linux_drm_syncobj_manager_v1_create(display, 1, fd);
- *   const char *path = wlgpu_renderer_init_explicit_sync(renderer, loop, 0);
+ *   struct wlgpu_surface_sync *sync = wlgpu_surface_sync_create(compositor, renderer, 0);
+ *   if (wlgpu_surface_sync_get_path(sync) && backend->features.timeline)
+ *       wlr_linux_drm_syncobj_manager_v1_create(display, 1, wlgpu_renderer_get_syncobj_drm_fd(renderer));
  *
- * and, when path is "cpu" (drivers whose GPU-side wait blocks the submitting thread:
- * lavapipe), waits for each commit's acquire point in the event loop before the commit is
- * applied: wlr_surface_lock_pending() on client_commit, wlgpu_acquire_create(), and
- * wlr_surface_unlock_cached() from the callback.
+ * The helper calls wlgpu_renderer_init_explicit_sync() and, on the "cpu" path (drivers whose
+ * GPU-side wait blocks the submitting thread: lavapipe), holds each commit until its acquire
+ * point has signalled (wlr_surface_lock_pending, wlgpu_acquire_create, wlr_surface_unlock_cached).
+ * The functions below are its building blocks.
  */
 #ifndef WLGPU_WLR_SYNC_H
 #define WLGPU_WLR_SYNC_H

@@ -1,6 +1,8 @@
 // Frame: records draws into instance data and commands, then encodes ONE render
 // pass: the instance buffer is bound once, consecutive draws that share pipeline,
 // bind group and scissor become one instanced draw call.
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "render/renderer_impl.hpp"
@@ -192,7 +194,30 @@ Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
 
 }  // namespace
 
-Result<void> Frame::submit() {
+SyncPoint& SyncPoint::operator=(SyncPoint&& o) noexcept {
+    if (this != &o) {
+        if (fd_ >= 0) close(fd_);
+        kind_ = o.kind_;
+        fd_ = o.take_fence();
+    }
+    return *this;
+}
+
+SyncPoint::~SyncPoint() {
+    if (fd_ >= 0) close(fd_);
+}
+
+namespace {
+// The frame's completion: the target's end-of-access fence where its memory exports one.
+SyncPoint completion(SharedAccess* target) {
+    if (!target) return {};
+    auto fd = target->export_end_sync_file();
+    if (!fd) return {};  // no sync_file from this memory: the queue's work-done
+    return SyncPoint::from_fence(*fd);
+}
+}  // namespace
+
+Result<SyncPoint> Frame::submit() {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto& f = *impl_;
     if (f.submitted) return fail(Errc::invalid_argument, "submit: the frame was already submitted");
@@ -201,11 +226,11 @@ Result<void> Frame::submit() {
     Bridge& b = *r.bridge;
     if (b.lost()) return fail(Errc::device_lost, "submit: the device is lost");
     const uint64_t bytes = f.instances.size() * sizeof(Instance);
-    if (auto ok = r.ensure_instance_capacity(bytes); !ok) return ok;
+    if (auto ok = r.ensure_instance_capacity(bytes); !ok) return std::unexpected(ok.error());
     if (bytes) wgpuQueueWriteBuffer(b.queue(), r.instances.get(), 0, f.instances.data(), bytes);
 
     wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
-    if (auto ok = encode_pass(f, enc.get()); !ok) return ok;
+    if (auto ok = encode_pass(f, enc.get()); !ok) return std::unexpected(ok.error());
     if (f.timer) f.timer->encode_resolve(enc.get());
     wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
     WGPUCommandBuffer c = cmd.get();
@@ -216,7 +241,7 @@ Result<void> Frame::submit() {
         if (auto ok = f.shared[i]->begin(f.shared[i] == f.target->shared_access); !ok) {
             for (size_t j = 0; j < i; j++) (void)f.shared[j]->end();
             f.shared.clear();
-            return ok;
+            return std::unexpected(ok.error());
         }
     }
     wgpuQueueSubmit(b.queue(), 1, &c);
@@ -227,7 +252,8 @@ Result<void> Frame::submit() {
     if (f.timer) f.timer->after_submit();
     r.stats.frames++;
     f.refs.clear();
-    return ended;
+    if (!ended) return std::unexpected(ended.error());
+    return completion(f.target->shared_access.get());
 }
 
 }  // namespace wlgpu

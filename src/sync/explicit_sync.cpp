@@ -271,21 +271,20 @@ Result<void> ExplicitSync::apply(AcquireResult& ready, SharedAccess& access) {
     return access.add_wait_sync_file(ready.fence.release());
 }
 
-Result<void> ExplicitSync::release(SharedAccess* access, std::shared_ptr<const Timeline> timeline, uint64_t point) {
+Result<ReleaseMode> ExplicitSync::release(SyncPoint done, std::shared_ptr<const Timeline> timeline, uint64_t point) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (!timeline) return fail(Errc::invalid_argument, "release: no timeline");
     auto& I = *impl_;
     I.count([](SyncStats& st) { st.releases++; });
-    if (access && I.opts.release != ReleaseMode::work_done) {
-        auto fd = access->export_end_sync_file();
-        if (fd) {
-            Fd own(*fd);
-            if (auto r = timeline->import_sync_file(point, own.get()); !r) return r;
-            I.count([](SyncStats& st) { st.releases_fence++; });
-            return {};
-        }
-        if (I.opts.release == ReleaseMode::fence) return std::unexpected(fd.error());
+    if (done.kind() != SyncPoint::Kind::work_done && I.opts.release != ReleaseMode::work_done) {
+        Fd own(done.take_fence());  // -1 (signalled): the point is signalled now
+        if (auto r = timeline->import_sync_file(point, own.get()); !r) return std::unexpected(r.error());
+        I.count([](SyncStats& st) { st.releases_fence++; });
+        return ReleaseMode::fence;
     }
+    if (I.opts.release == ReleaseMode::fence)
+        return fail(Errc::unsupported, "release point {}: the frame has no end-of-access fence (ReleaseMode::fence)",
+                    point);
     // work_done: the queue's work-done future, waited for on the worker thread.
     WGPUQueueWorkDoneCallbackInfo cb{};
     cb.mode = WGPUCallbackMode_WaitAnyOnly;
@@ -298,6 +297,18 @@ Result<void> ExplicitSync::release(SharedAccess* access, std::shared_ptr<const T
     }
     I.wcv.notify_one();
     I.count([](SyncStats& st) { st.releases_work_done++, st.releases_pending++; });
+    return ReleaseMode::work_done;
+}
+
+Result<void> ExplicitSync::release(SharedAccess* access, std::shared_ptr<const Timeline> timeline, uint64_t point) {
+    SyncPoint done;  // work_done
+    if (access && impl_->opts.release != ReleaseMode::work_done) {
+        AsyncSignalsBlocked blocked;
+        auto fd = access->export_end_sync_file();
+        if (fd) done = SyncPoint::from_fence(*fd);
+        else if (impl_->opts.release == ReleaseMode::fence) return std::unexpected(fd.error());
+    }
+    if (auto r = release(std::move(done), std::move(timeline), point); !r) return std::unexpected(r.error());
     return {};
 }
 

@@ -10,6 +10,8 @@
 //   pass.cpp      wlr_render_pass_impl and begin_buffer_pass
 //   timer.cpp     wlr_render_timer_impl
 //   util.cpp      boxes, regions, errors, device loss
+//   sync.cpp      explicit sync: syncobj node, wait_timeline/signal_timeline, wlgpu/wlr_sync.h
+//   surface_sync.cpp  wlgpu_surface_sync_create: commits held for acquire points / write fences
 //
 // No rendering logic lives in src/wlr: the files only translate wlroots structs (buffers,
 // boxes, pixman regions, option structs) into wlgpu calls. Built twice from the same
@@ -219,9 +221,10 @@ void sync_init(WlRenderer* r, const std::string& syncobj_node);
 void sync_wait_for_draw(WlRenderer* r, WlTexture* t, wlr_drm_syncobj_timeline* timeline, uint64_t point);
 // begin_buffer_pass: remembers signal_timeline/signal_point.
 void sync_pass_begin(WlPass* p, const wlr_buffer_pass_options* options);
-// After the submit (and the target's finish): signals the point from the end-of-access fence,
-// or now when gpu_done (the frame was read back), or from the queue's work-done. Drops the ref.
-void sync_pass_end(WlPass* p, bool ok, bool gpu_done);
+// After the submit (and the target's finish): signals the point from done, the frame's
+// completion (Frame::submit: its end-of-access fence, or the queue's work-done), or now when
+// read_back (the frame was read back into the buffer's memory). Drops the ref.
+void sync_pass_end(WlPass* p, SyncPoint done, bool read_back);
 
 // ---- timer.cpp ----
 wlr_render_timer* render_timer_create(wlr_renderer* wr);

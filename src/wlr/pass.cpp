@@ -134,16 +134,19 @@ bool pass_submit(wlr_render_pass* wp) {
     RenderBuffer* rb = p->target;
     wlr_buffer* buffer = rb->buffer;
     bool ok = !p->failed;
+    SyncPoint done;  // the frame's completion; work_done when it was not submitted
     if (ok) {
         if (auto s = p->frame->submit(); !s) {
             log_error("submitting a render pass: %s", error_text(s.error()));
             ok = false;
+        } else {
+            done = std::move(*s);
         }
     }
     p->frame.reset();
     bool read_back = ok && !p->dirty.empty() && !rb->texture->shared_access;
     if (ok && !p->dirty.empty()) ok = render_buffer_finish(rb, p->dirty);
-    if (p->signal_timeline) sync_pass_end(p, ok, read_back && ok);
+    if (p->signal_timeline) sync_pass_end(p, std::move(done), read_back && ok);
     delete p;
     wlr_buffer_unlock(buffer);
     if (!ok) check_lost(r);

@@ -196,8 +196,8 @@ void sync_pass_begin(WlPass* p, const wlr_buffer_pass_options* options) {
 }
 
 namespace {
-void signal_after_submit(WlRenderer* r, RenderBuffer* target, wlr_drm_syncobj_timeline* timeline, uint64_t point,
-                         bool gpu_done) {
+void signal_after_submit(WlRenderer* r, wlr_drm_syncobj_timeline* timeline, uint64_t point, SyncPoint done,
+                         bool read_back) {
     RendererSync& s = *r->sync;
     // Borrowed handle: the shared_ptr only lives as long as ExplicitSync needs it, and the
     // wlroots timeline is referenced for that long.
@@ -208,8 +208,7 @@ void signal_after_submit(WlRenderer* r, RenderBuffer* target, wlr_drm_syncobj_ti
             delete p;
             wlr_drm_syncobj_timeline_unref(ref);
         });
-    SharedAccess* access = target && target->texture ? target->texture->shared_access.get() : nullptr;
-    if (!access && gpu_done) {
+    if (read_back) {
         // The pass ended with a read-back of the frame into the buffer's memory: its GPU work
         // is complete, the point can be signalled now.
         if (auto x = tl->signal(point); !x) {
@@ -225,23 +224,21 @@ void signal_after_submit(WlRenderer* r, RenderBuffer* target, wlr_drm_syncobj_ti
         s.errors++;
         return;
     }
-    auto before = es->stats();
-    if (auto x = es->release(access, tl, point); !x) {
+    auto mode = es->release(std::move(done), tl, point);
+    if (!mode) {
         s.errors++;
-        log_error("explicit sync: signal point %llu: %s", (unsigned long long)point, error_text(x.error()));
+        log_error("explicit sync: signal point %llu: %s", (unsigned long long)point, error_text(mode.error()));
         return;
     }
-    auto after = es->stats();
-    if (after.releases_fence > before.releases_fence) s.signals_fence++;
+    if (*mode == sync::ReleaseMode::fence) s.signals_fence++;
     else s.signals_work_done++;
 }
 }  // namespace
 
-void sync_pass_end(WlPass* p, bool ok, bool gpu_done) {
-    // A failed pass still signals (the buffer is not being written any more): a client or
-    // backend waiting for the point must not hang on our failure.
-    (void)ok;
-    signal_after_submit(p->renderer, p->target, p->signal_timeline, p->signal_point, gpu_done);
+void sync_pass_end(WlPass* p, SyncPoint done, bool read_back) {
+    // A failed pass still signals (done is work_done then): a client or backend waiting for
+    // the point must not hang on our failure.
+    signal_after_submit(p->renderer, p->signal_timeline, p->signal_point, std::move(done), read_back);
     wlr_drm_syncobj_timeline_unref(p->signal_timeline);
     p->signal_timeline = nullptr;
 }

@@ -7,7 +7,7 @@
 tests/e2e/implicit_client.c commits a DMA-BUF (a vgem dumb buffer, exported read-only: the CPU
 copy path; or read-write: zero-copy import) while an unsignalled write fence sits on it, paints
 its final picture --late-ms later and only then signals the fence. The compositor (wlgpu renderer,
-wlgpu_implicit_sync_create) must hold the commit until the fence signals, so its screenshot shows
+wlgpu_surface_sync_create) must hold the commit until the fence signals, so its screenshot shows
 exactly the final picture in the client's window: every pixel is compared with FINAL(x, y), the
 same formula the client uses (at 1:1 an XRGB8888 copy or sample is exact: tolerance 0). With the
 fence ignored, the read-only buffer is copied at commit time and shows the client's STALE fill.

@@ -7,6 +7,9 @@
 // of sub-texel precision, which moves a blend of two texels that differ by up to 255
 // by at most ~1, plus the rounding above. Scales are 1x or 2x so that no sample
 // point lies exactly on a texel edge, where NEAREST may legitimately pick either side.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <limits>
 #include <tuple>
@@ -352,6 +355,40 @@ TEST(DrawTexture, Rotate90IsCounterClockwise) {
     EXPECT_EQ(out[2], 0);
     EXPECT_EQ(out[4 + 2], 255) << "bottom is red (A)";
     EXPECT_EQ(out[4 + 0], 0);
+}
+
+// Frame::submit() returns the frame's completion as a value. A plain texture target is no
+// shared memory and exports no fence: work_done (release points then wait for the queue). The
+// fence case (DMA-BUF targets) is guest_wlr_sync's "pass_signals fence=3".
+TEST(Frame, SubmitReturnsWorkDoneForAPlainTarget) {
+    std::vector<uint8_t> zero(8 * 8 * 4, 0);
+    auto dst = Texture::from_pixels(gpu(), kARGB8888, 8, 8, 32, zero.data(), TextureUsage::render);
+    ASSERT_TRUE(dst);
+    auto frame = renderer()->begin(**dst);
+    ASSERT_TRUE(frame);
+    frame->clear({0.25f, 0.5f, 0.75f, 1});
+    auto done = frame->submit();
+    ASSERT_TRUE(done) << done.error().message;
+    EXPECT_EQ(done->kind(), SyncPoint::Kind::work_done);
+    EXPECT_EQ(done->fence(), -1);
+    EXPECT_FALSE(frame->submit()) << "a frame submits once";
+}
+
+// A SyncPoint owns its fence: moving hands it over, destroying closes it.
+TEST(Frame, SyncPointOwnsItsFence) {
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    close(p[1]);
+    {
+        SyncPoint a = SyncPoint::from_fence(p[0]);
+        EXPECT_EQ(a.kind(), SyncPoint::Kind::fence);
+        SyncPoint b = std::move(a);
+        EXPECT_EQ(a.fence(), -1);
+        EXPECT_EQ(b.fence(), p[0]);
+        EXPECT_NE(fcntl(p[0], F_GETFD), -1) << "still open while b holds it";
+    }
+    EXPECT_EQ(fcntl(p[0], F_GETFD), -1) << "closed with the SyncPoint";
+    EXPECT_EQ(SyncPoint::from_fence(-1).kind(), SyncPoint::Kind::signalled);
 }
 
 // Many draws of several formats, rects, clipped clears, in one frame.

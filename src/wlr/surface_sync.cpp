@@ -1,0 +1,384 @@
+// The surface sync helper (wlgpu_surface_sync_create, wlgpu/wlr.h): a surface commit is held
+// (wlr_surface_lock_pending) until the buffer it brings is safe to read, waiting on the
+// compositor's event loop, never on its thread:
+//   - explicit sync (linux-drm-syncobj-v1, wlroots' own manager): on the renderer's "cpu"
+//     acquire path (drivers whose GPU-side wait blocks the submitting thread: lavapipe) until
+//     the commit's acquire point has signalled; on the "gpu" path wlroots' wait_timeline
+//     suffices and nothing is held. An acquire point that stays unsignalled past the timeout is
+//     logged with the client's name; the commit stays held until it signals or the surface goes.
+//     A non-DMA-BUF buffer with an acquire point is the protocol's unsupported_buffer error.
+//     wlroots 0.20: the release point is tied to the buffer's release (as 0.19's scene does).
+//   - implicit sync (DMA-BUFs without an acquire point): until the buffer's dma-buf write
+//     fences have signalled, so that wlgpu's CPU copy of a read-only dma-buf (or any read at
+//     commit time) does not see the buffer before the client's GPU has finished writing it.
+// The surface keeps its previous content meanwhile; other clients are not delayed.
+#include "internal.hpp"
+
+extern "C" {
+#define static
+#include <wlr/render/drm_syncobj.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_linux_drm_syncobj_v1.h>
+#undef static
+}
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <format>
+#include <list>
+#include <vector>
+
+#include "wlgpu/sync.hpp"
+#include "wlgpu/sync_wl.hpp"
+#include "wlgpu/wlr_sync.h"
+
+namespace wlgpu::wlr::detail {
+namespace {
+struct SurfaceSync;
+}
+}  // namespace wlgpu::wlr::detail
+
+struct wlgpu_surface_sync {
+    wl_listener new_surface{}, destroy{};
+    wl_list surfaces;                    // SurfaceSync::link
+    wlr_renderer* renderer = nullptr;    // wlgpu's, or nullptr: no commit is held
+    wl_event_loop* loop = nullptr;
+    const char* path = nullptr;          // "gpu", "cpu", or nullptr (no explicit sync)
+    bool hold_acquire = false;           // cpu path: commits wait for their acquire point
+    long commits = 0, held = 0, timeouts = 0, errors = 0;
+    double held_max_ms = 0;
+    std::string stats_text;
+};
+
+namespace wlgpu::wlr::detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ---- implicit sync: a held commit waits for its buffer's write fences (one watched at a time)
+
+struct HeldCommit {
+    SurfaceSync* owner = nullptr;
+    uint32_t seq = 0;
+    std::vector<sync::Fd> fences;
+    sync::EventLoop::SourcePtr watch;
+};
+
+// ---- explicit sync: a held commit waits for its acquire point (cpu path)
+
+struct HeldAcquire {
+    wl_list link{};  // SurfaceSync::acquires
+    SurfaceSync* owner = nullptr;
+    uint32_t seq = 0;
+    wlr_drm_syncobj_timeline* timeline = nullptr;
+    uint64_t point = 0;
+    wlgpu_acquire* acquire = nullptr;
+    bool waiting_after_timeout = false;
+    wlr_drm_syncobj_timeline_waiter waiter{};  // after the timeout: until the point signals
+    Clock::time_point started;
+};
+
+struct SurfaceSync {
+    wlgpu_surface_sync* sync = nullptr;
+    wlr_surface* surface = nullptr;
+    std::unique_ptr<sync::WlEventLoop> loop;
+    std::list<HeldCommit> held;
+    wl_list acquires{};  // HeldAcquire::link
+    wl_listener client_commit{}, commit{}, destroy{};
+    wl_list link{};
+};
+
+// "client 'name' (pid N) surface S": who a held commit belongs to, for log lines.
+std::string describe_client(wlr_surface* surface) {
+    pid_t pid = 0;
+    wl_client_get_credentials(wl_resource_get_client(surface->resource), &pid, nullptr, nullptr);
+    char comm[64] = "?";
+    if (FILE* f = std::fopen(std::format("/proc/{}/comm", pid).c_str(), "r")) {
+        if (std::fgets(comm, sizeof(comm), f)) comm[std::strcspn(comm, "\n")] = 0;
+        std::fclose(f);
+    }
+    return std::format("client '{}' (pid {}) surface {}", comm, pid, wl_resource_get_id(surface->resource));
+}
+
+void watch_next(std::list<HeldCommit>::iterator it);
+
+void fence_ready(std::list<HeldCommit>::iterator it) {
+    it->fences.pop_back();
+    it->watch.reset();
+    watch_next(it);
+}
+
+// Watches the next unsignalled fence of the commit, or releases the commit when none is left.
+void watch_next(std::list<HeldCommit>::iterator it) {
+    while (!it->fences.empty() && sync::fence_signalled(it->fences.back().get())) it->fences.pop_back();
+    SurfaceSync* s = it->owner;
+    if (it->fences.empty()) {
+        uint32_t seq = it->seq;
+        s->held.erase(it);
+        wlr_surface_unlock_cached(s->surface, seq);  // may apply the commit (and more): last
+        return;
+    }
+    it->watch = s->loop->watch_fd(it->fences.back().get(), [it] { fence_ready(it); });
+}
+
+// The write fences of every distinct plane of the pending DMA-BUF that have not signalled.
+std::vector<sync::Fd> pending_fences(wlr_buffer* buffer) {
+    std::vector<sync::Fd> out;
+    wlr_dmabuf_attributes attrs{};
+    if (!buffer || !wlr_buffer_get_dmabuf(buffer, &attrs)) return out;
+    for (int i = 0; i < attrs.n_planes && i < WLR_DMABUF_MAX_PLANES; i++) {
+        bool seen = false;
+        for (int j = 0; j < i; j++) seen |= attrs.fd[j] == attrs.fd[i];
+        if (seen) continue;
+        auto f = sync::dmabuf_write_fences(attrs.fd[i]);
+        if (!f) {
+            log_error("implicit sync: client buffer %p (%s) plane %d: %s; not waiting for it", (void*)buffer,
+                      describe(attrs).c_str(), i, error_text(f.error()));
+            continue;
+        }
+        if (*f) out.push_back(std::move(*f));
+    }
+    return out;
+}
+
+void hold_for_write_fences(SurfaceSync* s) {
+    wlr_surface* surface = s->surface;
+    std::vector<sync::Fd> fences = pending_fences(surface->pending.buffer);
+    if (fences.empty()) return;
+    log_debug("implicit sync: holding a commit of surface %p until %zu fence(s) of buffer %p signal", (void*)surface,
+              fences.size(), (void*)surface->pending.buffer);
+    s->held.push_back(HeldCommit{s, wlr_surface_lock_pending(surface), std::move(fences), nullptr});
+    watch_next(std::prev(s->held.end()));
+}
+
+// The linux-drm-syncobj-v1 state that the commit being made carries. wlroots returns the
+// surface's current state; the pending one sits at the same index of the surface states'
+// synced arrays (one slot per wlr_surface_synced, wlr_compositor.h).
+wlr_linux_drm_syncobj_surface_v1_state* pending_syncobj_state(wlr_surface* surface) {
+    auto* cur = wlr_linux_drm_syncobj_v1_get_surface_state(surface);
+    if (!cur) return nullptr;
+    auto** c = static_cast<void**>(surface->current.synced.data);
+    auto** p = static_cast<void**>(surface->pending.synced.data);
+    size_t n = surface->current.synced.size / sizeof(void*);
+    if (surface->pending.synced.size / sizeof(void*) != n) return nullptr;
+    for (size_t i = 0; i < n; i++)
+        if (c[i] == cur) return static_cast<wlr_linux_drm_syncobj_surface_v1_state*>(p[i]);
+    return nullptr;
+}
+
+double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// Ends a held acquire; unlock applies the commit (may apply more: last).
+void held_acquire_destroy(HeldAcquire* h, bool unlock) {
+    wlgpu_acquire_destroy(h->acquire);
+    if (h->waiting_after_timeout) wlr_drm_syncobj_timeline_waiter_finish(&h->waiter);
+    wlr_drm_syncobj_timeline_unref(h->timeline);
+    wl_list_remove(&h->link);
+    wlr_surface* surface = h->owner->surface;
+    uint32_t seq = h->seq;
+    delete h;
+    if (unlock) wlr_surface_unlock_cached(surface, seq);
+}
+
+void held_acquire_release(HeldAcquire* h) {
+    wlgpu_surface_sync* ss = h->owner->sync;
+    double held = ms_since(h->started);
+    ss->held_max_ms = std::max(ss->held_max_ms, held);
+    if (held >= 100)
+        log_info("explicit sync: %s: acquire point %llu held %.0f ms", describe_client(h->owner->surface).c_str(),
+                 (unsigned long long)h->point, held);
+    held_acquire_destroy(h, true);
+}
+
+void waiter_ready(wlr_drm_syncobj_timeline_waiter* waiter) {
+    HeldAcquire* h = wl_container_of(waiter, static_cast<HeldAcquire*>(nullptr), waiter);
+    log_info("explicit sync: %s: acquire point %llu signalled %.0f ms after the commit; applying it",
+              describe_client(h->owner->surface).c_str(), (unsigned long long)h->point, ms_since(h->started));
+    held_acquire_release(h);
+}
+
+void acquired(void* data, enum wlgpu_acquire_status status, const char* message) {
+    auto* h = static_cast<HeldAcquire*>(data);
+    wlgpu_surface_sync* ss = h->owner->sync;
+    if (status == WLGPU_ACQUIRE_READY) return held_acquire_release(h);
+    if (status == WLGPU_ACQUIRE_TIMED_OUT) {
+        // The client is named, its surface keeps its previous content, nobody else waits; the
+        // commit stays held until the point does signal.
+        ss->timeouts++;
+        log_error("explicit sync: %s", message);
+        wlgpu_acquire_destroy(h->acquire);  // finished: destroying it in its callback is fine
+        h->acquire = nullptr;
+        if (wlr_drm_syncobj_timeline_waiter_init(&h->waiter, h->timeline, h->point, 0, ss->loop, waiter_ready)) {
+            h->waiting_after_timeout = true;
+            return;
+        }
+        log_error("explicit sync: cannot keep waiting for the point; applying the commit");
+        return held_acquire_release(h);
+    }
+    ss->errors++;
+    log_error("explicit sync: %s; applying the commit without waiting", message);
+    held_acquire_release(h);
+}
+
+bool still_held(SurfaceSync* s, HeldAcquire* h) {
+    HeldAcquire* it;
+    wl_list_for_each(it, &s->acquires, link) if (it == h) return true;
+    return false;
+}
+
+void hold_for_acquire(SurfaceSync* s, wlr_linux_drm_syncobj_surface_v1_state* st) {
+    wlgpu_surface_sync* ss = s->sync;
+    auto* h = new HeldAcquire();
+    h->owner = s;
+    h->timeline = wlr_drm_syncobj_timeline_ref(st->acquire_timeline);
+    h->point = st->acquire_point;
+    h->started = Clock::now();
+    h->seq = wlr_surface_lock_pending(s->surface);
+    wl_list_insert(s->acquires.prev, &h->link);
+    ss->commits++;
+    // The callback may run before this returns (already signalled): h is gone then.
+    wlgpu_acquire* a =
+        wlgpu_acquire_create(ss->renderer, h->timeline, h->point, describe_client(s->surface).c_str(), acquired, h);
+    bool held = still_held(s, h);
+    if (!a) {
+        ss->errors++;
+        if (held) held_acquire_release(h);
+        return;
+    }
+    if (held && !h->waiting_after_timeout) {
+        h->acquire = a;
+        ss->held++;
+    } else {
+        wlgpu_acquire_destroy(a);
+    }
+}
+
+wl_iterator_result find_syncobj_surface(wl_resource* r, void* data) {
+    if (std::strcmp(wl_resource_get_class(r), "wp_linux_drm_syncobj_surface_v1") != 0) return WL_ITERATOR_CONTINUE;
+    *static_cast<wl_resource**>(data) = r;
+    return WL_ITERATOR_STOP;
+}
+
+void surface_client_commit(wl_listener* l, void*) {
+    SurfaceSync* s = wl_container_of(l, static_cast<SurfaceSync*>(nullptr), client_commit);
+    wlr_surface* surface = s->surface;
+    if (!(surface->pending.committed & WLR_SURFACE_STATE_BUFFER) || !surface->pending.buffer) return;
+    wlr_linux_drm_syncobj_surface_v1_state* st = pending_syncobj_state(surface);
+    if (st && st->acquire_timeline) {
+        // The protocol allows only DMA-BUFs with explicit sync (unsupported_buffer); wlroots
+        // does not check, and its release path asserts on a memory buffer.
+        wlr_dmabuf_attributes dmabuf{};
+        if (!wlr_buffer_get_dmabuf(surface->pending.buffer, &dmabuf)) {
+            wl_resource* res = nullptr;
+            wl_client_for_each_resource(wl_resource_get_client(surface->resource), find_syncobj_surface, &res);
+            log_error("explicit sync: %s committed a non-DMA-BUF buffer with an acquire point: protocol error "
+                      "unsupported_buffer",
+                      describe_client(surface).c_str());
+            wlr_surface_reject_pending(surface, res ? res : surface->resource, 2 /* unsupported_buffer */,
+                                       "explicit sync needs a linux-dmabuf buffer");
+            return;
+        }
+        if (s->sync->hold_acquire) hold_for_acquire(s, st);
+        return;
+    }
+    if (s->sync->renderer) hold_for_write_fences(s);
+}
+
+#if WLGPU_WLR_020
+// wlroots 0.20 signals a client's release point when the next buffer is committed unless
+// release points were added; the scene adds them only for outputs with a DRM timeline. Tie the
+// release to the buffer being released instead, as 0.19's scene does.
+void surface_commit(wl_listener* l, void*) {
+    SurfaceSync* s = wl_container_of(l, static_cast<SurfaceSync*>(nullptr), commit);
+    wlr_surface* surface = s->surface;
+    auto* st = wlr_linux_drm_syncobj_v1_get_surface_state(surface);
+    if (st && (surface->current.committed & WLR_SURFACE_STATE_BUFFER) && surface->buffer &&
+        surface->buffer->source && surface->buffer->source->n_locks > 0)
+        wlr_linux_drm_syncobj_v1_state_signal_release_with_buffer(st, surface->buffer->source);
+}
+#endif
+
+void surface_sync_destroy(SurfaceSync* s) {
+    HeldAcquire *h, *tmp;
+    wl_list_for_each_safe(h, tmp, &s->acquires, link) held_acquire_destroy(h, false);
+    wl_list_remove(&s->client_commit.link);
+    wl_list_remove(&s->commit.link);
+    wl_list_remove(&s->destroy.link);
+    wl_list_remove(&s->link);
+    delete s;  // held commits go with the surface: their sources are removed, nothing unlocked
+}
+
+void surface_destroy(wl_listener* l, void*) {
+    surface_sync_destroy(wl_container_of(l, static_cast<SurfaceSync*>(nullptr), destroy));
+}
+
+void new_surface(wl_listener* l, void* data) {
+    wlgpu_surface_sync* ss = wl_container_of(l, static_cast<wlgpu_surface_sync*>(nullptr), new_surface);
+    auto* surface = static_cast<wlr_surface*>(data);
+    auto* s = new SurfaceSync();
+    s->sync = ss;
+    s->surface = surface;
+    wl_list_init(&s->acquires);
+    s->loop = std::make_unique<sync::WlEventLoop>(ss->loop);
+    s->client_commit.notify = surface_client_commit;
+    wl_signal_add(&surface->events.client_commit, &s->client_commit);
+#if WLGPU_WLR_020
+    s->commit.notify = surface_commit;
+    wl_signal_add(&surface->events.commit, &s->commit);
+#else
+    wl_list_init(&s->commit.link);
+#endif
+    s->destroy.notify = surface_destroy;
+    wl_signal_add(&surface->events.destroy, &s->destroy);
+    wl_list_insert(&ss->surfaces, &s->link);
+}
+
+void compositor_destroy(wl_listener* l, void*) {
+    wlgpu_surface_sync* ss = wl_container_of(l, static_cast<wlgpu_surface_sync*>(nullptr), destroy);
+    SurfaceSync *s, *tmp;
+    wl_list_for_each_safe(s, tmp, &ss->surfaces, link) surface_sync_destroy(s);
+    wl_list_remove(&ss->new_surface.link);
+    wl_list_remove(&ss->destroy.link);
+    delete ss;
+}
+
+}  // namespace
+}  // namespace wlgpu::wlr::detail
+
+extern "C" {
+
+wlgpu_surface_sync* wlgpu_surface_sync_create(wlr_compositor* compositor, wlr_renderer* renderer,
+                                              uint32_t acquire_timeout_ms) {
+    using namespace wlgpu::wlr::detail;
+    if (!compositor) return nullptr;
+    auto* ss = new wlgpu_surface_sync();
+    wl_list_init(&ss->surfaces);
+    ss->loop = wl_display_get_event_loop(wl_global_get_display(compositor->global));
+    if (renderer && wlr_renderer_is_wlgpu(renderer)) {
+        ss->renderer = renderer;
+        ss->path = wlgpu_renderer_init_explicit_sync(renderer, ss->loop, acquire_timeout_ms);  // NULL: no timeline
+        ss->hold_acquire = ss->path && std::strcmp(ss->path, "cpu") == 0;
+    } else if (renderer && renderer->features.timeline) {
+        ss->path = "gpu";  // wlroots' own renderers wait for the acquire point themselves
+    }
+    ss->new_surface.notify = new_surface;
+    wl_signal_add(&compositor->events.new_surface, &ss->new_surface);
+    ss->destroy.notify = compositor_destroy;
+    wl_signal_add(&compositor->events.destroy, &ss->destroy);
+    return ss;
+}
+
+const char* wlgpu_surface_sync_get_path(wlgpu_surface_sync* sync) { return sync ? sync->path : nullptr; }
+
+const char* wlgpu_surface_sync_get_stats(wlgpu_surface_sync* sync) {
+    if (!sync) return "";
+    sync->stats_text = std::format("path={} wait_in_loop={} commits={} held={} held_max_ms={:.1f} timeouts={} errors={}",
+                                   sync->path ? sync->path : "none", int(sync->hold_acquire), sync->commits, sync->held,
+                                   sync->held_max_ms, sync->timeouts, sync->errors);
+    return sync->stats_text.c_str();
+}
+
+}  // extern "C"
