@@ -16,14 +16,6 @@ using render::PipelineKey;
 
 namespace {
 
-Box intersect(Box a, Box b) {
-    int32_t x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
-    int64_t x1 = std::min<int64_t>(int64_t(a.x) + a.width, int64_t(b.x) + b.width);
-    int64_t y1 = std::min<int64_t>(int64_t(a.y) + a.height, int64_t(b.y) + b.height);
-    if (x1 <= x0 || y1 <= y0) return {};
-    return {x0, y0, int32_t(x1 - x0), int32_t(y1 - y0)};
-}
-
 void set_rect(Instance& in, Box dst, uint32_t tw, uint32_t th) {
     in.rect[0] = float(2.0 * dst.x / tw - 1.0);
     in.rect[1] = float(1.0 - 2.0 * dst.y / th);
