@@ -33,11 +33,6 @@ struct HostImage::Private {
 
 namespace {
 
-constexpr uint32_t fourcc(char a, char b, char c, char d) {
-    return uint32_t(uint8_t(a)) | uint32_t(uint8_t(b)) << 8 | uint32_t(uint8_t(c)) << 16 |
-           uint32_t(uint8_t(d)) << 24;
-}
-
 struct VkFormatMap {
     VkFormat vk;
     uint32_t drm;

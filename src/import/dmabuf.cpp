@@ -18,16 +18,13 @@
 #include "import/dmabuf_internal.hpp"
 #include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
+#include "wlgpu/format.hpp"
 
 namespace wlgpu {
 
 namespace dmabuf {
 
 namespace {
-
-constexpr uint32_t fourcc(char a, char b, char c, char d) {
-    return uint32_t(uint8_t(a)) | uint32_t(uint8_t(b)) << 8 | uint32_t(uint8_t(c)) << 16 | uint32_t(uint8_t(d)) << 24;
-}
 
 constexpr uint32_t kR8 = fourcc('R', '8', ' ', ' ');
 constexpr uint32_t kGR88 = fourcc('G', 'R', '8', '8');

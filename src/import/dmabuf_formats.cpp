@@ -22,6 +22,8 @@
 #include <map>
 #include <mutex>
 
+#include "bridge/readback.hpp"
+#include "common/ioctl.hpp"
 #include "import/dmabuf_internal.hpp"
 #include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
@@ -83,41 +85,15 @@ bool alloc_probe_buffer(size_t size, ProbeBuffer& b) {
 
 void cpu_sync(int fd, uint64_t flags) {
     dma_buf_sync s{flags};
-    while (ioctl(fd, DMA_BUF_IOCTL_SYNC, &s) < 0 && (errno == EINTR || errno == EAGAIN)) {
-    }
+    (void)xioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
 }
 
 // Copies one texture (a plane) back: row r of the result is the texture's row r.
 Result<std::vector<uint8_t>> read_texture(Bridge& b, WGPUTexture t, uint32_t w, uint32_t h, uint32_t bpp) {
-    const uint32_t row = (w * bpp + 255) & ~255u;
-    WGPUBufferDescriptor bd{};
-    bd.size = uint64_t(row) * h;
-    bd.usage = WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead;
-    wg::Buffer buf(wgpuDeviceCreateBuffer(b.device(), &bd));
-    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
-    WGPUTexelCopyTextureInfo src{};
-    src.texture = t;
-    src.aspect = WGPUTextureAspect_All;
-    WGPUTexelCopyBufferInfo dst{};
-    dst.buffer = buf.get();
-    dst.layout.bytesPerRow = row;
-    dst.layout.rowsPerImage = h;
-    WGPUExtent3D size{w, h, 1};
-    wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &src, &dst, &size);
-    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
-    WGPUCommandBuffer c = cmd.get();
-    wgpuQueueSubmit(b.queue(), 1, &c);
-    WGPUMapAsyncStatus status = WGPUMapAsyncStatus_Error;
-    WGPUBufferMapCallbackInfo cb{};
-    cb.mode = WGPUCallbackMode_WaitAnyOnly;
-    cb.callback = [](WGPUMapAsyncStatus s, WGPUStringView, void* u, void*) { *static_cast<WGPUMapAsyncStatus*>(u) = s; };
-    cb.userdata1 = &status;
-    if (auto r = b.wait(wgpuBufferMapAsync(buf.get(), WGPUMapMode_Read, 0, bd.size, cb)); !r) return std::unexpected(r.error());
-    if (status != WGPUMapAsyncStatus_Success) return fail(Errc::gpu_error, "mapping the probe read-back failed");
-    const auto* p = static_cast<const uint8_t*>(wgpuBufferGetConstMappedRange(buf.get(), 0, bd.size));
+    auto rb = read_back(b, t, bpp, Box{0, 0, int32_t(w), int32_t(h)}, "wlgpu format probe");
+    if (!rb) return std::unexpected(rb.error());
     std::vector<uint8_t> out(size_t(w) * bpp * h);
-    for (uint32_t y = 0; y < h; y++) std::memcpy(out.data() + size_t(y) * w * bpp, p + size_t(y) * row, size_t(w) * bpp);
-    wgpuBufferUnmap(buf.get());
+    for (uint32_t y = 0; y < h; y++) std::memcpy(out.data() + size_t(y) * w * bpp, rb->row(y), size_t(w) * bpp);
     return out;
 }
 

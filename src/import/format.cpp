@@ -14,11 +14,6 @@ namespace wlgpu {
 
 namespace {
 
-constexpr uint32_t fourcc(char a, char b, char c, char d) {
-    return uint32_t(uint8_t(a)) | uint32_t(uint8_t(b)) << 8 | uint32_t(uint8_t(c)) << 16 |
-           uint32_t(uint8_t(d)) << 24;
-}
-
 // drm_fourcc.h values, from the fourcc_code() rule.
 constexpr uint32_t kARGB8888 = fourcc('A', 'R', '2', '4');
 constexpr uint32_t kXRGB8888 = fourcc('X', 'R', '2', '4');

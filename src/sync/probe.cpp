@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "sync/stm_access.hpp"
+#include "common/drm_nodes.hpp"
 #include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
 
@@ -31,7 +32,7 @@ Result<ProbeResult> probe_gpu_wait_blocks(Bridge& bridge, std::chrono::milliseco
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (!bridge.caps().sync_fd_fence || !bridge.caps().dmabuf_import)
         return fail(Errc::unsupported, "the device lacks SyncFD fences or DMA-BUF import");
-    auto vgem = open_drm_node("card", "vgem");
+    auto vgem = drm::open_node_of_driver("card", "vgem");
     if (!vgem) return fail(Errc::unsupported, "no vgem node (modprobe vgem) for an unsignalled fence");
     auto buf = make_udmabuf(16, 16);
     if (!buf) return std::unexpected(buf.error());

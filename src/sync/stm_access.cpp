@@ -1,11 +1,12 @@
 #include "sync/stm_access.hpp"
+#include "bridge/readback.hpp"
+#include "common/ioctl.hpp"
 #include "common/signals_blocked.hpp"
 
 #include <drm/drm.h>
 #include <drm/drm_mode.h>
 #include "sync/vgem_uapi.h"
 #include <fcntl.h>
-#include <glob.h>
 #include <linux/dma-buf.h>
 #include <linux/udmabuf.h>
 #include <sys/ioctl.h>
@@ -20,13 +21,6 @@ namespace wlgpu::sync {
 namespace {
 constexpr int32_t kLayoutGeneral = 1;  // VK_IMAGE_LAYOUT_GENERAL
 
-
-int xioctl(int fd, unsigned long req, void* arg) {
-    int r;
-    do r = ioctl(fd, req, arg);
-    while (r == -1 && (errno == EINTR || errno == EAGAIN));
-    return r;
-}
 }  // namespace
 
 StmAccess::~StmAccess() {
@@ -88,20 +82,7 @@ Result<void> StmAccess::end() {
 
 void StmAccess::read_into(WGPUQueue queue, WGPUBuffer buf, uint64_t offset, uint32_t w, uint32_t h) const {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(device_, nullptr));
-    WGPUTexelCopyTextureInfo src{};
-    src.texture = texture_.get();
-    src.aspect = WGPUTextureAspect_All;
-    WGPUTexelCopyBufferInfo dst{};
-    dst.buffer = buf;
-    dst.layout.offset = offset;
-    dst.layout.bytesPerRow = 256;
-    dst.layout.rowsPerImage = h;
-    WGPUExtent3D size{w, h, 1};
-    wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &src, &dst, &size);
-    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
-    WGPUCommandBuffer c = cmd.get();
-    wgpuQueueSubmit(queue, 1, &c);
+    submit_texture_copy(device_, queue, texture_.get(), Box{0, 0, int32_t(w), int32_t(h)}, buf, offset, kCopyRowAlign);
 }
 
 Result<int> StmAccess::export_end_sync_file() {
@@ -176,44 +157,6 @@ Result<std::shared_ptr<StmAccess>> import_udmabuf(WGPUDevice device, const Udmab
     wg::Texture tex(wgpuSharedTextureMemoryCreateTexture(mem.get(), &td));
     if (!tex) return fail(Errc::gpu_error, "wgpuSharedTextureMemoryCreateTexture failed");
     return std::make_shared<StmAccess>(device, std::move(mem), std::move(tex));
-}
-
-Result<Fd> open_drm_node(std::string_view prefix, std::string_view driver) {
-    glob_t g{};
-    std::string pat = "/dev/dri/" + std::string(prefix) + "*";
-    if (glob(pat.c_str(), 0, nullptr, &g) != 0) return fail(Errc::unsupported, "no {} node", pat);
-    Result<Fd> out = fail(Errc::unsupported, "no {} node of driver {}", pat, driver);
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        Fd fd(open(g.gl_pathv[i], O_RDWR | O_CLOEXEC));
-        if (!fd) continue;
-        char name[64] = {};
-        drm_version v{};
-        v.name = name;
-        v.name_len = sizeof name - 1;
-        if (xioctl(fd.get(), DRM_IOCTL_VERSION, &v) == 0 && driver == std::string_view(name)) {
-            out = std::move(fd);
-            break;
-        }
-    }
-    globfree(&g);
-    return out;
-}
-
-Result<Fd> open_timeline_node() {
-    glob_t g{};
-    if (glob("/dev/dri/renderD*", 0, nullptr, &g) != 0) return fail(Errc::unsupported, "no /dev/dri/renderD* node");
-    Result<Fd> out = fail(Errc::unsupported, "no render node has DRM_CAP_SYNCOBJ_TIMELINE");
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        Fd fd(open(g.gl_pathv[i], O_RDWR | O_CLOEXEC));
-        if (!fd) continue;
-        drm_get_cap c{DRM_CAP_SYNCOBJ_TIMELINE, 0};
-        if (xioctl(fd.get(), DRM_IOCTL_GET_CAP, &c) == 0 && c.value) {
-            out = std::move(fd);
-            break;
-        }
-    }
-    globfree(&g);
-    return out;
 }
 
 Result<VgemFence> vgem_fence(int vgem_fd) {

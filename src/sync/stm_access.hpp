@@ -54,9 +54,7 @@ Result<std::unique_ptr<Udmabuf>> make_udmabuf(uint32_t width, uint32_t height);
 // Imports the dma-buf; usage of the texture: CopySrc | TextureBinding (| RenderAttachment).
 Result<std::shared_ptr<StmAccess>> import_udmabuf(WGPUDevice device, const Udmabuf& buf);
 
-// Kernel objects of the test bed.
-Result<Fd> open_drm_node(std::string_view prefix, std::string_view driver);  // e.g. "card", "vgem"
-Result<Fd> open_timeline_node();  // the first render node with DRM_CAP_SYNCOBJ_TIMELINE
+// Kernel objects of the test bed (its DRM nodes: common/drm_nodes.hpp).
 struct VgemFence {
     Fd sync_file;  // unsignalled until vgem_signal(id) (the kernel expires it after ~10 s)
     uint32_t id = 0;
