@@ -8,7 +8,6 @@
 #include "sync/vgem_uapi.h"
 #include <fcntl.h>
 #include <linux/dma-buf.h>
-#include <linux/udmabuf.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -95,13 +94,9 @@ Result<int> StmAccess::export_end_sync_file() {
     return fd->release();
 }
 
-Udmabuf::~Udmabuf() {
-    if (pixels) munmap(pixels, size);
-}
-
 void Udmabuf::fill(uint32_t rgba) {
     for (uint32_t y = 0; y < height; y++) {
-        auto* row = reinterpret_cast<uint32_t*>(pixels + size_t(y) * stride);
+        auto* row = reinterpret_cast<uint32_t*>(mem.data() + size_t(y) * stride);
         for (uint32_t x = 0; x < width; x++) row[x] = rgba;
     }
 }
@@ -109,30 +104,15 @@ void Udmabuf::fill(uint32_t rgba) {
 Result<std::unique_ptr<Udmabuf>> make_udmabuf(uint32_t w, uint32_t h) {
     auto b = std::make_unique<Udmabuf>();
     b->width = w, b->height = h, b->stride = w * 4;
-    long page = sysconf(_SC_PAGESIZE);
-    b->size = (size_t(b->stride) * h + page - 1) / page * page;
-    b->memfd.reset(memfd_create("wlgpu-udmabuf", MFD_ALLOW_SEALING | MFD_CLOEXEC));
-    if (!b->memfd) return fail(Errc::system, "memfd_create: {}", std::strerror(errno));
-    if (ftruncate(b->memfd.get(), b->size) || fcntl(b->memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK))
-        return fail(Errc::system, "memfd size/seal: {}", std::strerror(errno));
-    Fd dev(open("/dev/udmabuf", O_RDWR | O_CLOEXEC));
-    if (!dev) return fail(Errc::unsupported, "/dev/udmabuf: {}", std::strerror(errno));
-    udmabuf_create c{};
-    c.memfd = b->memfd.get();
-    c.flags = UDMABUF_FLAGS_CLOEXEC;
-    c.size = b->size;
-    int d = ioctl(dev.get(), UDMABUF_CREATE, &c);
-    if (d < 0) return fail(Errc::system, "UDMABUF_CREATE: {}", std::strerror(errno));
-    b->dmabuf.reset(d);
-    void* p = mmap(nullptr, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, b->memfd.get(), 0);
-    if (p == MAP_FAILED) return fail(Errc::system, "mmap memfd: {}", std::strerror(errno));
-    b->pixels = static_cast<uint8_t*>(p);
+    auto mem = alloc_dmabuf(DmabufSource::udmabuf, size_t(b->stride) * h);
+    if (!mem) return std::unexpected(mem.error());
+    b->mem = std::move(*mem);
     return b;
 }
 
 Result<std::shared_ptr<StmAccess>> import_udmabuf(WGPUDevice device, const Udmabuf& buf) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    WGPUSharedTextureMemoryDmaBufPlane plane{buf.dmabuf.get(), 0, buf.stride};
+    WGPUSharedTextureMemoryDmaBufPlane plane{buf.mem.fd(), 0, buf.stride};
     WGPUSharedTextureMemoryDmaBufDescriptor dd{};
     dd.chain.sType = WGPUSType_SharedTextureMemoryDmaBufDescriptor;
     dd.size = {buf.width, buf.height, 1};

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "common/dmabuf_alloc.hpp"
 #include "wlgpu/sync.hpp"
 #include "wlgpu/texture.hpp"
 
@@ -41,13 +42,8 @@ private:
 // A udmabuf (memfd-backed dma-buf) of w x h RGBA8 (DRM ABGR8888, LINEAR) mapped for the CPU,
 // and its Dawn import.
 struct Udmabuf {
-    Fd memfd, dmabuf;
-    uint8_t* pixels = nullptr;  // the memfd mapping (what a client writes)
-    size_t size = 0;
+    MappedDmabuf mem;  // the dma-buf and its mapping (what a client writes)
     uint32_t width = 0, height = 0, stride = 0;
-    Udmabuf() = default;
-    Udmabuf(const Udmabuf&) = delete;
-    ~Udmabuf();
     void fill(uint32_t rgba);  // bytes R,G,B,A from the low byte up
 };
 Result<std::unique_ptr<Udmabuf>> make_udmabuf(uint32_t width, uint32_t height);
