@@ -18,6 +18,7 @@
 #include <vulkan/vulkan.h>
 
 #include "wlgpu/bridge.hpp"
+#include "common/pixel_format.hpp"
 #include "wlgpu/format.hpp"
 
 namespace wlgpu {
@@ -33,25 +34,6 @@ struct HostImage::Private {
 
 namespace {
 
-struct VkFormatMap {
-    VkFormat vk;
-    uint32_t drm;
-    WGPUTextureFormat wgpu;
-    const char* name;
-};
-constexpr VkFormatMap kFormats[] = {
-    {VK_FORMAT_R8G8B8A8_UNORM, fourcc('A', 'B', '2', '4'), WGPUTextureFormat_RGBA8Unorm, "R8G8B8A8_UNORM"},
-    {VK_FORMAT_B8G8R8A8_UNORM, fourcc('A', 'R', '2', '4'), WGPUTextureFormat_BGRA8Unorm, "B8G8R8A8_UNORM"},
-    {VK_FORMAT_A2B10G10R10_UNORM_PACK32, fourcc('A', 'B', '3', '0'), WGPUTextureFormat_RGB10A2Unorm,
-     "A2B10G10R10_UNORM_PACK32"},
-    {VK_FORMAT_R16G16B16A16_SFLOAT, fourcc('A', 'B', '4', 'H'), WGPUTextureFormat_RGBA16Float, "R16G16B16A16_SFLOAT"},
-};
-
-const VkFormatMap* find_format(int32_t vk) {
-    for (const auto& f : kFormats)
-        if (f.vk == VkFormat(vk)) return &f;
-    return nullptr;
-}
 
 void close_all(std::vector<HostSemaphore>& sems) {
     for (auto& s : sems)
@@ -101,9 +83,9 @@ HostImage::~HostImage() {
 
 Result<std::shared_ptr<Texture>> HostImage::import(Bridge& bridge, const HostImageDesc& d) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    const VkFormatMap* fm = find_format(d.vk_format);
+    const pixel::PixelFormat* fm = pixel::find_vk(d.vk_format);  // the one format table
     const std::string name = std::format("host image '{}' ({}x{} {})", d.label, d.width, d.height,
-                                         fm ? fm->name : std::format("VkFormat {}", d.vk_format));
+                                         fm ? fm->vk_name : std::format("VkFormat {}", d.vk_format));
     auto bad = [&](Errc c, std::string why) { return std::unexpected(Error{c, name + ": " + why}); };
 
     // Validate everything before any driver call.
@@ -121,12 +103,12 @@ Result<std::shared_ptr<Texture>> HostImage::import(Bridge& bridge, const HostIma
         return bad(Errc::invalid_argument, "vk_usage has neither SAMPLED nor COLOR_ATTACHMENT: wlgpu can neither draw nor render into it");
     if (d.vk_tiling != VK_IMAGE_TILING_OPTIMAL && d.vk_tiling != VK_IMAGE_TILING_LINEAR)
         return bad(Errc::invalid_argument, std::format("vk_tiling {} is neither OPTIMAL nor LINEAR", d.vk_tiling));
-    const bool srgb_twin = fm->vk == VK_FORMAT_R8G8B8A8_UNORM || fm->vk == VK_FORMAT_B8G8R8A8_UNORM;
+    const bool srgb_twin = fm->vk_format == VK_FORMAT_R8G8B8A8_UNORM || fm->vk_format == VK_FORMAT_B8G8R8A8_UNORM;
     if (srgb_twin && !(d.vk_flags & VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT))
         return bad(Errc::invalid_argument,
                    "vk_flags lacks VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT (Dawn requires it for formats with an sRGB view format)");
     if (d.allocation_size == 0) return bad(Errc::invalid_argument, "allocation_size is 0");
-    const FormatInfo* info = find_shm_format(fm->drm);
+    const FormatInfo* info = find_shm_format(fm->info.drm_fourcc);
     if (!info) return bad(Errc::unsupported, "no wlgpu format table entry");
 
     // The VkImageCreateInfo the host used; Dawn creates its own VkImage from it.
@@ -145,7 +127,7 @@ Result<std::shared_ptr<Texture>> HostImage::import(Bridge& bridge, const HostIma
     ci.pNext = &ext;
     ci.flags = d.vk_flags;
     ci.imageType = VK_IMAGE_TYPE_2D;
-    ci.format = fm->vk;
+    ci.format = VkFormat(fm->vk_format);
     ci.extent = {d.width, d.height, 1};
     ci.mipLevels = 1;
     ci.arrayLayers = 1;
@@ -178,9 +160,9 @@ Result<std::shared_ptr<Texture>> HostImage::import(Bridge& bridge, const HostIma
         "importing the OPAQUE_FD memory");
     if (!r) return std::unexpected(r.error().context(name));
     if (!memory || !tex) return bad(Errc::gpu_error, "Dawn returned no shared texture memory or texture");
-    if (wgpuTextureGetFormat(tex.get()) != fm->wgpu)
+    if (wgpuTextureGetFormat(tex.get()) != fm->info.texture)
         return bad(Errc::gpu_error, std::format("Dawn made a texture of WGPUTextureFormat {:#x}, not {:#x}",
-                                                uint32_t(wgpuTextureGetFormat(tex.get())), uint32_t(fm->wgpu)));
+                                                uint32_t(wgpuTextureGetFormat(tex.get())), uint32_t(fm->info.texture)));
 
     auto texture = Texture::wrap(bridge, tex.get(), *info, d.width, d.height);
     texture->shared_access = std::make_shared<HostImage>(Private{&bridge, std::move(memory), std::move(tex), name});
