@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
     WGPUBufferDescriptor bd{};
     bd.size = 256 * 64;
     bd.usage = WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead;
-    c.out = wg::Buffer(wgpuDeviceCreateBuffer(b->device(), &bd));
+    c.out = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(b->device(), &bd));
     PollLoop loop;
     auto det = ExplicitSync::create(*b, loop, {}).value();
     std::printf("adapter: %s\ndetected: %s (%s: %s)\n", b->summary().c_str(), std::string(to_string(det->path())).c_str(),

@@ -153,9 +153,9 @@ Result<std::shared_ptr<Texture>> HostImage::import(Bridge& bridge, const HostIma
     wg::Texture tex;
     auto r = bridge.scoped(
         [&] {
-            memory = wg::SharedTextureMemory(wgpuDeviceImportSharedTextureMemory(bridge.device(), &desc));
+            memory = wg::SharedTextureMemory::Acquire(wgpuDeviceImportSharedTextureMemory(bridge.device(), &desc));
             // A null descriptor: the texture has the memory's properties (size, format, usage).
-            if (memory) tex = wg::Texture(wgpuSharedTextureMemoryCreateTexture(memory.get(), nullptr));
+            if (memory) tex = wg::Texture::Acquire(wgpuSharedTextureMemoryCreateTexture(memory.get(), nullptr));
         },
         "importing the OPAQUE_FD memory");
     if (!r) return std::unexpected(r.error().context(name));
@@ -205,7 +205,7 @@ Result<void> HostImage::import_waits(std::vector<HostSemaphore>& sems) {
         desc.nextInChain = s.type == SemaphoreFd::sync_fd ? &sync.chain : &opaque.chain;
         desc.label = sv("wlgpu host semaphore");
         wg::SharedFence fence;
-        auto r = bridge_->scoped([&] { fence = wg::SharedFence(wgpuDeviceImportSharedFence(bridge_->device(), &desc)); },
+        auto r = bridge_->scoped([&] { fence = wg::SharedFence::Acquire(wgpuDeviceImportSharedFence(bridge_->device(), &desc)); },
                                  std::format("importing a {} semaphore (fd {})", to_string(s.type), s.fd));
         if (!r) {
             result = std::unexpected(r.error().context(label_));
@@ -321,7 +321,7 @@ Result<void> HostImage::end() {
             WGPUSharedFenceExportInfo info{};
             wgpuSharedFenceExportInfo(st.fences[i], &info);
             SemaphoreFd type = info.type == WGPUSharedFenceType_SyncFD ? SemaphoreFd::sync_fd : SemaphoreFd::opaque_fd;
-            end_fences_.push_back({wg::SharedFence::share(st.fences[i]), type});
+            end_fences_.push_back({wg::SharedFence(st.fences[i]), type});
         }
         end_layouts_ = {vk.oldLayout, vk.newLayout};
         end_initialized_ = st.initialized;

@@ -4,7 +4,7 @@ namespace wlgpu {
 
 void submit_texture_copy(WGPUDevice device, WGPUQueue queue, WGPUTexture tex, Box src, WGPUBuffer buf,
                          uint64_t offset, uint32_t bytes_per_row) {
-    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(device, nullptr));
+    wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(device, nullptr));
     WGPUTexelCopyTextureInfo from{};
     from.texture = tex;
     from.origin = {uint32_t(src.x), uint32_t(src.y), 0};
@@ -16,7 +16,7 @@ void submit_texture_copy(WGPUDevice device, WGPUQueue queue, WGPUTexture tex, Bo
     to.layout.rowsPerImage = uint32_t(src.height);
     WGPUExtent3D size{uint32_t(src.width), uint32_t(src.height), 1};
     wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &from, &to, &size);
-    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+    wg::CommandBuffer cmd = wg::CommandBuffer::Acquire(wgpuCommandEncoderFinish(enc.get(), nullptr));
     WGPUCommandBuffer c = cmd.get();
     wgpuQueueSubmit(queue, 1, &c);
 }
@@ -34,7 +34,7 @@ Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_byte
     bd.usage = WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst;
     auto r = b.scoped(
         [&] {
-            rb.buffer_ = wg::Buffer(wgpuDeviceCreateBuffer(b.device(), &bd));
+            rb.buffer_ = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(b.device(), &bd));
             submit_texture_copy(b.device(), b.queue(), tex, src, rb.buffer_.get(), 0, rb.row_bytes_);
         },
         "copying the texture to a buffer");

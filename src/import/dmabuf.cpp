@@ -143,7 +143,7 @@ Result<void> DmabufAccess::end() {
                 // our own next BeginAccess: that work is on the same Dawn queue, already ordered,
                 // and re-waiting on lavapipe's exported (often already signalled, fd -1) sync
                 // files made Dawn fail ("close failed" in SystemHandle) after many frames.
-                end_fences_.push_back(wg::SharedFence::share(st.fences[k]));
+                end_fences_.push_back(wg::SharedFence(st.fences[k]));
             }
         } else {
             ok = false;
@@ -169,7 +169,7 @@ Result<void> DmabufAccess::add_wait_sync_file(int fd) {
     WGPUSharedFenceDescriptor d{};
     d.nextInChain = &sd.chain;
     wg::SharedFence f;
-    auto r = bridge_->scoped([&] { f = wg::SharedFence(wgpuDeviceImportSharedFence(bridge_->device(), &d)); },
+    auto r = bridge_->scoped([&] { f = wg::SharedFence::Acquire(wgpuDeviceImportSharedFence(bridge_->device(), &d)); },
                              name_ + ": importing a sync_file");
     close(fd);  // Dawn keeps its own duplicate
     if (!r) return r;
@@ -384,7 +384,7 @@ Result<dmabuf::DmabufAccess::Part> import_one(Bridge& b, const std::string& who,
     dmabuf::DmabufAccess::Part part;
     auto r = b.scoped(
         [&] {
-            part.memory = wg::SharedTextureMemory(wgpuDeviceImportSharedTextureMemory(b.device(), &md));
+            part.memory = wg::SharedTextureMemory::Acquire(wgpuDeviceImportSharedTextureMemory(b.device(), &md));
             if (!part.memory) return;
             WGPUTextureDescriptor td{};
             td.label = md.label;
@@ -394,7 +394,7 @@ Result<dmabuf::DmabufAccess::Part> import_one(Bridge& b, const std::string& who,
             td.format = format;
             td.mipLevelCount = 1;
             td.sampleCount = 1;
-            part.texture = wg::Texture(wgpuSharedTextureMemoryCreateTexture(part.memory.get(), &td));
+            part.texture = wg::Texture::Acquire(wgpuSharedTextureMemoryCreateTexture(part.memory.get(), &td));
         },
         who);
     if (!r) return std::unexpected(r.error());
@@ -410,7 +410,7 @@ wg::TextureView make_view(WGPUTexture t, WGPUTextureFormat f, WGPUTextureAspect 
     d.arrayLayerCount = 1;
     d.aspect = aspect;
     d.usage = WGPUTextureUsage_TextureBinding;
-    return wg::TextureView(wgpuTextureCreateView(t, &d));
+    return wg::TextureView::Acquire(wgpuTextureCreateView(t, &d));
 }
 
 }  // namespace

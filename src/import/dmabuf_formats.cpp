@@ -102,10 +102,10 @@ std::string probe(Bridge& b, const FormatSpec& spec, bool render) {
         WGPURenderPassDescriptor pd{};
         pd.colorAttachmentCount = 1;
         pd.colorAttachments = &ca;
-        wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
-        wg::RenderPassEncoder pass(wgpuCommandEncoderBeginRenderPass(enc.get(), &pd));
+        wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
+        wg::RenderPassEncoder pass = wg::RenderPassEncoder::Acquire(wgpuCommandEncoderBeginRenderPass(enc.get(), &pd));
         wgpuRenderPassEncoderEnd(pass.get());
-        wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+        wg::CommandBuffer cmd = wg::CommandBuffer::Acquire(wgpuCommandEncoderFinish(enc.get(), nullptr));
         WGPUCommandBuffer c = cmd.get();
         auto r = b.scoped([&] { wgpuQueueSubmit(b.queue(), 1, &c); }, "render probe");
         if (!r) why = r.error().message;
@@ -129,21 +129,19 @@ std::string probe(Bridge& b, const FormatSpec& spec, bool render) {
 std::vector<uint64_t> reported_modifiers(Bridge& b, WGPUTextureFormat f) {
     std::vector<uint64_t> mods;
     if (!b.caps().drm_format_caps) return mods;
-    WGPUDawnDrmFormatCapabilities drm{};
-    drm.chain.sType = WGPUSType_DawnDrmFormatCapabilities;
+    wg::DawnDrmFormatCapabilities drm;  // sType set, members freed by its destructor
     WGPUDawnFormatCapabilities caps{};
     caps.nextInChain = &drm.chain;
     if (wgpuAdapterGetFormatCapabilities(b.adapter(), f, &caps) == WGPUStatus_Success) {
         for (size_t i = 0; i < drm.propertiesCount; i++)
             if (drm.properties[i].modifierPlaneCount == 1) mods.push_back(drm.properties[i].modifier);
-        wgpuDawnDrmFormatCapabilitiesFreeMembers(drm);
     }
     return mods;
 }
 
 Probed run_probe(Bridge& b) {
     Probed p;
-    p.device = wg::Device::share(b.device());
+    p.device = wg::Device(b.device());
     if (!b.caps().dmabuf_import) return p;
     const bool verbose = std::getenv("WLGPU_DEBUG_DMABUF") != nullptr;
     for (const FormatSpec& spec : dmabuf::formats()) {

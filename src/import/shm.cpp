@@ -83,7 +83,7 @@ void write_region(const Bridge& b, WGPUTexture tex, const FormatInfo& f, const u
 
 Texture::Texture(Bridge& b, wg::Texture t, const FormatInfo& f, uint32_t w, uint32_t h)
     : bridge_(&b), texture_(std::move(t)), format_(&f), width_(w), height_(h) {
-    view_ = wg::TextureView(wgpuTextureCreateView(texture_.get(), nullptr));
+    view_ = wg::TextureView::Acquire(wgpuTextureCreateView(texture_.get(), nullptr));
 }
 
 Result<std::shared_ptr<Texture>> Texture::create(Bridge& bridge, uint32_t drm_format, uint32_t width, uint32_t height,
@@ -103,7 +103,7 @@ Result<std::shared_ptr<Texture>> Texture::create(Bridge& bridge, uint32_t drm_fo
     d.mipLevelCount = 1;
     d.sampleCount = 1;
     wg::Texture tex;
-    auto r = bridge.scoped([&] { tex = wg::Texture(wgpuDeviceCreateTexture(bridge.device(), &d)); },
+    auto r = bridge.scoped([&] { tex = wg::Texture::Acquire(wgpuDeviceCreateTexture(bridge.device(), &d)); },
                            std::format("creating a {} {}x{} texture", (*f)->name, width, height));
     if (!r) return std::unexpected(r.error());
     return std::make_shared<Texture>(bridge, std::move(tex), **f, width, height);
@@ -126,7 +126,7 @@ Result<std::shared_ptr<Texture>> Texture::from_pixels(Bridge& bridge, uint32_t d
 
 std::shared_ptr<Texture> Texture::wrap(Bridge& bridge, WGPUTexture texture, const FormatInfo& format, uint32_t width,
                                        uint32_t height) {
-    return std::make_shared<Texture>(bridge, wg::Texture::share(texture), format, width, height);
+    return std::make_shared<Texture>(bridge, wg::Texture(texture), format, width, height);
 }
 
 Result<void> Texture::update(const void* data, uint32_t stride, std::span<const Box> damage) {

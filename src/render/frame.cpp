@@ -102,7 +102,7 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {
     if (t.shared_access && std::ranges::find(f.shared, t.shared_access) == f.shared.end())
         f.shared.push_back(t.shared_access);
     // Keep the bind group (and so the texture) alive until submit.
-    if (f.refs.empty() || f.refs.back().get() != *bg) f.refs.push_back(wg::BindGroup::share(*bg));
+    if (f.refs.empty() || f.refs.back().get() != *bg) f.refs.push_back(wg::BindGroup(*bg));
 
     Instance in{};
     set_rect(in, d.dst, f.target->width(), f.target->height());
@@ -150,7 +150,7 @@ Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
         tw = f.timer->pass_writes();
         pd.timestampWrites = &tw;
     }
-    wg::RenderPassEncoder pass(wgpuCommandEncoderBeginRenderPass(enc, &pd));
+    wg::RenderPassEncoder pass = wg::RenderPassEncoder::Acquire(wgpuCommandEncoderBeginRenderPass(enc, &pd));
     r.stats.render_passes++;
     if (!f.instances.empty())
         wgpuRenderPassEncoderSetVertexBuffer(pass.get(), 0, r.instances.get(), 0, f.instances.size() * sizeof(Instance));
@@ -196,10 +196,10 @@ Result<void> Frame::submit() {
     if (auto ok = r.ensure_instance_capacity(bytes); !ok) return ok;
     if (bytes) wgpuQueueWriteBuffer(b.queue(), r.instances.get(), 0, f.instances.data(), bytes);
 
-    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
+    wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
     if (auto ok = encode_pass(f, enc.get()); !ok) return ok;
     if (f.timer) f.timer->encode_resolve(enc.get());
-    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+    wg::CommandBuffer cmd = wg::CommandBuffer::Acquire(wgpuCommandEncoderFinish(enc.get(), nullptr));
     WGPUCommandBuffer c = cmd.get();
     // Shared-memory textures (the target and imported sources): one access each for this submit.
     if (f.target->shared_access && std::ranges::find(f.shared, f.target->shared_access) == f.shared.end())

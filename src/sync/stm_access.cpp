@@ -72,7 +72,7 @@ Result<void> StmAccess::end() {
     end_fences_.clear();
     if (s == WGPUStatus_Success) {
         initialized_ = st.initialized;
-        for (size_t i = 0; i < st.fenceCount; i++) end_fences_.push_back(wg::SharedFence::share(st.fences[i]));
+        for (size_t i = 0; i < st.fenceCount; i++) end_fences_.push_back(wg::SharedFence(st.fences[i]));
     }
     wgpuSharedTextureMemoryEndAccessStateFreeMembers(st);
     if (s != WGPUStatus_Success) return fail(Errc::gpu_error, "wgpuSharedTextureMemoryEndAccess failed");
@@ -123,7 +123,7 @@ Result<std::shared_ptr<StmAccess>> import_udmabuf(WGPUDevice device, const Udmab
     WGPUSharedTextureMemoryDescriptor d{};
     d.nextInChain = &dd.chain;
     d.label = wg::sv("wlgpu udmabuf");
-    wg::SharedTextureMemory mem(wgpuDeviceImportSharedTextureMemory(device, &d));
+    wg::SharedTextureMemory mem = wg::SharedTextureMemory::Acquire(wgpuDeviceImportSharedTextureMemory(device, &d));
     if (!mem) return fail(Errc::unsupported, "importing the udmabuf as SharedTextureMemory failed");
     WGPUSharedTextureMemoryProperties props{};
     wgpuSharedTextureMemoryGetProperties(mem.get(), &props);
@@ -134,7 +134,7 @@ Result<std::shared_ptr<StmAccess>> import_udmabuf(WGPUDevice device, const Udmab
     td.format = WGPUTextureFormat_RGBA8Unorm;
     td.mipLevelCount = 1;
     td.sampleCount = 1;
-    wg::Texture tex(wgpuSharedTextureMemoryCreateTexture(mem.get(), &td));
+    wg::Texture tex = wg::Texture::Acquire(wgpuSharedTextureMemoryCreateTexture(mem.get(), &td));
     if (!tex) return fail(Errc::gpu_error, "wgpuSharedTextureMemoryCreateTexture failed");
     return std::make_shared<StmAccess>(device, std::move(mem), std::move(tex));
 }

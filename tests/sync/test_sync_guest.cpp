@@ -108,7 +108,7 @@ struct Readback {
         WGPUBufferDescriptor bd{};
         bd.size = n * 256;
         bd.usage = WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead;
-        buf = wg::Buffer(wgpuDeviceCreateBuffer(test::gpu().device(), &bd));
+        buf = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(test::gpu().device(), &bd));
     }
     // Maps (test thread waits: verification only) and returns the RGBA word of each slot.
     std::vector<uint32_t> read() {
