@@ -8,6 +8,7 @@
 #include <stdfloat>
 
 #include "support/gpu.hpp"
+#include "support/mem_formats.hpp"
 #include "wlgpu/format.hpp"
 #include "wlgpu/texture.hpp"
 
@@ -17,21 +18,9 @@ namespace {
 
 constexpr uint32_t kARGB8888 = fourcc('A', 'R', '2', '4'), kABGR8888 = fourcc('A', 'B', '2', '4');
 
-struct Fmt {
-    const char* name;
-    uint32_t code;
-    int bpp;
-};
 // The test's own list (with the DRM codes spelled out), not the library's table.
-const Fmt kAll[] = {
-    {"ARGB8888", fourcc('A', 'R', '2', '4'), 4},       {"XRGB8888", fourcc('X', 'R', '2', '4'), 4},
-    {"ABGR8888", fourcc('A', 'B', '2', '4'), 4},       {"XBGR8888", fourcc('X', 'B', '2', '4'), 4},
-    {"ARGB2101010", fourcc('A', 'R', '3', '0'), 4},    {"XRGB2101010", fourcc('X', 'R', '3', '0'), 4},
-    {"ABGR2101010", fourcc('A', 'B', '3', '0'), 4},    {"XBGR2101010", fourcc('X', 'B', '3', '0'), 4},
-    {"RGB565", fourcc('R', 'G', '1', '6'), 2},         {"ABGR16161616F", fourcc('A', 'B', '4', 'H'), 8},
-    {"XBGR16161616F", fourcc('X', 'B', '4', 'H'), 8},  {"ARGB16161616F", fourcc('A', 'R', '4', 'H'), 8},
-    {"XRGB16161616F", fourcc('X', 'R', '4', 'H'), 8},
-};
+using Fmt = test::MemFormat;
+constexpr const auto& kAll = test::kMemFormats;
 
 uint16_t half_bits(float f) {
     std::float16_t h = static_cast<std::float16_t>(f);
