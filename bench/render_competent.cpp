@@ -63,7 +63,7 @@ WGPUBindGroup CompetentPeer::bind_group(const Texture& t) {
         gd.layout = p_.layout.get();
         gd.entryCount = 2;
         gd.entries = e;
-        it->second = wg::BindGroup(wgpuDeviceCreateBindGroup(b_.device(), &gd));
+        it->second = wg::BindGroup::Acquire(wgpuDeviceCreateBindGroup(b_.device(), &gd));
         bind_groups_created_++;
     }
     return it->second.get();
@@ -76,7 +76,7 @@ void CompetentPeer::reserve(size_t count) {
     WGPUBufferDescriptor bd{};
     bd.size = cap * sizeof(Instance);
     bd.usage = WGPUBufferUsage_Vertex | WGPUBufferUsage_CopyDst;
-    instances_ = wg::Buffer(wgpuDeviceCreateBuffer(b_.device(), &bd));
+    instances_ = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(b_.device(), &bd));
     capacity_ = cap;
     buffers_created_++;
 }
@@ -94,7 +94,7 @@ void CompetentPeer::frame(Texture& target, const std::vector<Surface>& surfaces)
     const uint64_t bytes = scratch_.size() * sizeof(Instance);
     if (bytes) wgpuQueueWriteBuffer(b_.queue(), instances_.get(), 0, scratch_.data(), bytes);
 
-    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b_.device(), nullptr));
+    wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b_.device(), nullptr));
     wg::RenderPassEncoder pass = begin_cleared_pass(enc.get(), target.view());
     if (bytes) {
         wgpuRenderPassEncoderSetPipeline(pass.get(), p_.pipeline.get());
@@ -109,7 +109,7 @@ void CompetentPeer::frame(Texture& target, const std::vector<Surface>& surfaces)
         i = j;
     }
     wgpuRenderPassEncoderEnd(pass.get());
-    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+    wg::CommandBuffer cmd = wg::CommandBuffer::Acquire(wgpuCommandEncoderFinish(enc.get(), nullptr));
     WGPUCommandBuffer c = cmd.get();
     wgpuQueueSubmit(b_.queue(), 1, &c);
 }

@@ -45,7 +45,7 @@ void NaivePeer::frame(Texture& target, const std::vector<Surface>& surfaces) {
     WGPUBufferDescriptor bd{};
     bd.size = std::max<size_t>(stride * surfaces.size(), 256);
     bd.usage = WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst;
-    wg::Buffer ubo(wgpuDeviceCreateBuffer(b.device(), &bd));
+    wg::Buffer ubo = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(b.device(), &bd));
     std::vector<float> data(bd.size / 4);
     for (size_t i = 0; i < surfaces.size(); i++) {
         const Box& d = surfaces[i].dst;
@@ -55,7 +55,7 @@ void NaivePeer::frame(Texture& target, const std::vector<Surface>& surfaces) {
         u[4] = 0, u[5] = 0, u[6] = 1, u[7] = 1;
     }
     wgpuQueueWriteBuffer(b.queue(), ubo.get(), 0, data.data(), bd.size);
-    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
+    wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
     wg::RenderPassEncoder pass = begin_cleared_pass(enc.get(), target.view());
     for (size_t i = 0; i < surfaces.size(); i++) {
         WGPUBindGroupEntry e[3]{};
@@ -71,13 +71,13 @@ void NaivePeer::frame(Texture& target, const std::vector<Surface>& surfaces) {
         gd.layout = p.layout.get();
         gd.entryCount = 3;
         gd.entries = e;
-        wg::BindGroup g(wgpuDeviceCreateBindGroup(b.device(), &gd));
+        wg::BindGroup g = wg::BindGroup::Acquire(wgpuDeviceCreateBindGroup(b.device(), &gd));
         wgpuRenderPassEncoderSetPipeline(pass.get(), p.pipeline.get());
         wgpuRenderPassEncoderSetBindGroup(pass.get(), 0, g.get(), 0, nullptr);
         wgpuRenderPassEncoderDraw(pass.get(), 4, 1, 0, 0);
     }
     wgpuRenderPassEncoderEnd(pass.get());
-    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+    wg::CommandBuffer cmd = wg::CommandBuffer::Acquire(wgpuCommandEncoderFinish(enc.get(), nullptr));
     WGPUCommandBuffer c = cmd.get();
     wgpuQueueSubmit(b.queue(), 1, &c);
 }

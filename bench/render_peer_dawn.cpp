@@ -8,21 +8,20 @@ namespace bench {
 PeerPipeline make_peer_pipeline(WGPUDevice device, const char* wgsl, std::span<const WGPUBindGroupLayoutEntry> entries,
                                 const WGPUVertexBufferLayout* vertex_buffer) {
     PeerPipeline p;
-    WGPUShaderSourceWGSL src{};
-    src.chain.sType = WGPUSType_ShaderSourceWGSL;
+    auto src = wg::chained<WGPUShaderSourceWGSL>();
     src.code = wg::sv(wgsl);
     WGPUShaderModuleDescriptor sd{};
     sd.nextInChain = &src.chain;
-    p.module = wg::ShaderModule(wgpuDeviceCreateShaderModule(device, &sd));
+    p.module = wg::ShaderModule::Acquire(wgpuDeviceCreateShaderModule(device, &sd));
     WGPUBindGroupLayoutDescriptor ld{};
     ld.entryCount = entries.size();
     ld.entries = entries.data();
-    p.layout = wg::BindGroupLayout(wgpuDeviceCreateBindGroupLayout(device, &ld));
+    p.layout = wg::BindGroupLayout::Acquire(wgpuDeviceCreateBindGroupLayout(device, &ld));
     WGPUBindGroupLayout l = p.layout.get();
     WGPUPipelineLayoutDescriptor pld{};
     pld.bindGroupLayoutCount = 1;
     pld.bindGroupLayouts = &l;
-    p.pipeline_layout = wg::PipelineLayout(wgpuDeviceCreatePipelineLayout(device, &pld));
+    p.pipeline_layout = wg::PipelineLayout::Acquire(wgpuDeviceCreatePipelineLayout(device, &pld));
     WGPUBlendState blend{};
     blend.color = {WGPUBlendOperation_Add, WGPUBlendFactor_One, WGPUBlendFactor_OneMinusSrcAlpha};
     blend.alpha = blend.color;
@@ -45,13 +44,13 @@ PeerPipeline make_peer_pipeline(WGPUDevice device, const char* wgsl, std::span<c
     pd.multisample.count = 1;
     pd.multisample.mask = ~0u;
     pd.fragment = &fs;
-    p.pipeline = wg::RenderPipeline(wgpuDeviceCreateRenderPipeline(device, &pd));
+    p.pipeline = wg::RenderPipeline::Acquire(wgpuDeviceCreateRenderPipeline(device, &pd));
     WGPUSamplerDescriptor smd{};
     smd.addressModeU = smd.addressModeV = smd.addressModeW = WGPUAddressMode_ClampToEdge;
     smd.magFilter = smd.minFilter = WGPUFilterMode_Linear;
     smd.lodMaxClamp = 32;
     smd.maxAnisotropy = 1;
-    p.sampler = wg::Sampler(wgpuDeviceCreateSampler(device, &smd));
+    p.sampler = wg::Sampler::Acquire(wgpuDeviceCreateSampler(device, &smd));
     return p;
 }
 
@@ -65,7 +64,7 @@ wg::RenderPassEncoder begin_cleared_pass(WGPUCommandEncoder enc, WGPUTextureView
     WGPURenderPassDescriptor rp{};
     rp.colorAttachmentCount = 1;
     rp.colorAttachments = &color;
-    return wg::RenderPassEncoder(wgpuCommandEncoderBeginRenderPass(enc, &rp));
+    return wg::RenderPassEncoder::Acquire(wgpuCommandEncoderBeginRenderPass(enc, &rp));
 }
 
 }  // namespace bench

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/drm_nodes.hpp"
 #include "sync/stm_access.hpp"
 #include "wlgpu/bridge.hpp"
 #include "wlgpu/sync.hpp"
@@ -109,8 +110,8 @@ Row run(Ctx& c, AcquirePath path, int frames, double baseline_frame_ms, double b
 int main(int argc, char** argv) {
     int frames = argc > 1 ? std::atoi(argv[1]) : 30;
     auto b = Bridge::create().value();
-    auto vgem = open_drm_node("card", "vgem");
-    auto node = open_timeline_node();
+    auto vgem = drm::open_node_of_driver("card", "vgem");
+    auto node = drm::open_timeline_node();
     if (!vgem || !node) {
         std::fprintf(stderr, "bench_sync: needs vgem and a timeline render node (run it in scripts/testbed)\n");
         return 77;
@@ -120,7 +121,7 @@ int main(int argc, char** argv) {
     WGPUBufferDescriptor bd{};
     bd.size = 256 * 64;
     bd.usage = WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead;
-    c.out = wg::Buffer(wgpuDeviceCreateBuffer(b->device(), &bd));
+    c.out = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(b->device(), &bd));
     PollLoop loop;
     auto det = ExplicitSync::create(*b, loop, {}).value();
     std::printf("adapter: %s\ndetected: %s (%s: %s)\n", b->summary().c_str(), std::string(to_string(det->path())).c_str(),

@@ -4,9 +4,11 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wlgpu/error.hpp"
@@ -35,18 +37,23 @@ struct AdapterIdentity {
 };
 
 // Capabilities that later layers use to choose their paths.
+// What the device can do that wlgpu reads (each field: the Dawn feature it stands for).
 struct Capabilities {
     bool dmabuf_import = false;          // SharedTextureMemoryDmaBuf
     bool opaque_fd_memory = false;       // SharedTextureMemoryOpaqueFD
     bool sync_fd_fence = false;          // SharedFenceSyncFD
     bool opaque_fd_semaphore = false;    // SharedFenceVkSemaphoreOpaqueFD
     bool multi_planar = false;           // DawnMultiPlanarFormats
-    bool multi_planar_ext_usages = false;
-    bool p010 = false, nv16 = false;     // MultiPlanarFormatP010 / Nv16
-    bool unorm16 = false;                // Unorm16TextureFormats (R16/RG16 planes)
+    bool p010 = false;                   // MultiPlanarFormatP010 (summary only)
     bool drm_format_caps = false;        // DawnDrmFormatCapabilities
-    bool timestamp_query = false;
-    bool vk_image_layouts = true;        // Vulkan backend: Begin/End state chains
+    bool timestamp_query = false;        // TimestampQuery
+
+    // A capability a caller cannot do without.
+    enum class Need { dmabuf_import, opaque_fd_memory, sync_fd_fence, opaque_fd_semaphore, multi_planar,
+                      drm_format_caps, timestamp_query };
+    // Errc::unsupported naming the first capability in `needs` the device lacks and the Dawn
+    // feature behind it ("{who}: the device lacks sync_fd_fence (Dawn feature SharedFenceSyncFD)").
+    Result<void> require(std::initializer_list<Need> needs, std::string_view who) const;
 };
 
 struct BridgeOptions {

@@ -9,6 +9,12 @@
 
 namespace wlgpu {
 
+// DRM's fourcc_code(): four characters, the first in the low byte ("AR24" = DRM_FORMAT_ARGB8888).
+constexpr uint32_t fourcc(char a, char b, char c, char d) {
+    return uint32_t(uint8_t(a)) | uint32_t(uint8_t(b)) << 8 | uint32_t(uint8_t(c)) << 16 |
+           uint32_t(uint8_t(d)) << 24;
+}
+
 // How a DRM format is stored in a WebGPU texture and read back to RGBA in WGSL.
 struct FormatInfo {
     uint32_t drm_fourcc;        // DRM_FORMAT_*

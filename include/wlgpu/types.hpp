@@ -1,7 +1,9 @@
 // Plain geometry and option types shared by the renderer, the importers and the wlroots adapter.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 
@@ -12,6 +14,29 @@ struct Box {  // integer pixel box, like wlr_box
     bool empty() const { return width <= 0 || height <= 0; }
     bool operator==(const Box&) const = default;
 };
+
+// The overlap of two boxes, or an empty Box{} when they do not overlap. Right and bottom edges
+// are computed in 64 bits, so boxes whose x + width passes INT32_MAX (wlroots' "infinite" clip
+// boxes, damage near the limits) intersect correctly instead of overflowing.
+constexpr Box intersect(Box a, Box b) {
+    int32_t x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
+    int64_t x1 = std::min(int64_t(a.x) + a.width, int64_t(b.x) + b.width);
+    int64_t y1 = std::min(int64_t(a.y) + a.height, int64_t(b.y) + b.height);
+    if (a.empty() || b.empty() || x1 <= x0 || y1 <= y0) return {};
+    return {x0, y0, int32_t(x1 - x0), int32_t(y1 - y0)};
+}
+
+// The smallest box holding both (an empty box adds nothing); width and height saturate at
+// INT32_MAX where the union is wider than an int32 can say.
+constexpr Box unite(Box a, Box b) {
+    if (a.empty()) return b;
+    if (b.empty()) return a;
+    int32_t x0 = std::min(a.x, b.x), y0 = std::min(a.y, b.y);
+    int64_t x1 = std::max(int64_t(a.x) + a.width, int64_t(b.x) + b.width);
+    int64_t y1 = std::max(int64_t(a.y) + a.height, int64_t(b.y) + b.height);
+    constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+    return {x0, y0, int32_t(std::min(x1 - x0, kMax)), int32_t(std::min(y1 - y0, kMax))};
+}
 
 struct FBox {  // fractional box, like wlr_fbox; empty = the whole texture
     double x = 0, y = 0, width = 0, height = 0;

@@ -66,13 +66,12 @@ Result<wg::Adapter> request_adapter(WGPUInstance inst, WGPUPowerPreference pref,
     wgpuInstanceWaitAny(inst, 1, &wait, UINT64_MAX);
     if (reply.status != WGPURequestAdapterStatus_Success || !reply.adapter)
         return fail(Errc::no_adapter, "no Vulkan adapter: {}", reply.message);
-    return wg::Adapter(reply.adapter);
+    return wg::Adapter::Acquire(reply.adapter);
 }
 
 AdapterIdentity identify(WGPUAdapter a) {
-    WGPUAdapterPropertiesVk vk{};
-    vk.chain.sType = WGPUSType_AdapterPropertiesVk;
-    WGPUAdapterInfo info{};
+    auto vk = wg::chained<WGPUAdapterPropertiesVk>();
+    wg::AdapterInfo info;  // members freed by its destructor
     if (wgpuAdapterHasFeature(a, WGPUFeatureName_AdapterPropertiesVk)) info.nextInChain = &vk.chain;
     AdapterIdentity id;
     if (wgpuAdapterGetInfo(a, &info) == WGPUStatus_Success) {
@@ -85,7 +84,6 @@ AdapterIdentity identify(WGPUAdapter a) {
         id.type = info.adapterType;
         id.backend = info.backendType;
         id.driver_version = vk.driverVersion;
-        wgpuAdapterInfoFreeMembers(info);
     }
     return id;
 }
@@ -137,16 +135,32 @@ Capabilities capabilities(WGPUDevice d) {
     c.sync_fd_fence = has(WGPUFeatureName_SharedFenceSyncFD);
     c.opaque_fd_semaphore = has(WGPUFeatureName_SharedFenceVkSemaphoreOpaqueFD);
     c.multi_planar = has(WGPUFeatureName_DawnMultiPlanarFormats);
-    c.multi_planar_ext_usages = has(WGPUFeatureName_MultiPlanarFormatExtendedUsages);
     c.p010 = has(WGPUFeatureName_MultiPlanarFormatP010);
-    c.nv16 = has(WGPUFeatureName_MultiPlanarFormatNv16);
-    c.unorm16 = has(WGPUFeatureName_Unorm16TextureFormats);
     c.drm_format_caps = has(WGPUFeatureName_DawnDrmFormatCapabilities);
     c.timestamp_query = has(WGPUFeatureName_TimestampQuery);
     return c;
 }
 
 }  // namespace
+
+Result<void> Capabilities::require(std::initializer_list<Need> needs, std::string_view who) const {
+    for (Need n : needs) {
+        struct Row {
+            bool have;
+            const char* name;
+            const char* feature;
+        };
+        Row r = n == Need::dmabuf_import         ? Row{dmabuf_import, "dmabuf_import", "SharedTextureMemoryDmaBuf"}
+                : n == Need::opaque_fd_memory    ? Row{opaque_fd_memory, "opaque_fd_memory", "SharedTextureMemoryOpaqueFD"}
+                : n == Need::sync_fd_fence       ? Row{sync_fd_fence, "sync_fd_fence", "SharedFenceSyncFD"}
+                : n == Need::opaque_fd_semaphore ? Row{opaque_fd_semaphore, "opaque_fd_semaphore", "SharedFenceVkSemaphoreOpaqueFD"}
+                : n == Need::multi_planar        ? Row{multi_planar, "multi_planar", "DawnMultiPlanarFormats"}
+                : n == Need::drm_format_caps     ? Row{drm_format_caps, "drm_format_caps", "DawnDrmFormatCapabilities"}
+                                                 : Row{timestamp_query, "timestamp_query", "TimestampQuery"};
+        if (!r.have) return fail(Errc::unsupported, "{}: the device lacks {} (Dawn feature {})", who, r.name, r.feature);
+    }
+    return {};
+}
 
 struct BridgeBuilder {
     static Result<std::unique_ptr<Bridge>> build(BridgeOptions& o);
@@ -194,8 +208,7 @@ Result<void> BridgeBuilder::create_device(Bridge& b, BridgeOptions& o) {
 
     std::vector<const char*> toggles{"allow_unsafe_apis"};
     for (auto& t : o.extra_device_toggles) toggles.push_back(t.c_str());
-    WGPUDawnTogglesDescriptor tog{};
-    tog.chain.sType = WGPUSType_DawnTogglesDescriptor;
+    auto tog = wg::chained<WGPUDawnTogglesDescriptor>();
     tog.enabledToggleCount = toggles.size();
     tog.enabledToggles = toggles.data();
     // Dawn quantizes timestamps (coarse steps) against timing attacks from web content; a
@@ -243,8 +256,8 @@ Result<void> BridgeBuilder::create_device(Bridge& b, BridgeOptions& o) {
     wgpuInstanceWaitAny(b.instance(), 1, &wait, UINT64_MAX);
     if (reply.status != WGPURequestDeviceStatus_Success || !reply.device)
         return fail(Errc::no_adapter, "creating the device on '{}' failed: {}", b.identity_.name, reply.message);
-    b.device_ = wg::Device(reply.device);
-    b.queue_ = wg::Queue(wgpuDeviceGetQueue(b.device()));
+    b.device_ = wg::Device::Acquire(reply.device);
+    b.queue_ = wg::Queue::Acquire(wgpuDeviceGetQueue(b.device()));
     b.limits_ = WGPULimits{};
     wgpuDeviceGetLimits(b.device(), &b.limits_);
     b.caps_ = capabilities(b.device());
@@ -255,15 +268,14 @@ Result<std::unique_ptr<Bridge>> BridgeBuilder::build(BridgeOptions& o) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     std::unique_ptr<Bridge> b(new Bridge());
     const char* inst_toggles[] = {"allow_unsafe_apis"};
-    WGPUDawnTogglesDescriptor tog{};
-    tog.chain.sType = WGPUSType_DawnTogglesDescriptor;
+    auto tog = wg::chained<WGPUDawnTogglesDescriptor>();
     tog.enabledToggleCount = 1;
     tog.enabledToggles = inst_toggles;
     WGPUInstanceDescriptor idesc{};
     idesc.nextInChain = &tog.chain;
     idesc.capabilities.timedWaitAnyEnable = true;
     idesc.capabilities.timedWaitAnyMaxCount = 64;
-    b->instance_ = wg::Instance(wgpuCreateInstance(&idesc));
+    b->instance_ = wg::Instance::Acquire(wgpuCreateInstance(&idesc));
     if (!b->instance_) return fail(Errc::no_adapter, "wgpuCreateInstance failed");
     if (auto r = pick_adapter(*b, o.adapter); !r) return std::unexpected(r.error());
     if (auto r = create_device(*b, o); !r) return std::unexpected(r.error());
@@ -345,11 +357,11 @@ Result<void> Bridge::release_deferred() const {
     WGPUBufferDescriptor bd{};
     bd.size = 4;
     bd.usage = WGPUBufferUsage_CopyDst;
-    wg::Buffer buf(wgpuDeviceCreateBuffer(device(), &bd));
+    wg::Buffer buf = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(device(), &bd));
     const uint32_t zero = 0;
     wgpuQueueWriteBuffer(queue(), buf.get(), 0, &zero, sizeof zero);
-    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(device(), nullptr));
-    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+    wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(device(), nullptr));
+    wg::CommandBuffer cmd = wg::CommandBuffer::Acquire(wgpuCommandEncoderFinish(enc.get(), nullptr));
     WGPUCommandBuffer c = cmd.get();
     wgpuQueueSubmit(queue(), 1, &c);
     for (int i = 0; i < 2; i++) {

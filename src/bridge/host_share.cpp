@@ -18,6 +18,7 @@
 #include <vulkan/vulkan.h>
 
 #include "wlgpu/bridge.hpp"
+#include "common/pixel_format.hpp"
 #include "wlgpu/format.hpp"
 
 namespace wlgpu {
@@ -33,30 +34,6 @@ struct HostImage::Private {
 
 namespace {
 
-constexpr uint32_t fourcc(char a, char b, char c, char d) {
-    return uint32_t(uint8_t(a)) | uint32_t(uint8_t(b)) << 8 | uint32_t(uint8_t(c)) << 16 |
-           uint32_t(uint8_t(d)) << 24;
-}
-
-struct VkFormatMap {
-    VkFormat vk;
-    uint32_t drm;
-    WGPUTextureFormat wgpu;
-    const char* name;
-};
-constexpr VkFormatMap kFormats[] = {
-    {VK_FORMAT_R8G8B8A8_UNORM, fourcc('A', 'B', '2', '4'), WGPUTextureFormat_RGBA8Unorm, "R8G8B8A8_UNORM"},
-    {VK_FORMAT_B8G8R8A8_UNORM, fourcc('A', 'R', '2', '4'), WGPUTextureFormat_BGRA8Unorm, "B8G8R8A8_UNORM"},
-    {VK_FORMAT_A2B10G10R10_UNORM_PACK32, fourcc('A', 'B', '3', '0'), WGPUTextureFormat_RGB10A2Unorm,
-     "A2B10G10R10_UNORM_PACK32"},
-    {VK_FORMAT_R16G16B16A16_SFLOAT, fourcc('A', 'B', '4', 'H'), WGPUTextureFormat_RGBA16Float, "R16G16B16A16_SFLOAT"},
-};
-
-const VkFormatMap* find_format(int32_t vk) {
-    for (const auto& f : kFormats)
-        if (f.vk == VkFormat(vk)) return &f;
-    return nullptr;
-}
 
 void close_all(std::vector<HostSemaphore>& sems) {
     for (auto& s : sems)
@@ -106,9 +83,9 @@ HostImage::~HostImage() {
 
 Result<std::shared_ptr<Texture>> HostImage::import(Bridge& bridge, const HostImageDesc& d) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    const VkFormatMap* fm = find_format(d.vk_format);
+    const pixel::PixelFormat* fm = pixel::find_vk(d.vk_format);  // the one format table
     const std::string name = std::format("host image '{}' ({}x{} {})", d.label, d.width, d.height,
-                                         fm ? fm->name : std::format("VkFormat {}", d.vk_format));
+                                         fm ? fm->vk_name : std::format("VkFormat {}", d.vk_format));
     auto bad = [&](Errc c, std::string why) { return std::unexpected(Error{c, name + ": " + why}); };
 
     // Validate everything before any driver call.
@@ -126,12 +103,12 @@ Result<std::shared_ptr<Texture>> HostImage::import(Bridge& bridge, const HostIma
         return bad(Errc::invalid_argument, "vk_usage has neither SAMPLED nor COLOR_ATTACHMENT: wlgpu can neither draw nor render into it");
     if (d.vk_tiling != VK_IMAGE_TILING_OPTIMAL && d.vk_tiling != VK_IMAGE_TILING_LINEAR)
         return bad(Errc::invalid_argument, std::format("vk_tiling {} is neither OPTIMAL nor LINEAR", d.vk_tiling));
-    const bool srgb_twin = fm->vk == VK_FORMAT_R8G8B8A8_UNORM || fm->vk == VK_FORMAT_B8G8R8A8_UNORM;
+    const bool srgb_twin = fm->vk_format == VK_FORMAT_R8G8B8A8_UNORM || fm->vk_format == VK_FORMAT_B8G8R8A8_UNORM;
     if (srgb_twin && !(d.vk_flags & VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT))
         return bad(Errc::invalid_argument,
                    "vk_flags lacks VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT (Dawn requires it for formats with an sRGB view format)");
     if (d.allocation_size == 0) return bad(Errc::invalid_argument, "allocation_size is 0");
-    const FormatInfo* info = find_shm_format(fm->drm);
+    const FormatInfo* info = find_shm_format(fm->info.drm_fourcc);
     if (!info) return bad(Errc::unsupported, "no wlgpu format table entry");
 
     // The VkImageCreateInfo the host used; Dawn creates its own VkImage from it.
@@ -150,7 +127,7 @@ Result<std::shared_ptr<Texture>> HostImage::import(Bridge& bridge, const HostIma
     ci.pNext = &ext;
     ci.flags = d.vk_flags;
     ci.imageType = VK_IMAGE_TYPE_2D;
-    ci.format = fm->vk;
+    ci.format = VkFormat(fm->vk_format);
     ci.extent = {d.width, d.height, 1};
     ci.mipLevels = 1;
     ci.arrayLayers = 1;
@@ -176,16 +153,16 @@ Result<std::shared_ptr<Texture>> HostImage::import(Bridge& bridge, const HostIma
     wg::Texture tex;
     auto r = bridge.scoped(
         [&] {
-            memory = wg::SharedTextureMemory(wgpuDeviceImportSharedTextureMemory(bridge.device(), &desc));
+            memory = wg::SharedTextureMemory::Acquire(wgpuDeviceImportSharedTextureMemory(bridge.device(), &desc));
             // A null descriptor: the texture has the memory's properties (size, format, usage).
-            if (memory) tex = wg::Texture(wgpuSharedTextureMemoryCreateTexture(memory.get(), nullptr));
+            if (memory) tex = wg::Texture::Acquire(wgpuSharedTextureMemoryCreateTexture(memory.get(), nullptr));
         },
         "importing the OPAQUE_FD memory");
     if (!r) return std::unexpected(r.error().context(name));
     if (!memory || !tex) return bad(Errc::gpu_error, "Dawn returned no shared texture memory or texture");
-    if (wgpuTextureGetFormat(tex.get()) != fm->wgpu)
+    if (wgpuTextureGetFormat(tex.get()) != fm->info.texture)
         return bad(Errc::gpu_error, std::format("Dawn made a texture of WGPUTextureFormat {:#x}, not {:#x}",
-                                                uint32_t(wgpuTextureGetFormat(tex.get())), uint32_t(fm->wgpu)));
+                                                uint32_t(wgpuTextureGetFormat(tex.get())), uint32_t(fm->info.texture)));
 
     auto texture = Texture::wrap(bridge, tex.get(), *info, d.width, d.height);
     texture->shared_access = std::make_shared<HostImage>(Private{&bridge, std::move(memory), std::move(tex), name});
@@ -228,7 +205,7 @@ Result<void> HostImage::import_waits(std::vector<HostSemaphore>& sems) {
         desc.nextInChain = s.type == SemaphoreFd::sync_fd ? &sync.chain : &opaque.chain;
         desc.label = sv("wlgpu host semaphore");
         wg::SharedFence fence;
-        auto r = bridge_->scoped([&] { fence = wg::SharedFence(wgpuDeviceImportSharedFence(bridge_->device(), &desc)); },
+        auto r = bridge_->scoped([&] { fence = wg::SharedFence::Acquire(wgpuDeviceImportSharedFence(bridge_->device(), &desc)); },
                                  std::format("importing a {} semaphore (fd {})", to_string(s.type), s.fd));
         if (!r) {
             result = std::unexpected(r.error().context(label_));
@@ -344,7 +321,7 @@ Result<void> HostImage::end() {
             WGPUSharedFenceExportInfo info{};
             wgpuSharedFenceExportInfo(st.fences[i], &info);
             SemaphoreFd type = info.type == WGPUSharedFenceType_SyncFD ? SemaphoreFd::sync_fd : SemaphoreFd::opaque_fd;
-            end_fences_.push_back({wg::SharedFence::share(st.fences[i]), type});
+            end_fences_.push_back({wg::SharedFence(st.fences[i]), type});
         }
         end_layouts_ = {vk.oldLayout, vk.newLayout};
         end_initialized_ = st.initialized;

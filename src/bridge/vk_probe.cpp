@@ -2,8 +2,6 @@
 // version, device/driver UUIDs and DRM nodes. Dawn's C API has no DRM or UUID query,
 // so the bridge matches its adapter against this list.
 #include <dlfcn.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <cstring>
 #include <format>
@@ -14,6 +12,7 @@
 #include <vulkan/vulkan.h>
 
 #include "wlgpu/bridge.hpp"
+#include "common/drm_nodes.hpp"
 #include "common/signals_blocked.hpp"
 
 namespace wlgpu {
@@ -36,16 +35,6 @@ bool has_extension(PFN_vkEnumerateDeviceExtensionProperties enumerate, VkPhysica
     for (const auto& e : exts)
         if (std::strcmp(e.extensionName, name) == 0) return true;
     return false;
-}
-
-std::string find_render_node(int64_t major, int64_t minor) {
-    if (major < 0) return "";
-    std::string path = std::format("/dev/dri/renderD{}", minor);
-    struct stat st {};
-    if (stat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode) && major == major(st.st_rdev) &&
-        minor == minor(st.st_rdev))
-        return path;
-    return "";
 }
 
 AdapterIdentity describe(VkInstance inst, PFN_vkGetInstanceProcAddr gipa, VkPhysicalDevice pd) {
@@ -78,7 +67,7 @@ AdapterIdentity describe(VkInstance inst, PFN_vkGetInstanceProcAddr gipa, VkPhys
     if (has_drm) {
         if (drm.hasPrimary) a.primary_major = drm.primaryMajor, a.primary_minor = drm.primaryMinor;
         if (drm.hasRender) a.render_major = drm.renderMajor, a.render_minor = drm.renderMinor;
-        a.render_node = find_render_node(a.render_major, a.render_minor);
+        a.render_node = drm::render_node_of(a.render_major, a.render_minor);
     }
     return a;
 }

@@ -18,6 +18,8 @@
 #include "import/dmabuf_internal.hpp"
 #include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
+#include "common/pixel_format.hpp"
+#include "wlgpu/format.hpp"
 
 namespace wlgpu {
 
@@ -25,82 +27,15 @@ namespace dmabuf {
 
 namespace {
 
-constexpr uint32_t fourcc(char a, char b, char c, char d) {
-    return uint32_t(uint8_t(a)) | uint32_t(uint8_t(b)) << 8 | uint32_t(uint8_t(c)) << 16 | uint32_t(uint8_t(d)) << 24;
-}
-
-constexpr uint32_t kR8 = fourcc('R', '8', ' ', ' ');
-constexpr uint32_t kGR88 = fourcc('G', 'R', '8', '8');
-constexpr uint32_t kAB24 = fourcc('A', 'B', '2', '4');
-constexpr uint32_t kAR24 = fourcc('A', 'R', '2', '4');
-constexpr uint32_t kXR24 = fourcc('X', 'R', '2', '4');
-constexpr uint32_t kXB24 = fourcc('X', 'B', '2', '4');
-constexpr uint32_t kAB30 = fourcc('A', 'B', '3', '0');
-constexpr uint32_t kAB4H = fourcc('A', 'B', '4', 'H');
-
-// FormatInfo of the YUV formats (the renderer only reads name/has_alpha for them).
-//                                       fourcc                   texture (plane 0)           bpp alpha swap cpu render name
-constexpr FormatInfo kNV12{fourcc('N', 'V', '1', '2'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "NV12"};
-constexpr FormatInfo kNV21{fourcc('N', 'V', '2', '1'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "NV21"};
-constexpr FormatInfo kNV16{fourcc('N', 'V', '1', '6'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "NV16"};
-constexpr FormatInfo kP010{fourcc('P', '0', '1', '0'), WGPUTextureFormat_RG8Unorm, 2, false, false, false, false, "P010"};
-constexpr FormatInfo kYUV420{fourcc('Y', 'U', '1', '2'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "YUV420"};
-constexpr FormatInfo kYVU420{fourcc('Y', 'V', '1', '2'), WGPUTextureFormat_R8Unorm, 1, false, false, false, false, "YVU420"};
-constexpr FormatInfo kYUYV{fourcc('Y', 'U', 'Y', 'V'), WGPUTextureFormat_RGBA8Unorm, 2, false, false, false, false, "YUYV"};
-constexpr FormatInfo kUYVY{fourcc('U', 'Y', 'V', 'Y'), WGPUTextureFormat_RGBA8Unorm, 2, false, false, false, false, "UYVY"};
-
-constexpr PlaneSpec kPlaneR8{kR8, WGPUTextureFormat_R8Unorm, 1, 1, 1};
-constexpr PlaneSpec kPlaneR8Half{kR8, WGPUTextureFormat_R8Unorm, 1, 2, 2};
-constexpr PlaneSpec kPlaneRG8Half{kGR88, WGPUTextureFormat_RG8Unorm, 2, 2, 2};
-constexpr PlaneSpec kPlaneRG8HalfX{kGR88, WGPUTextureFormat_RG8Unorm, 2, 2, 1};
-// P010 by same-size reinterpretation (Dawn imports no R16/GR1616): the Y plane (one 16-bit
-// sample per pixel) as GR88 of the same width (R = low byte, G = high byte), the CbCr plane
-// (Cb16 Cr16 per chroma pair) as ABGR8888 of width/2 (R,G = Cb low/high, B,A = Cr low/high).
-// The WGSL rebuilds each 16-bit sample from the bytes with textureLoad (no filtering of bytes).
-constexpr PlaneSpec kPlaneY16AsRG8{kGR88, WGPUTextureFormat_RG8Unorm, 2, 1, 1};
-constexpr PlaneSpec kPlaneCbCr16AsRGBA8Half{kAB24, WGPUTextureFormat_RGBA8Unorm, 4, 2, 2};
-constexpr PlaneSpec kPlanePacked{kAB24, WGPUTextureFormat_RGBA8Unorm, 4, 2, 1};
-
-constexpr PlaneSpec rgb_plane(uint32_t dawn, WGPUTextureFormat f, uint32_t bpp) { return {dawn, f, bpp, 1, 1}; }
-
+// The DMA-BUF rows of the one format table (src/common/pixel_format.cpp), in its order.
 std::vector<FormatSpec> build_table() {
     std::vector<FormatSpec> v;
-    // RGB: Dawn knows AR24/XR24/AB24/XB24/AB30/AB4H; the X and R/B-swapped variants of AB30 and
-    // AB4H have the same memory layout and are imported as those, the shader fixes alpha / R-B.
-    struct Rgb {
-        uint32_t fourcc, dawn;
-        WGPUTextureFormat tex;
-        uint32_t bpp;
-    };
-    const Rgb rgb[] = {
-        {kAR24, kAR24, WGPUTextureFormat_BGRA8Unorm, 4},
-        {kXR24, kXR24, WGPUTextureFormat_BGRA8Unorm, 4},
-        {kAB24, kAB24, WGPUTextureFormat_RGBA8Unorm, 4},
-        {kXB24, kXB24, WGPUTextureFormat_RGBA8Unorm, 4},
-        {kAB30, kAB30, WGPUTextureFormat_RGB10A2Unorm, 4},
-        {fourcc('X', 'B', '3', '0'), kAB30, WGPUTextureFormat_RGB10A2Unorm, 4},
-        {fourcc('A', 'R', '3', '0'), kAB30, WGPUTextureFormat_RGB10A2Unorm, 4},
-        {fourcc('X', 'R', '3', '0'), kAB30, WGPUTextureFormat_RGB10A2Unorm, 4},
-        {kAB4H, kAB4H, WGPUTextureFormat_RGBA16Float, 8},
-        {fourcc('X', 'B', '4', 'H'), kAB4H, WGPUTextureFormat_RGBA16Float, 8},
-        {fourcc('A', 'R', '4', 'H'), kAB4H, WGPUTextureFormat_RGBA16Float, 8},
-        {fourcc('X', 'R', '4', 'H'), kAB4H, WGPUTextureFormat_RGBA16Float, 8},
-    };
-    for (const Rgb& r : rgb) {
-        const FormatInfo* info = find_shm_format(r.fourcc);
-        if (!info) continue;
-        v.push_back({r.fourcc, info->name, 1, {rgb_plane(r.dawn, r.tex, r.bpp)}, YuvLayout::rgb, false, 8, false, info});
+    for (const auto& r : pixel::formats()) {
+        const auto& d = r.dmabuf;
+        if (d.n_planes == 0) continue;
+        v.push_back({r.info.drm_fourcc, r.info.name, d.n_planes, d.planes, d.layout, d.swap_uv, d.bits,
+                     d.native_multiplanar, &r.info});
     }
-    v.push_back({kNV12.drm_fourcc, "NV12", 2, {kPlaneR8, kPlaneRG8Half}, YuvLayout::two_plane, false, 8, true, &kNV12});
-    v.push_back({kNV21.drm_fourcc, "NV21", 2, {kPlaneR8, kPlaneRG8Half}, YuvLayout::two_plane, true, 8, false, &kNV21});
-    v.push_back({kNV16.drm_fourcc, "NV16", 2, {kPlaneR8, kPlaneRG8HalfX}, YuvLayout::two_plane, false, 8, false, &kNV16});
-    v.push_back({kP010.drm_fourcc, "P010", 2, {kPlaneY16AsRG8, kPlaneCbCr16AsRGBA8Half}, YuvLayout::p010, false, 10, false, &kP010});
-    v.push_back({kYUV420.drm_fourcc, "YUV420", 3, {kPlaneR8, kPlaneR8Half, kPlaneR8Half}, YuvLayout::three_plane, false, 8,
-                 false, &kYUV420});
-    v.push_back({kYVU420.drm_fourcc, "YVU420", 3, {kPlaneR8, kPlaneR8Half, kPlaneR8Half}, YuvLayout::three_plane, true, 8,
-                 false, &kYVU420});
-    v.push_back({kYUYV.drm_fourcc, "YUYV", 1, {kPlanePacked}, YuvLayout::yuyv, false, 8, false, &kYUYV});
-    v.push_back({kUYVY.drm_fourcc, "UYVY", 1, {kPlanePacked}, YuvLayout::uyvy, false, 8, false, &kUYVY});
     return v;
 }
 
@@ -208,7 +143,7 @@ Result<void> DmabufAccess::end() {
                 // our own next BeginAccess: that work is on the same Dawn queue, already ordered,
                 // and re-waiting on lavapipe's exported (often already signalled, fd -1) sync
                 // files made Dawn fail ("close failed" in SystemHandle) after many frames.
-                end_fences_.push_back(wg::SharedFence::share(st.fences[k]));
+                end_fences_.push_back(wg::SharedFence(st.fences[k]));
             }
         } else {
             ok = false;
@@ -234,7 +169,7 @@ Result<void> DmabufAccess::add_wait_sync_file(int fd) {
     WGPUSharedFenceDescriptor d{};
     d.nextInChain = &sd.chain;
     wg::SharedFence f;
-    auto r = bridge_->scoped([&] { f = wg::SharedFence(wgpuDeviceImportSharedFence(bridge_->device(), &d)); },
+    auto r = bridge_->scoped([&] { f = wg::SharedFence::Acquire(wgpuDeviceImportSharedFence(bridge_->device(), &d)); },
                              name_ + ": importing a sync_file");
     close(fd);  // Dawn keeps its own duplicate
     if (!r) return r;
@@ -449,7 +384,7 @@ Result<dmabuf::DmabufAccess::Part> import_one(Bridge& b, const std::string& who,
     dmabuf::DmabufAccess::Part part;
     auto r = b.scoped(
         [&] {
-            part.memory = wg::SharedTextureMemory(wgpuDeviceImportSharedTextureMemory(b.device(), &md));
+            part.memory = wg::SharedTextureMemory::Acquire(wgpuDeviceImportSharedTextureMemory(b.device(), &md));
             if (!part.memory) return;
             WGPUTextureDescriptor td{};
             td.label = md.label;
@@ -459,7 +394,7 @@ Result<dmabuf::DmabufAccess::Part> import_one(Bridge& b, const std::string& who,
             td.format = format;
             td.mipLevelCount = 1;
             td.sampleCount = 1;
-            part.texture = wg::Texture(wgpuSharedTextureMemoryCreateTexture(part.memory.get(), &td));
+            part.texture = wg::Texture::Acquire(wgpuSharedTextureMemoryCreateTexture(part.memory.get(), &td));
         },
         who);
     if (!r) return std::unexpected(r.error());
@@ -475,7 +410,7 @@ wg::TextureView make_view(WGPUTexture t, WGPUTextureFormat f, WGPUTextureAspect 
     d.arrayLayerCount = 1;
     d.aspect = aspect;
     d.usage = WGPUTextureUsage_TextureBinding;
-    return wg::TextureView(wgpuTextureCreateView(t, &d));
+    return wg::TextureView::Acquire(wgpuTextureCreateView(t, &d));
 }
 
 }  // namespace

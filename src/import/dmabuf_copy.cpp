@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "import/dmabuf_internal.hpp"
+#include "common/ioctl.hpp"
 #include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
 
@@ -23,10 +24,7 @@ std::atomic<uint64_t> g_copies{0};
 
 int sync_ioctl(int fd, uint64_t flags) {
     dma_buf_sync s{flags};
-    int r;
-    do r = ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
-    while (r < 0 && (errno == EINTR || errno == EAGAIN));
-    return r;
+    return xioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
 }
 
 // What copy_dmabuf takes: the importer's own validation (dmabuf::validate_layout, the same that

@@ -10,8 +10,6 @@
 // 3. Cached per device (the cache holds a device reference, so the key stays unique).
 #include <fcntl.h>
 #include <linux/dma-buf.h>
-#include <linux/dma-heap.h>
-#include <linux/udmabuf.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -22,6 +20,8 @@
 #include <map>
 #include <mutex>
 
+#include "bridge/readback.hpp"
+#include "common/dmabuf_alloc.hpp"
 #include "import/dmabuf_internal.hpp"
 #include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
@@ -37,87 +37,12 @@ struct Probed {
     std::vector<DmabufFormat> texture, render;
 };
 
-struct ProbeBuffer {
-    int fd = -1;
-    uint8_t* map = nullptr;
-    size_t size = 0;
-    ~ProbeBuffer() {
-        if (map) munmap(map, size);
-        if (fd >= 0) close(fd);
-    }
-};
-
-// A real dma-buf of `size` bytes, mapped (udmabuf over a memfd, else the system dma-heap).
-bool alloc_probe_buffer(size_t size, ProbeBuffer& b) {
-    size = (size + 4095) & ~size_t(4095);
-    int u = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-    if (u >= 0) {
-        int m = memfd_create("wlgpu-probe", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-        if (m >= 0 && ftruncate(m, off_t(size)) == 0 && fcntl(m, F_ADD_SEALS, F_SEAL_SHRINK) == 0) {
-            udmabuf_create c{};
-            c.memfd = uint32_t(m);
-            c.flags = UDMABUF_FLAGS_CLOEXEC;
-            c.size = size;
-            b.fd = ioctl(u, UDMABUF_CREATE, &c);
-        }
-        if (m >= 0) close(m);
-        close(u);
-    }
-    if (b.fd < 0) {
-        int h = open("/dev/dma_heap/system", O_RDWR | O_CLOEXEC);
-        if (h >= 0) {
-            dma_heap_allocation_data a{};
-            a.len = size;
-            a.fd_flags = O_RDWR | O_CLOEXEC;
-            if (ioctl(h, DMA_HEAP_IOCTL_ALLOC, &a) == 0) b.fd = int(a.fd);
-            close(h);
-        }
-    }
-    if (b.fd < 0) return false;
-    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, b.fd, 0);
-    if (p == MAP_FAILED) return false;
-    b.map = static_cast<uint8_t*>(p);
-    b.size = size;
-    return true;
-}
-
-void cpu_sync(int fd, uint64_t flags) {
-    dma_buf_sync s{flags};
-    while (ioctl(fd, DMA_BUF_IOCTL_SYNC, &s) < 0 && (errno == EINTR || errno == EAGAIN)) {
-    }
-}
-
 // Copies one texture (a plane) back: row r of the result is the texture's row r.
 Result<std::vector<uint8_t>> read_texture(Bridge& b, WGPUTexture t, uint32_t w, uint32_t h, uint32_t bpp) {
-    const uint32_t row = (w * bpp + 255) & ~255u;
-    WGPUBufferDescriptor bd{};
-    bd.size = uint64_t(row) * h;
-    bd.usage = WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead;
-    wg::Buffer buf(wgpuDeviceCreateBuffer(b.device(), &bd));
-    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
-    WGPUTexelCopyTextureInfo src{};
-    src.texture = t;
-    src.aspect = WGPUTextureAspect_All;
-    WGPUTexelCopyBufferInfo dst{};
-    dst.buffer = buf.get();
-    dst.layout.bytesPerRow = row;
-    dst.layout.rowsPerImage = h;
-    WGPUExtent3D size{w, h, 1};
-    wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &src, &dst, &size);
-    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
-    WGPUCommandBuffer c = cmd.get();
-    wgpuQueueSubmit(b.queue(), 1, &c);
-    WGPUMapAsyncStatus status = WGPUMapAsyncStatus_Error;
-    WGPUBufferMapCallbackInfo cb{};
-    cb.mode = WGPUCallbackMode_WaitAnyOnly;
-    cb.callback = [](WGPUMapAsyncStatus s, WGPUStringView, void* u, void*) { *static_cast<WGPUMapAsyncStatus*>(u) = s; };
-    cb.userdata1 = &status;
-    if (auto r = b.wait(wgpuBufferMapAsync(buf.get(), WGPUMapMode_Read, 0, bd.size, cb)); !r) return std::unexpected(r.error());
-    if (status != WGPUMapAsyncStatus_Success) return fail(Errc::gpu_error, "mapping the probe read-back failed");
-    const auto* p = static_cast<const uint8_t*>(wgpuBufferGetConstMappedRange(buf.get(), 0, bd.size));
+    auto rb = read_back(b, t, bpp, Box{0, 0, int32_t(w), int32_t(h)}, "wlgpu format probe");
+    if (!rb) return std::unexpected(rb.error());
     std::vector<uint8_t> out(size_t(w) * bpp * h);
-    for (uint32_t y = 0; y < h; y++) std::memcpy(out.data() + size_t(y) * w * bpp, p + size_t(y) * row, size_t(w) * bpp);
-    wgpuBufferUnmap(buf.get());
+    for (uint32_t y = 0; y < h; y++) std::memcpy(out.data() + size_t(y) * w * bpp, rb->row(y), size_t(w) * bpp);
     return out;
 }
 
@@ -137,12 +62,13 @@ std::string probe(Bridge& b, const FormatSpec& spec, bool render) {
         a.planes[i].stride = (row_bytes[i] + 255) & ~255u;
         off += (uint64_t(a.planes[i].stride) * rows[i] + 4095) & ~uint64_t(4095);
     }
-    ProbeBuffer buf;
-    if (!alloc_probe_buffer(off, buf)) return "no udmabuf or dma-heap to probe with";
-    for (uint32_t i = 0; i < spec.n_planes; i++) a.planes[i].fd = buf.fd;
-    cpu_sync(buf.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-    for (size_t i = 0; i < buf.size; i++) buf.map[i] = uint8_t(i * 7 + (i >> 8) * 13 + 1);
-    cpu_sync(buf.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+    auto mem = alloc_dmabuf(off);
+    if (!mem) return "no udmabuf or dma-heap to probe with";
+    const MappedDmabuf& buf = *mem;
+    for (uint32_t i = 0; i < spec.n_planes; i++) a.planes[i].fd = buf.fd();
+    buf.begin_cpu(true);
+    for (size_t i = 0; i < buf.size(); i++) buf.data()[i] = uint8_t(i * 7 + (i >> 8) * 13 + 1);
+    buf.end_cpu(true);
     DmabufImportOptions o;
     if (render) o.usage = TextureUsage::sample | TextureUsage::render;
     auto t = import_dmabuf(b, a, o);
@@ -163,7 +89,7 @@ std::string probe(Bridge& b, const FormatSpec& spec, bool render) {
             }
             for (uint32_t y = 0; y < rows[i] && why.empty(); y++)
                 if (std::memcmp(got->data() + size_t(y) * row_bytes[i],
-                                buf.map + a.planes[i].offset + size_t(y) * a.planes[i].stride, row_bytes[i]) != 0)
+                                buf.data() + a.planes[i].offset + size_t(y) * a.planes[i].stride, row_bytes[i]) != 0)
                     why = std::format("plane {} row {} reads back different bytes", i, y);
         }
     } else {
@@ -176,10 +102,10 @@ std::string probe(Bridge& b, const FormatSpec& spec, bool render) {
         WGPURenderPassDescriptor pd{};
         pd.colorAttachmentCount = 1;
         pd.colorAttachments = &ca;
-        wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
-        wg::RenderPassEncoder pass(wgpuCommandEncoderBeginRenderPass(enc.get(), &pd));
+        wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
+        wg::RenderPassEncoder pass = wg::RenderPassEncoder::Acquire(wgpuCommandEncoderBeginRenderPass(enc.get(), &pd));
         wgpuRenderPassEncoderEnd(pass.get());
-        wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+        wg::CommandBuffer cmd = wg::CommandBuffer::Acquire(wgpuCommandEncoderFinish(enc.get(), nullptr));
         WGPUCommandBuffer c = cmd.get();
         auto r = b.scoped([&] { wgpuQueueSubmit(b.queue(), 1, &c); }, "render probe");
         if (!r) why = r.error().message;
@@ -188,14 +114,14 @@ std::string probe(Bridge& b, const FormatSpec& spec, bool render) {
     if (!why.empty()) return why;
     if (render) {
         if (auto r = b.wait_idle(); !r) return r.error().message;
-        cpu_sync(buf.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+        buf.begin_cpu(false);
         for (uint32_t y = 0; y < H && why.empty(); y++)
             for (uint32_t x = 0; x < W * spec.planes[0].bytes_per_texel; x++)
-                if (buf.map[size_t(y) * a.planes[0].stride + x] != 0) {
+                if (buf.data()[size_t(y) * a.planes[0].stride + x] != 0) {
                     why = std::format("a cleared render pass did not reach the buffer memory (row {})", y);
                     break;
                 }
-        cpu_sync(buf.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+        buf.end_cpu(false);
     }
     return why;
 }
@@ -203,21 +129,19 @@ std::string probe(Bridge& b, const FormatSpec& spec, bool render) {
 std::vector<uint64_t> reported_modifiers(Bridge& b, WGPUTextureFormat f) {
     std::vector<uint64_t> mods;
     if (!b.caps().drm_format_caps) return mods;
-    WGPUDawnDrmFormatCapabilities drm{};
-    drm.chain.sType = WGPUSType_DawnDrmFormatCapabilities;
+    wg::DawnDrmFormatCapabilities drm;  // sType set, members freed by its destructor
     WGPUDawnFormatCapabilities caps{};
     caps.nextInChain = &drm.chain;
     if (wgpuAdapterGetFormatCapabilities(b.adapter(), f, &caps) == WGPUStatus_Success) {
         for (size_t i = 0; i < drm.propertiesCount; i++)
             if (drm.properties[i].modifierPlaneCount == 1) mods.push_back(drm.properties[i].modifier);
-        wgpuDawnDrmFormatCapabilitiesFreeMembers(drm);
     }
     return mods;
 }
 
 Probed run_probe(Bridge& b) {
     Probed p;
-    p.device = wg::Device::share(b.device());
+    p.device = wg::Device(b.device());
     if (!b.caps().dmabuf_import) return p;
     const bool verbose = std::getenv("WLGPU_DEBUG_DMABUF") != nullptr;
     for (const FormatSpec& spec : dmabuf::formats()) {

@@ -11,28 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "common/pixel_format.hpp"
 #include "wlgpu/dmabuf.hpp"
 #include "wlgpu/format.hpp"
 #include "wlgpu/webgpu/handle.hpp"
 
 namespace wlgpu::dmabuf {
 
-// How the planes of a format are read in WGSL (must match src/render/yuv_shader.cpp).
-enum class YuvLayout : uint32_t {
-    rgb = 99,       // not YUV
-    two_plane = 0,  // Y + interleaved CbCr (NV12, NV16; NV21 with swap_uv)
-    three_plane = 1,  // Y + Cb + Cr (YUV420; YVU420 by swapping the views)
-    yuyv = 2,       // packed Y0 Cb Y1 Cr, read as RGBA8 of half width
-    uyvy = 3,       // packed Cb Y0 Cr Y1
-    p010 = 4,       // 16-bit Y as RG8 + 16-bit CbCr pairs as RGBA8 of width/2 (bytes rebuilt in WGSL)
-};
-
-struct PlaneSpec {
-    uint32_t dawn_fourcc;       // the DRM format Dawn imports this plane as
-    WGPUTextureFormat texture;  // its WebGPU format
-    uint32_t bytes_per_texel;   // of that texture format
-    uint32_t div_x, div_y;      // subsampling of the plane (texture size = ceil(size / div))
-};
+// The layout types of the one format table (src/common/pixel_format.hpp).
+using pixel::PlaneSpec;
+using pixel::YuvLayout;
 
 struct FormatSpec {
     uint32_t fourcc;

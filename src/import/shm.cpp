@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "bridge/readback.hpp"
 #include "import/format_convert.hpp"
 #include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
@@ -11,8 +12,6 @@
 namespace wlgpu {
 
 namespace {
-
-constexpr uint32_t kRowAlign = 256;  // WebGPU bytesPerRow alignment for buffer copies
 
 Result<const FormatInfo*> lookup(uint32_t drm_format) {
     const FormatInfo* f = find_shm_format(drm_format);
@@ -84,7 +83,7 @@ void write_region(const Bridge& b, WGPUTexture tex, const FormatInfo& f, const u
 
 Texture::Texture(Bridge& b, wg::Texture t, const FormatInfo& f, uint32_t w, uint32_t h)
     : bridge_(&b), texture_(std::move(t)), format_(&f), width_(w), height_(h) {
-    view_ = wg::TextureView(wgpuTextureCreateView(texture_.get(), nullptr));
+    view_ = wg::TextureView::Acquire(wgpuTextureCreateView(texture_.get(), nullptr));
 }
 
 Result<std::shared_ptr<Texture>> Texture::create(Bridge& bridge, uint32_t drm_format, uint32_t width, uint32_t height,
@@ -104,7 +103,7 @@ Result<std::shared_ptr<Texture>> Texture::create(Bridge& bridge, uint32_t drm_fo
     d.mipLevelCount = 1;
     d.sampleCount = 1;
     wg::Texture tex;
-    auto r = bridge.scoped([&] { tex = wg::Texture(wgpuDeviceCreateTexture(bridge.device(), &d)); },
+    auto r = bridge.scoped([&] { tex = wg::Texture::Acquire(wgpuDeviceCreateTexture(bridge.device(), &d)); },
                            std::format("creating a {} {}x{} texture", (*f)->name, width, height));
     if (!r) return std::unexpected(r.error());
     return std::make_shared<Texture>(bridge, std::move(tex), **f, width, height);
@@ -127,7 +126,7 @@ Result<std::shared_ptr<Texture>> Texture::from_pixels(Bridge& bridge, uint32_t d
 
 std::shared_ptr<Texture> Texture::wrap(Bridge& bridge, WGPUTexture texture, const FormatInfo& format, uint32_t width,
                                        uint32_t height) {
-    return std::make_shared<Texture>(bridge, wg::Texture::share(texture), format, width, height);
+    return std::make_shared<Texture>(bridge, wg::Texture(texture), format, width, height);
 }
 
 Result<void> Texture::update(const void* data, uint32_t stride, std::span<const Box> damage) {
@@ -142,58 +141,6 @@ Result<void> Texture::update(const void* data, uint32_t stride, std::span<const 
     return {};
 }
 
-namespace {
-
-struct Readback {
-    wg::Buffer buffer;
-    uint32_t row_bytes = 0;
-};
-
-Result<Readback> copy_to_buffer(Bridge& b, WGPUTexture tex, uint32_t texel, Box src) {
-    Readback rb;
-    rb.row_bytes = (uint32_t(src.width) * texel + kRowAlign - 1) / kRowAlign * kRowAlign;
-    WGPUBufferDescriptor bd{};
-    bd.label = wg::sv("wlgpu read_pixels");
-    bd.size = uint64_t(rb.row_bytes) * uint32_t(src.height);
-    bd.usage = WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst;
-    auto r = b.scoped(
-        [&] {
-            rb.buffer = wg::Buffer(wgpuDeviceCreateBuffer(b.device(), &bd));
-            wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
-            WGPUTexelCopyTextureInfo from{};
-            from.texture = tex;
-            from.origin = {uint32_t(src.x), uint32_t(src.y), 0};
-            from.aspect = WGPUTextureAspect_All;
-            WGPUTexelCopyBufferInfo to{};
-            to.buffer = rb.buffer.get();
-            to.layout.bytesPerRow = rb.row_bytes;
-            to.layout.rowsPerImage = uint32_t(src.height);
-            WGPUExtent3D size{uint32_t(src.width), uint32_t(src.height), 1};
-            wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &from, &to, &size);
-            wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
-            WGPUCommandBuffer c = cmd.get();
-            wgpuQueueSubmit(b.queue(), 1, &c);
-        },
-        "copying the texture to a buffer");
-    if (!r) return std::unexpected(r.error());
-    return rb;
-}
-
-Result<void> map_read(Bridge& b, WGPUBuffer buf, uint64_t size) {
-    WGPUMapAsyncStatus status = WGPUMapAsyncStatus_Error;
-    WGPUBufferMapCallbackInfo cb{};
-    cb.mode = WGPUCallbackMode_WaitAnyOnly;
-    cb.callback = [](WGPUMapAsyncStatus s, WGPUStringView, void* u, void*) { *static_cast<WGPUMapAsyncStatus*>(u) = s; };
-    cb.userdata1 = &status;
-    if (auto r = b.wait(wgpuBufferMapAsync(buf, WGPUMapMode_Read, 0, size, cb)); !r) return r;
-    if (status != WGPUMapAsyncStatus_Success)
-        return fail(b.lost() ? Errc::device_lost : Errc::gpu_error, "mapping the read-back buffer failed ({})",
-                    int(status));
-    return {};
-}
-
-}  // namespace
-
 Result<void> Texture::read_pixels(uint32_t drm_format, Box src, uint32_t dst_stride, void* dst) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto df = lookup(drm_format);
@@ -207,17 +154,13 @@ Result<void> Texture::read_pixels(uint32_t drm_format, Box src, uint32_t dst_str
         return std::unexpected(r.error().context("read_pixels"));
 
     const uint32_t texel = convert::texel_size(*format_);
-    auto rb = copy_to_buffer(*bridge_, texture_.get(), texel, src);
+    auto rb = read_back(*bridge_, texture_.get(), texel, src, "wlgpu read_pixels");
     if (!rb) return std::unexpected(rb.error());
-    const uint64_t size = uint64_t(rb->row_bytes) * uint32_t(src.height);
-    if (auto r = map_read(*bridge_, rb->buffer.get(), size); !r) return r;
-    const auto* mapped = static_cast<const uint8_t*>(wgpuBufferGetConstMappedRange(rb->buffer.get(), 0, size));
-    if (!mapped) return fail(Errc::gpu_error, "read_pixels: the mapped range is null");
 
     auto* d = static_cast<uint8_t*>(dst);
     const bool same = &out == format_ && !format_->cpu_convert;
     for (int32_t y = 0; y < src.height; y++) {
-        const uint8_t* row = mapped + size_t(y) * rb->row_bytes;
+        const uint8_t* row = rb->row(uint32_t(y));
         uint8_t* drow = d + size_t(y) * dst_stride;
         if (same) {
             std::memcpy(drow, row, size_t(src.width) * texel);
@@ -227,7 +170,6 @@ Result<void> Texture::read_pixels(uint32_t drm_format, Box src, uint32_t dst_str
             convert::encode(out, convert::decode_texel(*format_, row + size_t(x) * texel),
                             drow + size_t(x) * out.bytes_per_pixel);
     }
-    wgpuBufferUnmap(rb->buffer.get());
     return {};
 }
 

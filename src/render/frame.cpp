@@ -18,14 +18,6 @@ using render::PipelineKey;
 
 namespace {
 
-Box intersect(Box a, Box b) {
-    int32_t x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
-    int64_t x1 = std::min<int64_t>(int64_t(a.x) + a.width, int64_t(b.x) + b.width);
-    int64_t y1 = std::min<int64_t>(int64_t(a.y) + a.height, int64_t(b.y) + b.height);
-    if (x1 <= x0 || y1 <= y0) return {};
-    return {x0, y0, int32_t(x1 - x0), int32_t(y1 - y0)};
-}
-
 void set_rect(Instance& in, Box dst, uint32_t tw, uint32_t th) {
     in.rect[0] = float(2.0 * dst.x / tw - 1.0);
     in.rect[1] = float(1.0 - 2.0 * dst.y / th);
@@ -112,7 +104,7 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {
     if (t.shared_access && std::ranges::find(f.shared, t.shared_access) == f.shared.end())
         f.shared.push_back(t.shared_access);
     // Keep the bind group (and so the texture) alive until submit.
-    if (f.refs.empty() || f.refs.back().get() != *bg) f.refs.push_back(wg::BindGroup::share(*bg));
+    if (f.refs.empty() || f.refs.back().get() != *bg) f.refs.push_back(wg::BindGroup(*bg));
 
     Instance in{};
     set_rect(in, d.dst, f.target->width(), f.target->height());
@@ -160,7 +152,7 @@ Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
         tw = f.timer->pass_writes();
         pd.timestampWrites = &tw;
     }
-    wg::RenderPassEncoder pass(wgpuCommandEncoderBeginRenderPass(enc, &pd));
+    wg::RenderPassEncoder pass = wg::RenderPassEncoder::Acquire(wgpuCommandEncoderBeginRenderPass(enc, &pd));
     r.stats.render_passes++;
     if (!f.instances.empty())
         wgpuRenderPassEncoderSetVertexBuffer(pass.get(), 0, r.instances.get(), 0, f.instances.size() * sizeof(Instance));
@@ -229,10 +221,10 @@ Result<SyncPoint> Frame::submit() {
     if (auto ok = r.ensure_instance_capacity(bytes); !ok) return std::unexpected(ok.error());
     if (bytes) wgpuQueueWriteBuffer(b.queue(), r.instances.get(), 0, f.instances.data(), bytes);
 
-    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
+    wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
     if (auto ok = encode_pass(f, enc.get()); !ok) return std::unexpected(ok.error());
     if (f.timer) f.timer->encode_resolve(enc.get());
-    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
+    wg::CommandBuffer cmd = wg::CommandBuffer::Acquire(wgpuCommandEncoderFinish(enc.get(), nullptr));
     WGPUCommandBuffer c = cmd.get();
     // Shared-memory textures (the target and imported sources): one access each for this submit.
     if (f.target->shared_access && std::ranges::find(f.shared, f.target->shared_access) == f.shared.end())

@@ -15,7 +15,7 @@ wg::Sampler make_sampler(WGPUDevice device, WGPUFilterMode mode) {
     d.lodMinClamp = 0;
     d.lodMaxClamp = 32;
     d.maxAnisotropy = 1;
-    return wg::Sampler(wgpuDeviceCreateSampler(device, &d));
+    return wg::Sampler::Acquire(wgpuDeviceCreateSampler(device, &d));
 }
 
 wg::BindGroupLayout make_texture_layout(WGPUDevice device) {
@@ -31,26 +31,25 @@ wg::BindGroupLayout make_texture_layout(WGPUDevice device) {
     d.label = wg::sv("wlgpu texture");
     d.entryCount = 2;
     d.entries = e;
-    return wg::BindGroupLayout(wgpuDeviceCreateBindGroupLayout(device, &d));
+    return wg::BindGroupLayout::Acquire(wgpuDeviceCreateBindGroupLayout(device, &d));
 }
 
 wg::PipelineLayout make_pipeline_layout(WGPUDevice device, WGPUBindGroupLayout bgl) {
     WGPUPipelineLayoutDescriptor d{};
     d.bindGroupLayoutCount = bgl ? 1 : 0;
     d.bindGroupLayouts = bgl ? &bgl : nullptr;
-    return wg::PipelineLayout(wgpuDeviceCreatePipelineLayout(device, &d));
+    return wg::PipelineLayout::Acquire(wgpuDeviceCreatePipelineLayout(device, &d));
 }
 
 }  // namespace
 
 Result<void> init_pipelines(WGPUDevice device, Pipelines& p) {
-    WGPUShaderSourceWGSL wgsl{};
-    wgsl.chain.sType = WGPUSType_ShaderSourceWGSL;
+    auto wgsl = wg::chained<WGPUShaderSourceWGSL>();
     wgsl.code = wg::sv(kShaderWgsl.c_str());
     WGPUShaderModuleDescriptor sd{};
     sd.nextInChain = &wgsl.chain;
     sd.label = wg::sv("wlgpu renderer");
-    p.module = wg::ShaderModule(wgpuDeviceCreateShaderModule(device, &sd));
+    p.module = wg::ShaderModule::Acquire(wgpuDeviceCreateShaderModule(device, &sd));
     p.texture_layout = make_texture_layout(device);
     p.texture_pipeline_layout = make_pipeline_layout(device, p.texture_layout.get());
     p.rect_pipeline_layout = make_pipeline_layout(device, nullptr);
@@ -103,7 +102,7 @@ wg::RenderPipeline create_quad_pipeline(WGPUDevice device, const QuadPipelineDes
     d.multisample.count = 1;
     d.multisample.mask = ~0u;
     d.fragment = &fs;
-    return wg::RenderPipeline(wgpuDeviceCreateRenderPipeline(device, &d));
+    return wg::RenderPipeline::Acquire(wgpuDeviceCreateRenderPipeline(device, &d));
 }
 
 Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, PipelineKey key, uint64_t& created) {

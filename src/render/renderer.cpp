@@ -87,7 +87,7 @@ Result<WGPUBindGroup> Renderer::Impl::bind_group(const Texture& t, Filter f) {
     d.layout = pipelines.texture_layout.get();
     d.entryCount = 2;
     d.entries = entries;
-    g = wg::BindGroup(wgpuDeviceCreateBindGroup(bridge->device(), &d));
+    g = wg::BindGroup::Acquire(wgpuDeviceCreateBindGroup(bridge->device(), &d));
     if (!g) return fail(Errc::gpu_error, "creating a bind group for a {} texture failed", t.format().name);
     stats.bind_groups_created++;
     return g.get();
@@ -101,7 +101,7 @@ Result<void> Renderer::Impl::ensure_instance_capacity(uint64_t bytes) {
     d.label = wg::sv("wlgpu instances");
     d.size = cap;
     d.usage = WGPUBufferUsage_Vertex | WGPUBufferUsage_CopyDst;
-    wg::Buffer b(wgpuDeviceCreateBuffer(bridge->device(), &d));
+    wg::Buffer b = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(bridge->device(), &d));
     if (!b) return fail(Errc::gpu_error, "creating a {} byte instance buffer failed", cap);
     instances = std::move(b);
     instances_capacity = cap;

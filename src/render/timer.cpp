@@ -8,20 +8,20 @@
 namespace wlgpu {
 
 Result<std::unique_ptr<GpuTimer>> GpuTimer::create(Bridge& b) {
-    if (!b.caps().timestamp_query) return fail(Errc::unsupported, "the device has no timestamp queries");
+    if (auto r = b.caps().require({Capabilities::Need::timestamp_query}, "GPU timer"); !r) return std::unexpected(r.error());
     std::unique_ptr<GpuTimer> t(new GpuTimer(b));
     auto r = b.scoped(
         [&] {
             WGPUQuerySetDescriptor q{};
             q.type = WGPUQueryType_Timestamp;
             q.count = 2;
-            t->queries_ = wg::QuerySet(wgpuDeviceCreateQuerySet(b.device(), &q));
+            t->queries_ = wg::QuerySet::Acquire(wgpuDeviceCreateQuerySet(b.device(), &q));
             WGPUBufferDescriptor d{};
             d.size = 16;
             d.usage = WGPUBufferUsage_QueryResolve | WGPUBufferUsage_CopySrc;
-            t->resolve_ = wg::Buffer(wgpuDeviceCreateBuffer(b.device(), &d));
+            t->resolve_ = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(b.device(), &d));
             d.usage = WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst;
-            t->readback_ = wg::Buffer(wgpuDeviceCreateBuffer(b.device(), &d));
+            t->readback_ = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(b.device(), &d));
         },
         "creating a render timer");
     if (!r) return std::unexpected(r.error());

@@ -25,8 +25,7 @@ Result<State*> state(Renderer::Impl& r) {
     if (r.yuv) return static_cast<State*>(r.yuv.get());
     auto s = std::make_shared<State>();
     WGPUDevice dev = r.bridge->device();
-    WGPUShaderSourceWGSL wgsl{};
-    wgsl.chain.sType = WGPUSType_ShaderSourceWGSL;
+    auto wgsl = wg::chained<WGPUShaderSourceWGSL>();
     wgsl.code = wg::sv(kYuvShaderWgsl.c_str());
     WGPUShaderModuleDescriptor sd{};
     sd.nextInChain = &wgsl.chain;
@@ -51,13 +50,13 @@ Result<State*> state(Renderer::Impl& r) {
     bd.entries = e;
     auto ok = r.bridge->scoped(
         [&] {
-            s->module = wg::ShaderModule(wgpuDeviceCreateShaderModule(dev, &sd));
-            s->layout = wg::BindGroupLayout(wgpuDeviceCreateBindGroupLayout(dev, &bd));
+            s->module = wg::ShaderModule::Acquire(wgpuDeviceCreateShaderModule(dev, &sd));
+            s->layout = wg::BindGroupLayout::Acquire(wgpuDeviceCreateBindGroupLayout(dev, &bd));
             WGPUBindGroupLayout l = s->layout.get();
             WGPUPipelineLayoutDescriptor pd{};
             pd.bindGroupLayoutCount = 1;
             pd.bindGroupLayouts = &l;
-            s->pipeline_layout = wg::PipelineLayout(wgpuDeviceCreatePipelineLayout(dev, &pd));
+            s->pipeline_layout = wg::PipelineLayout::Acquire(wgpuDeviceCreatePipelineLayout(dev, &pd));
         },
         "creating the YUV shader and layouts");
     if (!ok) return std::unexpected(ok.error());
@@ -132,7 +131,7 @@ Result<WGPUBindGroup> bind_group(Renderer::Impl& r, dmabuf::YuvPlanes& p, Filter
         bd.label = wg::sv("wlgpu yuv uniform");
         bd.size = sizeof(Uniform);
         bd.usage = WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst;
-        e->uniforms[f] = wg::Buffer(wgpuDeviceCreateBuffer(dev, &bd));
+        e->uniforms[f] = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(dev, &bd));
         if (!e->uniforms[f]) return fail(Errc::gpu_error, "creating a YUV uniform buffer failed");
         r.stats.buffers_created++;
         e->generation[f] = 0;
@@ -166,7 +165,7 @@ Result<WGPUBindGroup> bind_group(Renderer::Impl& r, dmabuf::YuvPlanes& p, Filter
     d.layout = (*s)->layout.get();
     d.entryCount = 5;
     d.entries = be;
-    auto ok = r.bridge->scoped([&] { e->groups[f] = wg::BindGroup(wgpuDeviceCreateBindGroup(dev, &d)); },
+    auto ok = r.bridge->scoped([&] { e->groups[f] = wg::BindGroup::Acquire(wgpuDeviceCreateBindGroup(dev, &d)); },
                                std::format("creating a bind group for a {} texture", p.spec->name));
     if (!ok) return std::unexpected(ok.error());
     r.stats.bind_groups_created++;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/ioctl.hpp"
 #include "wlgpu/sync.hpp"
 
 namespace wlgpu::sync {
@@ -17,10 +18,7 @@ Result<Fd> dmabuf_write_fences(int dmabuf_fd) {
     dma_buf_export_sync_file es{};
     es.flags = DMA_BUF_SYNC_READ;  // a reader waits for the writers
     es.fd = -1;
-    int r;
-    do r = ioctl(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &es);
-    while (r < 0 && (errno == EINTR || errno == EAGAIN));
-    if (r == 0) {
+    if (xioctl(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &es) == 0) {
         Fd fence(es.fd);
         if (fence_signalled(fence.get())) return Fd();
         return fence;

@@ -20,20 +20,18 @@ using Clock = std::chrono::steady_clock;
 std::string_view to_string(AcquirePath p) { return p == AcquirePath::gpu ? "gpu" : "cpu"; }
 
 Result<wg::SharedFence> import_fence(WGPUDevice device, int sync_file) {
-    WGPUSharedFenceSyncFDDescriptor sd{};
-    sd.chain.sType = WGPUSType_SharedFenceSyncFDDescriptor;
+    auto sd = wg::chained<WGPUSharedFenceSyncFDDescriptor>();
     sd.handle = sync_file;
     WGPUSharedFenceDescriptor d{};
     d.nextInChain = &sd.chain;
     d.label = wg::sv("wlgpu acquire");
-    wg::SharedFence f(wgpuDeviceImportSharedFence(device, &d));
+    wg::SharedFence f = wg::SharedFence::Acquire(wgpuDeviceImportSharedFence(device, &d));
     if (!f) return fail(Errc::unsupported, "wgpuDeviceImportSharedFence(SyncFD) failed");
     return f;
 }
 
 Result<Fd> export_fence(WGPUSharedFence fence) {
-    WGPUSharedFenceSyncFDExportInfo se{};
-    se.chain.sType = WGPUSType_SharedFenceSyncFDExportInfo;
+    auto se = wg::chained<WGPUSharedFenceSyncFDExportInfo>();
     se.handle = -1;
     WGPUSharedFenceExportInfo info{};
     info.nextInChain = &se.chain;

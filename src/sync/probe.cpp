@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "sync/stm_access.hpp"
+#include "common/drm_nodes.hpp"
 #include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
 
@@ -29,9 +30,10 @@ bool driver_known_to_block(Bridge& bridge, std::string* why) {
 
 Result<ProbeResult> probe_gpu_wait_blocks(Bridge& bridge, std::chrono::milliseconds hold) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    if (!bridge.caps().sync_fd_fence || !bridge.caps().dmabuf_import)
-        return fail(Errc::unsupported, "the device lacks SyncFD fences or DMA-BUF import");
-    auto vgem = open_drm_node("card", "vgem");
+    using Need = Capabilities::Need;
+    if (auto r = bridge.caps().require({Need::sync_fd_fence, Need::dmabuf_import}, "the GPU-wait probe"); !r)
+        return std::unexpected(r.error());
+    auto vgem = drm::open_node_of_driver("card", "vgem");
     if (!vgem) return fail(Errc::unsupported, "no vgem node (modprobe vgem) for an unsignalled fence");
     auto buf = make_udmabuf(16, 16);
     if (!buf) return std::unexpected(buf.error());
@@ -43,7 +45,7 @@ Result<ProbeResult> probe_gpu_wait_blocks(Bridge& bridge, std::chrono::milliseco
     WGPUBufferDescriptor bd{};
     bd.size = 256 * 16;
     bd.usage = WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead;
-    wg::Buffer out(wgpuDeviceCreateBuffer(bridge.device(), &bd));
+    wg::Buffer out = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(bridge.device(), &bd));
 
     if (auto r = (*access)->add_wait_sync_file(fence->sync_file.release()); !r) {
         (void)vgem_signal(vgem->get(), fence->id);

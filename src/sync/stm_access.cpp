@@ -1,13 +1,13 @@
 #include "sync/stm_access.hpp"
+#include "bridge/readback.hpp"
+#include "common/ioctl.hpp"
 #include "common/signals_blocked.hpp"
 
 #include <drm/drm.h>
 #include <drm/drm_mode.h>
 #include "sync/vgem_uapi.h"
 #include <fcntl.h>
-#include <glob.h>
 #include <linux/dma-buf.h>
-#include <linux/udmabuf.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -20,13 +20,6 @@ namespace wlgpu::sync {
 namespace {
 constexpr int32_t kLayoutGeneral = 1;  // VK_IMAGE_LAYOUT_GENERAL
 
-
-int xioctl(int fd, unsigned long req, void* arg) {
-    int r;
-    do r = ioctl(fd, req, arg);
-    while (r == -1 && (errno == EINTR || errno == EAGAIN));
-    return r;
-}
 }  // namespace
 
 StmAccess::~StmAccess() {
@@ -79,7 +72,7 @@ Result<void> StmAccess::end() {
     end_fences_.clear();
     if (s == WGPUStatus_Success) {
         initialized_ = st.initialized;
-        for (size_t i = 0; i < st.fenceCount; i++) end_fences_.push_back(wg::SharedFence::share(st.fences[i]));
+        for (size_t i = 0; i < st.fenceCount; i++) end_fences_.push_back(wg::SharedFence(st.fences[i]));
     }
     wgpuSharedTextureMemoryEndAccessStateFreeMembers(st);
     if (s != WGPUStatus_Success) return fail(Errc::gpu_error, "wgpuSharedTextureMemoryEndAccess failed");
@@ -88,20 +81,7 @@ Result<void> StmAccess::end() {
 
 void StmAccess::read_into(WGPUQueue queue, WGPUBuffer buf, uint64_t offset, uint32_t w, uint32_t h) const {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    wg::CommandEncoder enc(wgpuDeviceCreateCommandEncoder(device_, nullptr));
-    WGPUTexelCopyTextureInfo src{};
-    src.texture = texture_.get();
-    src.aspect = WGPUTextureAspect_All;
-    WGPUTexelCopyBufferInfo dst{};
-    dst.buffer = buf;
-    dst.layout.offset = offset;
-    dst.layout.bytesPerRow = 256;
-    dst.layout.rowsPerImage = h;
-    WGPUExtent3D size{w, h, 1};
-    wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &src, &dst, &size);
-    wg::CommandBuffer cmd(wgpuCommandEncoderFinish(enc.get(), nullptr));
-    WGPUCommandBuffer c = cmd.get();
-    wgpuQueueSubmit(queue, 1, &c);
+    submit_texture_copy(device_, queue, texture_.get(), Box{0, 0, int32_t(w), int32_t(h)}, buf, offset, kCopyRowAlign);
 }
 
 Result<int> StmAccess::export_end_sync_file() {
@@ -114,13 +94,9 @@ Result<int> StmAccess::export_end_sync_file() {
     return fd->release();
 }
 
-Udmabuf::~Udmabuf() {
-    if (pixels) munmap(pixels, size);
-}
-
 void Udmabuf::fill(uint32_t rgba) {
     for (uint32_t y = 0; y < height; y++) {
-        auto* row = reinterpret_cast<uint32_t*>(pixels + size_t(y) * stride);
+        auto* row = reinterpret_cast<uint32_t*>(mem.data() + size_t(y) * stride);
         for (uint32_t x = 0; x < width; x++) row[x] = rgba;
     }
 }
@@ -128,30 +104,15 @@ void Udmabuf::fill(uint32_t rgba) {
 Result<std::unique_ptr<Udmabuf>> make_udmabuf(uint32_t w, uint32_t h) {
     auto b = std::make_unique<Udmabuf>();
     b->width = w, b->height = h, b->stride = w * 4;
-    long page = sysconf(_SC_PAGESIZE);
-    b->size = (size_t(b->stride) * h + page - 1) / page * page;
-    b->memfd.reset(memfd_create("wlgpu-udmabuf", MFD_ALLOW_SEALING | MFD_CLOEXEC));
-    if (!b->memfd) return fail(Errc::system, "memfd_create: {}", std::strerror(errno));
-    if (ftruncate(b->memfd.get(), b->size) || fcntl(b->memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK))
-        return fail(Errc::system, "memfd size/seal: {}", std::strerror(errno));
-    Fd dev(open("/dev/udmabuf", O_RDWR | O_CLOEXEC));
-    if (!dev) return fail(Errc::unsupported, "/dev/udmabuf: {}", std::strerror(errno));
-    udmabuf_create c{};
-    c.memfd = b->memfd.get();
-    c.flags = UDMABUF_FLAGS_CLOEXEC;
-    c.size = b->size;
-    int d = ioctl(dev.get(), UDMABUF_CREATE, &c);
-    if (d < 0) return fail(Errc::system, "UDMABUF_CREATE: {}", std::strerror(errno));
-    b->dmabuf.reset(d);
-    void* p = mmap(nullptr, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, b->memfd.get(), 0);
-    if (p == MAP_FAILED) return fail(Errc::system, "mmap memfd: {}", std::strerror(errno));
-    b->pixels = static_cast<uint8_t*>(p);
+    auto mem = alloc_dmabuf(DmabufSource::udmabuf, size_t(b->stride) * h);
+    if (!mem) return std::unexpected(mem.error());
+    b->mem = std::move(*mem);
     return b;
 }
 
 Result<std::shared_ptr<StmAccess>> import_udmabuf(WGPUDevice device, const Udmabuf& buf) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    WGPUSharedTextureMemoryDmaBufPlane plane{buf.dmabuf.get(), 0, buf.stride};
+    WGPUSharedTextureMemoryDmaBufPlane plane{buf.mem.fd(), 0, buf.stride};
     WGPUSharedTextureMemoryDmaBufDescriptor dd{};
     dd.chain.sType = WGPUSType_SharedTextureMemoryDmaBufDescriptor;
     dd.size = {buf.width, buf.height, 1};
@@ -162,7 +123,7 @@ Result<std::shared_ptr<StmAccess>> import_udmabuf(WGPUDevice device, const Udmab
     WGPUSharedTextureMemoryDescriptor d{};
     d.nextInChain = &dd.chain;
     d.label = wg::sv("wlgpu udmabuf");
-    wg::SharedTextureMemory mem(wgpuDeviceImportSharedTextureMemory(device, &d));
+    wg::SharedTextureMemory mem = wg::SharedTextureMemory::Acquire(wgpuDeviceImportSharedTextureMemory(device, &d));
     if (!mem) return fail(Errc::unsupported, "importing the udmabuf as SharedTextureMemory failed");
     WGPUSharedTextureMemoryProperties props{};
     wgpuSharedTextureMemoryGetProperties(mem.get(), &props);
@@ -173,47 +134,9 @@ Result<std::shared_ptr<StmAccess>> import_udmabuf(WGPUDevice device, const Udmab
     td.format = WGPUTextureFormat_RGBA8Unorm;
     td.mipLevelCount = 1;
     td.sampleCount = 1;
-    wg::Texture tex(wgpuSharedTextureMemoryCreateTexture(mem.get(), &td));
+    wg::Texture tex = wg::Texture::Acquire(wgpuSharedTextureMemoryCreateTexture(mem.get(), &td));
     if (!tex) return fail(Errc::gpu_error, "wgpuSharedTextureMemoryCreateTexture failed");
     return std::make_shared<StmAccess>(device, std::move(mem), std::move(tex));
-}
-
-Result<Fd> open_drm_node(std::string_view prefix, std::string_view driver) {
-    glob_t g{};
-    std::string pat = "/dev/dri/" + std::string(prefix) + "*";
-    if (glob(pat.c_str(), 0, nullptr, &g) != 0) return fail(Errc::unsupported, "no {} node", pat);
-    Result<Fd> out = fail(Errc::unsupported, "no {} node of driver {}", pat, driver);
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        Fd fd(open(g.gl_pathv[i], O_RDWR | O_CLOEXEC));
-        if (!fd) continue;
-        char name[64] = {};
-        drm_version v{};
-        v.name = name;
-        v.name_len = sizeof name - 1;
-        if (xioctl(fd.get(), DRM_IOCTL_VERSION, &v) == 0 && driver == std::string_view(name)) {
-            out = std::move(fd);
-            break;
-        }
-    }
-    globfree(&g);
-    return out;
-}
-
-Result<Fd> open_timeline_node() {
-    glob_t g{};
-    if (glob("/dev/dri/renderD*", 0, nullptr, &g) != 0) return fail(Errc::unsupported, "no /dev/dri/renderD* node");
-    Result<Fd> out = fail(Errc::unsupported, "no render node has DRM_CAP_SYNCOBJ_TIMELINE");
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        Fd fd(open(g.gl_pathv[i], O_RDWR | O_CLOEXEC));
-        if (!fd) continue;
-        drm_get_cap c{DRM_CAP_SYNCOBJ_TIMELINE, 0};
-        if (xioctl(fd.get(), DRM_IOCTL_GET_CAP, &c) == 0 && c.value) {
-            out = std::move(fd);
-            break;
-        }
-    }
-    globfree(&g);
-    return out;
 }
 
 Result<VgemFence> vgem_fence(int vgem_fd) {

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "common/dmabuf_alloc.hpp"
 #include "wlgpu/sync.hpp"
 #include "wlgpu/texture.hpp"
 
@@ -41,22 +42,15 @@ private:
 // A udmabuf (memfd-backed dma-buf) of w x h RGBA8 (DRM ABGR8888, LINEAR) mapped for the CPU,
 // and its Dawn import.
 struct Udmabuf {
-    Fd memfd, dmabuf;
-    uint8_t* pixels = nullptr;  // the memfd mapping (what a client writes)
-    size_t size = 0;
+    MappedDmabuf mem;  // the dma-buf and its mapping (what a client writes)
     uint32_t width = 0, height = 0, stride = 0;
-    Udmabuf() = default;
-    Udmabuf(const Udmabuf&) = delete;
-    ~Udmabuf();
     void fill(uint32_t rgba);  // bytes R,G,B,A from the low byte up
 };
 Result<std::unique_ptr<Udmabuf>> make_udmabuf(uint32_t width, uint32_t height);
 // Imports the dma-buf; usage of the texture: CopySrc | TextureBinding (| RenderAttachment).
 Result<std::shared_ptr<StmAccess>> import_udmabuf(WGPUDevice device, const Udmabuf& buf);
 
-// Kernel objects of the test bed.
-Result<Fd> open_drm_node(std::string_view prefix, std::string_view driver);  // e.g. "card", "vgem"
-Result<Fd> open_timeline_node();  // the first render node with DRM_CAP_SYNCOBJ_TIMELINE
+// Kernel objects of the test bed (its DRM nodes: common/drm_nodes.hpp).
 struct VgemFence {
     Fd sync_file;  // unsignalled until vgem_signal(id) (the kernel expires it after ~10 s)
     uint32_t id = 0;

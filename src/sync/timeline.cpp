@@ -11,18 +11,12 @@
 #include <ctime>
 #include <utility>
 
+#include "common/ioctl.hpp"
 #include "wlgpu/sync.hpp"
 
 namespace wlgpu::sync {
 
 namespace {
-
-int xioctl(int fd, unsigned long req, void* arg) {
-    int r;
-    do r = ioctl(fd, req, arg);
-    while (r == -1 && (errno == EINTR || errno == EAGAIN));
-    return r;
-}
 
 std::unexpected<Error> sys_fail(std::string_view what) {
     return fail(Errc::system, "{}: {}", what, std::strerror(errno));

@@ -3,6 +3,7 @@
 // one imported texture per wlr_buffer (wlr_addon, so an unchanged buffer costs nothing per
 // frame), and provides what linux-dmabuf-v1 needs from a renderer (formats, a DRM fd).
 #include "internal.hpp"
+#include "common/drm_nodes.hpp"
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -170,11 +171,7 @@ void dmabuf_imports_destroy_all(WlRenderer* r) {
 
 std::string dmabuf_fallback_node() {
     if (const char* env = getenv("WLGPU_DMABUF_DRM_NODE")) return env;  // "" disables the fallback
-    for (int minor = 128; minor < 192; minor++) {
-        std::string path = "/dev/dri/renderD" + std::to_string(minor);
-        if (access(path.c_str(), R_OK | W_OK) == 0) return path;
-    }
-    return {};
+    return drm::first_accessible_render_node();
 }
 
 void raise_fd_limit() {

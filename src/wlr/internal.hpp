@@ -156,8 +156,6 @@ inline WlTimer* get_timer(wlr_render_timer* t) {
 // a flag). Returns true when the device is lost: the caller must fail and touch nothing.
 bool check_lost(WlRenderer* r);
 Box to_box(const wlr_box& b);
-Box intersect(Box a, Box b);
-Box unite(Box a, Box b);
 std::vector<Box> region_boxes(const pixman_region32_t* region);
 // "code: message" (valid until the next call on this thread).
 const char* error_text(const Error& e);

@@ -7,7 +7,6 @@
 //   - the C API of wlgpu/wlr_sync.h: the acquire path detection (sync::ExplicitSync, run once,
 //     on the compositor's wl_event_loop) and event-loop acquire waits for compositors on
 //     drivers where the GPU-side wait blocks the submitting thread (lavapipe).
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <xf86drm.h>
@@ -18,6 +17,7 @@
 #include <format>
 
 #include "internal.hpp"
+#include "common/drm_nodes.hpp"
 #include "wlgpu/sync.hpp"
 #include "wlgpu/sync_wl.hpp"
 #include "wlgpu/wlr_sync.h"
@@ -118,15 +118,8 @@ void sync_init(WlRenderer* r, const std::string& option_node) {
         // so any DRM node's syncobjs carry the clients' fences to us as sync_files).
         std::vector<std::string> nodes;
         if (!r->bridge->identity().render_node.empty()) nodes.push_back(r->bridge->identity().render_node);
-        if (DIR* d = opendir("/dev/dri")) {
-            std::vector<std::string> found;
-            while (dirent* e = readdir(d))
-                if (std::strncmp(e->d_name, "renderD", 7) == 0) found.push_back(std::string("/dev/dri/") + e->d_name);
-            closedir(d);
-            std::sort(found.begin(), found.end());
-            for (auto& f : found)
-                if (nodes.empty() || f != nodes[0]) nodes.push_back(f);
-        }
+        for (auto& f : drm::render_nodes())
+            if (nodes.empty() || f != nodes[0]) nodes.push_back(f);
         for (auto& n : nodes) {
             s->fd = open_syncobj_node(n, &s->why_none);
             if (s->fd >= 0) {

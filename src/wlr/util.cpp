@@ -1,4 +1,4 @@
-// Small helpers of the wlroots adapter: boxes, pixman regions, error text, device loss.
+// Small helpers of the wlroots adapter: wlr_box and pixman regions to Box, error text, device loss.
 #include "internal.hpp"
 
 #include <algorithm>
@@ -17,21 +17,6 @@ bool check_lost(WlRenderer* r) {
 }
 
 Box to_box(const wlr_box& b) { return Box{b.x, b.y, b.width, b.height}; }
-
-Box intersect(Box a, Box b) {
-    int32_t x1 = std::max(a.x, b.x), y1 = std::max(a.y, b.y);
-    int32_t x2 = std::min(a.x + a.width, b.x + b.width), y2 = std::min(a.y + a.height, b.y + b.height);
-    if (x2 <= x1 || y2 <= y1) return Box{};
-    return Box{x1, y1, x2 - x1, y2 - y1};
-}
-
-Box unite(Box a, Box b) {
-    if (a.empty()) return b;
-    if (b.empty()) return a;
-    int32_t x1 = std::min(a.x, b.x), y1 = std::min(a.y, b.y);
-    int32_t x2 = std::max(a.x + a.width, b.x + b.width), y2 = std::max(a.y + a.height, b.y + b.height);
-    return Box{x1, y1, x2 - x1, y2 - y1};
-}
 
 std::vector<Box> region_boxes(const pixman_region32_t* region) {
     int n = 0;

@@ -12,11 +12,9 @@ using namespace wlgpu;
 
 namespace {
 std::vector<WGPUFeatureName> device_features() {
-    WGPUSupportedFeatures f{};
+    wg::SupportedFeatures f;  // members freed by its destructor
     wgpuDeviceGetFeatures(test::gpu().device(), &f);
-    std::vector<WGPUFeatureName> v(f.features, f.features + f.featureCount);
-    wgpuSupportedFeaturesFreeMembers(f);
-    return v;
+    return std::vector<WGPUFeatureName>(f.features, f.features + f.featureCount);
 }
 bool has(const std::vector<WGPUFeatureName>& v, WGPUFeatureName f) { return std::ranges::find(v, f) != v.end(); }
 }  // namespace
@@ -61,7 +59,7 @@ TEST(Abi, TextureDescriptorFieldsAreEchoed) {
     d.sampleCount = 3;  // invalid
     d.dimension = WGPUTextureDimension_2D;
     wg::Texture t;
-    auto r = b.scoped([&] { t = wg::Texture(wgpuDeviceCreateTexture(b.device(), &d)); }, "bad texture");
+    auto r = b.scoped([&] { t = wg::Texture::Acquire(wgpuDeviceCreateTexture(b.device(), &d)); }, "bad texture");
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("3"), std::string::npos) << r.error().message;
     EXPECT_NE(r.error().message.find("ample count"), std::string::npos) << r.error().message;
@@ -73,20 +71,19 @@ TEST(Abi, BufferSizeIsEchoed) {
     d.size = 1ull << 50;  // over any limit
     d.usage = WGPUBufferUsage_CopyDst;
     wg::Buffer buf;
-    auto r = b.scoped([&] { buf = wg::Buffer(wgpuDeviceCreateBuffer(b.device(), &d)); }, "huge buffer");
+    auto r = b.scoped([&] { buf = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(b.device(), &d)); }, "huge buffer");
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find(std::to_string(1ull << 50)), std::string::npos) << r.error().message;
 }
 
 TEST(Abi, WgslShaderSourceChainIsRead) {
     auto& b = test::gpu();
-    WGPUShaderSourceWGSL src{};
-    src.chain.sType = WGPUSType_ShaderSourceWGSL;
+    auto src = wg::chained<WGPUShaderSourceWGSL>();
     src.code = wg::sv("fn broken( { }");
     WGPUShaderModuleDescriptor d{};
     d.nextInChain = &src.chain;
     wg::ShaderModule m;
-    auto r = b.scoped([&] { m = wg::ShaderModule(wgpuDeviceCreateShaderModule(b.device(), &d)); }, "bad wgsl");
+    auto r = b.scoped([&] { m = wg::ShaderModule::Acquire(wgpuDeviceCreateShaderModule(b.device(), &d)); }, "bad wgsl");
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("broken"), std::string::npos) << r.error().message;
 }

@@ -59,7 +59,7 @@ TEST(Bridge, ScopedReportsValidationErrorsWithContext) {
     d.size = 16;
     d.usage = WGPUBufferUsage_MapRead | WGPUBufferUsage_MapWrite;  // not allowed together
     wg::Buffer buf;
-    auto r = b.scoped([&] { buf = wg::Buffer(wgpuDeviceCreateBuffer(b.device(), &d)); }, "making a bad buffer");
+    auto r = b.scoped([&] { buf = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(b.device(), &d)); }, "making a bad buffer");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Errc::gpu_error);
     EXPECT_EQ(r.error().message.rfind("making a bad buffer: ", 0), 0u) << r.error().message;
@@ -78,4 +78,20 @@ TEST(Bridge, NoVulkanDriverIsAClearError) {
             std::_Exit(!b && b.error().code == Errc::no_adapter ? 0 : 1);
         },
         ::testing::ExitedWithCode(0), "Bridge::create: .*(no Vulkan 1.1 driver|no physical device)");
+}
+
+// A capability a caller requires but the device lacks is an error naming it and its Dawn feature.
+TEST(Bridge, RequireNamesTheMissingCapability) {
+    wlgpu::Capabilities c;
+    c.dmabuf_import = true;
+    using Need = wlgpu::Capabilities::Need;
+    EXPECT_TRUE(c.require({Need::dmabuf_import}, "importer").has_value());
+    auto r = c.require({Need::dmabuf_import, Need::sync_fd_fence, Need::timestamp_query}, "the probe");
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, wlgpu::Errc::unsupported);
+    EXPECT_EQ(r.error().message, "the probe: the device lacks sync_fd_fence (Dawn feature SharedFenceSyncFD)");
+    c.sync_fd_fence = true;
+    r = c.require({Need::dmabuf_import, Need::sync_fd_fence, Need::timestamp_query}, "the probe");
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().message, "the probe: the device lacks timestamp_query (Dawn feature TimestampQuery)");
 }

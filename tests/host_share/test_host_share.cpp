@@ -15,6 +15,7 @@
 #include "import/test_dmabuf_alloc.hpp"
 #include "support/gpu.hpp"
 #include "support/signal_mask.hpp"
+#include "common/drm_nodes.hpp"
 #include "sync/stm_access.hpp"
 #include "vk_host.hpp"
 #include "wlgpu/dmabuf.hpp"
@@ -138,7 +139,7 @@ TEST_P(HostShareRoundTrip, HostFillsWlgpuRendersHostReads) {
     // unsignalled when handed over, and wlgpu's frame must not finish before it signals.
     std::optional<sync::Fd> vgem;
     if (to_wlgpu == SemaphoreFd::sync_fd && in_testbed()) {
-        auto v = sync::open_drm_node("card", "vgem");
+        auto v = drm::open_node_of_driver("card", "vgem");
         ASSERT_TRUE(v) << v.error().message;
         vgem = std::move(*v);
     }

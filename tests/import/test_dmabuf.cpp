@@ -23,9 +23,6 @@ using namespace wlgpu::test;
 
 namespace {
 
-constexpr uint32_t fourcc(char a, char b, char c, char d) {
-    return uint32_t(uint8_t(a)) | uint32_t(uint8_t(b)) << 8 | uint32_t(uint8_t(c)) << 16 | uint32_t(uint8_t(d)) << 24;
-}
 constexpr uint32_t kARGB8888 = fourcc('A', 'R', '2', '4'), kXRGB8888 = fourcc('X', 'R', '2', '4');
 constexpr uint32_t kABGR8888 = fourcc('A', 'B', '2', '4'), kXBGR8888 = fourcc('X', 'B', '2', '4');
 constexpr uint32_t kABGR2101010 = fourcc('A', 'B', '3', '0'), kABGR16161616F = fourcc('A', 'B', '4', 'H');

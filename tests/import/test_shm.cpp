@@ -8,6 +8,7 @@
 #include <stdfloat>
 
 #include "support/gpu.hpp"
+#include "support/mem_formats.hpp"
 #include "wlgpu/format.hpp"
 #include "wlgpu/texture.hpp"
 
@@ -15,27 +16,11 @@ using namespace wlgpu;
 
 namespace {
 
-constexpr uint32_t fourcc(const char* s) {
-    return uint32_t(uint8_t(s[0])) | uint32_t(uint8_t(s[1])) << 8 | uint32_t(uint8_t(s[2])) << 16 |
-           uint32_t(uint8_t(s[3])) << 24;
-}
-constexpr uint32_t kARGB8888 = fourcc("AR24"), kABGR8888 = fourcc("AB24");
+constexpr uint32_t kARGB8888 = fourcc('A', 'R', '2', '4'), kABGR8888 = fourcc('A', 'B', '2', '4');
 
-struct Fmt {
-    const char* name;
-    uint32_t code;
-    int bpp;
-};
 // The test's own list (with the DRM codes spelled out), not the library's table.
-const Fmt kAll[] = {
-    {"ARGB8888", fourcc("AR24"), 4},       {"XRGB8888", fourcc("XR24"), 4},
-    {"ABGR8888", fourcc("AB24"), 4},       {"XBGR8888", fourcc("XB24"), 4},
-    {"ARGB2101010", fourcc("AR30"), 4},    {"XRGB2101010", fourcc("XR30"), 4},
-    {"ABGR2101010", fourcc("AB30"), 4},    {"XBGR2101010", fourcc("XB30"), 4},
-    {"RGB565", fourcc("RG16"), 2},         {"ABGR16161616F", fourcc("AB4H"), 8},
-    {"XBGR16161616F", fourcc("XB4H"), 8},  {"ARGB16161616F", fourcc("AR4H"), 8},
-    {"XRGB16161616F", fourcc("XR4H"), 8},
-};
+using Fmt = test::MemFormat;
+constexpr const auto& kAll = test::kMemFormats;
 
 uint16_t half_bits(float f) {
     std::float16_t h = static_cast<std::float16_t>(f);
@@ -154,13 +139,13 @@ TEST(ShmFormats, TableCoversTheBrief) {
         EXPECT_STREQ(info->name, f.name);
         EXPECT_EQ(int(info->bytes_per_pixel), f.bpp);
     }
-    EXPECT_TRUE(find_shm_format(fourcc("AR24"))->renderable);
-    EXPECT_TRUE(find_shm_format(fourcc("AB30"))->renderable);
-    EXPECT_TRUE(find_shm_format(fourcc("AB4H"))->renderable);
-    EXPECT_FALSE(find_shm_format(fourcc("RG16"))->renderable);
-    EXPECT_TRUE(find_shm_format(fourcc("RG16"))->cpu_convert);
+    EXPECT_TRUE(find_shm_format(fourcc('A', 'R', '2', '4'))->renderable);
+    EXPECT_TRUE(find_shm_format(fourcc('A', 'B', '3', '0'))->renderable);
+    EXPECT_TRUE(find_shm_format(fourcc('A', 'B', '4', 'H'))->renderable);
+    EXPECT_FALSE(find_shm_format(fourcc('R', 'G', '1', '6'))->renderable);
+    EXPECT_TRUE(find_shm_format(fourcc('R', 'G', '1', '6'))->cpu_convert);
     char buf[8];
-    EXPECT_STREQ(fourcc_name(fourcc("NV12"), buf), "NV12");
+    EXPECT_STREQ(fourcc_name(fourcc('N', 'V', '1', '2'), buf), "NV12");
 }
 
 TEST(ShmTexture, DamageUpdatesOnlyTheBoxes) {
@@ -190,7 +175,7 @@ TEST(ShmTexture, DamageUpdatesOnlyTheBoxes) {
 
 TEST(ShmTexture, Rgb565DamageIsConverted) {
     std::mt19937 rng(12);
-    const Fmt f{"RGB565", fourcc("RG16"), 2};
+    const Fmt f{"RGB565", fourcc('R', 'G', '1', '6'), 2};
     const int w = 16, h = 8, stride = 40;
     auto a = random_memory(rng, f, h, stride), b = random_memory(rng, f, h, stride);
     auto t = Texture::from_pixels(test::gpu(), f.code, w, h, stride, a.data());
@@ -247,7 +232,7 @@ TEST(ShmTexture, BadInputIsAnErrorNotACrash) {
     expect_error(Texture::create(g, kARGB8888, 1, too_big), "maxTextureDimension2D");
     expect_error(Texture::from_pixels(g, kARGB8888, 8, 8, 31, mem.data()), "too small");
     expect_error(Texture::from_pixels(g, kARGB8888, 8, 8, 34, mem.data()), "not a multiple");
-    expect_error(Texture::from_pixels(g, fourcc("NV12"), 8, 8, 32, mem.data()), "NV12");
+    expect_error(Texture::from_pixels(g, fourcc('N', 'V', '1', '2'), 8, 8, 32, mem.data()), "NV12");
     expect_error(Texture::from_pixels(g, 0x12345678, 8, 8, 32, mem.data()), "unknown");
     expect_error(Texture::from_pixels(g, kARGB8888, 8, 8, 32, nullptr), "null");
 
@@ -269,7 +254,7 @@ TEST(ShmTexture, BadInputIsAnErrorNotACrash) {
     auto u = (*t)->update(mem.data(), 30, {});
     ASSERT_FALSE(u);
     EXPECT_NE(u.error().message.find("too small"), std::string::npos) << u.error().message;
-    auto rt = Texture::create(g, fourcc("RG16"), 8, 8, TextureUsage::render);
+    auto rt = Texture::create(g, fourcc('R', 'G', '1', '6'), 8, 8, TextureUsage::render);
     ASSERT_FALSE(rt);
     EXPECT_EQ(rt.error().code, Errc::unsupported);
     EXPECT_TRUE(test::gpu_state().uncaptured.empty()) << test::gpu_state().uncaptured.front();

@@ -10,14 +10,12 @@
 
 #include "render/reference.hpp"
 #include "support/gpu.hpp"
+#include "wlgpu/format.hpp"
 #include "wlgpu/render.hpp"
 #include "wlgpu/texture.hpp"
 
 namespace wlgpu::test {
 
-constexpr uint32_t fourcc(char a, char b, char c, char d) {
-    return uint32_t(uint8_t(a)) | uint32_t(uint8_t(b)) << 8 | uint32_t(uint8_t(c)) << 16 | uint32_t(uint8_t(d)) << 24;
-}
 constexpr uint32_t kARGB8888 = fourcc('A', 'R', '2', '4');
 constexpr uint32_t kXRGB8888 = fourcc('X', 'R', '2', '4');
 constexpr uint32_t kABGR8888 = fourcc('A', 'B', '2', '4');

@@ -15,6 +15,7 @@
 #include <tuple>
 
 #include "render/helpers.hpp"
+#include "support/mem_formats.hpp"
 #include "support/signal_mask.hpp"
 
 using namespace wlgpu;
@@ -94,21 +95,7 @@ INSTANTIATE_TEST_SUITE_P(
 // with the test's own decode of the client's bytes. The bit layouts are drm_fourcc.h's: a
 // little-endian word, fields named from the high bit down ("[31:0] A:R:G:B 2:10:10:10").
 // X formats hold garbage in their X bits (NaN and negative halves too) and must come out opaque.
-struct MemFormat {
-    const char* name;
-    uint32_t code;
-    int bpp;
-};
-const MemFormat kMemFormats[] = {
-    {"ARGB8888", fourcc('A', 'R', '2', '4'), 4},     {"XRGB8888", fourcc('X', 'R', '2', '4'), 4},
-    {"ABGR8888", fourcc('A', 'B', '2', '4'), 4},     {"XBGR8888", fourcc('X', 'B', '2', '4'), 4},
-    {"ARGB2101010", fourcc('A', 'R', '3', '0'), 4},  {"XRGB2101010", fourcc('X', 'R', '3', '0'), 4},
-    {"ABGR2101010", fourcc('A', 'B', '3', '0'), 4},  {"XBGR2101010", fourcc('X', 'B', '3', '0'), 4},
-    {"RGB565", fourcc('R', 'G', '1', '6'), 2},       {"ABGR16161616F", fourcc('A', 'B', '4', 'H'), 8},
-    {"XBGR16161616F", fourcc('X', 'B', '4', 'H'), 8}, {"ARGB16161616F", fourcc('A', 'R', '4', 'H'), 8},
-    {"XRGB16161616F", fourcc('X', 'R', '4', 'H'), 8},
-};
-void PrintTo(const MemFormat& f, std::ostream* os) { *os << f.name; }
+// kMemFormats: tests/support/mem_formats.hpp.
 
 // IEEE 754 binary16, by hand: 1 sign, 5 exponent (bias 15), 10 mantissa bits.
 float half_to_float(uint16_t h) {

@@ -12,6 +12,7 @@
 
 #include "support/gpu.hpp"
 #include "support/signal_mask.hpp"
+#include "common/drm_nodes.hpp"
 #include "sync/stm_access.hpp"
 #include "wlgpu/sync.hpp"
 
@@ -30,8 +31,8 @@ struct Kernel {
 Kernel& kernel() {
     static Kernel* k = [] {
         auto* k = new Kernel();
-        auto v = open_drm_node("card", "vgem");
-        auto n = open_timeline_node();
+        auto v = drm::open_node_of_driver("card", "vgem");
+        auto n = drm::open_timeline_node();
         if (!v) k->why = "vgem: " + v.error().message;
         else if (!n) k->why = n.error().message;
         else if (access("/dev/udmabuf", R_OK | W_OK) != 0) k->why = "no /dev/udmabuf";
@@ -107,7 +108,7 @@ struct Readback {
         WGPUBufferDescriptor bd{};
         bd.size = n * 256;
         bd.usage = WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead;
-        buf = wg::Buffer(wgpuDeviceCreateBuffer(test::gpu().device(), &bd));
+        buf = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(test::gpu().device(), &bd));
     }
     // Maps (test thread waits: verification only) and returns the RGBA word of each slot.
     std::vector<uint32_t> read() {

@@ -33,12 +33,11 @@ int main() {
     std::printf("adapter: %s\n", br.summary().c_str());
     std::printf("vendor '%s' architecture '%s' description '%s'\n", br.identity().vendor.c_str(),
                 br.identity().architecture.c_str(), br.identity().description.c_str());
-    WGPUSupportedFeatures f{};
+    wlgpu::wg::SupportedFeatures f;  // members freed by its destructor
     wgpuAdapterGetFeatures(br.adapter(), &f);
     std::printf("adapter features (%zu):", f.featureCount);
     for (size_t i = 0; i < f.featureCount; i++) std::printf(" %#x", unsigned(f.features[i]));
     std::printf("\n");
-    wgpuSupportedFeaturesFreeMembers(f);
     const auto& l = br.limits();
     std::printf("limits: maxTextureDimension2D=%u maxBufferSize=%llu maxBindGroups=%u\n", l.maxTextureDimension2D,
                 (unsigned long long)l.maxBufferSize, l.maxBindGroups);

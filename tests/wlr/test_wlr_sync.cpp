@@ -39,6 +39,7 @@ struct wlr_allocator* wlr_udmabuf_allocator_create(void);
 struct wlr_allocator* wlr_shm_allocator_create(void);
 }
 
+#include "common/drm_nodes.hpp"
 #include "sync/stm_access.hpp"
 #include "wlgpu/sync.hpp"
 #include "wlgpu/wlr.h"
@@ -173,7 +174,7 @@ TEST(WlrSync, WaitTimelineGpuPathReadsContentAtSignal) {
     wlr_renderer* r = renderer();
     ASSERT_TRUE(r && r->features.timeline);
     int node = wlgpu_renderer_get_syncobj_drm_fd(r);
-    auto vgem = wlgpu::sync::open_drm_node("card", "vgem");
+    auto vgem = wlgpu::drm::open_node_of_driver("card", "vgem");
     ASSERT_TRUE(vgem) << vgem.error().message;
     wlr_allocator* ua = wlr_udmabuf_allocator_create();
     wlr_allocator* sa = wlr_shm_allocator_create();

@@ -1,4 +1,5 @@
-// Move-only RAII owners for webgpu.h objects, in the spirit of Dawn's C++ API.
+// Move-only RAII owners for webgpu.h objects, named as in Dawn's C++ API: the constructor adds a
+// reference (wg::Texture(raw) borrows), Acquire() takes over one (wg::Texture::Acquire(wgpuDeviceCreateTexture(...))).
 #pragma once
 
 #include <utility>
@@ -12,8 +13,16 @@ template <typename T, void (*AddRef)(T), void (*Release)(T)>
 class Handle {
 public:
     Handle() = default;
-    // Takes over a reference the caller already owns (a Create* result).
-    explicit Handle(T raw) : raw_(raw) {}
+    // Adds a reference to `raw`, as Dawn's C++ constructors do: the caller keeps its own.
+    explicit Handle(T raw) : raw_(raw) {
+        if (raw_) AddRef(raw_);
+    }
+    // Takes over a reference the caller owns (a Create*/Get* result), as Dawn's Acquire().
+    [[nodiscard]] static Handle Acquire(T raw) {
+        Handle h;
+        h.raw_ = raw;
+        return h;
+    }
     Handle(const Handle&) = delete;
     Handle& operator=(const Handle&) = delete;
     Handle(Handle&& o) noexcept : raw_(std::exchange(o.raw_, nullptr)) {}
@@ -26,12 +35,7 @@ public:
     }
     ~Handle() { reset(); }
 
-    // Adds a reference to a borrowed object.
-    static Handle share(T raw) {
-        if (raw) AddRef(raw);
-        return Handle(raw);
-    }
-    Handle clone() const { return share(raw_); }
+    Handle clone() const { return Handle(raw_); }  // another reference to the same object
     T get() const { return raw_; }
     T release() { return std::exchange(raw_, nullptr); }
     explicit operator bool() const { return raw_ != nullptr; }
@@ -64,6 +68,52 @@ WLGPU_HANDLE(QuerySet);
 WLGPU_HANDLE(SharedTextureMemory);
 WLGPU_HANDLE(SharedFence);
 #undef WLGPU_HANDLE
+
+// Chained structs: the sType of each, written in this one place. wg::chained<WGPUShaderSourceWGSL>()
+// is a zeroed struct with its chain.sType set (Dawn's C++ structs do the same in their constructors).
+template <typename T>
+struct STypeOf;  // no entry: not a chained struct wlgpu uses (a compile error, not a wrong sType)
+#define WLGPU_STYPE(Name) \
+    template <>           \
+    struct STypeOf<WGPU##Name> { static constexpr WGPUSType value = WGPUSType_##Name; }
+WLGPU_STYPE(ShaderSourceWGSL);
+WLGPU_STYPE(AdapterPropertiesVk);
+WLGPU_STYPE(DawnTogglesDescriptor);
+WLGPU_STYPE(DawnDrmFormatCapabilities);
+WLGPU_STYPE(SharedTextureMemoryDmaBufDescriptor);
+WLGPU_STYPE(SharedTextureMemoryOpaqueFDDescriptor);
+WLGPU_STYPE(SharedTextureMemoryVkImageLayoutBeginState);
+WLGPU_STYPE(SharedTextureMemoryVkImageLayoutEndState);
+WLGPU_STYPE(SharedFenceSyncFDDescriptor);
+WLGPU_STYPE(SharedFenceSyncFDExportInfo);
+WLGPU_STYPE(SharedFenceVkSemaphoreOpaqueFDDescriptor);
+WLGPU_STYPE(SharedFenceVkSemaphoreOpaqueFDExportInfo);
+#undef WLGPU_STYPE
+
+template <typename T>
+T chained() {
+    T t{};
+    t.chain.sType = STypeOf<T>::value;
+    return t;
+}
+
+// Out-structs whose members Dawn allocates: the destructor calls their FreeMembers, as Dawn's
+// C++ API does. Use it where the C struct goes (it derives from it); chained ones get their sType.
+template <typename T, void (*FreeMembers)(T)>
+class Out : public T {
+public:
+    Out() : T{} {
+        if constexpr (requires { STypeOf<T>::value; }) this->chain.sType = STypeOf<T>::value;
+    }
+    Out(const Out&) = delete;
+    Out& operator=(const Out&) = delete;
+    ~Out() { FreeMembers(*this); }
+};
+using AdapterInfo = Out<WGPUAdapterInfo, wgpuAdapterInfoFreeMembers>;
+using SupportedFeatures = Out<WGPUSupportedFeatures, wgpuSupportedFeaturesFreeMembers>;
+using DawnDrmFormatCapabilities = Out<WGPUDawnDrmFormatCapabilities, wgpuDawnDrmFormatCapabilitiesFreeMembers>;
+using SharedTextureMemoryEndAccessState =
+    Out<WGPUSharedTextureMemoryEndAccessState, wgpuSharedTextureMemoryEndAccessStateFreeMembers>;
 
 // A WGPUStringView over a C string (or the empty "null" view).
 inline WGPUStringView sv(const char* s) { return WGPUStringView{s, s ? WGPU_STRLEN : 0}; }
