@@ -5,7 +5,6 @@
 #include "internal.hpp"
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 #include <xf86drm.h>
 
@@ -175,28 +174,6 @@ std::string dmabuf_fallback_node() {
         if (access(path.c_str(), R_OK | W_OK) == 0) return path;
     }
     return {};
-}
-
-void raise_fd_limit() {
-    rlimit lim{};
-    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) {
-        log_error("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
-        return;
-    }
-    if (lim.rlim_cur >= lim.rlim_max) {
-        log_info("RLIMIT_NOFILE is %llu (soft = hard); each imported DMA-BUF holds about 2 fds",
-                 (unsigned long long)lim.rlim_cur);
-        return;
-    }
-    rlim_t old = lim.rlim_cur;
-    lim.rlim_cur = lim.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &lim) != 0) {
-        log_error("raising RLIMIT_NOFILE from %llu to %llu: %s", (unsigned long long)old,
-                  (unsigned long long)lim.rlim_max, strerror(errno));
-        return;
-    }
-    log_info("raised RLIMIT_NOFILE from %llu to %llu (each imported DMA-BUF holds about 2 fds)",
-             (unsigned long long)old, (unsigned long long)lim.rlim_max);
 }
 
 }  // namespace wlgpu::wlr::detail

@@ -195,8 +195,6 @@ bool check_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& attrs);
 void dmabuf_imports_destroy_all(WlRenderer* r);
 // The render node for get_drm_fd when the adapter has none but imports DMA-BUFs ("" if none).
 std::string dmabuf_fallback_node();
-// Raises RLIMIT_NOFILE's soft limit to the hard limit (each import holds ~2 fds); logs it.
-void raise_fd_limit();
 
 // ---- buffer.cpp ----
 // The cached render target of buffer, created on first use; nullptr (logged) on failure.
