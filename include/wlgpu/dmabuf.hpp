@@ -104,6 +104,26 @@ Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs);
 // Successful copy_dmabuf + recopy_dmabuf calls in this process.
 uint64_t dmabuf_copy_count();
 
+// A texture of a client DMA-BUF, the importer's choice: zero-copy (import_dmabuf), or a CPU copy
+// (copy_dmabuf) where the driver cannot import the buffer (Errc::unsupported for a read-only
+// dma-buf). A compositor asks for this, keeps it per client buffer, and calls
+// refresh_dmabuf_texture on each commit of the buffer.
+enum class DmabufPath : uint8_t { import, copy };
+struct DmabufTexture {
+    std::shared_ptr<Texture> texture;
+    DmabufPath path = DmabufPath::import;
+    std::string copy_reason;  // path == copy: why the buffer was not imported (the import's error)
+};
+// The error of a buffer that can be neither imported nor copied names both reasons.
+Result<DmabufTexture> dmabuf_texture(Bridge& bridge, const DmabufAttributes& attrs,
+                                     const DmabufImportOptions& options = {});
+// The checks dmabuf_texture runs before any driver call, for the path it would take
+// (validate_dmabuf, or validate_copy_dmabuf for a buffer only the copy path can show).
+Result<void> validate_dmabuf_texture(const Bridge& bridge, const DmabufAttributes& attrs);
+// A commit of the buffer: a copy is made again (recopy_dmabuf); an import shares the memory and
+// needs nothing.
+Result<void> refresh_dmabuf_texture(const DmabufTexture& texture, const DmabufAttributes& attrs);
+
 // True for a texture from import_dmabuf of a YUV format.
 bool is_yuv(const Texture& texture);
 // Sets the YCbCr encoding used when the texture is drawn next (wlroots passes it per draw).
