@@ -20,6 +20,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -123,6 +124,31 @@ Result<void> validate_dmabuf_texture(const Bridge& bridge, const DmabufAttribute
 // A commit of the buffer: a copy is made again (recopy_dmabuf); an import shares the memory and
 // needs nothing.
 Result<void> refresh_dmabuf_texture(const DmabufTexture& texture, const DmabufAttributes& attrs);
+
+// How the planes of a YUV texture are read in WGSL (must match src/render/yuv_shader.cpp).
+enum class YuvLayout : uint32_t {
+    rgb = 99,         // not YUV
+    two_plane = 0,    // Y + interleaved CbCr (NV12, NV16; NV21 with swap_uv)
+    three_plane = 1,  // Y + Cb + Cr (YUV420; YVU420 by swapping the views)
+    yuyv = 2,         // packed Y0 Cb Y1 Cr, read as RGBA8 of half width
+    uyvy = 3,         // packed Cb Y0 Cr Y1
+    p010 = 4,         // 16-bit Y as RG8 + 16-bit CbCr pairs as RGBA8 of width/2 (bytes rebuilt in WGSL)
+};
+
+// What a renderer binds to draw a YUV texture. The importer owns the memory, the plane views and
+// the colour description; the renderer keeps its own bind groups and uniforms.
+struct YuvPlaneViews {
+    std::array<WGPUTextureView, 3> views{};  // Y, C (or Cb), Cr; unused slots repeat view 0/1
+    YuvLayout layout = YuvLayout::rgb;
+    bool swap_uv = false;    // two_plane: Cr before Cb (NV21)
+    uint32_t bits = 8;       // 8, or 10 (P010: the shader gets 10-bit integer codes)
+    YuvColor color;
+    uint64_t color_generation = 0;  // changes with set_yuv_color: rewrite the uniform
+    const char* format_name = "";
+};
+// The plane views of a YUV texture from import_dmabuf; nullopt for any other texture. Borrowed:
+// valid while the texture lives.
+std::optional<YuvPlaneViews> yuv_plane_views(const Texture& texture);
 
 // True for a texture from import_dmabuf of a YUV format.
 bool is_yuv(const Texture& texture);

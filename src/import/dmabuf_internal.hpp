@@ -1,5 +1,5 @@
-// Internal state of imported DMA-BUF textures, shared by src/import/dmabuf*.cpp and
-// src/render/yuv.cpp.
+// Internal state of imported DMA-BUF textures, shared by src/import/dmabuf*.cpp (the renderer
+// sees YUV textures through wlgpu/dmabuf.hpp yuv_plane_views).
 #pragma once
 
 #include <sys/types.h>
@@ -17,15 +17,7 @@
 
 namespace wlgpu::dmabuf {
 
-// How the planes of a format are read in WGSL (must match src/render/yuv_shader.cpp).
-enum class YuvLayout : uint32_t {
-    rgb = 99,       // not YUV
-    two_plane = 0,  // Y + interleaved CbCr (NV12, NV16; NV21 with swap_uv)
-    three_plane = 1,  // Y + Cb + Cr (YUV420; YVU420 by swapping the views)
-    yuyv = 2,       // packed Y0 Cb Y1 Cr, read as RGBA8 of half width
-    uyvy = 3,       // packed Cb Y0 Cr Y1
-    p010 = 4,       // 16-bit Y as RG8 + 16-bit CbCr pairs as RGBA8 of width/2 (bytes rebuilt in WGSL)
-};
+using wlgpu::YuvLayout;
 
 struct PlaneSpec {
     uint32_t dawn_fourcc;       // the DRM format Dawn imports this plane as
@@ -65,7 +57,7 @@ struct BufferInfo {
 Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate_layout(const Bridge& bridge, const DmabufAttributes& a,
                                                                  const FormatSpec** spec_out);
 
-// The YUV planes the renderer binds, and the encoding to convert with.
+// The YUV planes (the renderer binds them through yuv_plane_views), and the encoding to convert with.
 struct YuvPlanes {
     const FormatSpec* spec = nullptr;
     uint32_t width = 0, height = 0;
@@ -73,14 +65,6 @@ struct YuvPlanes {
     YuvColor color;
     uint64_t color_generation = 1;  // bumped by set_yuv_color; bind groups rewrite their uniform
     bool native = false;            // one multi-planar Dawn texture (plane views), not one per plane
-    // Bind groups per renderer and filter, with their uniform buffers (src/render/yuv.cpp).
-    struct Bound {
-        uint64_t renderer_id;
-        std::array<wg::BindGroup, 2> groups;
-        std::array<wg::Buffer, 2> uniforms;
-        std::array<uint64_t, 2> generation{};
-    };
-    std::vector<Bound> bound;
 };
 
 // The SharedAccess of an imported texture: every (memory, texture) pair it is made of.
