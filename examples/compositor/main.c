@@ -638,6 +638,8 @@ static int handle_term(int sig, void *data) {
 static struct wlr_renderer *create_renderer(struct server *s) {
 	const char *name = s->opt.renderer;
 	if (strcmp(name, "wlgpu") == 0) {
+		/* Each imported client DMA-BUF holds about 2 fds: a compositor raises its own limit. */
+		wlgpu_raise_fd_limit();
 		struct wlr_renderer *r = wlgpu_renderer_create(s->backend);
 		if (r) say("wlgpu renderer: %s", wlgpu_renderer_get_summary(r));
 		return r;

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -103,6 +104,41 @@ Result<void> validate_copy_dmabuf(const Bridge& bridge, const DmabufAttributes& 
 Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs);
 // Successful copy_dmabuf + recopy_dmabuf calls in this process.
 uint64_t dmabuf_copy_count();
+
+// A texture of a client DMA-BUF, the importer's choice: zero-copy (import_dmabuf), or a CPU copy
+// (copy_dmabuf) where the driver cannot import the buffer (Errc::unsupported for a read-only
+// dma-buf). A compositor asks for this, keeps it per client buffer, and calls
+// refresh_dmabuf_texture on each commit of the buffer.
+enum class DmabufPath : uint8_t { import, copy };
+struct DmabufTexture {
+    std::shared_ptr<Texture> texture;
+    DmabufPath path = DmabufPath::import;
+    std::string copy_reason;  // path == copy: why the buffer was not imported (the import's error)
+};
+// The error of a buffer that can be neither imported nor copied names both reasons.
+Result<DmabufTexture> dmabuf_texture(Bridge& bridge, const DmabufAttributes& attrs,
+                                     const DmabufImportOptions& options = {});
+// The checks dmabuf_texture runs before any driver call, for the path it would take
+// (validate_dmabuf, or validate_copy_dmabuf for a buffer only the copy path can show).
+Result<void> validate_dmabuf_texture(const Bridge& bridge, const DmabufAttributes& attrs);
+// A commit of the buffer: a copy is made again (recopy_dmabuf); an import shares the memory and
+// needs nothing.
+Result<void> refresh_dmabuf_texture(const DmabufTexture& texture, const DmabufAttributes& attrs);
+
+// What a renderer binds to draw a YUV texture. The importer owns the memory, the plane views and
+// the colour description; the renderer keeps its own bind groups and uniforms.
+struct YuvPlaneViews {
+    std::array<WGPUTextureView, 3> views{};  // Y, C (or Cb), Cr; unused slots repeat view 0/1
+    YuvLayout layout = YuvLayout::rgb;
+    bool swap_uv = false;    // two_plane: Cr before Cb (NV21)
+    uint32_t bits = 8;       // 8, or 10 (P010: the shader gets 10-bit integer codes)
+    YuvColor color;
+    uint64_t color_generation = 0;  // changes with set_yuv_color: rewrite the uniform
+    const char* format_name = "";
+};
+// The plane views of a YUV texture from import_dmabuf; nullopt for any other texture. Borrowed:
+// valid while the texture lives.
+std::optional<YuvPlaneViews> yuv_plane_views(const Texture& texture);
 
 // True for a texture from import_dmabuf of a YUV format.
 bool is_yuv(const Texture& texture);

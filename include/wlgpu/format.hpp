@@ -15,6 +15,16 @@ constexpr uint32_t fourcc(char a, char b, char c, char d) {
            uint32_t(uint8_t(d)) << 24;
 }
 
+// How the planes of a YUV texture are read in WGSL (must match src/render/yuv_shader.cpp).
+enum class YuvLayout : uint32_t {
+    rgb = 99,         // not YUV
+    two_plane = 0,    // Y + interleaved CbCr (NV12, NV16; NV21 with swap_uv)
+    three_plane = 1,  // Y + Cb + Cr (YUV420; YVU420 by swapping the views)
+    yuyv = 2,         // packed Y0 Cb Y1 Cr, read as RGBA8 of half width
+    uyvy = 3,         // packed Cb Y0 Cr Y1
+    p010 = 4,         // 16-bit Y as RG8 + 16-bit CbCr pairs as RGBA8 of width/2 (bytes rebuilt in WGSL)
+};
+
 // How a DRM format is stored in a WebGPU texture and read back to RGBA in WGSL.
 struct FormatInfo {
     uint32_t drm_fourcc;        // DRM_FORMAT_*

@@ -122,6 +122,12 @@ bool wlgpu_renderer_check_dmabuf(struct wlr_dmabuf_attributes *attribs, void *re
  * waiting failed (device lost; logged). */
 bool wlgpu_renderer_finish(struct wlr_renderer *renderer);
 
+/* Raises this process's RLIMIT_NOFILE soft limit to its hard limit. Each imported client
+ * DMA-BUF holds about 2 fds while the renderer caches it, so a compositor with many clients'
+ * buffers should call this once at start-up; the renderer never changes a process-wide limit
+ * itself. Logs what it did (WLR_INFO). False if getrlimit/setrlimit failed (logged). */
+bool wlgpu_raise_fd_limit(void);
+
 #ifdef __cplusplus
 }
 #endif

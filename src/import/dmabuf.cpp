@@ -505,6 +505,20 @@ Result<std::shared_ptr<Texture>> import_dmabuf(Bridge& b, const DmabufAttributes
 
 bool is_yuv(const Texture& t) { return dmabuf::yuv_of(t) != nullptr; }
 
+std::optional<YuvPlaneViews> yuv_plane_views(const Texture& t) {
+    const dmabuf::YuvPlanes* y = dmabuf::yuv_of(t);
+    if (!y) return std::nullopt;
+    YuvPlaneViews v;
+    for (size_t i = 0; i < 3; i++) v.views[i] = y->views[i].get();
+    v.layout = y->spec->layout;
+    v.swap_uv = y->spec->swap_uv;
+    v.bits = y->spec->bits;
+    v.color = y->color;
+    v.color_generation = y->color_generation;
+    v.format_name = y->spec->name;
+    return v;
+}
+
 Result<void> set_yuv_color(const Texture& t, YuvColor c) {
     if (uint32_t(c.matrix) > 2 || uint32_t(c.range) > 1)
         return fail(Errc::invalid_argument, "set_yuv_color: unknown matrix {} or range {}", uint32_t(c.matrix),

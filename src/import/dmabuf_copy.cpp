@@ -1,6 +1,7 @@
 // The copy path for DMA-BUFs the driver cannot import zero-copy (read-only dma-bufs on a software
 // Vulkan driver): map the dma-buf read-only, read it between DMA_BUF_IOCTL_SYNC START/END READ,
 // and upload it into a memory Texture (src/import/shm.cpp). Single-plane RGB, LINEAR only.
+// dmabuf_texture decides between the zero-copy import and this copy.
 #include <fcntl.h>
 #include <linux/dma-buf.h>
 #include <sys/ioctl.h>
@@ -112,5 +113,36 @@ Result<void> validate_copy_dmabuf(const Bridge& bridge, const DmabufAttributes& 
 }
 
 uint64_t dmabuf_copy_count() { return g_copies.load(std::memory_order_relaxed); }
+
+namespace {
+// Where the zero-copy import refuses a buffer that the copy path can show.
+bool copy_instead(const Error& import_error, const DmabufAttributes& attrs) {
+    return import_error.code == Errc::unsupported && dmabuf_read_only(attrs);
+}
+}  // namespace
+
+Result<DmabufTexture> dmabuf_texture(Bridge& bridge, const DmabufAttributes& attrs,
+                                     const DmabufImportOptions& options) {
+    auto imported = import_dmabuf(bridge, attrs, options);
+    if (imported) return DmabufTexture{std::move(*imported), DmabufPath::import, {}};
+    if (!copy_instead(imported.error(), attrs)) return std::unexpected(imported.error());
+    auto copied = copy_dmabuf(bridge, attrs);
+    if (!copied)
+        return fail(copied.error().code, "{}; nor can it be copied: {}", imported.error().message,
+                    copied.error().message);
+    return DmabufTexture{std::move(*copied), DmabufPath::copy, imported.error().message};
+}
+
+Result<void> validate_dmabuf_texture(const Bridge& bridge, const DmabufAttributes& attrs) {
+    auto v = validate_dmabuf(bridge, attrs);
+    if (!v && copy_instead(v.error(), attrs)) return validate_copy_dmabuf(bridge, attrs);
+    return v;
+}
+
+Result<void> refresh_dmabuf_texture(const DmabufTexture& texture, const DmabufAttributes& attrs) {
+    if (texture.path == DmabufPath::import) return {};
+    if (!texture.texture) return fail(Errc::invalid_argument, "{}: refresh of an empty DmabufTexture", describe_dmabuf(attrs));
+    return recopy_dmabuf(*texture.texture, attrs);
+}
 
 }  // namespace wlgpu

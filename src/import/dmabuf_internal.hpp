@@ -1,5 +1,5 @@
-// Internal state of imported DMA-BUF textures, shared by src/import/dmabuf*.cpp and
-// src/render/yuv.cpp.
+// Internal state of imported DMA-BUF textures, shared by src/import/dmabuf*.cpp (the renderer
+// sees YUV textures through wlgpu/dmabuf.hpp yuv_plane_views).
 #pragma once
 
 #include <sys/types.h>
@@ -53,7 +53,7 @@ struct BufferInfo {
 Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate_layout(const Bridge& bridge, const DmabufAttributes& a,
                                                                  const FormatSpec** spec_out);
 
-// The YUV planes the renderer binds, and the encoding to convert with.
+// The YUV planes (the renderer binds them through yuv_plane_views), and the encoding to convert with.
 struct YuvPlanes {
     const FormatSpec* spec = nullptr;
     uint32_t width = 0, height = 0;
@@ -61,14 +61,6 @@ struct YuvPlanes {
     YuvColor color;
     uint64_t color_generation = 1;  // bumped by set_yuv_color; bind groups rewrite their uniform
     bool native = false;            // one multi-planar Dawn texture (plane views), not one per plane
-    // Bind groups per renderer and filter, with their uniform buffers (src/render/yuv.cpp).
-    struct Bound {
-        uint64_t renderer_id;
-        std::array<wg::BindGroup, 2> groups;
-        std::array<wg::Buffer, 2> uniforms;
-        std::array<uint64_t, 2> generation{};
-    };
-    std::vector<Bound> bound;
 };
 
 // The SharedAccess of an imported texture: every (memory, texture) pair it is made of.

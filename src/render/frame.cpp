@@ -97,8 +97,8 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {
         return fail(Errc::invalid_argument, "draw_texture: transform {} is not a wl_output_transform",
                     uint32_t(d.transform));
     if (d.alpha <= 0.0f) return {};
-    dmabuf::YuvPlanes* yuv = render::yuv::planes(t);
-    auto bg = yuv ? render::yuv::bind_group(*f.r, *yuv, d.filter) : f.r->bind_group(t, d.filter);
+    const std::optional<YuvPlaneViews> yuv = yuv_plane_views(t);
+    auto bg = yuv ? render::yuv::bind_group(*f.r, t, *yuv, d.filter) : f.r->bind_group(t, d.filter);
     if (!bg) return std::unexpected(bg.error());
     // Imported (DMA-BUF) textures: BeginAccess/EndAccess once per frame around the submit.
     if (t.shared_access && std::ranges::find(f.shared, t.shared_access) == f.shared.end())

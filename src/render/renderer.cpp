@@ -68,14 +68,14 @@ std::unique_ptr<RenderTimer> Renderer::create_timer() {
     return std::move(*t);
 }
 
-Result<WGPUBindGroup> Renderer::Impl::bind_group(const Texture& t, Filter f) {
-    auto& slot = const_cast<Texture&>(t).renderer_cache;
+Texture::RendererCache::Entry& Renderer::Impl::cache_entry(const Texture& t) {
+    auto& slot = const_cast<Texture&>(t).renderer_cache;  // render's slot on the texture
     if (!slot) slot = std::make_shared<Texture::RendererCache>();
-    Texture::RendererCache::Entry* e = nullptr;
-    for (auto& it : slot->entries)
-        if (it.renderer_id == id) e = &it;
-    if (!e) e = &slot->entries.emplace_back(Texture::RendererCache::Entry{id, {}});
-    auto& g = e->groups[size_t(f) & 1];
+    return slot->of(id);
+}
+
+Result<WGPUBindGroup> Renderer::Impl::bind_group(const Texture& t, Filter f) {
+    auto& g = cache_entry(t).groups[size_t(f) & 1];
     if (g) return g.get();
 
     WGPUBindGroupEntry entries[2]{};

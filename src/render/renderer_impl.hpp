@@ -82,6 +82,25 @@ struct Cmd {
 
 }  // namespace render
 
+// Texture::renderer_cache: the renderer's state for one texture, per (renderer, filter): the
+// bind group, and for YUV textures the uniform buffer of the conversion and the colour
+// generation written into it. The only place render keeps per-texture state.
+struct Texture::RendererCache {
+    struct Entry {
+        uint64_t renderer_id;
+        std::array<wg::BindGroup, 2> groups;
+        std::array<wg::Buffer, 2> uniforms;     // YUV only
+        std::array<uint64_t, 2> generation{};  // YUV only: colour generation in uniforms
+    };
+    std::vector<Entry> entries;
+    // This renderer's entry (made on first use).
+    Entry& of(uint64_t renderer_id) {
+        for (auto& e : entries)
+            if (e.renderer_id == renderer_id) return e;
+        return entries.emplace_back(Entry{renderer_id, {}, {}, {}});
+    }
+};
+
 struct Renderer::Impl {
     Bridge* bridge = nullptr;
     uint64_t id = 0;  // unique per renderer, keys Texture::renderer_cache
@@ -95,6 +114,8 @@ struct Renderer::Impl {
     std::vector<wg::BindGroup> scratch_refs;
     std::shared_ptr<void> yuv;  // the YUV pipelines (src/render/yuv.cpp), made on first use
 
+    // This renderer's entry in t's Texture::renderer_cache.
+    Texture::RendererCache::Entry& cache_entry(const Texture& t);
     Result<WGPUBindGroup> bind_group(const Texture& t, Filter f);
     Result<void> ensure_instance_capacity(uint64_t bytes);
 };
@@ -137,12 +158,3 @@ private:
 };
 
 }  // namespace wlgpu
-
-// Texture::renderer_cache: bind groups per (renderer, filter).
-struct wlgpu::Texture::RendererCache {
-    struct Entry {
-        uint64_t renderer_id;
-        std::array<wg::BindGroup, 2> groups;
-    };
-    std::vector<Entry> entries;
-};

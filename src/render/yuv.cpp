@@ -117,13 +117,10 @@ Result<WGPURenderPipeline> pipeline(Renderer::Impl& r, PipelineKey key) {
     return raw;
 }
 
-Result<WGPUBindGroup> bind_group(Renderer::Impl& r, dmabuf::YuvPlanes& p, Filter filter) {
+Result<WGPUBindGroup> bind_group(Renderer::Impl& r, const Texture& t, const YuvPlaneViews& p, Filter filter) {
     auto s = state(r);
     if (!s) return std::unexpected(s.error());
-    dmabuf::YuvPlanes::Bound* e = nullptr;
-    for (auto& b : p.bound)
-        if (b.renderer_id == r.id) e = &b;
-    if (!e) e = &p.bound.emplace_back(dmabuf::YuvPlanes::Bound{r.id, {}, {}, {}});
+    Texture::RendererCache::Entry* e = &r.cache_entry(t);
     const size_t f = size_t(filter) & 1;
     WGPUDevice dev = r.bridge->device();
     if (!e->uniforms[f]) {
@@ -139,12 +136,12 @@ Result<WGPUBindGroup> bind_group(Renderer::Impl& r, dmabuf::YuvPlanes& p, Filter
     if (e->generation[f] != p.color_generation) {
         // Ordered before the frame's submit by the queue.
         Uniform u{};
-        auto m = matrix(p.color, p.spec->bits);
+        auto m = matrix(p.color, p.bits);
         std::copy(m[0].begin(), m[0].end(), u.r);
         std::copy(m[1].begin(), m[1].end(), u.g);
         std::copy(m[2].begin(), m[2].end(), u.b);
-        u.layout = uint32_t(p.spec->layout);
-        u.swap = p.spec->layout == dmabuf::YuvLayout::two_plane && p.spec->swap_uv ? 1 : 0;
+        u.layout = uint32_t(p.layout);
+        u.swap = p.layout == YuvLayout::two_plane && p.swap_uv ? 1 : 0;
         u.filter = uint32_t(filter);
         wgpuQueueWriteBuffer(r.bridge->queue(), e->uniforms[f].get(), 0, &u, sizeof(u));
         e->generation[f] = p.color_generation;
@@ -153,7 +150,7 @@ Result<WGPUBindGroup> bind_group(Renderer::Impl& r, dmabuf::YuvPlanes& p, Filter
     WGPUBindGroupEntry be[5]{};
     for (uint32_t i = 0; i < 3; i++) {
         be[i].binding = i;
-        be[i].textureView = p.views[i].get();
+        be[i].textureView = p.views[i];
     }
     be[3].binding = 3;
     be[3].sampler = r.pipelines.samplers[f].get();
@@ -166,7 +163,7 @@ Result<WGPUBindGroup> bind_group(Renderer::Impl& r, dmabuf::YuvPlanes& p, Filter
     d.entryCount = 5;
     d.entries = be;
     auto ok = r.bridge->scoped([&] { e->groups[f] = wg::BindGroup::Acquire(wgpuDeviceCreateBindGroup(dev, &d)); },
-                               std::format("creating a bind group for a {} texture", p.spec->name));
+                               std::format("creating a bind group for a {} texture", p.format_name));
     if (!ok) return std::unexpected(ok.error());
     r.stats.bind_groups_created++;
     return e->groups[f].get();

@@ -6,7 +6,6 @@
 #include "common/drm_nodes.hpp"
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 #include <xf86drm.h>
 
@@ -32,59 +31,47 @@ void import_addon_destroy(wlr_addon* addon) {
 
 const wlr_addon_interface kImportAddon = {.name = "wlgpu_dmabuf_texture", .destroy = import_addon_destroy};
 
-DmabufImport* add_import(WlRenderer* r, wlr_buffer* buffer, std::shared_ptr<Texture> tex, bool copy) {
+DmabufImport* add_import(WlRenderer* r, wlr_buffer* buffer, DmabufTexture tex) {
     auto* d = new DmabufImport();
     d->renderer = r;
     d->texture = std::move(tex);
-    d->copy = copy;
     wlr_addon_init(&d->addon, &buffer->addons, r, &kImportAddon);
     wl_list_insert(&r->dmabuf_imports, &d->link);
     return d;
 }
 
 // The texture of buffer: the render target's own texture when the buffer is one (an output
-// buffer read back for a screenshot), the cached import (a copy is copied again: each call is a
-// commit), or a new import; a buffer the driver refuses as read-only is copied instead.
+// buffer read back for a screenshot), the cached one (a copy is refreshed: each call is a
+// commit), or a new one from the importer, which decides between import and copy.
 std::shared_ptr<Texture> import_cached(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs,
                                        bool* copy) {
     *copy = false;
     if (RenderBuffer* rb = find_render_buffer(r, buffer); rb && rb->dmabuf) return rb->texture;
     if (wlr_addon* a = wlr_addon_find(&buffer->addons, r, &kImportAddon)) {
         DmabufImport* cached = wl_container_of(a, static_cast<DmabufImport*>(nullptr), addon);
-        if (cached->copy) {
-            *copy = true;
-            if (auto c = recopy_dmabuf(*cached->texture, to_dmabuf(attrs)); !c && !cached->warned_recopy) {
-                log_error("client buffer %p: copying it again failed, showing its previous content: %s",
-                          (void*)buffer, error_text(c.error()));
-                cached->warned_recopy = true;
-            }
+        if (!cached->texture.texture) return nullptr;  // failed before (logged then)
+        *copy = cached->texture.path == DmabufPath::copy;
+        if (auto c = refresh_dmabuf_texture(cached->texture, to_dmabuf(attrs)); !c && !cached->warned_recopy) {
+            log_error("client buffer %p: copying it again failed, showing its previous content: %s",
+                      (void*)buffer, error_text(c.error()));
+            cached->warned_recopy = true;
         }
-        return cached->texture;  // null: the import failed before (logged then)
+        return cached->texture.texture;
     }
-    const DmabufAttributes d = to_dmabuf(attrs);
-    auto tex = import_dmabuf(*r->bridge, d);
-    if (!tex && tex.error().code == Errc::unsupported && dmabuf_read_only(d)) {
-        const std::string why = error_text(tex.error());
-        if (auto c = copy_dmabuf(*r->bridge, d)) {
-            log_info("client buffer %p (%s) is shown through a CPU copy, made again on each commit (no zero-copy "
-                     "import: %s)", (void*)buffer, describe(attrs).c_str(), why.c_str());
-            *copy = true;
-            return add_import(r, buffer, std::move(*c), true)->texture;
-        } else {
-            log_error("cannot import client buffer %p (%s): %s; nor copy it: %s", (void*)buffer,
-                      describe(attrs).c_str(), why.c_str(), error_text(c.error()));
-            add_import(r, buffer, nullptr, false);  // not retried, not logged again
-            return nullptr;
-        }
-    }
+    auto tex = dmabuf_texture(*r->bridge, to_dmabuf(attrs));
     if (!tex) {
         log_error("cannot import client buffer %p (%s): %s (not retried for this buffer)", (void*)buffer,
                   describe(attrs).c_str(), error_text(tex.error()));
-        add_import(r, buffer, nullptr, false);
+        add_import(r, buffer, {});
         return nullptr;
     }
-    log_debug("imported client buffer %p (%s)", (void*)buffer, describe(attrs).c_str());
-    return add_import(r, buffer, std::move(*tex), false)->texture;
+    if (tex->path == DmabufPath::copy)
+        log_info("client buffer %p (%s) is shown through a CPU copy, made again on each commit (no zero-copy "
+                 "import: %s)", (void*)buffer, describe(attrs).c_str(), tex->copy_reason.c_str());
+    else
+        log_debug("imported client buffer %p (%s)", (void*)buffer, describe(attrs).c_str());
+    *copy = tex->path == DmabufPath::copy;
+    return add_import(r, buffer, std::move(*tex))->texture.texture;
 }
 
 }  // namespace
@@ -152,10 +139,8 @@ bool check_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& attrs) {
     std::string why;
     if (!r->dmabuf_textures) {
         why = describe(attrs) + ": this renderer imports no DMA-BUFs";
-    } else if (auto v = validate_dmabuf(*r->bridge, d); !v) {
-        // What the driver cannot map (read-only on a software driver) is shown through a copy.
-        auto c = v.error().code == Errc::unsupported && dmabuf_read_only(d) ? validate_copy_dmabuf(*r->bridge, d) : v;
-        if (!c) why = error_text(c.error());
+    } else if (auto v = validate_dmabuf_texture(*r->bridge, d); !v) {  // import or, if need be, copy
+        why = error_text(v.error());
     }
     if (why.empty() && !wlr_drm_format_set_has(&r->dmabuf_texture_formats, attrs.format, attrs.modifier))
         why = describe(attrs) + ": this format and modifier are not among the ones this renderer advertises";
@@ -172,28 +157,6 @@ void dmabuf_imports_destroy_all(WlRenderer* r) {
 std::string dmabuf_fallback_node() {
     if (const char* env = getenv("WLGPU_DMABUF_DRM_NODE")) return env;  // "" disables the fallback
     return drm::first_accessible_render_node();
-}
-
-void raise_fd_limit() {
-    rlimit lim{};
-    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) {
-        log_error("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
-        return;
-    }
-    if (lim.rlim_cur >= lim.rlim_max) {
-        log_info("RLIMIT_NOFILE is %llu (soft = hard); each imported DMA-BUF holds about 2 fds",
-                 (unsigned long long)lim.rlim_cur);
-        return;
-    }
-    rlim_t old = lim.rlim_cur;
-    lim.rlim_cur = lim.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &lim) != 0) {
-        log_error("raising RLIMIT_NOFILE from %llu to %llu: %s", (unsigned long long)old,
-                  (unsigned long long)lim.rlim_max, strerror(errno));
-        return;
-    }
-    log_info("raised RLIMIT_NOFILE from %llu to %llu (each imported DMA-BUF holds about 2 fds)",
-             (unsigned long long)old, (unsigned long long)lim.rlim_max);
 }
 
 }  // namespace wlgpu::wlr::detail

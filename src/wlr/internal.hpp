@@ -81,15 +81,13 @@ struct RenderBuffer {
     wl_list link{};  // WlRenderer::buffers
 };
 
-// The imported texture of one client DMA-BUF wlr_buffer (wlr_addon on the buffer), dmabuf.cpp.
-// copy: the driver could not import it (read-only dma-buf on a software driver), texture is a
-// memory copy (copy_dmabuf), re-copied on each commit. texture null: the import failed (logged
-// once; the buffer is not retried).
+// The texture of one client DMA-BUF wlr_buffer (wlr_addon on the buffer), dmabuf.cpp: what the
+// importer chose (dmabuf_texture: zero-copy, or a copy refreshed on each commit). texture null:
+// neither worked (logged once; the buffer is not retried).
 struct DmabufImport {
     wlr_addon addon{};
     WlRenderer* renderer = nullptr;
-    std::shared_ptr<Texture> texture;
-    bool copy = false;
+    DmabufTexture texture;
     bool warned_recopy = false;
     wl_list link{};  // WlRenderer::dmabuf_imports
 };
@@ -183,9 +181,8 @@ void dmabuf_init_formats(WlRenderer* r);
 // wlr_dmabuf_attributes -> wlgpu::DmabufAttributes (fds borrowed).
 DmabufAttributes to_dmabuf(const wlr_dmabuf_attributes& a);
 std::string describe(const wlr_dmabuf_attributes& a);
-// The texture of a DMA-BUF buffer: imported once per wlr_buffer and cached on it.
-// A buffer the driver cannot import (read-only dma-buf on a software driver) is copied instead
-// (copy_dmabuf), once per commit. Failures are logged once per buffer.
+// The texture of a DMA-BUF buffer: asked of the importer (dmabuf_texture) once per wlr_buffer and
+// cached on it; a copy is refreshed once per commit. Failures are logged once per buffer.
 wlr_texture* texture_from_dmabuf(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs);
 // update_from_buffer of a copied DMA-BUF texture: t takes buffer's (re-)copied texture.
 bool dmabuf_copy_update(WlTexture* t, wlr_buffer* buffer);
@@ -195,8 +192,6 @@ bool check_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& attrs);
 void dmabuf_imports_destroy_all(WlRenderer* r);
 // The render node for get_drm_fd when the adapter has none but imports DMA-BUFs ("" if none).
 std::string dmabuf_fallback_node();
-// Raises RLIMIT_NOFILE's soft limit to the hard limit (each import holds ~2 fds); logs it.
-void raise_fd_limit();
 
 // ---- buffer.cpp ----
 // The cached render target of buffer, created on first use; nullptr (logged) on failure.

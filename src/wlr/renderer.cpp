@@ -129,7 +129,6 @@ Result<wlr_renderer*> create_renderer(wlr_backend* backend, RendererOptions opti
     wl_list_init(&r->dmabuf_imports);
     build_format_sets(r.get());
     dmabuf_init_formats(r.get());
-    if (r->dmabuf_textures) raise_fd_limit();
     // Render targets: memory buffers always; DMA-BUF buffers when the device renders into
     // imported dma-bufs (wlr_allocator_autocreate still prefers shm while DATA_PTR is set, unless
     // the renderer's DRM fd gives it gbm).

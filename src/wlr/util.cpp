@@ -1,5 +1,11 @@
-// Small helpers of the wlroots adapter: wlr_box and pixman regions to Box, error text, device loss.
+// Small helpers of the wlroots adapter: boxes, pixman regions, error text, device loss, and the
+// fd limit a compositor may raise (wlgpu_raise_fd_limit).
 #include "internal.hpp"
+
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <string>
@@ -35,3 +41,26 @@ const char* error_text(const Error& e) {
 }
 
 }  // namespace wlgpu::wlr::detail
+
+extern "C" bool wlgpu_raise_fd_limit(void) {
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        log_error("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+        return false;
+    }
+    if (lim.rlim_cur >= lim.rlim_max) {
+        log_info("RLIMIT_NOFILE is %llu (soft = hard); each imported DMA-BUF holds about 2 fds",
+                 (unsigned long long)lim.rlim_cur);
+        return true;
+    }
+    rlim_t old = lim.rlim_cur;
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        log_error("raising RLIMIT_NOFILE from %llu to %llu: %s", (unsigned long long)old,
+                  (unsigned long long)lim.rlim_max, strerror(errno));
+        return false;
+    }
+    log_info("raised RLIMIT_NOFILE from %llu to %llu (each imported DMA-BUF holds about 2 fds)",
+             (unsigned long long)old, (unsigned long long)lim.rlim_max);
+    return true;
+}

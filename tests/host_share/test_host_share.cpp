@@ -66,7 +66,7 @@ bool sync_file_signalled(int fd) {
     return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
-// How long the test holds a gate fence (below) unsignalled after wlgpu has submitted.
+// How long the test holds a gate fence (below) unsignalled once wlgpu is about to submit.
 constexpr auto kGateDelay = std::chrono::milliseconds(1500);
 
 // The raw-Vulkan host on wlgpu's device, created once; null (why says why) when it cannot be.
@@ -135,7 +135,7 @@ TEST_P(HostShareRoundTrip, HostFillsWlgpuRendersHostReads) {
     // lavapipe exports a SYNC_FD only once the semaphore's work has run (-1 on the build host; a
     // fence that may already have signalled in the test bed), so the host's own semaphores are not
     // provably pending there. In the test bed the host's semaphores for A are joined by a gate: a
-    // vgem fence the test signals only kGateDelay after wlgpu submitted its frame. It must be
+    // vgem fence the test signals only kGateDelay after wlgpu starts to submit its frame. It must be
     // unsignalled when handed over, and wlgpu's frame must not finish before it signals.
     std::optional<sync::Fd> vgem;
     if (to_wlgpu == SemaphoreFd::sync_fd && in_testbed()) {
@@ -273,10 +273,11 @@ TEST_P(HostShareRoundTrip, HostFillsWlgpuRendersHostReads) {
             d.filter = Filter::nearest;
             d.blend = Blend::none;
             ASSERT_OK(frame->draw_texture(d));
-            auto sr = frame->submit();
-            ASSERT_TRUE(sr) << sr.error().message;
-            // The gate signals kGateDelay from now; until then wlgpu's frame must not be done.
-            const auto submitted = std::chrono::steady_clock::now();
+            // The gate signals kGateDelay from now; until then wlgpu's frame must not be done. The
+            // signaller starts before the submit: on lavapipe the GPU-side wait blocks the
+            // submitting thread (src/sync/probe.cpp), so a gate signalled only after submit()
+            // returned would hold the submit until vgem's ~10 s fence timeout.
+            const auto gate_started = std::chrono::steady_clock::now();
             std::thread signaller;
             if (gate)
                 signaller = std::thread([&] {
@@ -289,6 +290,8 @@ TEST_P(HostShareRoundTrip, HostFillsWlgpuRendersHostReads) {
                     if (t.joinable()) t.join();
                 }
             } join{signaller};
+            auto sr = frame->submit();
+            ASSERT_TRUE(sr) << sr.error().message;
             ASSERT_OK(hb->end());
             auto bb = hb->hand_back();
             ASSERT_TRUE(bb) << bb.error().message;
@@ -310,10 +313,14 @@ TEST_P(HostShareRoundTrip, HostFillsWlgpuRendersHostReads) {
             ASSERT_TRUE(rp) << rp.error().message;
             EXPECT_EQ(std::memcmp(seen.data(), src.data(), src.size() * 4), 0) << "wlgpu read other pixels than the host wrote";
             if (gate) {  // the read-back is queued after the frame: it completes only after the frame
-                const auto waited = std::chrono::steady_clock::now() - submitted;
+                const auto waited = std::chrono::steady_clock::now() - gate_started;
                 EXPECT_GE(waited, kGateDelay) << "wlgpu's frame finished "
                     << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()
-                    << " ms after submit, before the host's gate fence signalled";
+                    << " ms after the gate's signaller started, before the gate fence signalled";
+                // ... and not because vgem's fence timeout (about 10 s) released it.
+                EXPECT_LT(waited, kGateDelay * 4) << "wlgpu's frame took "
+                    << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()
+                    << " ms: longer than the gate was held";
             }
             ASSERT_OK(ha->end());
             auto ba = ha->hand_back();

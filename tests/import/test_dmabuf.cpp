@@ -901,6 +901,30 @@ TEST(DmabufCopy, ReadOnlyVgemExportIsCopiedAndRecopied) {
     EXPECT_GE(fcntl(ro.fd, F_GETFD), 0) << "the caller's fd must stay open";
     EXPECT_FALSE(gpu().lost());
 
+    // The importer's choice (dmabuf_texture): lavapipe refuses the read-only import, so a copy,
+    // with the import's reason; refresh_dmabuf_texture copies each commit's content again.
+    {
+        auto dt = dmabuf_texture(gpu(), a);
+        ASSERT_TRUE(dt) << dt.error().message;
+        EXPECT_EQ(dt->path, DmabufPath::copy);
+        EXPECT_NE(dt->copy_reason.find("read"), std::string::npos) << dt->copy_reason;
+        expect_content(*dt->texture);
+        fill(200);
+        auto r = refresh_dmabuf_texture(*dt, a);
+        ASSERT_TRUE(r) << r.error().message;
+        expect_content(*dt->texture);
+        EXPECT_TRUE(validate_dmabuf_texture(gpu(), a));
+        DmabufAttributes yuv_ro = a;  // neither importable (read-only) nor copyable (YUV)
+        yuv_ro.format = kNV12;
+        yuv_ro.width = w - 1;  // even
+        yuv_ro.n_planes = 2;
+        yuv_ro.height = 8;                           // Y: 8 rows, CbCr: 4 rows after them
+        yuv_ro.planes[1] = {ro.fd, c.pitch * 8, c.pitch};
+        auto both = dmabuf_texture(gpu(), yuv_ro);
+        ASSERT_FALSE(both);
+        EXPECT_NE(both.error().message.find("nor can it be copied"), std::string::npos) << both.error().message;
+    }
+
     // What the copy path refuses: another size (recopy), YUV, implicit modifiers.
     DmabufAttributes other = a;
     other.width = w - 1;
