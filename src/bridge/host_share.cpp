@@ -3,10 +3,9 @@
 // queue-family-transfer layouts in Dawn's Vulkan Begin/End state chains.
 #include "wlgpu/host_share.hpp"
 #include "common/signals_blocked.hpp"
+#include "common/sync_file_merge.hpp"
 
 #include <fcntl.h>
-#include <linux/sync_file.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -363,35 +362,16 @@ Result<int> HostImage::export_end_sync_file() {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (state_ != State::wlgpu_idle)
         return fail(Errc::invalid_argument, "{}: export_end_sync_file() without a finished wlgpu access", label_);
-    int merged = -1;
+    std::vector<wg::SharedFence> fences;
     for (const auto& f : end_fences_) {
-        if (f.type != SemaphoreFd::sync_fd) {
-            if (merged >= 0) close(merged);
+        if (f.type != SemaphoreFd::sync_fd)
             return fail(Errc::unsupported,
                         "{}: Dawn's end-of-access fence is an OPAQUE_FD VkSemaphore (no SharedFenceSyncFD on this "
                         "device), not a sync_file: use hand_back()",
                         label_);
-        }
-        int fd = fence_fd(f.fence.get(), f.type);
-        if (fd < 0) continue;
-        if (merged < 0) {
-            auto d = dup_fd(fd, label_ + ": exporting the end-of-access sync_file");
-            if (!d) return d;
-            merged = *d;
-            continue;
-        }
-        sync_merge_data m{};
-        std::snprintf(m.name, sizeof m.name, "wlgpu");
-        m.fd2 = fd;
-        if (ioctl(merged, SYNC_IOC_MERGE, &m) < 0) {
-            int e = errno;
-            close(merged);
-            return fail(Errc::system, "{}: merging sync_files: {}", label_, std::strerror(e));
-        }
-        close(merged);
-        merged = m.fence;
+        fences.push_back(wg::SharedFence::share(f.fence.get()));
     }
-    return merged;  // -1: everything is already signalled
+    return merge_end_sync_files(fences, label_);  // -1: everything is already signalled
 }
 
 }  // namespace wlgpu

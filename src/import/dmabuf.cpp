@@ -3,8 +3,6 @@
 // (BeginAccess/EndAccess with Vulkan image layouts, the initialized flag and fences).
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <linux/sync_file.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -16,6 +14,7 @@
 #include <format>
 
 #include "import/dmabuf_internal.hpp"
+#include "common/sync_file_merge.hpp"
 #include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
 #include "common/pixel_format.hpp"
@@ -181,32 +180,8 @@ Result<void> DmabufAccess::add_wait_sync_file(int fd) {
 
 Result<int> DmabufAccess::export_end_sync_file() {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    int out = -1;
-    for (auto& f : end_fences_) {
-        WGPUSharedFenceSyncFDExportInfo sx{};
-        sx.chain.sType = WGPUSType_SharedFenceSyncFDExportInfo;
-        sx.handle = -1;
-        WGPUSharedFenceExportInfo info{};
-        info.nextInChain = &sx.chain;
-        wgpuSharedFenceExportInfo(f.get(), &info);
-        if (info.type != WGPUSharedFenceType_SyncFD || sx.handle < 0) continue;
-        if (out < 0) {
-            out = fcntl(sx.handle, F_DUPFD_CLOEXEC, 0);
-            if (out < 0) return fail(Errc::system, "{}: dup of the end fence failed: {}", name_, strerror(errno));
-            continue;
-        }
-        sync_merge_data m{};
-        std::snprintf(m.name, sizeof(m.name), "wlgpu");
-        m.fd2 = sx.handle;
-        if (ioctl(out, SYNC_IOC_MERGE, &m) < 0) {
-            int e = errno;
-            close(out);
-            return fail(Errc::system, "{}: merging end fences failed: {}", name_, strerror(e));
-        }
-        close(out);
-        out = m.fence;
-    }
-    if (out < 0) return fail(Errc::unsupported, "{}: the last access left no sync_file fence", name_);
+    auto out = merge_end_sync_files(end_fences_, name_);
+    if (out && *out < 0) return fail(Errc::unsupported, "{}: the last access left no sync_file fence", name_);
     return out;
 }
 

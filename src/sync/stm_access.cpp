@@ -2,6 +2,7 @@
 #include "bridge/readback.hpp"
 #include "common/ioctl.hpp"
 #include "common/signals_blocked.hpp"
+#include "common/sync_file_merge.hpp"
 
 #include <drm/drm.h>
 #include <drm/drm_mode.h>
@@ -86,12 +87,9 @@ void StmAccess::read_into(WGPUQueue queue, WGPUBuffer buf, uint64_t offset, uint
 
 Result<int> StmAccess::export_end_sync_file() {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    if (end_fences_.empty()) return -1;  // nothing pending: treat as signalled
-    // One fence is the norm; with several, merge is not needed by Dawn's Vulkan backend.
-    auto fd = export_fence(end_fences_.back().get());
+    auto fd = merge_end_sync_files(end_fences_, "udmabuf texture");  // -1: nothing pending
     end_fences_.clear();
-    if (!fd) return std::unexpected(fd.error());
-    return fd->release();
+    return fd;
 }
 
 void Udmabuf::fill(uint32_t rgba) {
