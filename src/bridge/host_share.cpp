@@ -369,7 +369,7 @@ Result<int> HostImage::export_end_sync_file() {
                         "{}: Dawn's end-of-access fence is an OPAQUE_FD VkSemaphore (no SharedFenceSyncFD on this "
                         "device), not a sync_file: use hand_back()",
                         label_);
-        fences.push_back(wg::SharedFence::share(f.fence.get()));
+        fences.push_back(wg::SharedFence(f.fence.get()));  // adds a reference
     }
     return merge_end_sync_files(fences, label_);  // -1: everything is already signalled
 }
