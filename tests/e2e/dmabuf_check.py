@@ -18,11 +18,10 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import Checks, read_png, run_collect  # noqa: E402
+from e2e import Checks, read_png, run_collect, session  # noqa: E402
 
 COLOR = (0x30, 0xa0, 0xd0)  # dmabuf_check_client.c COLOR
 # case -> the reason the compositor's refusal line must give (src/import/dmabuf.cpp, src/wlr/dmabuf.cpp)
@@ -53,12 +52,7 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--timeout", type=int, default=300)
     args = ap.parse_args()
-    out = args.out or tempfile.mkdtemp(prefix="wlgpu-dmabuf-check-")
-    os.makedirs(out, exist_ok=True)
-    runtime = tempfile.mkdtemp(prefix="wlgpu-dmabuf-check-xdg-")
-    os.chmod(runtime, 0o700)
-    env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
-    env.pop("WAYLAND_DISPLAY", None)
+    out, env = session(args.out, "dmabuf-check")
     png = os.path.join(out, "dmabuf-check.png")
     cmd = [args.compositor, "--renderer", "wlgpu", "--seconds", "2", "--ready-timeout", "120", "--screenshot", png,
            "--size", "640x480", "--clients", args.client]

@@ -27,7 +27,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402  (read_png, compare, ROUNDING)
@@ -103,10 +102,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=300)
     args = ap.parse_args()
     need(os.path.exists("/dev/udmabuf"), "not in the test bed (no /dev/udmabuf): run with scripts/testbed")
-    out = args.out or tempfile.mkdtemp(prefix="wlgpu-dmabuf-")
-    os.makedirs(out, exist_ok=True)
-    runtime = tempfile.mkdtemp(prefix="wlgpu-rt-")
-    env = dict(os.environ, XDG_RUNTIME_DIR=runtime, LD_PRELOAD=os.path.abspath(args.seed_lib))
+    out, env = e2e.session(args.out, "dmabuf", preload=args.seed_lib)
     env.pop("WLGPU_ALLOCATOR", None)
     ref, got = os.path.join(out, f"{args.case}-pixman.png"), os.path.join(out, f"{args.case}-wlgpu.png")
 

@@ -216,6 +216,22 @@ RENDERERS = {"wlgpu": [], "gles2": []}
 ORACLE = "pixman"
 
 
+def session(out, name, preload=None):
+    """The output folder (out, or a new temporary one) and the compositor's environment: a private
+    XDG_RUNTIME_DIR (0700), no WAYLAND_DISPLAY/DISPLAY of the caller's session, optionally a
+    library preloaded into the compositor and its clients."""
+    out = out or tempfile.mkdtemp(prefix=f"wlgpu-{name}-")
+    os.makedirs(out, exist_ok=True)
+    runtime = tempfile.mkdtemp(prefix=f"wlgpu-{name}-xdg-")
+    os.chmod(runtime, 0o700)
+    env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
+    for v in ("WAYLAND_DISPLAY", "DISPLAY"):
+        env.pop(v, None)
+    if preload:
+        env["LD_PRELOAD"] = os.path.abspath(preload)
+    return out, env
+
+
 class Checks:
     """Named checks that all run (each printed ok/FAIL); check.fails lists the failed ones."""
 
@@ -306,17 +322,11 @@ def main():
     ap.add_argument("--corrupt-block", action="store_true",
                     help="paint the wrong block into each tested screenshot before comparing (must FAIL)")
     args = ap.parse_args()
-    out = args.out or tempfile.mkdtemp(prefix="wlgpu-e2e-")
-    os.makedirs(out, exist_ok=True)
-    runtime = tempfile.mkdtemp(prefix="wlgpu-e2e-xdg-")
-    os.chmod(runtime, 0o700)
+    out, env = session(args.out, "e2e", preload=args.seed_lib)
     picture = os.path.join(out, "picture.png")
     make_picture(picture)
     case = CASES[args.case]
     clients = [c.format(picture=picture) for c in case.clients]
-    env = dict(os.environ, XDG_RUNTIME_DIR=runtime, LD_PRELOAD=os.path.abspath(args.seed_lib))
-    env.pop("WAYLAND_DISPLAY", None)
-    env.pop("DISPLAY", None)
     renderers = args.renderers.split(",")
     if "gles2" in renderers:
         node = vgem_render_node()

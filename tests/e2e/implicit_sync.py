@@ -17,7 +17,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402  (read_png)
@@ -42,10 +41,7 @@ def main():
     if not os.path.exists("/dev/udmabuf"):
         print("FAIL: not in the test bed (no /dev/udmabuf): run with scripts/testbed")
         return 1
-    out = args.out or tempfile.mkdtemp(prefix="wlgpu-implicit-")
-    os.makedirs(out, exist_ok=True)
-    runtime = tempfile.mkdtemp(prefix="wlgpu-rt-")
-    env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
+    out, env = e2e.session(args.out, "implicit")
     png = os.path.join(out, f"implicit-{args.mode}.png")
     client = f"{os.path.abspath(args.client)} --{args.mode} --late-ms {args.late_ms}"
     cmd = [args.compositor, "--renderer", "wlgpu", "--frames", "10", "--frame-time", "0", "--ready-timeout", "60",

@@ -17,9 +17,12 @@ import queue
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e import session  # noqa: E402
 
 CLIENT = "sh -c 'exit 7'"
 SEEN = "exited with status 7"
@@ -74,11 +77,7 @@ def main():
     ap.add_argument("--start-timeout", type=float, default=60)
     ap.add_argument("--seen-timeout", type=float, default=5)
     args = ap.parse_args()
-    runtime = tempfile.mkdtemp(prefix="wlgpu-signals-xdg-")
-    os.chmod(runtime, 0o700)
-    env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
-    env.pop("WAYLAND_DISPLAY", None)
-    env.pop("DISPLAY", None)
+    _, env = session(None, "signals")
 
     fails = []
     for renderer in ("pixman", "wlgpu"):

@@ -30,11 +30,10 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import Checks, read_png, run_collect  # noqa: E402
+from e2e import Checks, read_png, run_collect, session  # noqa: E402
 
 CELL_W, CELL_H, W, H = 340, 330, 200, 150
 ACQUIRE_TIMEOUT_MS = 2500  # > --late-ms (1500) with TCG slack; the run ends before vgem's 10 s fence expiry
@@ -67,12 +66,7 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--timeout", type=int, default=240)
     args = ap.parse_args()
-    out = args.out or tempfile.mkdtemp(prefix="wlgpu-syncobj-")
-    os.makedirs(out, exist_ok=True)
-    runtime = tempfile.mkdtemp(prefix="wlgpu-syncobj-xdg-")
-    os.chmod(runtime, 0o700)
-    env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
-    env.pop("WAYLAND_DISPLAY", None)
+    out, env = session(args.out, "syncobj")
     clients = [f"{args.client} --mode late --late-ms {args.late_ms}", f"{args.client} --mode never",
                f"{args.client} --mode good"]
     png = os.path.join(out, "syncobj.png")

@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include <linux/dma-buf.h>
 #include <linux/udmabuf.h>
 
+#include "client_common.h"
 #include "sync/vgem_uapi.h"
 
 static int passed, failed;
@@ -39,24 +39,11 @@ static int readable(int fd, int timeout_ms) {
   return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
 }
 
-// Opens the first /dev/dri/<prefix>* node whose DRM driver is `driver`, never by number.
-// The driver comes from DRM_IOCTL_VERSION: sysfs does not name it (for vgem,
-// /sys/class/drm/cardN/device has no driver link; for virtio_gpu the link says virtio-pci).
+// Opens the first /dev/dri/<prefix>* node whose DRM driver is `driver`, never by number (the
+// driver comes from DRM_IOCTL_VERSION: sysfs does not name vgem's), and says which it is.
 static int open_node(const char *prefix, const char *driver) {
-  char pat[64];
-  glob_t g;
-  snprintf(pat, sizeof pat, "/dev/dri/%s[0-9]*", prefix);
-  if (glob(pat, 0, NULL, &g)) return -1;
-  int fd = -1;
-  for (size_t i = 0; i < g.gl_pathc && fd < 0; i++) {
-    fd = open(g.gl_pathv[i], O_RDWR | O_CLOEXEC);
-    if (fd < 0) continue;
-    drmVersionPtr v = drmGetVersion(fd);
-    if (!v || strcmp(v->name, driver)) { close(fd); fd = -1; }
-    else printf("info %s is %s\n", g.gl_pathv[i], driver);
-    drmFreeVersion(v);
-  }
-  globfree(&g);
+  int fd = tc_open_drm(prefix, driver);
+  if (fd >= 0) printf("info a %s node is %s\n", prefix, driver);
   return fd;
 }
 

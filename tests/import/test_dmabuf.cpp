@@ -842,37 +842,27 @@ TEST(DmabufImport, ReadOnlyDmabufIsRefusedAndTheDeviceSurvives) {
 // share the first one's read-only file).
 TEST(DmabufCopy, ReadOnlyVgemExportIsCopiedAndRecopied) {
     REQUIRE_DMABUF();
-    int card = open_vgem_card();
-    ASSERT_GE(card, 0) << "the test bed should have vgem";
     constexpr uint32_t w = 61, h = 17;  // odd sizes: stride != width * 4
-    drm_mode_create_dumb c{};
-    c.width = w, c.height = h, c.bpp = 32;
-    ASSERT_EQ(ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &c), 0) << strerror(errno);
-    drm_prime_handle ro{};
-    ro.handle = c.handle;
-    ro.flags = DRM_CLOEXEC;  // no DRM_RDWR, as Mesa's GBM exports client buffers
-    ASSERT_EQ(ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ro), 0) << strerror(errno);
-    ASSERT_EQ(fcntl(ro.fd, F_GETFL) & O_ACCMODE, O_RDONLY);
-    drm_mode_map_dumb md{};
-    md.handle = c.handle;
-    ASSERT_EQ(ioctl(card, DRM_IOCTL_MODE_MAP_DUMB, &md), 0) << strerror(errno);
-    auto* map = static_cast<uint8_t*>(mmap(nullptr, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, card, off_t(md.offset)));
-    ASSERT_NE(map, MAP_FAILED) << strerror(errno);
+    VgemReadOnly v;
+    std::string why;
+    ASSERT_TRUE(make_vgem_read_only(w, h, v, why)) << why;
+    ASSERT_EQ(fcntl(v.fd.get(), F_GETFL) & O_ACCMODE, O_RDONLY);
+    uint8_t* map = v.map;
     auto fill = [&](uint32_t seed) {  // vgem is cached shmem: the CPU mapping is coherent
         std::mt19937 rng(seed);
-        for (size_t i = 0; i < c.size; i++) map[i] = uint8_t(rng());
+        for (size_t i = 0; i < v.size; i++) map[i] = uint8_t(rng());
     };
     auto expect_content = [&](Texture& t) {
         std::vector<uint8_t> got(size_t(w) * 4 * h);
         auto ok = t.read_pixels(kARGB8888, {0, 0, int32_t(w), int32_t(h)}, w * 4, got.data());
         ASSERT_TRUE(ok) << ok.error().message;
         for (uint32_t y = 0; y < h; y++)
-            ASSERT_EQ(0, std::memcmp(got.data() + size_t(y) * w * 4, map + size_t(y) * c.pitch, size_t(w) * 4))
+            ASSERT_EQ(0, std::memcmp(got.data() + size_t(y) * w * 4, map + size_t(y) * v.pitch, size_t(w) * 4))
                 << "row " << y;
     };
     DmabufAttributes a;
     a.width = w, a.height = h, a.format = kARGB8888, a.n_planes = 1;
-    a.planes[0] = {ro.fd, 0, c.pitch};
+    a.planes[0] = {v.fd.get(), 0, v.pitch};
     EXPECT_TRUE(dmabuf_read_only(a));
     fill(7);
     const uint64_t copies = dmabuf_copy_count();
@@ -898,7 +888,7 @@ TEST(DmabufCopy, ReadOnlyVgemExportIsCopiedAndRecopied) {
     ASSERT_TRUE(gpu().wait_idle());
     for (int i = 0; i < 5; i++) gpu().process_events();
     EXPECT_LE(count_fds(), before) << "fds leaked by copy/recopy";  // none kept: the count may only drop
-    EXPECT_GE(fcntl(ro.fd, F_GETFD), 0) << "the caller's fd must stay open";
+    EXPECT_GE(fcntl(v.fd.get(), F_GETFD), 0) << "the caller's fd must stay open";
     EXPECT_FALSE(gpu().lost());
 
     // The importer's choice (dmabuf_texture): lavapipe refuses the read-only import, so a copy,
@@ -919,7 +909,7 @@ TEST(DmabufCopy, ReadOnlyVgemExportIsCopiedAndRecopied) {
         yuv_ro.width = w - 1;  // even
         yuv_ro.n_planes = 2;
         yuv_ro.height = 8;                           // Y: 8 rows, CbCr: 4 rows after them
-        yuv_ro.planes[1] = {ro.fd, c.pitch * 8, c.pitch};
+        yuv_ro.planes[1] = {v.fd.get(), v.pitch * 8, v.pitch};
         auto both = dmabuf_texture(gpu(), yuv_ro);
         ASSERT_FALSE(both);
         EXPECT_NE(both.error().message.find("nor can it be copied"), std::string::npos) << both.error().message;
@@ -942,11 +932,6 @@ TEST(DmabufCopy, ReadOnlyVgemExportIsCopiedAndRecopied) {
     ASSERT_FALSE(yuv);
     EXPECT_EQ(yuv.error().code, Errc::unsupported) << yuv.error().message;
 
-    munmap(map, c.size);
-    close(ro.fd);
-    drm_mode_destroy_dumb dd{c.handle};
-    ioctl(card, DRM_IOCTL_MODE_DESTROY_DUMB, &dd);
-    close(card);
 }
 
 // The host's signals stay blocked in every thread that a DMA-BUF import, access, draw and fence

@@ -76,6 +76,48 @@ inline bool alloc_dmabuf(Alloc a, size_t size, DmaBuf& b, std::string& why) {
     return true;
 }
 
+// A w x h 32-bpp vgem dumb buffer exported read-only (no DRM_RDWR), as Mesa's GBM exports client
+// buffers: fd is O_RDONLY (the copy path's case on lavapipe); map is the card's read-write mapping
+// of it (vgem is cached shmem: coherent), pitch its stride. Released by the destructor.
+struct VgemReadOnly {
+    VgemReadOnly() = default;
+    VgemReadOnly(const VgemReadOnly&) = delete;
+    VgemReadOnly& operator=(const VgemReadOnly&) = delete;
+    ~VgemReadOnly() {
+        if (map) munmap(map, size);
+        if (handle) {
+            drm_mode_destroy_dumb dd{handle};
+            xioctl(card.get(), DRM_IOCTL_MODE_DESTROY_DUMB, &dd);  // the dma-buf keeps the object alive
+        }
+    }
+    sync::Fd card, fd;
+    uint32_t handle = 0, pitch = 0;
+    uint8_t* map = nullptr;
+    size_t size = 0;
+};
+
+inline bool make_vgem_read_only(uint32_t w, uint32_t h, VgemReadOnly& v, std::string& why) {
+    auto card = drm::open_node_of_driver("card", "vgem");
+    if (!card) return why = "no vgem card (the test bed has one)", false;
+    v.card = std::move(*card);
+    drm_mode_create_dumb c{};
+    c.width = w, c.height = h, c.bpp = 32;
+    if (xioctl(v.card.get(), DRM_IOCTL_MODE_CREATE_DUMB, &c) < 0) return why = std::string("CREATE_DUMB: ") + strerror(errno), false;
+    v.handle = c.handle, v.pitch = c.pitch, v.size = size_t(c.size);
+    drm_prime_handle ro{};
+    ro.handle = c.handle;
+    ro.flags = DRM_CLOEXEC;  // no DRM_RDWR
+    if (xioctl(v.card.get(), DRM_IOCTL_PRIME_HANDLE_TO_FD, &ro) < 0) return why = std::string("PRIME_HANDLE_TO_FD: ") + strerror(errno), false;
+    v.fd = sync::Fd(ro.fd);
+    drm_mode_map_dumb md{};
+    md.handle = c.handle;
+    if (xioctl(v.card.get(), DRM_IOCTL_MODE_MAP_DUMB, &md) < 0) return why = std::string("MAP_DUMB: ") + strerror(errno), false;
+    void* m = mmap(nullptr, v.size, PROT_READ | PROT_WRITE, MAP_SHARED, v.card.get(), off_t(md.offset));
+    if (m == MAP_FAILED) return why = std::string("mmap: ") + strerror(errno), false;
+    v.map = static_cast<uint8_t*>(m);
+    return true;
+}
+
 inline int count_fds() {
     int n = 0;
     if (DIR* d = opendir("/proc/self/fd")) {

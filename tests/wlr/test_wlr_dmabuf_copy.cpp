@@ -51,29 +51,19 @@ const wlr_buffer_impl kDmabufBufferImpl = {
 
 TEST(WlrDmabufCopy, ReadOnlyBufferIsCopiedAgainOnEveryCommit) {
     wlr_log_init(WLR_INFO, nullptr);
-    int card = wlgpu::test::open_vgem_card();
-    ASSERT_GE(card, 0) << "the test bed should have vgem";
     constexpr uint32_t w = 29, h = 13;  // odd width: the pitch is not w * 4
-    drm_mode_create_dumb c{};
-    c.width = w, c.height = h, c.bpp = 32;
-    ASSERT_EQ(ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &c), 0) << strerror(errno);
-    drm_prime_handle ro{};
-    ro.handle = c.handle;
-    ro.flags = DRM_CLOEXEC;  // no DRM_RDWR, as Mesa's GBM exports client buffers
-    ASSERT_EQ(ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ro), 0) << strerror(errno);
-    ASSERT_EQ(fcntl(ro.fd, F_GETFL) & O_ACCMODE, O_RDONLY);
-    drm_mode_map_dumb md{};
-    md.handle = c.handle;
-    ASSERT_EQ(ioctl(card, DRM_IOCTL_MODE_MAP_DUMB, &md), 0) << strerror(errno);
-    auto* map = static_cast<uint8_t*>(mmap(nullptr, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, card, off_t(md.offset)));
-    ASSERT_NE(map, MAP_FAILED) << strerror(errno);
+    wlgpu::test::VgemReadOnly v;
+    std::string why;
+    ASSERT_TRUE(wlgpu::test::make_vgem_read_only(w, h, v, why)) << why;
+    ASSERT_EQ(fcntl(v.fd.get(), F_GETFL) & O_ACCMODE, O_RDONLY);
+    uint8_t* map = v.map;
 
     DmabufBuffer buf{};
     wlr_buffer_init(&buf.base, &kDmabufBufferImpl, int(w), int(h));
     buf.attrs.width = int(w), buf.attrs.height = int(h), buf.attrs.format = DRM_FORMAT_ARGB8888;
     buf.attrs.modifier = DRM_FORMAT_MOD_LINEAR;
     buf.attrs.n_planes = 1;
-    buf.attrs.fd[0] = ro.fd, buf.attrs.offset[0] = 0, buf.attrs.stride[0] = c.pitch;
+    buf.attrs.fd[0] = v.fd.get(), buf.attrs.offset[0] = 0, buf.attrs.stride[0] = v.pitch;
 
     wlr_renderer* r = wlgpu_renderer_create(nullptr);
     ASSERT_NE(r, nullptr);
@@ -81,7 +71,7 @@ TEST(WlrDmabufCopy, ReadOnlyBufferIsCopiedAgainOnEveryCommit) {
     // the mapping is coherent.
     auto commit = [&](uint32_t seed) {
         std::mt19937 rng(seed);
-        for (size_t i = 0; i < c.size; i++) map[i] = uint8_t(rng());
+        for (size_t i = 0; i < v.size; i++) map[i] = uint8_t(rng());
     };
     // Every pixel of the texture equals what the client last wrote.
     auto expect_content = [&](wlr_texture* t, const char* how) {
@@ -91,7 +81,7 @@ TEST(WlrDmabufCopy, ReadOnlyBufferIsCopiedAgainOnEveryCommit) {
         ASSERT_TRUE(wlr_texture_read_pixels(t, &o)) << how;
         int bad_rows = 0;
         for (uint32_t y = 0; y < h; y++)
-            bad_rows += std::memcmp(got.data() + size_t(y) * w * 4, map + size_t(y) * c.pitch, size_t(w) * 4) != 0;
+            bad_rows += std::memcmp(got.data() + size_t(y) * w * 4, map + size_t(y) * v.pitch, size_t(w) * 4) != 0;
         EXPECT_EQ(bad_rows, 0) << how << ": rows that differ from the client's latest frame";
     };
 
@@ -117,11 +107,6 @@ TEST(WlrDmabufCopy, ReadOnlyBufferIsCopiedAgainOnEveryCommit) {
     wlr_texture_destroy(t);
     wlr_buffer_drop(&buf.base);
     wlr_renderer_destroy(r);
-    munmap(map, c.size);
-    close(ro.fd);
-    drm_mode_destroy_dumb dd{c.handle};
-    ioctl(card, DRM_IOCTL_MODE_DESTROY_DUMB, &dd);
-    close(card);
 }
 
 }  // namespace
