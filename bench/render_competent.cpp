@@ -33,13 +33,7 @@ struct V { @builtin(position) pos: vec4f, @location(0) uv: vec2f }
 
 CompetentPeer::CompetentPeer(Bridge& b) : b_(b) {
     WGPUBindGroupLayoutEntry e[2]{};
-    e[0].binding = 0;
-    e[0].visibility = WGPUShaderStage_Fragment;
-    e[0].texture.sampleType = WGPUTextureSampleType_Float;
-    e[0].texture.viewDimension = WGPUTextureViewDimension_2D;
-    e[1].binding = 1;
-    e[1].visibility = WGPUShaderStage_Fragment;
-    e[1].sampler.type = WGPUSamplerBindingType_Filtering;
+    texture_sampler_entries(e, 0);
     WGPUVertexAttribute attrs[2]{};
     attrs[0] = {nullptr, WGPUVertexFormat_Float32x4, offsetof(Instance, rect), 0};
     attrs[1] = {nullptr, WGPUVertexFormat_Float32x4, offsetof(Instance, uv), 1};

@@ -30,13 +30,7 @@ struct V { @builtin(position) pos: vec4f, @location(0) uv: vec2f }
     e[0].visibility = WGPUShaderStage_Vertex;
     e[0].buffer.type = WGPUBufferBindingType_Uniform;
     e[0].buffer.minBindingSize = 32;
-    e[1].binding = 1;
-    e[1].visibility = WGPUShaderStage_Fragment;
-    e[1].texture.sampleType = WGPUTextureSampleType_Float;
-    e[1].texture.viewDimension = WGPUTextureViewDimension_2D;
-    e[2].binding = 2;
-    e[2].visibility = WGPUShaderStage_Fragment;
-    e[2].sampler.type = WGPUSamplerBindingType_Filtering;
+    texture_sampler_entries(e + 1, 1);
     p = make_peer_pipeline(b.device(), wgsl, e, nullptr);
 }
 

@@ -5,6 +5,16 @@
 
 namespace bench {
 
+void texture_sampler_entries(WGPUBindGroupLayoutEntry* e, uint32_t binding) {
+    e[0].binding = binding;
+    e[0].visibility = WGPUShaderStage_Fragment;
+    e[0].texture.sampleType = WGPUTextureSampleType_Float;
+    e[0].texture.viewDimension = WGPUTextureViewDimension_2D;
+    e[1].binding = binding + 1;
+    e[1].visibility = WGPUShaderStage_Fragment;
+    e[1].sampler.type = WGPUSamplerBindingType_Filtering;
+}
+
 PeerPipeline make_peer_pipeline(WGPUDevice device, const char* wgsl, std::span<const WGPUBindGroupLayoutEntry> entries,
                                 const WGPUVertexBufferLayout* vertex_buffer) {
     PeerPipeline p;

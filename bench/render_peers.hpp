@@ -43,6 +43,9 @@ struct PeerPipeline {
 };
 PeerPipeline make_peer_pipeline(WGPUDevice device, const char* wgsl, std::span<const WGPUBindGroupLayoutEntry> entries,
                                 const WGPUVertexBufferLayout* vertex_buffer);
+// The fragment stage's sampled 2D float texture at `binding` and its filtering sampler at
+// binding + 1, written into e[0] and e[1].
+void texture_sampler_entries(WGPUBindGroupLayoutEntry* e, uint32_t binding);
 // A render pass into view that starts by clearing it to opaque black.
 wg::RenderPassEncoder begin_cleared_pass(WGPUCommandEncoder enc, WGPUTextureView view);
 

@@ -59,7 +59,6 @@ def main():
     rc, log = run_collect(cmd, env, args.timeout, os.path.join(out, "dmabuf-check.log"))
 
     check = Checks()
-    fails = check.fails
 
     check(rc == 0, f"the compositor exited with 0 (got {rc})")
     check("DMABUF_CHECK start" in log, "the client started")
@@ -88,8 +87,7 @@ def main():
     else:
         check(False, "screenshot written")
 
-    print("FAIL" if fails else "PASS", f"({len(fails)} failed); output in {out}")
-    return 1 if fails else 0
+    return check.finish(out)
 
 
 if __name__ == "__main__":

@@ -243,6 +243,11 @@ class Checks:
         if not ok:
             self.fails.append(what)
 
+    def finish(self, out):
+        """Prints the verdict; the driver's exit status (1 if any check failed)."""
+        print("FAIL" if self.fails else "PASS", f"({len(self.fails)} failed); output in {out}")
+        return 1 if self.fails else 0
+
 
 def vgem_render_node():
     """The render node of vgem (the test bed's GPU-less DRM device, where wlroots' gles2 runs on

@@ -76,7 +76,6 @@ def main():
     rc, log = run_collect(cmd, env, args.timeout, os.path.join(out, "syncobj.log"))
 
     check = Checks()
-    fails = check.fails
 
     check(rc == 0, f"the compositor exited with 0 (got {rc})")
     check("fd leak" not in log, "no fd leak once the clients are gone (--check-fds, after deferred releases)")
@@ -145,8 +144,7 @@ def main():
     else:
         check(False, "screenshot written")
 
-    print("FAIL" if fails else "PASS", f"({len(fails)} failed); output in {out}")
-    return 1 if fails else 0
+    return check.finish(out)
 
 
 if __name__ == "__main__":
