@@ -67,6 +67,13 @@ struct DmabufImportOptions {
     // The buffer holds content (client buffers: true). false lets the first access discard it.
     bool initialized = true;
     YuvColor color;  // initial YCbCr encoding of YUV formats (see set_yuv_color)
+    // The copy path's bound (a client cannot raise it by asking): a buffer that only the copy
+    // path can show and whose plane holds more bytes than this is refused (Errc::unsupported,
+    // naming the limit) at validation time, before anything is mapped or copied. The default
+    // covers 7680x4320 at 4 bytes per pixel; a 16384x16384 read-only buffer (1 GiB) would stall
+    // the compositor's thread for seconds on each copy.
+    uint64_t max_copy_bytes = kDefaultMaxCopyBytes;
+    static constexpr uint64_t kDefaultMaxCopyBytes = 128ull << 20;
 };
 
 // Checks the attributes without any driver call, exactly as import_dmabuf does before it calls
@@ -95,15 +102,24 @@ bool dmabuf_read_only(const DmabufAttributes& attrs);
 // read-only (PROT_READ, MAP_SHARED) and read between DMA_BUF_IOCTL_SYNC START/END READ, then
 // unmapped. Single-plane RGB formats with the LINEAR modifier only (Errc::unsupported otherwise).
 // The fds stay the caller's and nothing is kept open.
-Result<std::shared_ptr<Texture>> copy_dmabuf(Bridge& bridge, const DmabufAttributes& attrs);
-// The checks copy_dmabuf runs before it maps the buffer: its format range, then the same layout
-// validation as validate_dmabuf (read-only fds are what it is for, so those pass).
-Result<void> validate_copy_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs);
+Result<std::shared_ptr<Texture>> copy_dmabuf(Bridge& bridge, const DmabufAttributes& attrs,
+                                             const DmabufImportOptions& options = {});
+// The checks copy_dmabuf runs before it maps the buffer: its format range, options.max_copy_bytes,
+// then the same layout validation as validate_dmabuf (read-only fds are what it is for, so those
+// pass).
+Result<void> validate_copy_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs,
+                                  const DmabufImportOptions& options = {});
 // Copies the buffer's current content again into a texture from copy_dmabuf (same size and
-// format): call it each time the client commits the buffer.
+// format): call it each time the client commits the buffer. With damage, only the damaged
+// boxes (buffer coordinates, clamped to the buffer) are read and uploaded: valid when the
+// texture holds the buffer's content as of its previous commit and damage is what changed since
+// (the surface damage of a re-commit of the same buffer).
 Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs);
-// Successful copy_dmabuf + recopy_dmabuf calls in this process.
+Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs, std::span<const Box> damage);
+// Successful copy_dmabuf + recopy_dmabuf calls in this process, and the bytes they read from
+// dma-bufs (damaged boxes only, for a recopy with damage).
 uint64_t dmabuf_copy_count();
+uint64_t dmabuf_copy_bytes();
 
 // A texture of a client DMA-BUF, the importer's choice: zero-copy (import_dmabuf), or a CPU copy
 // (copy_dmabuf) where the driver cannot import the buffer (Errc::unsupported for a read-only
@@ -120,10 +136,13 @@ Result<DmabufTexture> dmabuf_texture(Bridge& bridge, const DmabufAttributes& att
                                      const DmabufImportOptions& options = {});
 // The checks dmabuf_texture runs before any driver call, for the path it would take
 // (validate_dmabuf, or validate_copy_dmabuf for a buffer only the copy path can show).
-Result<void> validate_dmabuf_texture(const Bridge& bridge, const DmabufAttributes& attrs);
-// A commit of the buffer: a copy is made again (recopy_dmabuf); an import shares the memory and
-// needs nothing.
+Result<void> validate_dmabuf_texture(const Bridge& bridge, const DmabufAttributes& attrs,
+                                     const DmabufImportOptions& options = {});
+// A commit of the buffer: a copy is made again (recopy_dmabuf, with damage when given: see
+// there); an import shares the memory and needs nothing.
 Result<void> refresh_dmabuf_texture(const DmabufTexture& texture, const DmabufAttributes& attrs);
+Result<void> refresh_dmabuf_texture(const DmabufTexture& texture, const DmabufAttributes& attrs,
+                                    std::span<const Box> damage);
 
 // What a renderer binds to draw a YUV texture. The importer owns the memory, the plane views and
 // the colour description; the renderer keeps its own bind groups and uniforms.

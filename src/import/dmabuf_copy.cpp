@@ -21,7 +21,7 @@ namespace wlgpu {
 
 namespace {
 
-std::atomic<uint64_t> g_copies{0};
+std::atomic<uint64_t> g_copies{0}, g_copy_bytes{0};
 
 int sync_ioctl(int fd, uint64_t flags) {
     dma_buf_sync s{flags};
@@ -30,7 +30,7 @@ int sync_ioctl(int fd, uint64_t flags) {
 
 // What copy_dmabuf takes: the importer's own validation (dmabuf::validate_layout, the same that
 // import_dmabuf runs), after the copy path's narrower format range. Returns the buffer's size.
-Result<uint64_t> validate_copy(const Bridge& bridge, const DmabufAttributes& a) {
+Result<uint64_t> validate_copy(const Bridge& bridge, const DmabufAttributes& a, uint64_t max_copy_bytes) {
     const std::string who = describe_dmabuf(a);
     const dmabuf::FormatSpec* spec = dmabuf::find_format(a.format);
     if (!spec) return fail(Errc::unsupported, "{}: unknown or unsupported DRM format {:#010x}", who, a.format);
@@ -40,15 +40,37 @@ Result<uint64_t> validate_copy(const Bridge& bridge, const DmabufAttributes& a) 
         return fail(Errc::unsupported, "{}: the copy path needs the LINEAR modifier (the layout of others is unknown)",
                     who);
     if (!find_shm_format(a.format)) return fail(Errc::unsupported, "{}: {} has no memory texture format", who, spec->name);
+    // Before the layout checks (which seek the fds): the declared plane alone decides.
+    const uint64_t declared = uint64_t(a.planes[0].stride) * a.height;
+    if (declared > max_copy_bytes)
+        return fail(Errc::unsupported,
+                    "{}: {} bytes to copy on each commit exceed the copy path's limit of {} bytes "
+                    "(DmabufImportOptions::max_copy_bytes); a read-only dma-buf this large is refused",
+                    who, declared, max_copy_bytes);
     auto bufs = dmabuf::validate_layout(bridge, a, &spec);
     if (!bufs) return std::unexpected(bufs.error());
     return (*bufs)[0].size;
 }
 
+// The damage boxes clamped to the buffer, and the bytes of the buffer they cover.
+std::vector<Box> clamp_damage(std::span<const Box> damage, const DmabufAttributes& a, uint64_t* bytes) {
+    const Box all{0, 0, int32_t(a.width), int32_t(a.height)};
+    const uint32_t bpp = find_shm_format(a.format)->bytes_per_pixel;
+    std::vector<Box> out;
+    *bytes = 0;
+    for (const Box& d : damage) {
+        Box b = intersect(d, all);
+        if (b.empty()) continue;
+        out.push_back(b);
+        *bytes += uint64_t(b.width) * bpp * uint64_t(b.height);
+    }
+    return out;
+}
+
 // The one plane of a, mapped read-only for the duration of fn(data, stride).
 template <typename Fn>
-Result<void> with_mapped(const Bridge& bridge, const DmabufAttributes& a, Fn&& fn) {
-    auto size = validate_copy(bridge, a);
+Result<void> with_mapped(const Bridge& bridge, const DmabufAttributes& a, uint64_t max_copy_bytes, Fn&& fn) {
+    auto size = validate_copy(bridge, a, max_copy_bytes);
     if (!size) return std::unexpected(size.error());
     const std::string who = describe_dmabuf(a);
     const DmabufPlane& p = a.planes[0];
@@ -75,14 +97,17 @@ bool dmabuf_read_only(const DmabufAttributes& attrs) {
     return false;
 }
 
-Result<std::shared_ptr<Texture>> copy_dmabuf(Bridge& bridge, const DmabufAttributes& attrs) {
+Result<std::shared_ptr<Texture>> copy_dmabuf(Bridge& bridge, const DmabufAttributes& attrs,
+                                             const DmabufImportOptions& options) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     std::shared_ptr<Texture> out;
-    auto r = with_mapped(bridge, attrs, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
+    auto r = with_mapped(bridge, attrs, options.max_copy_bytes, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
         auto t = Texture::from_pixels(bridge, attrs.format, attrs.width, attrs.height, stride, data,
                                       TextureUsage::sample);
         if (!t) return fail(t.error().code, "{} (copy): {}", describe_dmabuf(attrs), t.error().message);
         out = std::move(*t);
+        g_copy_bytes.fetch_add(uint64_t(attrs.width) * out->format().bytes_per_pixel * attrs.height,
+                               std::memory_order_relaxed);
         return {};
     });
     if (!r) return std::unexpected(r.error());
@@ -90,6 +115,11 @@ Result<std::shared_ptr<Texture>> copy_dmabuf(Bridge& bridge, const DmabufAttribu
 }
 
 Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs) {
+    const Box all{0, 0, int32_t(attrs.width), int32_t(attrs.height)};
+    return recopy_dmabuf(texture, attrs, std::span<const Box>(&all, 1));
+}
+
+Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs, std::span<const Box> damage) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (texture.shared_access)
         return fail(Errc::invalid_argument, "{}: recopy_dmabuf needs a texture from copy_dmabuf, not an import",
@@ -98,21 +128,28 @@ Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs) {
         texture.format().drm_fourcc != attrs.format)
         return fail(Errc::invalid_argument, "{}: the texture is {}x{} {}; recopy needs the same size and format",
                     describe_dmabuf(attrs), texture.width(), texture.height(), texture.format().name);
-    return with_mapped(texture.bridge(), attrs, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
-        Box all{0, 0, int32_t(attrs.width), int32_t(attrs.height)};
-        auto u = texture.update(data, stride, std::span<const Box>(&all, 1));
+    // The texture exists, so the buffer passed the limit when it was first copied; it is the
+    // same size, so no limit applies again.
+    return with_mapped(texture.bridge(), attrs, UINT64_MAX, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
+        uint64_t bytes = 0;
+        const std::vector<Box> boxes = clamp_damage(damage, attrs, &bytes);
+        if (boxes.empty()) return {};
+        auto u = texture.update(data, stride, boxes);
         if (!u) return fail(u.error().code, "{} (recopy): {}", describe_dmabuf(attrs), u.error().message);
+        g_copy_bytes.fetch_add(bytes, std::memory_order_relaxed);
         return {};
     });
 }
 
-Result<void> validate_copy_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs) {
-    auto size = validate_copy(bridge, attrs);
+Result<void> validate_copy_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs,
+                                  const DmabufImportOptions& options) {
+    auto size = validate_copy(bridge, attrs, options.max_copy_bytes);
     if (!size) return std::unexpected(size.error());
     return {};
 }
 
 uint64_t dmabuf_copy_count() { return g_copies.load(std::memory_order_relaxed); }
+uint64_t dmabuf_copy_bytes() { return g_copy_bytes.load(std::memory_order_relaxed); }
 
 namespace {
 // Where the zero-copy import refuses a buffer that the copy path can show.
@@ -126,23 +163,30 @@ Result<DmabufTexture> dmabuf_texture(Bridge& bridge, const DmabufAttributes& att
     auto imported = import_dmabuf(bridge, attrs, options);
     if (imported) return DmabufTexture{std::move(*imported), DmabufPath::import, {}};
     if (!copy_instead(imported.error(), attrs)) return std::unexpected(imported.error());
-    auto copied = copy_dmabuf(bridge, attrs);
+    auto copied = copy_dmabuf(bridge, attrs, options);
     if (!copied)
         return fail(copied.error().code, "{}; nor can it be copied: {}", imported.error().message,
                     copied.error().message);
     return DmabufTexture{std::move(*copied), DmabufPath::copy, imported.error().message};
 }
 
-Result<void> validate_dmabuf_texture(const Bridge& bridge, const DmabufAttributes& attrs) {
+Result<void> validate_dmabuf_texture(const Bridge& bridge, const DmabufAttributes& attrs,
+                                     const DmabufImportOptions& options) {
     auto v = validate_dmabuf(bridge, attrs);
-    if (!v && copy_instead(v.error(), attrs)) return validate_copy_dmabuf(bridge, attrs);
+    if (!v && copy_instead(v.error(), attrs)) return validate_copy_dmabuf(bridge, attrs, options);
     return v;
 }
 
 Result<void> refresh_dmabuf_texture(const DmabufTexture& texture, const DmabufAttributes& attrs) {
+    const Box all{0, 0, int32_t(attrs.width), int32_t(attrs.height)};
+    return refresh_dmabuf_texture(texture, attrs, std::span<const Box>(&all, 1));
+}
+
+Result<void> refresh_dmabuf_texture(const DmabufTexture& texture, const DmabufAttributes& attrs,
+                                    std::span<const Box> damage) {
     if (texture.path == DmabufPath::import) return {};
     if (!texture.texture) return fail(Errc::invalid_argument, "{}: refresh of an empty DmabufTexture", describe_dmabuf(attrs));
-    return recopy_dmabuf(*texture.texture, attrs);
+    return recopy_dmabuf(*texture.texture, attrs, damage);
 }
 
 }  // namespace wlgpu

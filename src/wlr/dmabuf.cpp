@@ -40,18 +40,29 @@ DmabufImport* add_import(WlRenderer* r, wlr_buffer* buffer, DmabufTexture tex) {
     return d;
 }
 
+// A commit of the buffer: what of a copy to make again. The surface damage says what changed
+// since the surface's previous buffer; it is what changed in this buffer's copy only when that
+// previous buffer was this one (shown: the texture the surface showed).
+struct Commit {
+    const Texture* shown = nullptr;
+    std::span<const Box> damage;
+};
+
 // The texture of buffer: the render target's own texture when the buffer is one (an output
 // buffer read back for a screenshot), the cached one (a copy is refreshed: each call is a
 // commit), or a new one from the importer, which decides between import and copy.
 std::shared_ptr<Texture> import_cached(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs,
-                                       bool* copy) {
+                                       bool* copy, Commit commit = {}) {
     *copy = false;
     if (RenderBuffer* rb = find_render_buffer(r, buffer); rb && rb->dmabuf) return rb->texture;
     if (wlr_addon* a = wlr_addon_find(&buffer->addons, r, &kImportAddon)) {
         DmabufImport* cached = wl_container_of(a, static_cast<DmabufImport*>(nullptr), addon);
         if (!cached->texture.texture) return nullptr;  // failed before (logged then)
         *copy = cached->texture.path == DmabufPath::copy;
-        if (auto c = refresh_dmabuf_texture(cached->texture, to_dmabuf(attrs)); !c && !cached->warned_recopy) {
+        const bool same_buffer = commit.shown && commit.shown == cached->texture.texture.get();
+        auto c = same_buffer ? refresh_dmabuf_texture(cached->texture, to_dmabuf(attrs), commit.damage)
+                             : refresh_dmabuf_texture(cached->texture, to_dmabuf(attrs));
+        if (!c && !cached->warned_recopy) {
             log_error("client buffer %p: copying it again failed, showing its previous content: %s",
                       (void*)buffer, error_text(c.error()));
             cached->warned_recopy = true;
@@ -123,11 +134,11 @@ wlr_texture* texture_from_dmabuf(WlRenderer* r, wlr_buffer* buffer, const wlr_dm
     return wt;
 }
 
-bool dmabuf_copy_update(WlTexture* t, wlr_buffer* buffer) {
+bool dmabuf_copy_update(WlTexture* t, wlr_buffer* buffer, std::span<const Box> damage) {
     wlr_dmabuf_attributes attrs{};
     if (!t->dmabuf_copy || !wlr_buffer_get_dmabuf(buffer, &attrs)) return false;
     bool copy = false;
-    auto tex = import_cached(t->renderer, buffer, attrs, &copy);
+    auto tex = import_cached(t->renderer, buffer, attrs, &copy, Commit{t->texture.get(), damage});
     if (!tex || tex->width() != t->texture->width() || tex->height() != t->texture->height()) return false;
     t->texture = std::move(tex);  // the buffer's own (re-)copied texture: no writes into another buffer's
     t->dmabuf_copy = copy;

@@ -185,7 +185,7 @@ std::string describe(const wlr_dmabuf_attributes& a);
 // cached on it; a copy is refreshed once per commit. Failures are logged once per buffer.
 wlr_texture* texture_from_dmabuf(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs);
 // update_from_buffer of a copied DMA-BUF texture: t takes buffer's (re-)copied texture.
-bool dmabuf_copy_update(WlTexture* t, wlr_buffer* buffer);
+bool dmabuf_copy_update(WlTexture* t, wlr_buffer* buffer, std::span<const Box> damage);
 // wlgpu_renderer_check_dmabuf: the importer's validation (or the copy path's, for what the
 // driver cannot map), then the advertised format/modifier set; logs the refusal.
 bool check_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& attrs);

@@ -11,15 +11,15 @@ bool texture_update_from_buffer(wlr_texture* wt, wlr_buffer* buffer, const pixma
     if (!t || check_lost(t->renderer)) return false;
     if (uint32_t(buffer->width) != wt->width || uint32_t(buffer->height) != wt->height) return false;
     bool ok = false;
+    const std::vector<Box> boxes = damage ? region_boxes(damage)
+                                          : std::vector<Box>{Box{0, 0, buffer->width, buffer->height}};
     bool accessed = with_data(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, [&](void* data, uint32_t format, uint32_t stride) {
         if (format != t->texture->format().drm_fourcc) return;  // wlroots then re-creates the texture
-        std::vector<Box> boxes = damage ? region_boxes(damage)
-                                        : std::vector<Box>{Box{0, 0, buffer->width, buffer->height}};
         auto r = t->texture->update(data, stride, boxes);
         if (!r) log_error("updating a texture from buffer %p: %s", (void*)buffer, error_text(r.error()));
         ok = bool(r);
     });
-    if (!accessed) return dmabuf_copy_update(t, buffer);  // DMA-BUF: only copies are updated in place
+    if (!accessed) return dmabuf_copy_update(t, buffer, boxes);  // DMA-BUF: only copies are updated in place
     return ok;
 }
 

@@ -934,6 +934,71 @@ TEST(DmabufCopy, ReadOnlyVgemExportIsCopiedAndRecopied) {
 
 }
 
+// The copy path's bounds (issue 14: a 1 GiB read-only buffer froze the compositor for seconds on
+// each commit): a buffer over DmabufImportOptions::max_copy_bytes is refused at validation, with
+// the limit named, before anything is mapped; a re-commit with damage reads and uploads only the
+// damaged boxes (clamped to the buffer), and the rest of the texture keeps the previous content.
+TEST(DmabufCopy, CopyIsBoundedAndRecopiesOnlyTheDamage) {
+    REQUIRE_DMABUF();
+    constexpr uint32_t w = 83, h = 29;
+    VgemReadOnly v;
+    std::string why;
+    ASSERT_TRUE(make_vgem_read_only(w, h, v, why)) << why;
+    DmabufAttributes a;
+    a.width = w, a.height = h, a.format = kARGB8888, a.n_planes = 1;
+    a.planes[0] = {v.fd.get(), 0, v.pitch};
+    const uint64_t plane_bytes = uint64_t(v.pitch) * h;
+
+    DmabufImportOptions small;
+    small.max_copy_bytes = plane_bytes - 1;
+    for (const auto& r : {validate_copy_dmabuf(gpu(), a, small), validate_dmabuf_texture(gpu(), a, small)}) {
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, Errc::unsupported);
+        EXPECT_NE(r.error().message.find("max_copy_bytes"), std::string::npos) << r.error().message;
+        EXPECT_NE(r.error().message.find("dmabuf 83x29"), std::string::npos) << "names the buffer: " << r.error().message;
+    }
+    const uint64_t bytes0 = dmabuf_copy_bytes();
+    auto refused = dmabuf_texture(gpu(), a, small);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("max_copy_bytes"), std::string::npos) << refused.error().message;
+    EXPECT_EQ(dmabuf_copy_bytes(), bytes0) << "nothing copied from a refused buffer";
+    DmabufImportOptions exact;
+    exact.max_copy_bytes = plane_bytes;
+    EXPECT_TRUE(validate_dmabuf_texture(gpu(), a, exact));
+
+    std::mt19937 rng(4242);
+    auto fill = [&] { for (size_t i = 0; i < v.size; i++) v.map[i] = uint8_t(rng()); };
+    fill();
+    std::vector<uint8_t> before(v.map, v.map + v.size);  // what the first copy saw
+    auto dt = dmabuf_texture(gpu(), a, exact);
+    ASSERT_TRUE(dt) << dt.error().message;
+    ASSERT_EQ(dt->path, DmabufPath::copy);
+    EXPECT_EQ(dmabuf_copy_bytes() - bytes0, uint64_t(w) * 4 * h);
+
+    fill();  // the client redraws everything but declares two boxes, one partly outside
+    const Box damage[] = {{5, 3, 16, 8}, {70, 20, 40, 40}};
+    const uint64_t bytes1 = dmabuf_copy_bytes();
+    auto r = refresh_dmabuf_texture(*dt, a, damage);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(dmabuf_copy_bytes() - bytes1, uint64_t(16 * 8 + 13 * 9) * 4) << "only the damage, clamped";
+    std::vector<uint8_t> got(size_t(w) * 4 * h);
+    auto ok = dt->texture->read_pixels(kARGB8888, {0, 0, int32_t(w), int32_t(h)}, w * 4, got.data());
+    ASSERT_TRUE(ok) << ok.error().message;
+    auto in = [&](int x, int y) {
+        for (const Box& b : damage)
+            if (x >= b.x && x < b.x + b.width && y >= b.y && y < b.y + b.height) return true;
+        return false;
+    };
+    int wrong = 0;
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            const uint8_t* want = (in(x, y) ? v.map : before.data()) + size_t(y) * v.pitch + x * 4;
+            wrong += std::memcmp(got.data() + (size_t(y) * w + x) * 4, want, 4) != 0;
+        }
+    EXPECT_EQ(wrong, 0) << "pixels that are not the new content inside the damage and the old outside";
+    EXPECT_FALSE(gpu().lost());
+}
+
 // The host's signals stay blocked in every thread that a DMA-BUF import, access, draw and fence
 // export made Dawn or the driver start (src/common/signals_blocked.hpp).
 TEST(DmabufImport, LibraryThreadsBlockHostSignals) {

@@ -29,6 +29,7 @@ extern "C" {
 }
 
 #include "import/test_dmabuf_alloc.hpp"
+#include "wlgpu/dmabuf.hpp"
 #include "wlgpu/wlr.h"
 
 namespace {
@@ -103,6 +104,20 @@ TEST(WlrDmabufCopy, ReadOnlyBufferIsCopiedAgainOnEveryCommit) {
         ASSERT_NE(t2, nullptr);
         expect_content(t2, "wlr_texture_from_buffer again");
         wlr_texture_destroy(t2);
+    }
+    // A re-commit that changes a 5x3 box and says so: only that box is read from the dma-buf
+    // (wlroots passes the surface damage to update_from_buffer), and every pixel is current.
+    {
+        std::mt19937 rng(77);
+        for (uint32_t y = 4; y < 7; y++)
+            for (uint32_t x = 0; x < 5 * 4; x++) map[size_t(y) * v.pitch + 8 * 4 + x] = uint8_t(rng());
+        const uint64_t bytes = wlgpu::dmabuf_copy_bytes();
+        pixman_region32_t damage;
+        pixman_region32_init_rect(&damage, 8, 4, 5, 3);
+        ASSERT_TRUE(wlr_texture_update_from_buffer(t, &buf.base, &damage));
+        pixman_region32_fini(&damage);
+        EXPECT_EQ(wlgpu::dmabuf_copy_bytes() - bytes, 5u * 3 * 4) << "bytes read for a 5x3 damage";
+        expect_content(t, "update_from_buffer with a small damage");
     }
     wlr_texture_destroy(t);
     wlr_buffer_drop(&buf.base);
