@@ -78,6 +78,9 @@ const char *wlgpu_renderer_get_summary(struct wlr_renderer *renderer);
  *     A non-DMA-BUF buffer with an acquire point is refused (protocol error unsupported_buffer);
  *   - a DMA-BUF without one, until its implicit write fences have signalled (needed where a
  *     buffer is read at commit time: wlgpu's CPU copy of read-only dma-bufs).
+ * At most 16 commits of a surface are held: the next one is rejected and the client
+ * disconnected (wl_display error "implementation"), its name logged, so that a client cannot
+ * grow the compositor's memory and fds by committing buffers that never become ready.
  * With wlroots 0.20, the client's release point is signalled when the buffer is released (as
  * 0.19's wlr_scene does), not at the next commit. Starts the renderer's explicit sync
  * (wlgpu_renderer_init_explicit_sync) on the compositor's event loop. renderer may be another
@@ -92,7 +95,8 @@ struct wlgpu_surface_sync *wlgpu_surface_sync_create(struct wlr_compositor *comp
 const char *wlgpu_surface_sync_get_path(struct wlgpu_surface_sync *sync);
 
 /* One line of counters: "path=cpu wait_in_loop=1 commits=N held=N held_max_ms=X timeouts=N
- * errors=N" (commits: syncobj commits seen on the cpu path; held: those not yet signalled at
+ * errors=N refused=N" (commits: syncobj commits seen on the cpu path; refused: commits rejected
+ * past the limit of held commits; held: those not yet signalled at
  * commit). Valid until the next call. */
 const char *wlgpu_surface_sync_get_stats(struct wlgpu_surface_sync *sync);
 

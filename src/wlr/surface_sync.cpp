@@ -46,7 +46,7 @@ struct wlgpu_surface_sync {
     wl_event_loop* loop = nullptr;
     const char* path = nullptr;          // "gpu", "cpu", or nullptr (no explicit sync)
     bool hold_acquire = false;           // cpu path: commits wait for their acquire point
-    long commits = 0, held = 0, timeouts = 0, errors = 0;
+    long commits = 0, held = 0, timeouts = 0, errors = 0, refused = 0;
     double held_max_ms = 0;
     std::string stats_text;
 };
@@ -56,35 +56,35 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// ---- implicit sync: a held commit waits for its buffer's write fences (one watched at a time)
+// ---- a held commit: wlr_surface_lock_pending until what it waits for is done, one mechanism
+// for both kinds of wait (implicit: its buffer's write fences, watched one at a time on the
+// event loop; explicit: its acquire point, through the renderer's wlgpu_acquire and, after the
+// timeout, wlroots' timeline waiter). At most kMaxHeld per surface: a client that piles up
+// commits that never become ready is disconnected instead of growing the compositor's memory
+// and fd count without bound.
 
-struct HeldCommit {
+constexpr size_t kMaxHeld = 16;
+
+struct Hold {
     SurfaceSync* owner = nullptr;
     uint32_t seq = 0;
+    Clock::time_point started;
+    // implicit sync
     std::vector<sync::Fd> fences;
     sync::EventLoop::SourcePtr watch;
-};
-
-// ---- explicit sync: a held commit waits for its acquire point (cpu path)
-
-struct HeldAcquire {
-    wl_list link{};  // SurfaceSync::acquires
-    SurfaceSync* owner = nullptr;
-    uint32_t seq = 0;
+    // explicit sync
     wlr_drm_syncobj_timeline* timeline = nullptr;
     uint64_t point = 0;
     wlgpu_acquire* acquire = nullptr;
     bool waiting_after_timeout = false;
     wlr_drm_syncobj_timeline_waiter waiter{};  // after the timeout: until the point signals
-    Clock::time_point started;
 };
 
 struct SurfaceSync {
     wlgpu_surface_sync* sync = nullptr;
     wlr_surface* surface = nullptr;
     std::unique_ptr<sync::WlEventLoop> loop;
-    std::list<HeldCommit> held;
-    wl_list acquires{};  // HeldAcquire::link
+    std::list<Hold> held;  // stable addresses: callbacks carry Hold*
     wl_listener client_commit{}, commit{}, destroy{};
     wl_list link{};
 };
@@ -101,25 +101,82 @@ std::string describe_client(wlr_surface* surface) {
     return std::format("client '{}' (pid {}) surface {}", comm, pid, wl_resource_get_id(surface->resource));
 }
 
-void watch_next(std::list<HeldCommit>::iterator it);
+double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
 
-void fence_ready(std::list<HeldCommit>::iterator it) {
-    it->fences.pop_back();
-    it->watch.reset();
-    watch_next(it);
+std::list<Hold>::iterator find_hold(SurfaceSync* s, const Hold* h) {
+    for (auto it = s->held.begin(); it != s->held.end(); ++it)
+        if (&*it == h) return it;
+    return s->held.end();
+}
+
+// Frees what the hold keeps (its fences, acquire, waiter, timeline reference); the commit stays
+// locked. For a surface going away: its commits go with it, nothing is unlocked.
+void hold_drop(Hold& h) {
+    h.watch.reset();
+    h.fences.clear();
+    wlgpu_acquire_destroy(h.acquire);
+    h.acquire = nullptr;
+    if (h.waiting_after_timeout) wlr_drm_syncobj_timeline_waiter_finish(&h.waiter);
+    h.waiting_after_timeout = false;
+    if (h.timeline) wlr_drm_syncobj_timeline_unref(h.timeline);
+    h.timeline = nullptr;
+}
+
+// What the commit waited for is done: the commit is applied (unlocking may apply more: last).
+void hold_release(Hold* h) {
+    SurfaceSync* s = h->owner;
+    wlgpu_surface_sync* ss = s->sync;
+    auto it = find_hold(s, h);
+    if (it == s->held.end()) return;
+    const double held = ms_since(h->started);
+    ss->held_max_ms = std::max(ss->held_max_ms, held);
+    if (h->timeline && held >= 100)
+        log_info("explicit sync: %s: acquire point %llu held %.0f ms", describe_client(s->surface).c_str(),
+                 (unsigned long long)h->point, held);
+    const uint32_t seq = h->seq;
+    hold_drop(*h);
+    s->held.erase(it);
+    wlr_surface_unlock_cached(s->surface, seq);
+}
+
+// Takes the commit being made; nullptr (and the client disconnected) past kMaxHeld.
+Hold* hold_begin(SurfaceSync* s) {
+    if (s->held.size() >= kMaxHeld) {
+        s->sync->refused++;
+        std::string who = describe_client(s->surface);
+        log_error("surface sync: %s has %zu commits waiting for fences that have not signalled; disconnecting it "
+                  "(limit %zu)", who.c_str(), s->held.size(), kMaxHeld);
+        // Rejected, not applied: an unsignalled buffer must never reach the renderer.
+        wl_resource* display = wl_client_get_object(wl_resource_get_client(s->surface->resource), 1);
+        wlr_surface_reject_pending(s->surface, display ? display : s->surface->resource,
+                                   WL_DISPLAY_ERROR_IMPLEMENTATION,
+                                   "more than %zu commits of a surface wait for unsignalled fences", kMaxHeld);
+        return nullptr;
+    }
+    Hold& h = s->held.emplace_back();
+    h.owner = s;
+    h.started = Clock::now();
+    h.seq = wlr_surface_lock_pending(s->surface);
+    return &h;
+}
+
+// ---- implicit sync
+
+void watch_next(Hold* h);
+
+void fence_ready(Hold* h) {
+    h->fences.pop_back();
+    h->watch.reset();
+    watch_next(h);
 }
 
 // Watches the next unsignalled fence of the commit, or releases the commit when none is left.
-void watch_next(std::list<HeldCommit>::iterator it) {
-    while (!it->fences.empty() && sync::fence_signalled(it->fences.back().get())) it->fences.pop_back();
-    SurfaceSync* s = it->owner;
-    if (it->fences.empty()) {
-        uint32_t seq = it->seq;
-        s->held.erase(it);
-        wlr_surface_unlock_cached(s->surface, seq);  // may apply the commit (and more): last
-        return;
-    }
-    it->watch = s->loop->watch_fd(it->fences.back().get(), [it] { fence_ready(it); });
+void watch_next(Hold* h) {
+    while (!h->fences.empty() && sync::fence_signalled(h->fences.back().get())) h->fences.pop_back();
+    if (h->fences.empty()) return hold_release(h);
+    h->watch = h->owner->loop->watch_fd(h->fences.back().get(), [h] { fence_ready(h); });
 }
 
 // The write fences of every distinct plane of the pending DMA-BUF that have not signalled.
@@ -148,9 +205,13 @@ void hold_for_write_fences(SurfaceSync* s) {
     if (fences.empty()) return;
     log_debug("implicit sync: holding a commit of surface %p until %zu fence(s) of buffer %p signal", (void*)surface,
               fences.size(), (void*)surface->pending.buffer);
-    s->held.push_back(HeldCommit{s, wlr_surface_lock_pending(surface), std::move(fences), nullptr});
-    watch_next(std::prev(s->held.end()));
+    Hold* h = hold_begin(s);
+    if (!h) return;
+    h->fences = std::move(fences);
+    watch_next(h);
 }
+
+// ---- explicit sync (cpu path)
 
 // The linux-drm-syncobj-v1 state that the commit being made carries. wlroots returns the
 // surface's current state; the pending one sits at the same index of the surface states'
@@ -167,43 +228,17 @@ wlr_linux_drm_syncobj_surface_v1_state* pending_syncobj_state(wlr_surface* surfa
     return nullptr;
 }
 
-double ms_since(Clock::time_point t) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
-
-// Ends a held acquire; unlock applies the commit (may apply more: last).
-void held_acquire_destroy(HeldAcquire* h, bool unlock) {
-    wlgpu_acquire_destroy(h->acquire);
-    if (h->waiting_after_timeout) wlr_drm_syncobj_timeline_waiter_finish(&h->waiter);
-    wlr_drm_syncobj_timeline_unref(h->timeline);
-    wl_list_remove(&h->link);
-    wlr_surface* surface = h->owner->surface;
-    uint32_t seq = h->seq;
-    delete h;
-    if (unlock) wlr_surface_unlock_cached(surface, seq);
-}
-
-void held_acquire_release(HeldAcquire* h) {
-    wlgpu_surface_sync* ss = h->owner->sync;
-    double held = ms_since(h->started);
-    ss->held_max_ms = std::max(ss->held_max_ms, held);
-    if (held >= 100)
-        log_info("explicit sync: %s: acquire point %llu held %.0f ms", describe_client(h->owner->surface).c_str(),
-                 (unsigned long long)h->point, held);
-    held_acquire_destroy(h, true);
-}
-
 void waiter_ready(wlr_drm_syncobj_timeline_waiter* waiter) {
-    HeldAcquire* h = wl_container_of(waiter, static_cast<HeldAcquire*>(nullptr), waiter);
+    Hold* h = wl_container_of(waiter, static_cast<Hold*>(nullptr), waiter);
     log_info("explicit sync: %s: acquire point %llu signalled %.0f ms after the commit; applying it",
               describe_client(h->owner->surface).c_str(), (unsigned long long)h->point, ms_since(h->started));
-    held_acquire_release(h);
+    hold_release(h);
 }
 
 void acquired(void* data, enum wlgpu_acquire_status status, const char* message) {
-    auto* h = static_cast<HeldAcquire*>(data);
+    auto* h = static_cast<Hold*>(data);
     wlgpu_surface_sync* ss = h->owner->sync;
-    if (status == WLGPU_ACQUIRE_READY) return held_acquire_release(h);
+    if (status == WLGPU_ACQUIRE_READY) return hold_release(h);
     if (status == WLGPU_ACQUIRE_TIMED_OUT) {
         // The client is named, its surface keeps its previous content, nobody else waits; the
         // commit stays held until the point does signal.
@@ -216,39 +251,30 @@ void acquired(void* data, enum wlgpu_acquire_status status, const char* message)
             return;
         }
         log_error("explicit sync: cannot keep waiting for the point; applying the commit");
-        return held_acquire_release(h);
+        return hold_release(h);
     }
     ss->errors++;
     log_error("explicit sync: %s; applying the commit without waiting", message);
-    held_acquire_release(h);
-}
-
-bool still_held(SurfaceSync* s, HeldAcquire* h) {
-    HeldAcquire* it;
-    wl_list_for_each(it, &s->acquires, link) if (it == h) return true;
-    return false;
+    hold_release(h);
 }
 
 void hold_for_acquire(SurfaceSync* s, wlr_linux_drm_syncobj_surface_v1_state* st) {
     wlgpu_surface_sync* ss = s->sync;
-    auto* h = new HeldAcquire();
-    h->owner = s;
+    ss->commits++;
+    Hold* h = hold_begin(s);
+    if (!h) return;
     h->timeline = wlr_drm_syncobj_timeline_ref(st->acquire_timeline);
     h->point = st->acquire_point;
-    h->started = Clock::now();
-    h->seq = wlr_surface_lock_pending(s->surface);
-    wl_list_insert(s->acquires.prev, &h->link);
-    ss->commits++;
     // The callback may run before this returns (already signalled): h is gone then.
     wlgpu_acquire* a =
         wlgpu_acquire_create(ss->renderer, h->timeline, h->point, describe_client(s->surface).c_str(), acquired, h);
-    bool held = still_held(s, h);
+    const bool still_held = find_hold(s, h) != s->held.end();
     if (!a) {
         ss->errors++;
-        if (held) held_acquire_release(h);
+        if (still_held) hold_release(h);
         return;
     }
-    if (held && !h->waiting_after_timeout) {
+    if (still_held && !h->waiting_after_timeout) {
         h->acquire = a;
         ss->held++;
     } else {
@@ -302,13 +328,12 @@ void surface_commit(wl_listener* l, void*) {
 #endif
 
 void surface_sync_destroy(SurfaceSync* s) {
-    HeldAcquire *h, *tmp;
-    wl_list_for_each_safe(h, tmp, &s->acquires, link) held_acquire_destroy(h, false);
+    for (Hold& h : s->held) hold_drop(h);  // the commits go with the surface: nothing unlocked
     wl_list_remove(&s->client_commit.link);
     wl_list_remove(&s->commit.link);
     wl_list_remove(&s->destroy.link);
     wl_list_remove(&s->link);
-    delete s;  // held commits go with the surface: their sources are removed, nothing unlocked
+    delete s;
 }
 
 void surface_destroy(wl_listener* l, void*) {
@@ -321,7 +346,6 @@ void new_surface(wl_listener* l, void* data) {
     auto* s = new SurfaceSync();
     s->sync = ss;
     s->surface = surface;
-    wl_list_init(&s->acquires);
     s->loop = std::make_unique<sync::WlEventLoop>(ss->loop);
     s->client_commit.notify = surface_client_commit;
     wl_signal_add(&surface->events.client_commit, &s->client_commit);
@@ -375,9 +399,10 @@ const char* wlgpu_surface_sync_get_path(wlgpu_surface_sync* sync) { return sync 
 
 const char* wlgpu_surface_sync_get_stats(wlgpu_surface_sync* sync) {
     if (!sync) return "";
-    sync->stats_text = std::format("path={} wait_in_loop={} commits={} held={} held_max_ms={:.1f} timeouts={} errors={}",
-                                   sync->path ? sync->path : "none", int(sync->hold_acquire), sync->commits, sync->held,
-                                   sync->held_max_ms, sync->timeouts, sync->errors);
+    sync->stats_text = std::format(
+        "path={} wait_in_loop={} commits={} held={} held_max_ms={:.1f} timeouts={} errors={} refused={}",
+        sync->path ? sync->path : "none", int(sync->hold_acquire), sync->commits, sync->held, sync->held_max_ms,
+        sync->timeouts, sync->errors, sync->refused);
     return sync->stats_text.c_str();
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""linux-drm-syncobj-v1 end to end, in the test bed: the demo compositor (wlgpu renderer) with three
+"""linux-drm-syncobj-v1 end to end, in the test bed: the demo compositor (wlgpu renderer) with four
 tests/e2e/syncobj_client.c clients at once:
 
   slot 0  --mode late   acquire point = an unsignalled vgem fence for LATE ms; the buffer is blue
@@ -16,6 +16,9 @@ tests/e2e/syncobj_client.c clients at once:
                         every release point must signal (the client waits for it before reusing a
                         buffer); its longest gap between frames bounds how long anything stalled
                         the compositor.
+  slot 3  --mode flood  40 commits whose acquire points never signal, sent at once: past 16 held
+                        commits the compositor disconnects it (protocol error), names it, and
+                        nobody else waits.
 
 The screenshot is an incremental frame (--damaged-screenshot): each cell shows what the compositor
 sampled when it last repainted it, not a re-render at the end, so content sampled before its
@@ -68,7 +71,7 @@ def main():
     args = ap.parse_args()
     out, env = session(args.out, "syncobj")
     clients = [f"{args.client} --mode late --late-ms {args.late_ms}", f"{args.client} --mode never",
-               f"{args.client} --mode good"]
+               f"{args.client} --mode good", f"{args.client} --mode flood"]
     png = os.path.join(out, "syncobj.png")
     cmd = [args.compositor, "--renderer", "wlgpu", "--seconds", str(args.seconds), "--acquire-timeout", str(ACQUIRE_TIMEOUT_MS),
            "--screenshot", png, "--damaged-screenshot", "--stats", "--size", "1280x720", "--check-fds",
@@ -109,6 +112,18 @@ def main():
         check(shown == "1", f"late: a frame after the signal ({fms} ms)")
         check(rel == "1", "late: release point 1 (the replaced buffer) signalled")
     check("SYNCOBJ_CLIENT late PASS" in log, "late: PASS")
+
+    # flood: 40 commits whose fences never signal; the compositor holds at most 16 per surface
+    # and disconnects the client (wl_display.error implementation = 3), naming it; nothing else
+    # is delayed (the good client's longest gap below) and nothing leaks (--check-fds above).
+    flood = re.search(r"SYNCOBJ_CLIENT flood disconnected commits=(\d+) error=(\d+) "
+                      r"protocol_error_interface=(\S+) code=(\d+)", log)
+    check(bool(flood) and flood.group(3) == "wl_display" and flood.group(4) == "3",
+          f"flood: disconnected with a wl_display implementation error ({flood.groups() if flood else 'no report'})")
+    flood_pid = re.search(r"SYNCOBJ_CLIENT flood start pid=(\d+)", log)
+    check(bool(flood_pid) and bool(re.search(rf"\(pid {flood_pid.group(1)}\) surface \d+ has 16 commits waiting "
+                                             rf"for fences that have not signalled; disconnecting it", log)),
+          "flood: the log names the client and the limit of 16 held commits")
 
     never_pid = re.search(r"SYNCOBJ_CLIENT never start pid=(\d+)", log)
     check(bool(never_pid), "never: started")

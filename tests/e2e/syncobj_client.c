@@ -18,6 +18,9 @@
  *                                the surface must then show green
  *   syncobj_client --mode never  shows red, then commits blue with a fence it never signals
  *                                (the compositor must name it in a timeout log line, keep red)
+ *   syncobj_client --mode flood  shows red, then makes 40 commits whose fences never signal
+ *                                (the compositor must disconnect it past its limit of held
+ *                                commits); prints how it was disconnected
  *
  * Results are lines "SYNCOBJ_CLIENT <mode> key=value..." on stdout.
  */
@@ -217,7 +220,7 @@ int main(int argc, char **argv) {
 		if (!strcmp(argv[i], "--mode") && i + 1 < argc) mode = argv[++i];
 		else if (!strcmp(argv[i], "--shm")) use_shm = true;
 		else if (!strcmp(argv[i], "--late-ms") && i + 1 < argc) late_ms = atoi(argv[++i]);
-		else { fprintf(stderr, "usage: syncobj_client [--mode good|late|never] [--shm] [--late-ms MS]\n"); return 2; }
+		else { fprintf(stderr, "usage: syncobj_client [--mode good|late|never|flood] [--shm] [--late-ms MS]\n"); return 2; }
 	}
 	c.display = wl_display_connect(NULL);
 	if (!c.display) die("cannot connect");
@@ -287,6 +290,22 @@ int main(int argc, char **argv) {
 	commit(a, 1, true);
 	if (!dispatch(20000, true)) die("the first frame was not shown within 20 s");
 	out("red shown");
+	if (!strcmp(mode, "flood")) {
+		/* 40 commits whose acquire points never signal, without waiting: the compositor must
+		 * refuse to hold more than its limit and disconnect this client with a protocol error. */
+		int sent = 0;
+		for (uint64_t p = 2; p < 42; p++, sent++) {
+			fill(b, BLUE);
+			attach_unsignalled(p);
+			commit(b, p, false);
+		}
+		while (wl_display_roundtrip(c.display) >= 0) usleep(100000);
+		const struct wl_interface *iface = NULL;
+		uint32_t id = 0, code = wl_display_get_protocol_error(c.display, &iface, &id);
+		out("disconnected commits=%d error=%d protocol_error_interface=%s code=%u", sent,
+			wl_display_get_error(c.display), iface ? iface->name : "none", code);
+		return 0;
+	}
 	/* Baseline: the compositor's round trips with nothing pending, at the same cadence. */
 	int n_base = 0;
 	double base_rt = roundtrips(1000, &n_base);
