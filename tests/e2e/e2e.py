@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""End-to-end test: the demo compositor with real, unmodified weston clients, rendered by wlgpu
+"""End-to-end test: the test compositor with real, unmodified weston clients, rendered by wlgpu
 and by wlroots' pixman renderer (the oracle) in the same test, screenshots compared.
 
-    e2e.py --compositor build/examples/wlgpu-compositor --seed-lib build/tests/libwlgpu-e2e-seed.so \
+    e2e.py --compositor build/tests/harness/wlgpu-test-compositor --seed-lib build/tests/libwlgpu-e2e-seed.so \
            --case basic --out DIR
 
 Determinism (the clients animate, and two of them seed their RNG from the clock):
