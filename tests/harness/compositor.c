@@ -231,19 +231,21 @@ static int client_slot(struct server *s, struct wlr_xdg_toplevel *t) {
 	return MAX_CLIENTS - 1;
 }
 
+/* Client i's cell on the grid of output i % N (--outputs N; outputs side by side). */
 static void place(struct toplevel *tl) {
 	struct server *s = tl->server;
-	int cols = (int)(s->opt.width / s->opt.scale) / CELL_W;
-	if (s->opt.transform % 2) cols = (int)(s->opt.height / s->opt.scale) / CELL_W;
+	int output_w = (int)((s->opt.transform % 2 ? s->opt.height : s->opt.width) / s->opt.scale);
+	int cols = output_w / CELL_W;
 	if (cols < 1) cols = 1;
+	int output = tl->slot % s->opt.outputs, cell = tl->slot / s->opt.outputs;
 	int dx = 0, dy = 0;
 	if (s->opt.move && s->ready_frame >= 0) {  /* a deterministic wobble of +-8 px per frame */
 		long f = s->frame - s->ready_frame + tl->slot;
 		dx = (int)(f * 5 % 17) - 8;
 		dy = (int)(f * 3 % 13) - 6;
 	}
-	wlr_scene_node_set_position(&tl->tree->node, 10 + (tl->slot % cols) * CELL_W + dx,
-		10 + (tl->slot / cols) * CELL_H + dy);
+	wlr_scene_node_set_position(&tl->tree->node, output * output_w + 10 + (cell % cols) * CELL_W + dx,
+		10 + (cell / cols) * CELL_H + dy);
 }
 
 static void toplevel_map(struct wl_listener *listener, void *data) {
@@ -406,6 +408,7 @@ static void usage(FILE *f) {
 		"  --scale S          output scale (default 1)\n"
 		"  --transform T      output transform: normal, 90, 180, 270, flipped, flipped-90, ...\n"
 		"  --clients \"a;b\"    commands to launch (sh -c), ';'-separated; placed by their index\n"
+		"                     (client i on output i %% N)\n"
 		"  --frames N         stop N frames after every client mapped (default 120)\n"
 		"  --seconds S        or stop S seconds after every client mapped\n"
 		"  --screenshot F.png write the last frame of each output (F.png, F-1.png, ...)\n"
