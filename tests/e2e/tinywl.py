@@ -17,8 +17,10 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e import session  # noqa: E402
 
 WIN, PAD = 256, 20
 
@@ -62,13 +64,8 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--timeout", type=float, default=60)
     args = ap.parse_args()
-    out = args.out or tempfile.mkdtemp(prefix="wlgpu-tinywl-")
-    os.makedirs(out, exist_ok=True)
-    runtime = tempfile.mkdtemp(prefix="wlgpu-tinywl-xdg-")
-    os.chmod(runtime, 0o700)
-    env = dict(os.environ, XDG_RUNTIME_DIR=runtime, WLR_BACKENDS="headless")
-    for k in ("WAYLAND_DISPLAY", "DISPLAY", "WLR_RENDERER"):
-        env.pop(k, None)
+    out, env = session(args.out, "tinywl")
+    env["WLR_BACKENDS"] = "headless"
     log_path = os.path.join(out, "tinywl.log")
     log = open(log_path, "w")
     comp = subprocess.Popen([args.example, "-s", "weston-simple-shm"], env=env, stdout=log, stderr=log)
