@@ -134,5 +134,20 @@ int main(int argc, char **argv) {
 	}
 	if (!write_ppm(argv[1], px, c.width, c.height)) return fail("cannot write the PPM file");
 	printf("CAPTURE ok %ux%u format=%#x\n", c.width, c.height, c.format);
+
+	/* Everything freed: the sanitizer build checks for leaks. */
+	ext_image_copy_capture_frame_v1_destroy(frame);
+	ext_image_copy_capture_session_v1_destroy(session);
+	ext_image_capture_source_v1_destroy(source);
+	wl_buffer_destroy(buffer);
+	wl_shm_pool_destroy(pool);
+	munmap(px, size);
+	close(fd);
+	ext_image_copy_capture_manager_v1_destroy(c.copy);
+	ext_output_image_capture_source_manager_v1_destroy(c.sources);
+	wl_output_destroy(c.output);
+	wl_shm_destroy(c.shm);
+	wl_registry_destroy(registry);
+	wl_display_disconnect(display);
 	return 0;
 }
