@@ -6,7 +6,7 @@ and, for wlgpu with SHM outputs, the wait for the GPU and the copy back into the
 buffer; the clients' SHM uploads happen at wl_surface.commit, outside the timed call; see
 docs/perf.md) and the ratio to wlgpu. Renderers that cannot start are listed with wlroots' reason.
 
-    bench/wlr.py --compositor build/examples/wlgpu-compositor [--clients 6] [--frames 300]
+    bench/wlr.py --compositor build/tests/harness/wlgpu-test-compositor [--clients 6] [--frames 300]
                  [--size 1920x1080] [--append docs/perf.md]
 
 Every frame is a full re-render (--full-redraw: WLR_SCENE_DEBUG_DAMAGE=rerender) and the clients

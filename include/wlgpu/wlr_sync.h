@@ -13,7 +13,7 @@
  *     signalled from the end-of-access fence (or, without one, from the queue's work-done by a
  *     worker thread). The compositor's thread never waits for the GPU.
  *
- * What a compositor does (examples/compositor/main.c): wlgpu_surface_sync_create() (wlgpu/wlr.h)
+ * What a compositor does (examples/tinywl/tinywl.c): wlgpu_surface_sync_create() (wlgpu/wlr.h)
  * and wlroots' own manager:
  *
  *   struct wlgpu_surface_sync *sync = wlgpu_surface_sync_create(compositor, renderer, 0);

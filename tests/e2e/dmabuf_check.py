@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Malformed linux-dmabuf-v1 buffers, end to end, in the test bed: the demo compositor (wlgpu
+"""Malformed linux-dmabuf-v1 buffers, end to end, in the test bed: the test compositor (wlgpu
 renderer, linux-dmabuf-v1 checked by wlgpu_renderer_check_dmabuf) with
 tests/e2e/dmabuf_check_client.c, which sends each malformed buffer with create and create_immed
 and then shows a valid one. Checks:
@@ -10,7 +10,7 @@ and then shows a valid one. Checks:
     and no "cannot import client buffer" line (the failure at commit time the check prevents);
   - the screenshot shows the valid buffer's colour where the client's window is.
 
-    dmabuf_check.py --compositor build/examples/wlgpu-compositor --client build/tests/dmabuf_check_client
+    dmabuf_check.py --compositor build/tests/harness/wlgpu-test-compositor --client build/tests/dmabuf_check_client
 
 Must run in the test bed (udmabuf, linux-dmabuf-v1 advertised); it fails, never skips, elsewhere.
 """

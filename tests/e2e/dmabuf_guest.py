@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """DMA-BUF end to end, in the test bed only (CTest label guest; never skips: outside the bed it fails).
 
-    dmabuf_guest.py --compositor build/examples/wlgpu-compositor --seed-lib build/tests/libwlgpu-e2e-seed.so \
+    dmabuf_guest.py --compositor build/tests/harness/wlgpu-test-compositor --seed-lib build/tests/libwlgpu-e2e-seed.so \
                     --case output|client --out DIR
 
-output: the demo compositor's headless output on DMA-BUF buffers. In the bed, wlroots'
+output: the test compositor's headless output on DMA-BUF buffers. In the bed, wlroots'
   allocator choice (gbm on the renderer's DRM fd, a vgem render node) cannot allocate, so the
   compositor takes wlroots' udmabuf allocator and wlgpu renders into the imported dma-bufs
   directly. Required: the log says so. Oracle: the same scene (weston-simple-shm,

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""End-to-end test: the demo compositor with real, unmodified weston clients, rendered by wlgpu
+"""End-to-end test: the test compositor with real, unmodified weston clients, rendered by wlgpu
 and by wlroots' pixman renderer (the oracle) in the same test, screenshots compared.
 
-    e2e.py --compositor build/examples/wlgpu-compositor --seed-lib build/tests/libwlgpu-e2e-seed.so \
+    e2e.py --compositor build/tests/harness/wlgpu-test-compositor --seed-lib build/tests/libwlgpu-e2e-seed.so \
            --case basic --out DIR
 
 Determinism (the clients animate, and two of them seed their RNG from the clock):
@@ -187,8 +187,9 @@ def wrong_block_caught(ref_path, got_path, boxes, mask):
 
 
 class Case:
-    def __init__(self, opts, clients, edge_band=0, incremental=False):
-        self.opts = opts                # compositor options (every renderer)
+    def __init__(self, opts, clients, edge_band=0, incremental=False, outputs=1):
+        self.opts = opts + (["--outputs", str(outputs)] if outputs > 1 else [])  # every renderer
+        self.outputs = outputs          # each output's screenshot is compared
         self.clients = clients
         self.edge_band = edge_band      # pixels each side of a surface edge that may differ more
         self.incremental = incremental  # renderers under test: screenshot a damage-only frame
@@ -208,6 +209,9 @@ CASES = {
     # (Placed so that no two windows overlap: their stacking follows map order, which varies.)
     "damage": Case(["--move"], ["weston-simple-damage", "weston-flower", "weston-simple-shm", "weston-image {picture}"],
                    incremental=True),
+    # two headless outputs side by side, clients 0 and 2 on the first, 1 and 3 on the second
+    "outputs2": Case([], ["weston-simple-shm", "weston-simple-damage", "weston-image {picture}", "weston-flower"],
+                     outputs=2),
 }
 
 # The renderers compared with the oracle (pixman): name -> extra compositor options.
@@ -341,36 +345,48 @@ def main():
         env["WLR_RENDER_DRM_DEVICE"] = node
 
     def shoot(renderer, extra):
+        """The screenshots (one per output: NAME.png, NAME-1.png, ...) and the log."""
         png = os.path.join(out, f"{args.case}-{renderer}.png")
         rc, log = run(args, renderer, png, clients, case.opts + extra, env)
         if rc != 0:
             return None, None, f"the compositor with --renderer {renderer} exited with {rc}"
-        if not os.path.exists(png):
-            return None, None, f"no screenshot from --renderer {renderer}"
-        return png, log, None
+        pngs = [png] + [png[:-4] + f"-{k}.png" for k in range(1, case.outputs)]
+        if not all(os.path.exists(p) for p in pngs):
+            return None, None, f"no screenshot of every output from --renderer {renderer}"
+        return pngs, log, None
 
-    ref, ref_log, err = shoot(ORACLE, [])
+    refs, ref_log, err = shoot(ORACLE, [])
     if err:
         print("FAIL:", err)
         return 1
-    boxes = scene_boxes(ref_log)
+    shots = {r: shoot(r, RENDERERS[r] + (["--damaged-screenshot"] if case.incremental else [])) for r in renderers}
+    fails = sum(compare_output(args, case, out, shots, k, ref, ref_log) for k, ref in enumerate(refs))
+    print("FAIL" if fails else "PASS")
+    return 1 if fails else 0
+
+
+def compare_output(args, case, out, shots, k, ref, ref_log):
+    """Compares output k's screenshot from each renderer (shots: renderer -> (screenshots, log,
+    error)) with the oracle's; returns the number of failures."""
+    name = args.case if k == 0 else f"{args.case}-{k}"
+    boxes = scene_boxes(ref_log, k)
     w, h, px = read_png(ref)
     # The comparison must not be vacuous: the clients must have drawn something.
     colours = len(set(px[i:i + 3] for i in range(0, min(len(px), 4 * 1280 * 400), 4 * 7)))
     if colours < 16 or not boxes:
-        print(f"FAIL: the screenshot has only {colours} colours, {len(boxes)} surfaces; the clients did not draw")
+        print(f"FAIL: output {k}: the screenshot has only {colours} colours, {len(boxes)} surfaces; "
+              "the clients did not draw")
         return 1
     mask = edge_mask(w, h, boxes, case.edge_band)
     fails = 0
-    for renderer in renderers:
-        extra = RENDERERS[renderer]
-        got, log, err = shoot(renderer, extra + (["--damaged-screenshot"] if case.incremental else []))
+    for renderer, (gots, log, err) in shots.items():
+        got = gots[k] if gots else None
         if err:
             print("FAIL:", err)
             fails += 1
             continue
-        if scene_boxes(log) != boxes:
-            print(f"FAIL: {renderer}: the scene differs from {ORACLE}'s: {scene_boxes(log)} vs {boxes}")
+        if scene_boxes(log, k) != boxes:
+            print(f"FAIL: {renderer}: output {k}'s scene differs from {ORACLE}'s: {scene_boxes(log, k)} vs {boxes}")
             fails += 1
             continue
         if case.incremental:
@@ -381,13 +397,13 @@ def main():
                 continue
         if args.corrupt_block:
             corrupt_block(got, boxes)
-        result, err = compare(ref, got, os.path.join(out, f"{args.case}-{renderer}-diff.png"), mask)
+        result, err = compare(ref, got, os.path.join(out, f"{name}-{renderer}-diff.png"), mask)
         if err:
             print(f"FAIL: {renderer}: {err}")
             fails += 1
             continue
         worst, over, total = result
-        print(f"{args.case}: {renderer}: max channel difference {worst}/255; {over} of {total} pixels differ by "
+        print(f"{name}: {renderer}: max channel difference {worst}/255; {over} of {total} pixels differ by "
               f"more than {ROUNDING} outside the {sum(mask)} edge pixels ({len(boxes)} surfaces, band "
               f"{case.edge_band}); images in {out}")
         if over:
@@ -400,8 +416,7 @@ def main():
             fails += 1
             continue
         print(f"    self-check: a wrong {BLOCK}x{BLOCK} block would fail ({caught} pixels over)")
-    print("FAIL" if fails else "PASS")
-    return 1 if fails else 0
+    return fails
 
 
 if __name__ == "__main__":

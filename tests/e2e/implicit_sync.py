@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Implicit sync end to end, in the test bed only (CTest label guest; fails, never skips, outside it).
 
-    implicit_sync.py --compositor build/examples/wlgpu-compositor --client build/tests/implicit_client \
+    implicit_sync.py --compositor build/tests/harness/wlgpu-test-compositor --client build/tests/implicit_client \
                      --mode ro|rw --out DIR
 
 tests/e2e/implicit_client.c commits a DMA-BUF (a vgem dumb buffer, exported read-only: the CPU
@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402  (read_png)
 
 W, H = 160, 120
-SLOT = (10, 10)  # the demo compositor puts client 0's toplevel here
+SLOT = (10, 10)  # the test compositor puts client 0's toplevel here
 
 
 def final(x, y):

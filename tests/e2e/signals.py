@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The demo compositor's signal handling (wl_event_loop_add_signal, i.e. signalfd) with each renderer.
+"""The test compositor's signal handling (wl_event_loop_add_signal, i.e. signalfd) with each renderer.
 
-    signals.py --compositor build/examples/wlgpu-compositor [--runs 10]
+    signals.py --compositor build/tests/harness/wlgpu-test-compositor [--runs 10]
 
 signalfd sees a signal only if every thread of the process blocks it; the compositor blocks
 SIGCHLD/SIGINT/SIGTERM in its own thread, after the renderer was created. A thread that the

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""linux-drm-syncobj-v1 end to end, in the test bed: the demo compositor (wlgpu renderer) with four
+"""linux-drm-syncobj-v1 end to end, in the test bed: the test compositor (wlgpu renderer) with four
 tests/e2e/syncobj_client.c clients at once:
 
   slot 0  --mode late   acquire point = an unsignalled vgem fence for LATE ms; the buffer is blue
@@ -24,7 +24,7 @@ The screenshot is an incremental frame (--damaged-screenshot): each cell shows w
 sampled when it last repainted it, not a re-render at the end, so content sampled before its
 acquire point signalled (blue) would show.
 
-    syncobj.py --compositor build/examples/wlgpu-compositor --client build/tests/syncobj_client
+    syncobj.py --compositor build/tests/harness/wlgpu-test-compositor --client build/tests/syncobj_client
 
 Must run in the test bed (virtio_gpu timelines, vgem, udmabuf); it fails, never skips, when they
 are missing.

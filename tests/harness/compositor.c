@@ -1,8 +1,8 @@
 /*
- * wlgpu-compositor: a tinywl-sized wlroots compositor that renders its wlr_scene with wlgpu
- * (or, for comparison, with wlroots' own pixman / gles2 / vulkan renderers).
+ * wlgpu-test-compositor: the test and benchmark harness (see harness.h), built from the same
+ * source against wlroots 0.20 (wlgpu-test-compositor) and 0.19 (wlgpu-test-compositor-0.19).
  *
- *   wlgpu-compositor --clients "weston-simple-shm;weston-flower" --frames 120 --screenshot out.png
+ *   wlgpu-test-compositor --clients "weston-simple-shm;weston-flower" --frames 120 --screenshot out.png
  *
  * Headless by default (no display needed); --backend auto uses wlroots' autocreate (nested
  * wayland/x11 when WAYLAND_DISPLAY/DISPLAY are set, DRM on a VT). Toplevels are placed on a
@@ -10,12 +10,8 @@
  * renderers are comparable. Run with --help for the options.
  */
 #define _GNU_SOURCE
-#include <assert.h>
-#include <dirent.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <getopt.h>
-#include <png.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,11 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
-#include <drm_fourcc.h>
 #include <wlr/backend.h>
 #include <wlr/backend/headless.h>
 #include <wlr/render/allocator.h>
-#include <wlr/render/drm_format_set.h>
 #include <wlr/render/gles2.h>
 #include <wlr/render/pixman.h>
 #include <wlr/render/vulkan.h>
@@ -50,258 +44,10 @@
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
-#include <wlr/util/transform.h>
-#include <wlr/version.h>
 
 #include "wlgpu/wlr.h"
 #include "wlgpu/wlr_sync.h"
-
-#define WLR_020 (WLR_VERSION_NUM >= ((0 << 16) | (20 << 8) | 0))
-
-#define MAX_CLIENTS 16
-#define CELL_W 340
-#define CELL_H 330
-
-struct options {
-	int width, height, outputs;
-	float scale;
-	enum wl_output_transform transform;
-	char *clients[MAX_CLIENTS];  /* point into client_list */
-	char *client_list;
-	int nclients;
-	int frames;             /* frames to render once the clients are up (0: run until killed) */
-	double seconds;         /* alternatively, run this long */
-	const char *screenshot;
-	bool stats;
-	const char *renderer;   /* wlgpu, pixman, gles2, vulkan */
-	const char *backend;    /* headless, auto */
-	long frame_time_ms;     /* >= 0: fixed timestamp in frame callbacks (deterministic clients) */
-	int kill_client, kill_frame;  /* kill client #kill_client at frame kill_frame */
-	bool check_fds;
-	double ready_timeout;
-	bool full_redraw;
-	bool damaged_screenshot; /* screenshot an incremental (damage-only, buffer-age) frame */
-	bool move;               /* move the toplevels a little every frame (damage to repaint) */
-	bool verbose;
-	long acquire_timeout_ms; /* explicit sync: log a client whose acquire point stays unsignalled */
-	bool no_syncobj;         /* do not advertise linux-drm-syncobj-v1 */
-};
-
-struct server {
-	struct options opt;
-	struct wl_display *display;
-	struct wl_event_loop *loop;
-	struct wlr_backend *backend;
-	struct wlr_renderer *renderer;
-	struct wlr_allocator *allocator;
-	struct wlr_scene *scene;
-	struct wlr_scene_output_layout *scene_layout;
-	struct wlr_output_layout *output_layout;
-	struct wlr_xdg_shell *xdg_shell;
-	struct wlr_seat *seat;
-	struct wl_listener new_output, new_xdg_toplevel, new_xdg_popup;
-	struct wl_list outputs, toplevels;
-	int noutputs;
-
-	pid_t pids[MAX_CLIENTS];
-	bool spawned;
-	int mapped;
-	long frame;              /* frames of output 0 since start */
-	long ready_frame;        /* frame at which all clients were mapped (-1: not yet) */
-	struct timespec start, ready_at;
-	int fds_before, fds_after;
-	int exit_code;
-	bool done;
-	int screenshots_pending;
-
-	double *ms_wall, *ms_cpu;
-	size_t nstats, capstats;
-
-	/* Sync: commits held until their buffers are ready; linux-drm-syncobj-v1. */
-	struct wlr_compositor *compositor;
-	struct wlgpu_surface_sync *surface_sync;
-	struct wlr_linux_drm_syncobj_manager_v1 *syncobj_manager;
-};
-
-struct output {
-	struct wl_list link;
-	struct server *server;
-	struct wlr_output *wlr_output;
-	struct wlr_scene_output *scene_output;
-	int index;
-	bool screenshot_done;
-	struct wlr_buffer *recent[8];  /* buffers of the last frames, newest first (buffer age) */
-	struct wl_listener frame, destroy;
-};
-
-struct toplevel {
-	struct wl_list link;
-	struct server *server;
-	struct wlr_xdg_toplevel *xdg;
-	struct wlr_scene_tree *tree;
-	int slot;
-	struct wl_listener map, unmap, commit, destroy;
-};
-
-struct popup {
-	struct wlr_xdg_popup *xdg;
-	struct wl_listener commit, destroy;
-};
-
-
-#define say(...) do { fprintf(stderr, "[compositor] " __VA_ARGS__); fputc('\n', stderr); } while (0)
-
-static double ts_ms(const struct timespec *t) { return t->tv_sec * 1e3 + t->tv_nsec / 1e6; }
-static double now_ms(clockid_t c) {
-	struct timespec t;
-	clock_gettime(c, &t);
-	return ts_ms(&t);
-}
-
-static int count_fds(void) {
-	DIR *d = opendir("/proc/self/fd");
-	if (!d) return -1;
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) if (e->d_name[0] != '.') n++;
-	closedir(d);
-	return n - 1; /* the DIR's own fd */
-}
-
-/* The fds held once deferred releases are done: wlgpu keeps an imported DMA-BUF's fds until
- * the GPU is past its last use (it notices at a later frame, and no frame follows the clients'
- * exit), so the renderer finishes its work first; what is still above `before` is re-counted
- * for up to 1 s (a release under way elsewhere). A real leak stays and is reported. */
-static int count_fds_settled(struct wlr_renderer *renderer, int before) {
-	int n = count_fds();
-	if (n > before) say("fds: %d more than before the clients; waiting for deferred releases", n - before);
-	for (int i = 0; i < 20 && n > before; i++) {
-		if (wlr_renderer_is_wlgpu(renderer)) wlgpu_renderer_finish(renderer);
-		n = count_fds();
-		if (n > before) usleep(50 * 1000);
-	}
-	return n;
-}
-
-/* ---- screenshots --------------------------------------------------------------------- */
-
-static bool write_png(const char *path, const uint8_t *rgba, int w, int h) {
-	FILE *f = fopen(path, "wb");
-	if (!f) { say("cannot write %s: %s", path, strerror(errno)); return false; }
-	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-	png_infop info = png_create_info_struct(png);
-	if (setjmp(png_jmpbuf(png))) {
-		png_destroy_write_struct(&png, &info);
-		fclose(f);
-		return false;
-	}
-	png_init_io(png, f);
-	png_set_IHDR(png, info, w, h, 8, PNG_COLOR_TYPE_RGB_ALPHA, PNG_INTERLACE_NONE,
-		PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-	png_write_info(png, info);
-	for (int y = 0; y < h; y++) png_write_row(png, (png_const_bytep)(rgba + (size_t)y * w * 4));
-	png_write_end(png, NULL);
-	png_destroy_write_struct(&png, &info);
-	fclose(f);
-	return true;
-}
-
-/* Converts little-endian [AX]RGB8888 / [AX]BGR8888 rows to RGBA8 bytes. */
-static bool to_rgba(uint8_t *out, const uint8_t *src, int w, int h, size_t stride, uint32_t fmt) {
-	bool abgr = fmt == DRM_FORMAT_ABGR8888 || fmt == DRM_FORMAT_XBGR8888;
-	bool alpha = fmt == DRM_FORMAT_ARGB8888 || fmt == DRM_FORMAT_ABGR8888;
-	if (!abgr && fmt != DRM_FORMAT_ARGB8888 && fmt != DRM_FORMAT_XRGB8888) return false;
-	for (int y = 0; y < h; y++) {
-		const uint32_t *row = (const uint32_t *)(src + (size_t)y * stride);
-		uint8_t *o = out + (size_t)y * w * 4;
-		for (int x = 0; x < w; x++) {
-			uint32_t p = row[x];
-			uint8_t c0 = p >> 16, c2 = p;
-			o[4 * x + 0] = abgr ? c2 : c0;
-			o[4 * x + 1] = p >> 8;
-			o[4 * x + 2] = abgr ? c0 : c2;
-			o[4 * x + 3] = alpha ? p >> 24 : 255;
-		}
-	}
-	return true;
-}
-
-static char *screenshot_path(const char *base, int index) {
-	char *out;
-	if (index == 0) return strdup(base);
-	const char *dot = strrchr(base, '.');
-	int stem = dot ? (int)(dot - base) : (int)strlen(base);
-	if (asprintf(&out, "%.*s-%d%s", stem, base, index, dot ? dot : "") < 0) return NULL;
-	return out;
-}
-
-/* Saves the buffer the output is about to show: memory buffers directly, others through
- * the renderer (wlr_texture_read_pixels). */
-static bool save_buffer(struct server *s, struct wlr_buffer *buffer, const char *path) {
-	int w = buffer->width, h = buffer->height;
-	uint8_t *rgba = malloc((size_t)w * h * 4);
-	bool ok = false;
-	void *data;
-	uint32_t fmt;
-	size_t stride;
-	if (wlr_buffer_begin_data_ptr_access(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data, &fmt, &stride)) {
-		ok = to_rgba(rgba, data, w, h, stride, fmt);
-		wlr_buffer_end_data_ptr_access(buffer);
-		if (!ok) say("screenshot: unsupported buffer format %#x", fmt);
-	} else {
-		struct wlr_texture *tex = wlr_texture_from_buffer(s->renderer, buffer);
-		uint8_t *tmp = malloc((size_t)w * h * 4);
-		if (tex) {
-			struct wlr_texture_read_pixels_options o = {
-				.data = tmp, .format = DRM_FORMAT_ARGB8888, .stride = (uint32_t)w * 4,
-			};
-			ok = wlr_texture_read_pixels(tex, &o) && to_rgba(rgba, tmp, w, h, (size_t)w * 4, DRM_FORMAT_XRGB8888);
-			wlr_texture_destroy(tex);
-		}
-		free(tmp);
-		if (!ok) say("screenshot: cannot read the output buffer back");
-	}
-	if (ok) ok = write_png(path, rgba, w, h);
-	free(rgba);
-	return ok;
-}
-
-/* Prints each scene buffer's box in the output buffer's pixels (as wlr_scene renders it: scaled,
- * then transformed) for tests/e2e/e2e.py, which allows filtering differences only on these edges. */
-static int round_px(double v) { return (int)(v < 0 ? v - 0.5 : v + 0.5); }
-
-static void print_buffer_box(struct wlr_scene_buffer *b, int lx, int ly, void *data) {
-	struct output *o = data;
-	int w = b->dst_width, h = b->dst_height;
-	if ((w <= 0 || h <= 0) && b->buffer) {
-		w = b->transform % 2 ? b->buffer->height : b->buffer->width;
-		h = b->transform % 2 ? b->buffer->width : b->buffer->height;
-	}
-	float sc = o->wlr_output->scale;
-	int x = lx - o->scene_output->x, y = ly - o->scene_output->y;
-	struct wlr_box box = {round_px(x * sc), round_px(y * sc), 0, 0};
-	box.width = round_px((x + w) * sc) - box.x;
-	box.height = round_px((y + h) * sc) - box.y;
-	int tw, th;
-	wlr_output_transformed_resolution(o->wlr_output, &tw, &th);
-	wlr_box_transform(&box, &box, wlr_output_transform_invert(o->wlr_output->transform), tw, th);
-	printf("SCENE_BOX output=%d x=%d y=%d w=%d h=%d\n", o->index, box.x, box.y, box.width, box.height);
-}
-
-/* The frame's damage and its buffer's age (frames since it was last rendered into; 0: new). */
-static void print_frame_damage(struct output *o, const struct wlr_output_state *state) {
-	long area = -1;
-	if (state->committed & WLR_OUTPUT_STATE_DAMAGE) {
-		int n;
-		const pixman_box32_t *r = pixman_region32_rectangles(&state->damage, &n);
-		area = 0;
-		for (int i = 0; i < n; i++) area += (long)(r[i].x2 - r[i].x1) * (r[i].y2 - r[i].y1);
-	}
-	int age = 0;
-	for (int i = 0; i < 8 && !age; i++) if (o->recent[i] == state->buffer) age = i + 1;
-	printf("FRAME_DAMAGE output=%d damage_px=%ld of=%d age=%d\n", o->index, area,
-		state->buffer->width * state->buffer->height, age);
-}
+#include "harness.h"
 
 /* ---- frames -------------------------------------------------------------------------- */
 
@@ -331,17 +77,6 @@ static void spawn_clients(struct server *s) {
 	}
 }
 
-static void record_stat(struct server *s, double wall, double cpu) {
-	if (s->nstats == s->capstats) {
-		s->capstats = s->capstats ? s->capstats * 2 : 256;
-		s->ms_wall = realloc(s->ms_wall, s->capstats * sizeof(double));
-		s->ms_cpu = realloc(s->ms_cpu, s->capstats * sizeof(double));
-	}
-	s->ms_wall[s->nstats] = wall;
-	s->ms_cpu[s->nstats] = cpu;
-	s->nstats++;
-}
-
 static void finish(struct server *s) {
 	if (s->done) return;
 	s->done = true;
@@ -354,7 +89,10 @@ static void output_frame(struct wl_listener *listener, void *data) {
 	struct server *s = o->server;
 	if (s->done) return;
 	bool first = o->index == 0;
-	if (first) s->frame++;
+	if (first) {
+		s->frame++;
+		stats_end_frame(s);
+	}
 
 	/* Deadlines and events are driven by output 0's frames. */
 	bool capture = false;
@@ -406,7 +144,7 @@ static void output_frame(struct wl_listener *listener, void *data) {
 	double w1 = now_ms(CLOCK_MONOTONIC), c1 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
 	bool rendered = ok && (state.committed & WLR_OUTPUT_STATE_BUFFER);
 	if (!ok) say("output %s: rendering the scene failed", o->wlr_output->name);
-	if (rendered && s->ready_frame >= 0) record_stat(s, w1 - w0, c1 - c0);
+	if (rendered && s->ready_frame >= 0) stats_add(s, w1 - w0, c1 - c0);
 	if (capture && rendered) {
 		wlr_scene_output_for_each_buffer(so, print_buffer_box, o);
 		print_frame_damage(o, &state);
@@ -493,19 +231,21 @@ static int client_slot(struct server *s, struct wlr_xdg_toplevel *t) {
 	return MAX_CLIENTS - 1;
 }
 
+/* Client i's cell on the grid of output i % N (--outputs N; outputs side by side). */
 static void place(struct toplevel *tl) {
 	struct server *s = tl->server;
-	int cols = (int)(s->opt.width / s->opt.scale) / CELL_W;
-	if (s->opt.transform % 2) cols = (int)(s->opt.height / s->opt.scale) / CELL_W;
+	int output_w = (int)((s->opt.transform % 2 ? s->opt.height : s->opt.width) / s->opt.scale);
+	int cols = output_w / CELL_W;
 	if (cols < 1) cols = 1;
+	int output = tl->slot % s->opt.outputs, cell = tl->slot / s->opt.outputs;
 	int dx = 0, dy = 0;
 	if (s->opt.move && s->ready_frame >= 0) {  /* a deterministic wobble of +-8 px per frame */
 		long f = s->frame - s->ready_frame + tl->slot;
 		dx = (int)(f * 5 % 17) - 8;
 		dy = (int)(f * 3 % 13) - 6;
 	}
-	wlr_scene_node_set_position(&tl->tree->node, 10 + (tl->slot % cols) * CELL_W + dx,
-		10 + (tl->slot / cols) * CELL_H + dy);
+	wlr_scene_node_set_position(&tl->tree->node, output * output_w + 10 + (cell % cols) * CELL_W + dx,
+		10 + (cell / cols) * CELL_H + dy);
 }
 
 static void toplevel_map(struct wl_listener *listener, void *data) {
@@ -657,54 +397,18 @@ static struct wlr_renderer *create_renderer(struct server *s) {
 	return NULL;
 }
 
-static int cmp_double(const void *a, const void *b) {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static void print_stats(struct server *s) {
-	if (s->nstats == 0) { say("stats: no frames were rendered"); return; }
-	double *v[2] = {s->ms_wall, s->ms_cpu};
-	const char *name[2] = {"wall ms", "cpu ms"};
-	fprintf(stderr, "[compositor] frame times over %zu rendered frames (renderer %s, %d outputs %dx%d):\n",
-		s->nstats, s->opt.renderer, s->noutputs, s->opt.width, s->opt.height);
-	fprintf(stderr, "  %-8s %9s %9s %9s %9s\n", "", "min", "median", "p99", "mean");
-	for (int k = 0; k < 2; k++) {
-		double sum = 0;
-		for (size_t i = 0; i < s->nstats; i++) sum += v[k][i];
-		qsort(v[k], s->nstats, sizeof(double), cmp_double);
-		size_t p99 = (size_t)(0.99 * (s->nstats - 1) + 0.5);
-		fprintf(stderr, "  %-8s %9.3f %9.3f %9.3f %9.3f\n", name[k], v[k][0], v[k][s->nstats / 2],
-			v[k][p99], sum / s->nstats);
-		/* machine-readable line for bench/wlr */
-		fprintf(stdout, "STATS renderer=%s kind=%s frames=%zu min=%.4f median=%.4f p99=%.4f mean=%.4f\n",
-			s->opt.renderer, k ? "cpu" : "wall", s->nstats, v[k][0], v[k][s->nstats / 2], v[k][p99],
-			sum / s->nstats);
-	}
-}
-
-static void print_sync_stats(struct server *s) {
-	if (!s->syncobj_manager) {
-		say("explicit sync: not advertised");
-		fprintf(stdout, "SYNC advertised=0\n");
-		return;
-	}
-	const char *lib = wlr_renderer_is_wlgpu(s->renderer) ? wlgpu_renderer_get_sync_stats(s->renderer) : "";
-	const char *held = wlgpu_surface_sync_get_stats(s->surface_sync);
-	say("explicit sync: %s; %s", held, lib);
-	fprintf(stdout, "SYNC advertised=1 %s | %s\n", held, lib);
-}
-
 static void usage(FILE *f) {
 	fprintf(f,
-		"usage: wlgpu-compositor [options]\n"
+		"usage: wlgpu-test-compositor [options]\n"
 		"  --renderer R       wlgpu (default), pixman, gles2 or vulkan\n"
 		"  --backend B        headless (default) or auto (wlroots' choice: nested wayland/x11, DRM)\n"
 		"  --size WxH         output size in pixels (default 1280x720)\n"
-		"  --outputs N        number of headless outputs (default 1)\n"
+		"  --outputs N        number of headless outputs, side by side (default 1); --stats sums\n"
+		"                     their render times per frame\n"
 		"  --scale S          output scale (default 1)\n"
 		"  --transform T      output transform: normal, 90, 180, 270, flipped, flipped-90, ...\n"
 		"  --clients \"a;b\"    commands to launch (sh -c), ';'-separated; placed by their index\n"
+		"                     (client i on output i %% N)\n"
 		"  --frames N         stop N frames after every client mapped (default 120)\n"
 		"  --seconds S        or stop S seconds after every client mapped\n"
 		"  --screenshot F.png write the last frame of each output (F.png, F-1.png, ...)\n"
@@ -802,69 +506,6 @@ static void ensure_runtime_dir(void) {
 	}
 }
 
-/* ---- allocator ---------------------------------------------------------------------- */
-
-/* wlroots 0.19 and 0.20 export these allocators but install no header for them. */
-struct wlr_allocator *wlr_udmabuf_allocator_create(void);
-struct wlr_allocator *wlr_shm_allocator_create(void);
-
-/* Whether a can make an output buffer (64x64 XRGB8888, implicit or LINEAR modifier). */
-static bool allocator_works(struct wlr_allocator *a) {
-	struct wlr_drm_format_set set = {0};
-	wlr_drm_format_set_add(&set, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_INVALID);
-	wlr_drm_format_set_add(&set, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR);
-	struct wlr_buffer *b = wlr_allocator_create_buffer(a, 64, 64, wlr_drm_format_set_get(&set, DRM_FORMAT_XRGB8888));
-	wlr_drm_format_set_finish(&set);
-	if (!b) return false;
-	wlr_buffer_drop(b);
-	return true;
-}
-
-static const char *caps_name(uint32_t caps) {
-	if (caps & WLR_BUFFER_CAP_DMABUF) return (caps & WLR_BUFFER_CAP_SHM) ? "DMA-BUF+SHM" : "DMA-BUF";
-	if (caps & WLR_BUFFER_CAP_DATA_PTR) return "memory";
-	return "SHM";
-}
-
-/* wlroots' choice first. A renderer with a DRM fd but no GPU driver behind it (wlgpu on
- * lavapipe names a vgem/virtio_gpu render node for linux-dmabuf-v1) gets wlroots' gbm
- * allocator, which cannot allocate there (Mesa falls back to kms_swrast, whose dumb buffers
- * render nodes refuse): then udmabuf (DMA-BUF output buffers the renderer draws into
- * directly), then shm. WLGPU_ALLOCATOR=udmabuf|shm forces one. */
-static struct wlr_allocator *create_allocator(struct server *s) {
-	const char *want = getenv("WLGPU_ALLOCATOR");
-	if (!want || !*want) want = "auto";
-	uint32_t caps = s->renderer->render_buffer_caps;
-	struct wlr_allocator *a = NULL;
-	if (strcmp(want, "auto") == 0) {
-		a = wlr_allocator_autocreate(s->backend, s->renderer);
-		if (a && allocator_works(a)) {
-			say("allocator: wlroots' choice, %s buffers", caps_name(a->buffer_caps));
-			return a;
-		}
-		if (a) {
-			say("allocator: wlroots' choice cannot allocate output buffers here (gbm on a node without a GPU "
-				"driver); trying udmabuf");
-			wlr_allocator_destroy(a);
-			a = NULL;
-		}
-	}
-	if ((strcmp(want, "auto") == 0 || strcmp(want, "udmabuf") == 0) && (caps & WLR_BUFFER_CAP_DMABUF)) {
-		a = wlr_udmabuf_allocator_create();
-		if (a && allocator_works(a)) {
-			say("allocator: udmabuf, DMA-BUF output buffers (rendered into directly)");
-			return a;
-		}
-		if (a) wlr_allocator_destroy(a);
-		a = NULL;
-	}
-	if ((strcmp(want, "auto") == 0 || strcmp(want, "shm") == 0) && (caps & WLR_BUFFER_CAP_DATA_PTR)) {
-		a = wlr_shm_allocator_create();
-		if (a) say("allocator: shm, memory output buffers");
-	}
-	return a;
-}
-
 /* wlr_renderer_init_wl_display, with wlgpu's check on linux-dmabuf-v1 buffers: a client whose
  * dma-buf wlgpu cannot import gets `failed` (or the protocol error) instead of a surface that
  * maps and shows nothing. */
@@ -951,6 +592,7 @@ int main(int argc, char **argv) {
 	wl_display_destroy_clients(s.display);
 	for (int i = 0; i < s.opt.nclients; i++) if (s.pids[i] > 0) waitpid(s.pids[i], NULL, 0);
 	if (s.opt.check_fds) s.fds_after = count_fds_settled(s.renderer, s.fds_before);
+	stats_end_frame(&s);
 	if (s.opt.stats) print_stats(&s);
 	if (s.opt.stats || s.syncobj_manager) print_sync_stats(&s);
 	if (s.screenshots_pending > 0 && s.opt.screenshot) { say("no screenshot was taken"); s.exit_code = 1; }

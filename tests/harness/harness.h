@@ -1,0 +1,141 @@
+/*
+ * wlgpu-test-compositor: the test and benchmark harness (tests/harness). A wlroots compositor
+ * that renders real clients' toplevels on a fixed grid with wlgpu or, for comparison, wlroots'
+ * pixman / gles2 / vulkan renderers, and measures and checks what it rendered: screenshots
+ * (screenshot.c), frame times and fd counts (stats.c), an allocator that works on render nodes
+ * without a GPU driver (allocator.c). the tests/e2e scripts and bench/wlr.py drive it; the example a
+ * compositor author copies is examples/tinywl.
+ */
+#ifndef WLGPU_HARNESS_H
+#define WLGPU_HARNESS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
+#include <wayland-server-core.h>
+#include <wlr/render/wlr_renderer.h>
+#include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_scene.h>
+
+#define MAX_CLIENTS 16
+#define CELL_W 340
+#define CELL_H 330
+
+struct options {
+	int width, height, outputs;
+	float scale;
+	enum wl_output_transform transform;
+	char *clients[MAX_CLIENTS];  /* point into client_list */
+	char *client_list;
+	int nclients;
+	int frames;             /* frames to render once the clients are up (0: run until killed) */
+	double seconds;         /* alternatively, run this long */
+	const char *screenshot;
+	bool stats;
+	const char *renderer;   /* wlgpu, pixman, gles2, vulkan */
+	const char *backend;    /* headless, auto */
+	long frame_time_ms;     /* >= 0: fixed timestamp in frame callbacks (deterministic clients) */
+	int kill_client, kill_frame;  /* kill client #kill_client at frame kill_frame */
+	bool check_fds;
+	double ready_timeout;
+	bool full_redraw;
+	bool damaged_screenshot; /* screenshot an incremental (damage-only, buffer-age) frame */
+	bool move;               /* move the toplevels a little every frame (damage to repaint) */
+	bool verbose;
+	long acquire_timeout_ms; /* explicit sync: log a client whose acquire point stays unsignalled */
+	bool no_syncobj;         /* do not advertise linux-drm-syncobj-v1 */
+};
+
+struct server {
+	struct options opt;
+	struct wl_display *display;
+	struct wl_event_loop *loop;
+	struct wlr_backend *backend;
+	struct wlr_renderer *renderer;
+	struct wlr_allocator *allocator;
+	struct wlr_scene *scene;
+	struct wlr_scene_output_layout *scene_layout;
+	struct wlr_output_layout *output_layout;
+	struct wlr_xdg_shell *xdg_shell;
+	struct wlr_seat *seat;
+	struct wl_listener new_output, new_xdg_toplevel, new_xdg_popup;
+	struct wl_list outputs, toplevels;
+	int noutputs;
+
+	pid_t pids[MAX_CLIENTS];
+	bool spawned;
+	int mapped;
+	long frame;              /* frames of output 0 since start */
+	long ready_frame;        /* frame at which all clients were mapped (-1: not yet) */
+	struct timespec start, ready_at;
+	int fds_before, fds_after;
+	int exit_code;
+	bool done;
+	int screenshots_pending;
+
+	/* Frame times (stats.c): one sample per frame of output 0, summed over every output
+	 * rendered since the previous one (--outputs N: the cost of one refresh of all of them). */
+	double *ms_wall, *ms_cpu;
+	size_t nstats, capstats;
+	double sum_wall, sum_cpu;
+	bool sum_pending;
+
+	/* Sync: commits held until their buffers are ready; linux-drm-syncobj-v1. */
+	struct wlr_compositor *compositor;
+	struct wlgpu_surface_sync *surface_sync;
+	struct wlr_linux_drm_syncobj_manager_v1 *syncobj_manager;
+};
+
+struct output {
+	struct wl_list link;
+	struct server *server;
+	struct wlr_output *wlr_output;
+	struct wlr_scene_output *scene_output;
+	int index;
+	bool screenshot_done;
+	struct wlr_buffer *recent[8];  /* buffers of the last frames, newest first (buffer age) */
+	struct wl_listener frame, destroy;
+};
+
+struct toplevel {
+	struct wl_list link;
+	struct server *server;
+	struct wlr_xdg_toplevel *xdg;
+	struct wlr_scene_tree *tree;
+	int slot;
+	struct wl_listener map, unmap, commit, destroy;
+};
+
+struct popup {
+	struct wlr_xdg_popup *xdg;
+	struct wl_listener commit, destroy;
+};
+
+#define say(...) do { fprintf(stderr, "[compositor] " __VA_ARGS__); fputc('\n', stderr); } while (0)
+
+static inline double ts_ms(const struct timespec *t) { return t->tv_sec * 1e3 + t->tv_nsec / 1e6; }
+static inline double now_ms(clockid_t c) {
+	struct timespec t;
+	clock_gettime(c, &t);
+	return ts_ms(&t);
+}
+
+/* stats.c */
+int count_fds(void);
+int count_fds_settled(struct wlr_renderer *renderer, int before);
+void stats_add(struct server *s, double wall, double cpu);
+void stats_end_frame(struct server *s);
+void print_stats(struct server *s);
+void print_sync_stats(struct server *s);
+
+/* screenshot.c */
+char *screenshot_path(const char *base, int index);
+bool save_buffer(struct server *s, struct wlr_buffer *buffer, const char *path);
+void print_buffer_box(struct wlr_scene_buffer *b, int lx, int ly, void *data);
+void print_frame_damage(struct output *o, const struct wlr_output_state *state);
+
+/* allocator.c */
+struct wlr_allocator *create_allocator(struct server *s);
+
+#endif

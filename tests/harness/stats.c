@@ -1,0 +1,99 @@
+/* The harness's measurements: frame times (--stats), explicit-sync counters, fd counts (--check-fds). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <wlr/types/wlr_linux_drm_syncobj_v1.h>
+
+#include "harness.h"
+#include "wlgpu/wlr.h"
+#include "wlgpu/wlr_sync.h"
+
+int count_fds(void) {
+	DIR *d = opendir("/proc/self/fd");
+	if (!d) return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) if (e->d_name[0] != '.') n++;
+	closedir(d);
+	return n - 1; /* the DIR's own fd */
+}
+
+/* The fds held once deferred releases are done: wlgpu keeps an imported DMA-BUF's fds until
+ * the GPU is past its last use (it notices at a later frame, and no frame follows the clients'
+ * exit), so the renderer finishes its work first; what is still above `before` is re-counted
+ * for up to 1 s (a release under way elsewhere). A real leak stays and is reported. */
+int count_fds_settled(struct wlr_renderer *renderer, int before) {
+	int n = count_fds();
+	if (n > before) say("fds: %d more than before the clients; waiting for deferred releases", n - before);
+	for (int i = 0; i < 20 && n > before; i++) {
+		if (wlr_renderer_is_wlgpu(renderer)) wlgpu_renderer_finish(renderer);
+		n = count_fds();
+		if (n > before) usleep(50 * 1000);
+	}
+	return n;
+}
+
+static void record_stat(struct server *s, double wall, double cpu) {
+	if (s->nstats == s->capstats) {
+		s->capstats = s->capstats ? s->capstats * 2 : 256;
+		s->ms_wall = realloc(s->ms_wall, s->capstats * sizeof(double));
+		s->ms_cpu = realloc(s->ms_cpu, s->capstats * sizeof(double));
+	}
+	s->ms_wall[s->nstats] = wall;
+	s->ms_cpu[s->nstats] = cpu;
+	s->nstats++;
+}
+
+/* One output's render time in the current frame. */
+void stats_add(struct server *s, double wall, double cpu) {
+	s->sum_wall += wall;
+	s->sum_cpu += cpu;
+	s->sum_pending = true;
+}
+
+/* Records the frame's times summed over the outputs (at output 0's next frame, and at exit). */
+void stats_end_frame(struct server *s) {
+	if (!s->sum_pending) return;
+	record_stat(s, s->sum_wall, s->sum_cpu);
+	s->sum_wall = s->sum_cpu = 0;
+	s->sum_pending = false;
+}
+
+static int cmp_double(const void *a, const void *b) {
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+void print_stats(struct server *s) {
+	if (s->nstats == 0) { say("stats: no frames were rendered"); return; }
+	double *v[2] = {s->ms_wall, s->ms_cpu};
+	const char *name[2] = {"wall ms", "cpu ms"};
+	fprintf(stderr, "[compositor] frame times over %zu rendered frames (renderer %s, %d outputs %dx%d):\n",
+		s->nstats, s->opt.renderer, s->noutputs, s->opt.width, s->opt.height);
+	fprintf(stderr, "  %-8s %9s %9s %9s %9s\n", "", "min", "median", "p99", "mean");
+	for (int k = 0; k < 2; k++) {
+		double sum = 0;
+		for (size_t i = 0; i < s->nstats; i++) sum += v[k][i];
+		qsort(v[k], s->nstats, sizeof(double), cmp_double);
+		size_t p99 = (size_t)(0.99 * (s->nstats - 1) + 0.5);
+		fprintf(stderr, "  %-8s %9.3f %9.3f %9.3f %9.3f\n", name[k], v[k][0], v[k][s->nstats / 2],
+			v[k][p99], sum / s->nstats);
+		/* machine-readable line for bench/wlr */
+		fprintf(stdout, "STATS renderer=%s kind=%s frames=%zu min=%.4f median=%.4f p99=%.4f mean=%.4f\n",
+			s->opt.renderer, k ? "cpu" : "wall", s->nstats, v[k][0], v[k][s->nstats / 2], v[k][p99],
+			sum / s->nstats);
+	}
+}
+
+void print_sync_stats(struct server *s) {
+	if (!s->syncobj_manager) {
+		say("explicit sync: not advertised");
+		fprintf(stdout, "SYNC advertised=0\n");
+		return;
+	}
+	const char *lib = wlr_renderer_is_wlgpu(s->renderer) ? wlgpu_renderer_get_sync_stats(s->renderer) : "";
+	const char *held = wlgpu_surface_sync_get_stats(s->surface_sync);
+	say("explicit sync: %s; %s", held, lib);
+	fprintf(stdout, "SYNC advertised=1 %s | %s\n", held, lib);
+}
