@@ -223,11 +223,29 @@ static void server_new_output(struct wl_listener *listener, void *data) {
 
 /* ---- toplevels ----------------------------------------------------------------------- */
 
-/* The index of the --clients command whose process owns the toplevel (fixed placement). */
+static pid_t parent_pid(pid_t pid) {
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f) return 0;
+	int ppid = 0;
+	/* "pid (comm) state ppid ...": comm may hold spaces; ppid follows the last ')'. */
+	char buf[512];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *close = strrchr(buf, ')');
+	if (!close || sscanf(close + 1, " %*c %d", &ppid) != 1) return 0;
+	return ppid;
+}
+
+/* The index of the --clients command whose process (or a process it forked) owns the toplevel
+ * (fixed placement). */
 static int client_slot(struct server *s, struct wlr_xdg_toplevel *t) {
 	pid_t pid = 0;
 	wl_client_get_credentials(wl_resource_get_client(t->resource), &pid, NULL, NULL);
-	for (int i = 0; i < s->opt.nclients; i++) if (s->pids[i] == pid) return i;
+	for (int depth = 0; depth < 4 && pid > 1; depth++, pid = parent_pid(pid))
+		for (int i = 0; i < s->opt.nclients; i++) if (s->pids[i] == pid) return i;
 	return MAX_CLIENTS - 1;
 }
 
