@@ -69,7 +69,9 @@ RenderBuffer* create_memory_target(WlRenderer* r, wlr_buffer* buffer, void* data
     rb->may_import = memory_cannot_shrink(buffer);
     log_debug("render target %p: %dx%d memory, stride %u; %s", (void*)buffer, buffer->width, buffer->height, stride,
               rb->may_import ? "the GPU may write into it (no fd, or sealed against shrinking)"
-                             : "read back through the staging buffer (its fd is not sealed against shrinking)");
+                             : r->trust_target_memory ? "the GPU may write into it (trusted by the compositor)"
+                                                      : "read back through the staging buffer (its fd is not sealed "
+                                                        "against shrinking)");
     return rb;
 }
 
@@ -148,7 +150,7 @@ bool render_buffer_finish(RenderBuffer* rb, std::span<const Box> drawn) {
     bool accessed = with_data(buffer, WLR_BUFFER_DATA_PTR_ACCESS_WRITE, [&](void* data, uint32_t format, uint32_t stride) {
     // The buffer's memory lives (mapped, at one address) as long as the wlr_buffer and so
         // as long as rb->texture: the contract of read_back_to_memory.
-        if (auto rp = rb->texture->read_back_to_memory(boxes, data, stride, format, rb->may_import); !rp) {
+        if (auto rp = rb->texture->read_back_to_memory(boxes, data, stride, format, rb->may_import || rb->renderer->trust_target_memory); !rp) {
             log_error("copying the rendered frame into buffer %p: %s", (void*)buffer, error_text(rp.error()));
             ok = false;
         }

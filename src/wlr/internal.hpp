@@ -78,7 +78,7 @@ struct RenderBuffer {
     std::shared_ptr<Texture> texture;
     uint32_t drm_format = 0;
     bool dmabuf = false;  // texture is the imported dma-buf itself (no copy back on submit)
-    bool may_import = false;  // memory target whose memory the GPU may write directly (buffer.cpp)
+    bool may_import = false;  // memory with no fd or a shrink-sealed one: the GPU may write into it (buffer.cpp)
     wl_list link{};  // WlRenderer::buffers
 };
 
@@ -108,6 +108,8 @@ struct WlRenderer {
     wl_list buffers{};  // RenderBuffer::link
     wl_list dmabuf_imports{};  // DmabufImport::link
     bool warned_dmabuf = false, warned_color = false, warned_output_transform = false;
+    bool trust_target_memory = false;  // wlgpu_renderer_set_trust_target_memory
+    std::string transfer_text;         // wlgpu_renderer_get_transfer_stats
     std::unique_ptr<RendererSync, void (*)(RendererSync*)> sync{nullptr, nullptr};  // explicit sync, sync.cpp
 };
 
