@@ -27,6 +27,7 @@ struct wlr_allocator* wlr_shm_allocator_create(void);
 #include "wlgpu/bridge.hpp"
 #include "wlgpu/wlr.h"
 #include "wlgpu/wlr.hpp"
+#include "support/wlr_buffers.hpp"
 
 namespace {
 
@@ -34,15 +35,6 @@ struct Rect {
     int x, y, w, h;
     uint8_t r, g, b;  // opaque colour, exact in 8 bits
 };
-
-wlr_buffer* make_buffer(wlr_allocator* a, int w, int h) {
-    wlr_drm_format_set set{};
-    wlr_drm_format_set_add(&set, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_INVALID);
-    wlr_drm_format_set_add(&set, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR);
-    wlr_buffer* b = wlr_allocator_create_buffer(a, w, h, wlr_drm_format_set_get(&set, DRM_FORMAT_XRGB8888));
-    wlr_drm_format_set_finish(&set);
-    return b;
-}
 
 bool draw(wlr_renderer* r, wlr_buffer* b, const std::vector<Rect>& rects) {
     wlr_render_pass* pass = wlr_renderer_begin_buffer_pass(r, b, nullptr);
@@ -89,7 +81,7 @@ TEST(WlrReadback, PassReadsBackItsDrawnRegionStagedOrStraightFromTheGpu) {
     for (bool trusted : {false, true}) {
         SCOPED_TRACE(trusted ? "trusted target memory" : "default");
         wlgpu_renderer_set_trust_target_memory(r, trusted);
-        wlr_buffer* b = make_buffer(alloc, w, h);
+        wlr_buffer* b = wlgpu::test::make_xrgb_buffer(alloc, w, h);
         ASSERT_NE(b, nullptr);
         const Rect background{0, 0, w, h, 17, 34, 51};
         ASSERT_TRUE(draw(r, b, {background}));
