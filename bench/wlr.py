@@ -79,10 +79,11 @@ def run(args, renderer, sc, env):
                     marks[key] = (time.monotonic(), cpu_seconds(p.pid))
             lines.append(line)
 
-    # Both marks come from stderr (unbuffered): "all N clients mapped at frame F" and the first
-    # line of the statistics, printed when the N frames are done, before the clean-up.
+    # Both marks come from stderr (unbuffered): "all N clients mapped at frame F" (or "only K of
+    # N clients mapped after S s; going on" when a client never maps) and the first line of the
+    # statistics, printed when the N frames are done, before the clean-up.
     threads = [threading.Thread(target=read, args=(p.stdout, out, [])),
-               threading.Thread(target=read, args=(p.stderr, err, [("start", "clients mapped at frame"),
+               threading.Thread(target=read, args=(p.stderr, err, [("start", "clients mapped"),
                                                                     ("end", "frame times over")]))]
     for t in threads:
         t.start()
@@ -99,6 +100,8 @@ def run(args, renderer, sc, env):
         stats[m.group(1)] = dict(frames=int(m.group(2)), min=float(m.group(3)), median=float(m.group(4)),
                                  p99=float(m.group(5)), mean=float(m.group(6)))
     summary = next((l.split("wlgpu renderer: ", 1)[1] for l in stderr.splitlines() if "wlgpu renderer: " in l), "")
+    m = re.search(r"all (\d+) clients mapped|only (\d+) of \d+ clients mapped", stderr)
+    mapped = int(m.group(1) or m.group(2)) if m else 0
     if p.returncode != 0 or "cpu" not in stats:
         errs = [re.sub(r"^.*\] ", "", l) for l in stderr.splitlines() if "ERROR" in l]
         why = [l for l in errs if "Cannot create" in l or "drmGetDevices2" in l] or errs[-2:]
@@ -106,6 +109,7 @@ def run(args, renderer, sc, env):
     if "start" in marks and "end" in marks and marks["start"][1] is not None and marks["end"][1] is not None:
         (t0, c0), (t1, c1) = marks["start"], marks["end"]
         stats["loop"] = dict(wall=(t1 - t0) * 1e3 / args.frames, cpu=(c1 - c0) * 1e3 / args.frames)
+    stats["mapped"] = mapped
     return stats, None, summary
 
 
@@ -113,9 +117,9 @@ def table(args, name, sc, results, failed, adapter):
     lines = [f"#### {args.title}: {sc['title']}, {args.frames} frames", ""]
     if adapter:
         lines += [f"wlgpu adapter: {adapter}", ""]
-    lines += ["| renderer | rendered frames | call CPU ms (mean) | call CPU median | call CPU p99 | call wall ms (mean) "
+    lines += ["| renderer | clients mapped | rendered frames | call CPU ms (mean) | call CPU median | call CPU p99 | call wall ms (mean) "
               "| loop CPU ms/frame | loop wall ms/frame | call CPU vs wlgpu |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     base = results["wlgpu"]["cpu"]["mean"] if "wlgpu" in results else None
     for r in args.renderers:
         if r in results:
@@ -124,10 +128,10 @@ def table(args, name, sc, results, failed, adapter):
             lc = f"{loop['cpu']:.3f}" if loop else "-"
             lw = f"{loop['wall']:.3f}" if loop else "-"
             ratio = f"{c['mean'] / base:.2f}x" if base else "-"
-            lines.append(f"| {r} | {c['frames']} | {c['mean']:.3f} | {c['median']:.3f} | {c['p99']:.3f} | "
+            lines.append(f"| {r} | {results[r]['mapped']}/{len(sc['clients'])} | {c['frames']} | {c['mean']:.3f} | {c['median']:.3f} | {c['p99']:.3f} | "
                          f"{w['mean']:.3f} | {lc} | {lw} | {ratio} |")
     for r, why in failed.items():
-        lines.append(f"| {r} | - | did not start: {why} | | | | | | |")
+        lines.append(f"| {r} | - | - | did not start: {why} | | | | | | |")
     lines.append("")
     return "\n".join(lines)
 
