@@ -1,8 +1,11 @@
-// Memory (shm allocator) render targets through wlroots' API: a pass reads back the region it
-// drew (the union of its boxes, not their bounding box), through the staging buffer by default
-// (the shm allocator's fd is not sealed against shrinking) and straight from the GPU once the
-// compositor trusts its target memory (wlgpu_renderer_set_trust_target_memory); the buffer's
-// pixels are compared with a CPU reference of the same rects each time.
+// Memory (shm allocator) buffers through wlroots' API, read from the transfer counters:
+//   - render targets: a pass reads back the region it drew (the union of its boxes, not their
+//     bounding box), through the staging buffer by default (the shm allocator's fd is not sealed
+//     against shrinking) and straight from the GPU once the compositor trusts its target memory
+//     (wlgpu_renderer_set_trust_target_memory); the buffer's pixels are compared with a CPU
+//     reference of the same rects each time;
+//   - textures: wlr_texture_update_from_buffer with no damage (a re-commit of an unchanged
+//     buffer) copies nothing, with a 64x64 damage of a 1920x1080 buffer copies 64x64 pixels.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -18,6 +21,7 @@ extern "C" {
 #include <wlr/render/drm_format_set.h>
 #include <wlr/render/pass.h>
 #include <wlr/render/wlr_renderer.h>
+#include <wlr/render/wlr_texture.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/util/log.h>
 #undef static
@@ -104,6 +108,40 @@ TEST(WlrReadback, PassReadsBackItsDrawnRegionStagedOrStraightFromTheGpu) {
         EXPECT_NE(std::string(wlgpu_renderer_get_transfer_stats(r)).find("read-backs copies="), std::string::npos);
         wlr_buffer_drop(b);
     }
+    wlr_allocator_destroy(alloc);
+    wlr_renderer_destroy(r);
+}
+
+TEST(WlrReadback, TextureUpdateCopiesOnlyTheDamage) {
+    wlr_log_init(WLR_ERROR, nullptr);
+    wlr_renderer* r = wlgpu_renderer_create(nullptr);
+    ASSERT_NE(r, nullptr);
+    wlgpu::Bridge* bridge = wlgpu::wlr::bridge(r);
+    wlr_allocator* alloc = wlr_shm_allocator_create();
+    ASSERT_NE(alloc, nullptr);
+    wlr_buffer* b = wlgpu::test::make_xrgb_buffer(alloc, 1920, 1080);
+    ASSERT_NE(b, nullptr);
+    wlgpu::TransferStats s0 = bridge->transfers();
+    wlr_texture* t = wlr_texture_from_buffer(r, b);
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(bridge->transfers().upload_pixels - s0.upload_pixels, 1920u * 1080) << "the first upload is whole";
+
+    pixman_region32_t damage;
+    pixman_region32_init(&damage);
+    s0 = bridge->transfers();
+    EXPECT_TRUE(wlr_texture_update_from_buffer(t, b, &damage));  // re-commit, nothing changed
+    EXPECT_EQ(bridge->transfers().upload_copies - s0.upload_copies, 0u);
+    EXPECT_EQ(bridge->transfers().upload_pixels - s0.upload_pixels, 0u);
+
+    pixman_region32_union_rect(&damage, &damage, 700, 500, 64, 64);
+    s0 = bridge->transfers();
+    EXPECT_TRUE(wlr_texture_update_from_buffer(t, b, &damage));
+    EXPECT_EQ(bridge->transfers().upload_copies - s0.upload_copies, 1u);
+    EXPECT_EQ(bridge->transfers().upload_pixels - s0.upload_pixels, 64u * 64);
+    pixman_region32_fini(&damage);
+
+    wlr_texture_destroy(t);
+    wlr_buffer_drop(b);
     wlr_allocator_destroy(alloc);
     wlr_renderer_destroy(r);
 }
