@@ -1,16 +1,30 @@
 #!/usr/bin/env python3
-"""bench/wlr: the same wlr_scene of N real weston clients rendered through wlroots by wlgpu and by
-wlroots' own pixman, gles2 and vulkan renderers, in one run; prints a markdown table of CPU
-ms/frame (process CPU time, all threads, of wlr_scene_output_build_state: scene walk, rendering
-and, for wlgpu with SHM outputs, the wait for the GPU and the copy back into the SHM swapchain
-buffer; the clients' SHM uploads happen at wl_surface.commit, outside the timed call; see
-docs/perf.md) and the ratio to wlgpu. Renderers that cannot start are listed with wlroots' reason.
+"""bench/wlr: the same wlr_scene of real weston clients rendered through wlroots by wlgpu and by
+wlroots' own pixman, gles2 and vulkan renderers, scenario by scenario, every renderer that starts
+in one run; prints a markdown table per scenario. Renderers that cannot start are listed with
+wlroots' reason.
 
-    bench/wlr.py --compositor build/tests/harness/wlgpu-test-compositor [--clients 6] [--frames 300]
-                 [--size 1920x1080] [--append docs/perf.md]
+    bench/wlr.py --compositor build/tests/harness/wlgpu-test-compositor [--scenarios full,damage,4k]
+                 [--frames 300] [--renderers wlgpu,pixman,gles2,vulkan] [--append docs/perf.md]
 
-Every frame is a full re-render (--full-redraw: WLR_SCENE_DEBUG_DAMAGE=rerender) and the clients
-animate with the real clock, so each frame also uploads their new buffers.
+Scenarios:
+  full    1920x1080, 6 clients (simple-shm, simple-damage, flower, ...), --full-redraw
+          (WLR_SCENE_DEBUG_DAMAGE=rerender): every frame re-renders the whole output;
+  damage  1920x1080, one animating client (weston-simple-shm) and five static ones, damage
+          tracking on (the frame a desktop renders all day);
+  4k      3840x2160, the clients of `full`, --full-redraw.
+
+Columns (see docs/perf.md):
+  call CPU / call wall   ms per rendered frame inside wlr_scene_output_build_state (the demo's
+                         --stats: CLOCK_PROCESS_CPUTIME_ID and CLOCK_MONOTONIC around the call;
+                         for wlgpu with SHM outputs it includes the wait for the GPU and the copy
+                         back into the output buffer);
+  loop CPU / loop wall   from the moment every client mapped ("all N clients mapped") to the end
+                         of the N frames (the statistics' first line, on stderr): the compositor process's CPU time
+                         (utime+stime of /proc/PID/stat: all its threads, lavapipe's too, not the
+                         clients') and the elapsed time, divided by N. The headless output paces
+                         frames at its refresh (60 Hz), so loop wall is at least 16.7 ms; above
+                         that it is what a frame really costs until its buffer is complete.
 """
 import argparse
 import os
@@ -18,78 +32,148 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 RENDERERS = ("wlgpu", "pixman", "gles2", "vulkan")
-CLIENT_MIX = ["weston-simple-shm", "weston-simple-damage", "weston-flower", "weston-simple-shm",
-              "weston-simple-damage --use-viewport", "weston-subsurfaces"]
+FULL_MIX = ["weston-simple-shm", "weston-simple-damage", "weston-flower", "weston-simple-shm",
+            "weston-simple-damage --use-viewport", "weston-subsurfaces"]
+DAMAGE_MIX = ["weston-simple-shm", "weston-flower", "weston-flower", "weston-flower", "weston-flower",
+              "weston-flower"]
+SCENARIOS = {
+    "full": dict(size="1920x1080", clients=FULL_MIX, full_redraw=True,
+                 title="full redraw, 1920x1080, 6 clients"),
+    "damage": dict(size="1920x1080", clients=DAMAGE_MIX, full_redraw=False,
+                   title="damage only, 1920x1080, weston-simple-shm animating + 5 static weston-flower"),
+    "4k": dict(size="3840x2160", clients=FULL_MIX, full_redraw=True,
+               title="full redraw, 3840x2160, 6 clients"),
+}
+STATS_RE = re.compile(r"STATS renderer=\S+ kind=(\w+) frames=(\d+) min=([\d.]+) median=([\d.]+) "
+                      r"p99=([\d.]+) mean=([\d.]+)")
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def run(args, renderer, clients, env):
+def cpu_seconds(pid):
+    """utime + stime of the process itself (all threads, not its children), in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def run(args, renderer, sc, env):
     cmd = [args.compositor, "--renderer", renderer, "--frames", str(args.frames), "--stats",
-           "--full-redraw", "--size", args.size, "--clients", ";".join(clients)]
-    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=args.timeout)
+           "--size", sc["size"], "--clients", ";".join(sc["clients"])]
+    if sc["full_redraw"]:
+        cmd.append("--full-redraw")
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    marks = {}
+    out, err = [], []
+
+    def read(stream, lines, patterns):
+        for line in stream:
+            for key, pattern in patterns:
+                if key not in marks and pattern in line:
+                    marks[key] = (time.monotonic(), cpu_seconds(p.pid))
+            lines.append(line)
+
+    # Both marks come from stderr (unbuffered): "all N clients mapped at frame F" (or "only K of
+    # N clients mapped after S s; going on" when a client never maps) and the first line of the
+    # statistics, printed when the N frames are done, before the clean-up.
+    threads = [threading.Thread(target=read, args=(p.stdout, out, [])),
+               threading.Thread(target=read, args=(p.stderr, err, [("start", "clients mapped"),
+                                                                    ("end", "frame times over")]))]
+    for t in threads:
+        t.start()
+    try:
+        p.wait(timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    for t in threads:
+        t.join()
+    stdout, stderr = "".join(out), "".join(err)
     stats = {}
-    for m in re.finditer(r"STATS renderer=\S+ kind=(\w+) frames=(\d+) min=([\d.]+) median=([\d.]+) "
-                         r"p99=([\d.]+) mean=([\d.]+)", p.stdout):
+    for m in STATS_RE.finditer(stdout):
         stats[m.group(1)] = dict(frames=int(m.group(2)), min=float(m.group(3)), median=float(m.group(4)),
                                  p99=float(m.group(5)), mean=float(m.group(6)))
-    summary = next((l.split("wlgpu renderer: ", 1)[1] for l in p.stderr.splitlines() if "wlgpu renderer: " in l), "")
+    summary = next((l.split("wlgpu renderer: ", 1)[1] for l in stderr.splitlines() if "wlgpu renderer: " in l), "")
+    m = re.search(r"all (\d+) clients mapped|only (\d+) of \d+ clients mapped", stderr)
+    mapped = int(m.group(1) or m.group(2)) if m else 0
     if p.returncode != 0 or "cpu" not in stats:
-        errs = [re.sub(r"^.*\] ", "", l) for l in p.stderr.splitlines() if "ERROR" in l]
+        errs = [re.sub(r"^.*\] ", "", l) for l in stderr.splitlines() if "ERROR" in l]
         why = [l for l in errs if "Cannot create" in l or "drmGetDevices2" in l] or errs[-2:]
         return None, "; ".join(why) or f"exit {p.returncode}", summary
+    if "start" in marks and "end" in marks and marks["start"][1] is not None and marks["end"][1] is not None:
+        (t0, c0), (t1, c1) = marks["start"], marks["end"]
+        stats["loop"] = dict(wall=(t1 - t0) * 1e3 / args.frames, cpu=(c1 - c0) * 1e3 / args.frames)
+    stats["mapped"] = mapped
     return stats, None, summary
+
+
+def table(args, name, sc, results, failed, adapter):
+    lines = [f"#### {args.title}: {sc['title']}, {args.frames} frames", ""]
+    if adapter:
+        lines += [f"wlgpu adapter: {adapter}", ""]
+    lines += ["| renderer | clients mapped | rendered frames | call CPU ms (mean) | call CPU median | call CPU p99 | call wall ms (mean) "
+              "| loop CPU ms/frame | loop wall ms/frame | call CPU vs wlgpu |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    base = results["wlgpu"]["cpu"]["mean"] if "wlgpu" in results else None
+    for r in args.renderers:
+        if r in results:
+            c, w = results[r]["cpu"], results[r]["wall"]
+            loop = results[r].get("loop")
+            lc = f"{loop['cpu']:.3f}" if loop else "-"
+            lw = f"{loop['wall']:.3f}" if loop else "-"
+            ratio = f"{c['mean'] / base:.2f}x" if base else "-"
+            lines.append(f"| {r} | {results[r]['mapped']}/{len(sc['clients'])} | {c['frames']} | {c['mean']:.3f} | {c['median']:.3f} | {c['p99']:.3f} | "
+                         f"{w['mean']:.3f} | {lc} | {lw} | {ratio} |")
+    for r, why in failed.items():
+        lines.append(f"| {r} | - | - | did not start: {why} | | | | | | |")
+    lines.append("")
+    return "\n".join(lines)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--compositor", required=True)
-    ap.add_argument("--clients", type=int, default=6)
+    ap.add_argument("--scenarios", default="full,damage,4k")
+    ap.add_argument("--renderers", default=",".join(RENDERERS))
     ap.add_argument("--frames", type=int, default=300)
-    ap.add_argument("--size", default="1920x1080")
     ap.add_argument("--timeout", type=int, default=300)
-    ap.add_argument("--append", help="append the table to this markdown file")
+    ap.add_argument("--append", help="append the tables to this markdown file")
     ap.add_argument("--title", default="lavapipe (Mesa 26.2, CPU)")
     args = ap.parse_args()
-    clients = [CLIENT_MIX[i % len(CLIENT_MIX)] for i in range(args.clients)]
+    args.renderers = [r for r in args.renderers.split(",") if r]
     runtime = tempfile.mkdtemp(prefix="wlgpu-bench-xdg-")
     os.chmod(runtime, 0o700)
     env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
     env.pop("WAYLAND_DISPLAY", None)
 
-    results, failed, adapter = {}, {}, ""
-    for r in RENDERERS:
-        print(f"[bench/wlr] {r} ...", file=sys.stderr, flush=True)
-        stats, why, summary = run(args, r, clients, env)
-        adapter = adapter or summary
-        if stats:
-            results[r] = stats
-        else:
-            failed[r] = why
-    if "wlgpu" not in results:
-        print("wlgpu did not run:", failed.get("wlgpu"))
-        return 1
-    base = results["wlgpu"]["cpu"]["mean"]
-    lines = [f"#### {args.title}: {args.clients} clients, {args.size} output, {args.frames} frames, full redraw", ""]
-    if adapter:
-        lines += [f"wlgpu adapter: {adapter}", ""]
-    lines += ["| renderer | frames | CPU ms/frame (mean) | CPU median | CPU p99 | wall ms/frame (mean) | CPU vs wlgpu |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
-    for r in RENDERERS:
-        if r in results:
-            c, w = results[r]["cpu"], results[r]["wall"]
-            lines.append(f"| {r} | {c['frames']} | {c['mean']:.3f} | {c['median']:.3f} | {c['p99']:.3f} | "
-                         f"{w['mean']:.3f} | {c['mean'] / base:.2f}x |")
-    for r, why in failed.items():
-        lines.append(f"| {r} | - | did not start: {why} | | | | |")
-    lines.append("")
-    text = "\n".join(lines)
-    print(text)
+    texts, ok = [], True
+    for name in args.scenarios.split(","):
+        sc = SCENARIOS[name]
+        results, failed, adapter = {}, {}, ""
+        for r in args.renderers:
+            print(f"[bench/wlr] {name}: {r} ...", file=sys.stderr, flush=True)
+            stats, why, summary = run(args, r, sc, env)
+            adapter = adapter or summary
+            if stats:
+                results[r] = stats
+            else:
+                failed[r] = why
+        if "wlgpu" in args.renderers and "wlgpu" not in results:
+            print(f"{name}: wlgpu did not run: {failed.get('wlgpu')}")
+            ok = False
+        text = table(args, name, sc, results, failed, adapter)
+        print(text, flush=True)
+        texts.append(text)
     if args.append:
         with open(args.append, "a") as f:
-            f.write("\n" + text)
-    return 0
+            f.write("\n" + "\n".join(texts))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

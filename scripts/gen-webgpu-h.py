@@ -54,6 +54,7 @@ CHAINED = [
     "shared fence sync FD descriptor", "shared fence sync FD export info",
     "shared fence vk semaphore opaque FD descriptor", "shared fence vk semaphore opaque FD export info",
     "dawn texture internal usage descriptor", "adapter properties memory heaps",
+    "buffer host mapped pointer", "dawn host mapped pointer limits",
 ]
 # Free-members helpers of out-structs that own memory.
 FREE_MEMBERS = ["adapter info", "supported features", "shared texture memory end access state",

@@ -47,6 +47,8 @@ struct Capabilities {
     bool p010 = false;                   // MultiPlanarFormatP010 (summary only)
     bool drm_format_caps = false;        // DawnDrmFormatCapabilities
     bool timestamp_query = false;        // TimestampQuery
+    bool host_mapped_pointer = false;    // HostMappedPointer: buffers over caller memory (0x50010)
+    uint32_t host_mapped_alignment = 0;  // its pointer/size alignment (DawnHostMappedPointerLimits)
 
     // A capability a caller cannot do without.
     enum class Need { dmabuf_import, opaque_fd_memory, sync_fd_fence, opaque_fd_semaphore, multi_planar,
@@ -55,6 +57,19 @@ struct Capabilities {
     // feature behind it ("{who}: the device lacks sync_fd_fence (Dawn feature SharedFenceSyncFD)").
     Result<void> require(std::initializer_list<Need> needs, std::string_view who) const;
 };
+
+// What crossed between CPU memory and the GPU, counted by the import layer (tests and benchmarks
+// read it). A "copy" is one GPU copy command; pixels are what it moved.
+struct TransferStats {
+    uint64_t upload_copies = 0, upload_pixels = 0;      // Texture::update (client memory -> texture)
+    uint64_t readback_copies = 0, readback_pixels = 0;  // texture -> CPU memory, every path
+    uint64_t readback_host_mapped = 0;  // of those, written by the GPU straight into the caller's memory
+    uint64_t readback_staged = 0;       // of those, through the staging buffer and a CPU copy
+    uint64_t staging_buffers_created = 0;   // read-back staging buffers (grown, never one per frame)
+    uint64_t host_imports_created = 0;      // caller memory imported as a buffer (once per target memory)
+};
+
+class ReadbackStaging;
 
 struct BridgeOptions {
     AdapterSelector adapter;
@@ -80,6 +95,10 @@ public:
     const WGPULimits& limits() const { return limits_; }
     bool lost() const { return *lost_; }
     std::string summary() const;  // one line: adapter, backend, driver, caps
+    // Counters of the transfers done on this device (the library updates them).
+    TransferStats& transfers() const { return transfers_; }
+    // The persistent read-back staging buffer (bridge/readback; internal).
+    ReadbackStaging& readback_staging() const { return *staging_; }
 
     // Blocks until the future completes or timeout_ns passes (then unsupported error).
     Result<void> wait(WGPUFuture future, uint64_t timeout_ns = UINT64_MAX) const;
@@ -96,7 +115,7 @@ public:
     Result<void> release_deferred() const;
 
 private:
-    Bridge() = default;
+    Bridge();
     wg::Instance instance_;
     wg::Adapter adapter_;
     wg::Device device_;
@@ -105,6 +124,8 @@ private:
     Capabilities caps_;
     WGPULimits limits_{};
     std::shared_ptr<bool> lost_ = std::make_shared<bool>(false);
+    mutable TransferStats transfers_;
+    std::unique_ptr<ReadbackStaging> staging_;
     struct Callbacks;
     std::unique_ptr<Callbacks> callbacks_;
     friend struct BridgeBuilder;

@@ -13,6 +13,7 @@
 namespace wlgpu {
 
 class Bridge;
+class HostImport;
 
 enum class TextureUsage : uint32_t {
     sample = 1,        // can be drawn (texture binding)
@@ -55,6 +56,16 @@ public:
     Result<void> update(const void* data, uint32_t stride, std::span<const Box> damage);
     // Reads back src (in texture pixels) into dst as drm_format with dst_stride.
     Result<void> read_pixels(uint32_t drm_format, Box src, uint32_t dst_stride, void* dst);
+    // Copies the boxes of this texture into CPU memory that holds the same image (a wl_shm /
+    // data-ptr render target): data points at pixel (0,0) of a width() x height() image in
+    // drm_format, rows stride apart. With may_import, where the device has HostMappedPointer, the
+    // formats match and the stride is a multiple of 256, the memory is imported once and the GPU
+    // writes the boxes straight into it; otherwise they go through the bridge's staging buffer
+    // and a CPU copy. may_import is the caller's promise that the memory stays mapped at that
+    // address, and cannot be truncated under the GPU, while this texture lives (or until a call
+    // with other memory). Waits until the pixels are in memory.
+    Result<void> read_back_to_memory(std::span<const Box> boxes, void* data, uint32_t stride, uint32_t drm_format,
+                                     bool may_import);
 
     uint32_t width() const { return width_; }
     uint32_t height() const { return height_; }
@@ -78,6 +89,8 @@ private:
     wg::TextureView view_;
     const FormatInfo* format_;
     uint32_t width_, height_;
+    std::shared_ptr<HostImport> host_import_;  // read_back_to_memory's imported target memory
+    const void* host_import_refused_ = nullptr;  // memory the device could not import (not retried)
 };
 
 }  // namespace wlgpu

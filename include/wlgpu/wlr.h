@@ -58,6 +58,20 @@ bool wlr_renderer_is_wlgpu(struct wlr_renderer *renderer);
  * Valid as long as the renderer. */
 const char *wlgpu_renderer_get_summary(struct wlr_renderer *renderer);
 
+/* Memory render targets (wl_shm / data-ptr output buffers) whose memory no other process can
+ * truncate, such as the buffers of the compositor's own shm allocator: with trusted = true the
+ * GPU writes each pass's drawn region straight into them (Dawn's HostMappedPointer, where the
+ * device has it and the stride is a multiple of 256) and the CPU copies nothing. The default
+ * (false) does that only for memory without an fd or whose fd is sealed against shrinking
+ * (F_SEAL_SHRINK); other memory goes through a staging buffer and a CPU copy, since another
+ * process holding the fd could truncate it while the GPU writes. */
+void wlgpu_renderer_set_trust_target_memory(struct wlr_renderer *renderer, bool trusted);
+
+/* One line of transfer counters since the renderer was created: uploads (copies, pixels) and
+ * read-backs (copies, pixels, host-mapped, staged, staging buffers, imports). "" if not a
+ * wlgpu renderer. Valid until the next call. */
+const char *wlgpu_renderer_get_transfer_stats(struct wlr_renderer *renderer);
+
 /* Surface sync: acquire (and, with wlroots 0.20, release) for a compositor that uses wlroots'
  * own wlr_linux_drm_syncobj_manager_v1, plus implicit sync for DMA-BUF clients; all a
  * compositor adds to tinywl for sync (docs/sync.md, "wlroots integration"):

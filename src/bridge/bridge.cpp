@@ -1,6 +1,7 @@
 // Bridge: creates the Dawn instance, picks the adapter, creates the device with the
 // features wlgpu can use, and routes error / device-lost callbacks to the caller.
 #include "wlgpu/bridge.hpp"
+#include "bridge/readback.hpp"
 #include "common/signals_blocked.hpp"
 
 #include <sys/stat.h>
@@ -38,6 +39,7 @@ constexpr WGPUFeatureName kWanted[] = {
     WGPUFeatureName_TimestampQuery,                 WGPUFeatureName_ChromiumExperimentalTimestampQueryInsidePasses,
     WGPUFeatureName_DawnInternalUsages,             WGPUFeatureName_ImplicitDeviceSynchronization,
     WGPUFeatureName_AdapterPropertiesVk,            WGPUFeatureName_Float32Filterable,
+    WGPUFeatureName_HostMappedPointer,
 };
 
 struct AdapterReply {
@@ -138,6 +140,17 @@ Capabilities capabilities(WGPUDevice d) {
     c.p010 = has(WGPUFeatureName_MultiPlanarFormatP010);
     c.drm_format_caps = has(WGPUFeatureName_DawnDrmFormatCapabilities);
     c.timestamp_query = has(WGPUFeatureName_TimestampQuery);
+    if (has(WGPUFeatureName_HostMappedPointer)) {
+        auto host = wg::chained<WGPUDawnHostMappedPointerLimits>();
+        WGPULimits l{};
+        l.nextInChain = &host.chain;
+        if (wgpuDeviceGetLimits(d, &l) == WGPUStatus_Success && host.hostMappedPointerAlignment != 0 &&
+            host.hostMappedPointerAlignment != WGPU_LIMIT_U32_UNDEFINED &&
+            (host.hostMappedPointerAlignment & (host.hostMappedPointerAlignment - 1)) == 0) {
+            c.host_mapped_pointer = true;
+            c.host_mapped_alignment = host.hostMappedPointerAlignment;
+        }
+    }
     return c;
 }
 
@@ -284,8 +297,11 @@ Result<std::unique_ptr<Bridge>> BridgeBuilder::build(BridgeOptions& o) {
 
 Result<std::unique_ptr<Bridge>> Bridge::create(BridgeOptions options) { return BridgeBuilder::build(options); }
 
+Bridge::Bridge() : staging_(std::make_unique<ReadbackStaging>()) {}
+
 Bridge::~Bridge() {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+    staging_.reset();
     queue_.reset();
     if (device_) {
         // Let callbacks that are still pending fire while the state they use is alive.
@@ -374,11 +390,12 @@ Result<void> Bridge::release_deferred() const {
 std::string Bridge::summary() const {
     const auto& i = identity_;
     return std::format("{} [{} {}, {:04x}:{:04x}, driver {:#x}{}] dmabuf={} syncfd={} opaquefd={} "
-                       "multiplanar={} p010={} timestamps={}",
+                       "multiplanar={} p010={} timestamps={} hostmapped={}",
                        i.name, to_string(i.backend), to_string(i.type), i.vendor_id, i.device_id,
                        i.driver_version, i.render_node.empty() ? "" : ", " + i.render_node,
                        caps_.dmabuf_import, caps_.sync_fd_fence, caps_.opaque_fd_memory,
-                       caps_.multi_planar, caps_.p010, caps_.timestamp_query);
+                       caps_.multi_planar, caps_.p010, caps_.timestamp_query,
+                       caps_.host_mapped_pointer ? caps_.host_mapped_alignment : 0);
 }
 
 std::string_view to_string(WGPUBackendType b) {

@@ -1,61 +1,171 @@
 #include "bridge/readback.hpp"
 
+#include <unistd.h>
+
 namespace wlgpu {
 
-void submit_texture_copy(WGPUDevice device, WGPUQueue queue, WGPUTexture tex, Box src, WGPUBuffer buf,
-                         uint64_t offset, uint32_t bytes_per_row) {
+void submit_texture_copies(WGPUDevice device, WGPUQueue queue, WGPUTexture tex, WGPUBuffer buf,
+                           std::span<const TextureCopy> copies) {
     wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(device, nullptr));
-    WGPUTexelCopyTextureInfo from{};
-    from.texture = tex;
-    from.origin = {uint32_t(src.x), uint32_t(src.y), 0};
-    from.aspect = WGPUTextureAspect_All;
-    WGPUTexelCopyBufferInfo to{};
-    to.buffer = buf;
-    to.layout.offset = offset;
-    to.layout.bytesPerRow = bytes_per_row;
-    to.layout.rowsPerImage = uint32_t(src.height);
-    WGPUExtent3D size{uint32_t(src.width), uint32_t(src.height), 1};
-    wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &from, &to, &size);
+    for (const TextureCopy& c : copies) {
+        WGPUTexelCopyTextureInfo from{};
+        from.texture = tex;
+        from.origin = {uint32_t(c.src.x), uint32_t(c.src.y), 0};
+        from.aspect = WGPUTextureAspect_All;
+        WGPUTexelCopyBufferInfo to{};
+        to.buffer = buf;
+        to.layout.offset = c.offset;
+        to.layout.bytesPerRow = c.bytes_per_row;
+        to.layout.rowsPerImage = uint32_t(c.src.height);
+        WGPUExtent3D size{uint32_t(c.src.width), uint32_t(c.src.height), 1};
+        wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &from, &to, &size);
+    }
     wg::CommandBuffer cmd = wg::CommandBuffer::Acquire(wgpuCommandEncoderFinish(enc.get(), nullptr));
     WGPUCommandBuffer c = cmd.get();
     wgpuQueueSubmit(queue, 1, &c);
 }
 
-Readback::~Readback() {
-    if (data_) wgpuBufferUnmap(buffer_.get());
+namespace {
+
+Result<void> check_copy_source(const Bridge& b, WGPUTexture tex, const char* label) {
+    if (b.lost()) return fail(Errc::device_lost, "{}: the device is lost", label);
+    if (!(wgpuTextureGetUsage(tex) & WGPUTextureUsage_CopySrc))
+        return fail(Errc::invalid_argument, "{}: the texture was not created with CopySrc usage", label);
+    return {};
 }
 
-Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, Box src, const char* label) {
-    Readback rb;
-    rb.row_bytes_ = copy_row_bytes(uint32_t(src.width), texel_bytes);
+void count(const Bridge& b, std::span<const Box> boxes, bool host_mapped) {
+    TransferStats& s = b.transfers();
+    for (const Box& x : boxes) {
+        s.readback_copies++;
+        s.readback_pixels += uint64_t(x.width) * uint64_t(x.height);
+    }
+    (host_mapped ? s.readback_host_mapped : s.readback_staged) += boxes.size();
+}
+
+wg::Buffer create_staging(const Bridge& b, uint64_t size, const char* label) {
     WGPUBufferDescriptor bd{};
     bd.label = wg::sv(label);
-    bd.size = uint64_t(rb.row_bytes_) * uint32_t(src.height);
+    bd.size = size;
     bd.usage = WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst;
-    auto r = b.scoped(
-        [&] {
-            rb.buffer_ = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(b.device(), &bd));
-            submit_texture_copy(b.device(), b.queue(), tex, src, rb.buffer_.get(), 0, rb.row_bytes_);
-        },
-        "copying the texture to a buffer");
-    if (!r) return std::unexpected(r.error());
+    b.transfers().staging_buffers_created++;
+    return wg::Buffer::Acquire(wgpuDeviceCreateBuffer(b.device(), &bd));
+}
+
+}  // namespace
+
+Readback::~Readback() {
+    WGPUBuffer buf = own_ ? own_.get() : staging_ ? staging_->buffer.get() : nullptr;
+    if (data_ && buf) wgpuBufferUnmap(buf);
+    if (staging_) staging_->in_use = false;
+}
+
+Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, std::span<const Box> boxes,
+                           const char* label) {
+    if (auto ok = check_copy_source(b, tex, label); !ok) return std::unexpected(ok.error());
+    Readback rb;
+    uint64_t size = 0;
+    for (const Box& x : boxes) {
+        const uint32_t row = copy_row_bytes(uint32_t(x.width), texel_bytes);
+        rb.boxes_.push_back(TextureCopy{x, size, row});
+        size += uint64_t(row) * uint32_t(x.height);
+    }
+    if (size == 0) return fail(Errc::invalid_argument, "{}: nothing to read back", label);
+
+    // The bridge's staging buffer, grown (doubling) when too small; a buffer of our own only
+    // when a Readback still holds it mapped.
+    ReadbackStaging& st = b.readback_staging();
+    WGPUBuffer buf;
+    if (!st.in_use) {
+        if (st.capacity < size) {
+            uint64_t cap = std::max<uint64_t>(st.capacity * 2, 1 << 20);
+            while (cap < size) cap *= 2;
+            st.buffer = create_staging(b, cap, "wlgpu read-back staging");
+            if (!st.buffer) return fail(Errc::gpu_error, "{}: creating a {} byte staging buffer failed", label, cap);
+            st.capacity = cap;
+        }
+        st.in_use = true;
+        rb.staging_ = &st;
+        buf = st.buffer.get();
+    } else {
+        rb.own_ = create_staging(b, size, label);
+        if (!rb.own_) return fail(Errc::gpu_error, "{}: creating a {} byte staging buffer failed", label, size);
+        buf = rb.own_.get();
+    }
+    submit_texture_copies(b.device(), b.queue(), tex, buf, rb.boxes_);
 
     WGPUMapAsyncStatus status = WGPUMapAsyncStatus_Error;
     WGPUBufferMapCallbackInfo cb{};
     cb.mode = WGPUCallbackMode_WaitAnyOnly;
     cb.callback = [](WGPUMapAsyncStatus s, WGPUStringView, void* u, void*) { *static_cast<WGPUMapAsyncStatus*>(u) = s; };
     cb.userdata1 = &status;
-    if (auto w = b.wait(wgpuBufferMapAsync(rb.buffer_.get(), WGPUMapMode_Read, 0, bd.size, cb)); !w)
-        return std::unexpected(w.error());
+    if (auto w = b.wait(wgpuBufferMapAsync(buf, WGPUMapMode_Read, 0, size, cb)); !w) return std::unexpected(w.error());
     if (status != WGPUMapAsyncStatus_Success)
         return fail(b.lost() ? Errc::device_lost : Errc::gpu_error, "{}: mapping the read-back buffer failed ({})",
                     label, int(status));
-    rb.data_ = static_cast<const uint8_t*>(wgpuBufferGetConstMappedRange(rb.buffer_.get(), 0, bd.size));
+    rb.data_ = static_cast<const uint8_t*>(wgpuBufferGetConstMappedRange(buf, 0, size));
     if (!rb.data_) {
-        wgpuBufferUnmap(rb.buffer_.get());
+        wgpuBufferUnmap(buf);
         return fail(Errc::gpu_error, "{}: the mapped range is null", label);
     }
+    count(b, boxes, false);
     return rb;
+}
+
+Result<void> HostImport::usable(const Bridge& b, const void* data, uint32_t stride, uint32_t width, uint32_t height,
+                                uint32_t texel_bytes) {
+    const uint32_t a = b.caps().host_mapped_alignment;
+    if (!b.caps().host_mapped_pointer) return fail(Errc::unsupported, "the device lacks HostMappedPointer");
+    if (a > uint64_t(sysconf(_SC_PAGESIZE)))
+        return fail(Errc::unsupported, "the host pointer alignment {} is larger than a page", a);
+    if (stride % kCopyRowAlign != 0 || stride % texel_bytes != 0)
+        return fail(Errc::unsupported, "stride {} is not a multiple of {} (bytesPerRow)", stride, kCopyRowAlign);
+    if (reinterpret_cast<uintptr_t>(data) % texel_bytes != 0)
+        return fail(Errc::unsupported, "the pointer {} is not a multiple of {} bytes", data, texel_bytes);
+    if (width == 0 || height == 0) return fail(Errc::invalid_argument, "the image is empty");
+    return {};
+}
+
+Result<HostImport> HostImport::create(const Bridge& b, void* data, uint32_t stride, uint32_t width, uint32_t height,
+                                      uint32_t texel_bytes) {
+    if (auto ok = usable(b, data, stride, width, height, texel_bytes); !ok) return std::unexpected(ok.error());
+    // The import covers the whole aligned blocks (at most pages) that the image touches: they
+    // are mapped wherever one of their bytes is; copies write only the boxes' texels.
+    const uint64_t a = b.caps().host_mapped_alignment;
+    const uintptr_t first = reinterpret_cast<uintptr_t>(data);
+    const uintptr_t end = first + uint64_t(height - 1) * stride + uint64_t(width) * texel_bytes;
+    const uintptr_t start = first / a * a;
+    const uint64_t size = (end - start + a - 1) / a * a;
+
+    HostImport h;
+    auto host = wg::chained<WGPUBufferHostMappedPointer>();
+    host.pointer = reinterpret_cast<void*>(start);
+    host.disposeCallback = [](void*) {};  // the memory is the caller's
+    WGPUBufferDescriptor bd{};
+    bd.nextInChain = &host.chain;
+    bd.label = wg::sv("wlgpu host-mapped read-back target");
+    bd.size = size;
+    bd.usage = WGPUBufferUsage_CopyDst;
+    auto r = b.scoped([&] { h.buffer_ = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(b.device(), &bd)); },
+                      std::format("importing {} bytes of memory at {} as a buffer", size, host.pointer));
+    if (!r) return std::unexpected(r.error());
+    b.transfers().host_imports_created++;
+    h.data_ = data;
+    h.data_offset_ = first - start;
+    h.stride_ = stride, h.width_ = width, h.height_ = height, h.texel_ = texel_bytes;
+    return h;
+}
+
+Result<void> HostImport::copy_from(const Bridge& b, WGPUTexture tex, std::span<const Box> boxes) const {
+    if (auto ok = check_copy_source(b, tex, "host-mapped read-back"); !ok) return ok;
+    std::vector<TextureCopy> copies;
+    copies.reserve(boxes.size());
+    for (const Box& x : boxes)
+        copies.push_back(TextureCopy{x, data_offset_ + uint64_t(x.y) * stride_ + uint64_t(x.x) * texel_, stride_});
+    submit_texture_copies(b.device(), b.queue(), tex, buffer_.get(), copies);
+    if (auto w = b.wait_idle(); !w) return w;
+    count(b, boxes, true);
+    return {};
 }
 
 }  // namespace wlgpu

@@ -1,9 +1,15 @@
 // Texture -> CPU memory: the one texture-to-buffer copy of wlgpu (read_pixels, the DMA-BUF format
-// probe, the sync probe's "frame that samples the buffer").
+// probe, the sync probe's "frame that samples the buffer"). Two ways in:
+//   read_back        copies boxes into the bridge's persistent MapRead staging buffer (grown when
+//                    too small, never one per frame) and maps it; the caller copies out;
+//   HostImport       caller memory imported once as a WGPUBuffer (HostMappedPointer): the GPU
+//                    copies straight into it and the CPU copies nothing.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include "wlgpu/bridge.hpp"
 #include "wlgpu/types.hpp"
@@ -17,30 +23,85 @@ constexpr uint32_t copy_row_bytes(uint32_t width, uint32_t texel_bytes) {
     return (width * texel_bytes + kCopyRowAlign - 1) / kCopyRowAlign * kCopyRowAlign;
 }
 
-// Records and submits a copy of the texels `src` of `tex` into `buf` at `offset`, rows
-// `bytes_per_row` apart (a multiple of kCopyRowAlign). Does not wait.
-void submit_texture_copy(WGPUDevice device, WGPUQueue queue, WGPUTexture tex, Box src, WGPUBuffer buf,
-                         uint64_t offset, uint32_t bytes_per_row);
+// One texture region -> buffer copy: the texels `src` land at `offset`, rows `bytes_per_row` apart.
+struct TextureCopy {
+    Box src;
+    uint64_t offset = 0;
+    uint32_t bytes_per_row = 0;
+};
 
-// A texture region copied to a buffer and mapped for reading: row y starts at row(y).
+// Records and submits the copies of `tex` into `buf` in one command buffer. Does not wait.
+void submit_texture_copies(WGPUDevice device, WGPUQueue queue, WGPUTexture tex, WGPUBuffer buf,
+                           std::span<const TextureCopy> copies);
+inline void submit_texture_copy(WGPUDevice device, WGPUQueue queue, WGPUTexture tex, Box src, WGPUBuffer buf,
+                                uint64_t offset, uint32_t bytes_per_row) {
+    const TextureCopy c{src, offset, bytes_per_row};
+    submit_texture_copies(device, queue, tex, buf, std::span<const TextureCopy>(&c, 1));
+}
+
+// The bridge's read-back staging buffer (one per device, reused by every read_back).
+class ReadbackStaging {
+public:
+    wg::Buffer buffer;
+    uint64_t capacity = 0;
+    bool in_use = false;  // mapped by a live Readback
+};
+
+// Texture regions copied to the staging buffer and mapped for reading: row y of box i is row(i, y).
 class Readback {
 public:
     Readback() = default;
     Readback(Readback&& o) noexcept
-        : buffer_(std::move(o.buffer_)), data_(std::exchange(o.data_, nullptr)), row_bytes_(o.row_bytes_) {}
+        : staging_(std::exchange(o.staging_, nullptr)), own_(std::move(o.own_)), data_(std::exchange(o.data_, nullptr)),
+          boxes_(std::move(o.boxes_)) {}
     Readback& operator=(Readback&&) = delete;
     ~Readback();
-    const uint8_t* row(uint32_t y) const { return data_ + size_t(y) * row_bytes_; }
-    uint32_t row_bytes() const { return row_bytes_; }
+    const uint8_t* row(size_t box, uint32_t y) const {
+        return data_ + boxes_[box].offset + size_t(y) * boxes_[box].bytes_per_row;
+    }
+    const uint8_t* row(uint32_t y) const { return row(0, y); }
+    uint32_t row_bytes(size_t box = 0) const { return boxes_[box].bytes_per_row; }
 
 private:
-    friend Result<Readback> read_back(const Bridge&, WGPUTexture, uint32_t, Box, const char*);
-    wg::Buffer buffer_;
+    friend Result<Readback> read_back(const Bridge&, WGPUTexture, uint32_t, std::span<const Box>, const char*);
+    ReadbackStaging* staging_ = nullptr;  // set while the bridge's staging buffer is mapped for us
+    wg::Buffer own_;                      // a buffer of our own when the staging one was busy
     const uint8_t* data_ = nullptr;
-    uint32_t row_bytes_ = 0;
+    std::vector<TextureCopy> boxes_;
 };
 
-// Copies the region `src` (texels of texel_bytes) of `tex` and waits until it is mapped.
-Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, Box src, const char* label);
+// Copies the regions `boxes` (texels of texel_bytes) of `tex` and waits until they are mapped.
+Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, std::span<const Box> boxes,
+                           const char* label);
+inline Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, Box src,
+                                  const char* label) {
+    return read_back(b, tex, texel_bytes, std::span<const Box>(&src, 1), label);
+}
+
+// CPU memory of a width x height image (rows `stride` bytes apart, pixel (0,0) at `data`)
+// imported as a WGPUBuffer (HostMappedPointer), so that texture copies land in it directly.
+// The memory must stay mapped at that address while the HostImport lives.
+class HostImport {
+public:
+    // Whether the device can import this memory and copies can address it: the feature, its
+    // alignment no larger than a page (the import covers the whole pages the image touches), a
+    // stride that is a multiple of 256 (bytesPerRow) and of texel_bytes, a pointer that is a
+    // multiple of texel_bytes. Else the reason, for the log.
+    static Result<void> usable(const Bridge& b, const void* data, uint32_t stride, uint32_t width, uint32_t height,
+                               uint32_t texel_bytes);
+    static Result<HostImport> create(const Bridge& b, void* data, uint32_t stride, uint32_t width, uint32_t height,
+                                     uint32_t texel_bytes);
+    bool matches(const void* data, uint32_t stride, uint32_t width, uint32_t height) const {
+        return data == data_ && stride == stride_ && width == width_ && height == height_;
+    }
+    // Copies the boxes of tex into the memory and waits until the GPU has written them.
+    Result<void> copy_from(const Bridge& b, WGPUTexture tex, std::span<const Box> boxes) const;
+
+private:
+    wg::Buffer buffer_;
+    const void* data_ = nullptr;
+    uint64_t data_offset_ = 0;  // of pixel (0,0) in the buffer (the import starts on an aligned address)
+    uint32_t stride_ = 0, width_ = 0, height_ = 0, texel_ = 0;
+};
 
 }  // namespace wlgpu

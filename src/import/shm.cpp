@@ -133,13 +133,38 @@ Result<void> Texture::update(const void* data, uint32_t stride, std::span<const 
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (auto r = check_stride(*format_, width_, height_, stride, data); !r) return r;
     std::vector<uint8_t> scratch;
+    TransferStats& stats = bridge_->transfers();
     for (const Box& d : damage) {
         Box b = clamp_box(d, width_, height_);
         if (b.empty()) continue;
         write_region(*bridge_, texture_.get(), *format_, static_cast<const uint8_t*>(data), stride, b, scratch);
+        stats.upload_copies++;
+        stats.upload_pixels += uint64_t(b.width) * uint64_t(b.height);
     }
     return {};
 }
+
+namespace {
+
+// Copies box i of a mapped read-back into dst (pixel (0,0) of the box at d), converting to out.
+void copy_out(const Readback& rb, size_t i, Box box, const FormatInfo& from, const FormatInfo& out, uint8_t* d,
+              uint32_t dst_stride) {
+    const uint32_t texel = convert::texel_size(from);
+    const bool same = &out == &from && !from.cpu_convert;
+    for (int32_t y = 0; y < box.height; y++) {
+        const uint8_t* row = rb.row(i, uint32_t(y));
+        uint8_t* drow = d + size_t(y) * dst_stride;
+        if (same) {
+            std::memcpy(drow, row, size_t(box.width) * texel);
+            continue;
+        }
+        for (int32_t x = 0; x < box.width; x++)
+            convert::encode(out, convert::decode_texel(from, row + size_t(x) * texel),
+                            drow + size_t(x) * out.bytes_per_pixel);
+    }
+}
+
+}  // namespace
 
 Result<void> Texture::read_pixels(uint32_t drm_format, Box src, uint32_t dst_stride, void* dst) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
@@ -153,22 +178,46 @@ Result<void> Texture::read_pixels(uint32_t drm_format, Box src, uint32_t dst_str
     if (auto r = check_stride(out, uint32_t(src.width), uint32_t(src.height), dst_stride, dst); !r)
         return std::unexpected(r.error().context("read_pixels"));
 
-    const uint32_t texel = convert::texel_size(*format_);
-    auto rb = read_back(*bridge_, texture_.get(), texel, src, "wlgpu read_pixels");
+    auto rb = read_back(*bridge_, texture_.get(), convert::texel_size(*format_), src, "wlgpu read_pixels");
     if (!rb) return std::unexpected(rb.error());
+    copy_out(*rb, 0, src, *format_, out, static_cast<uint8_t*>(dst), dst_stride);
+    return {};
+}
 
-    auto* d = static_cast<uint8_t*>(dst);
-    const bool same = &out == format_ && !format_->cpu_convert;
-    for (int32_t y = 0; y < src.height; y++) {
-        const uint8_t* row = rb->row(uint32_t(y));
-        uint8_t* drow = d + size_t(y) * dst_stride;
-        if (same) {
-            std::memcpy(drow, row, size_t(src.width) * texel);
-            continue;
+Result<void> Texture::read_back_to_memory(std::span<const Box> boxes, void* data, uint32_t stride,
+                                          uint32_t drm_format, bool may_import) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+    auto df = lookup(drm_format);
+    if (!df) return std::unexpected(df.error().context("read_back_to_memory"));
+    const FormatInfo& out = **df;
+    if (auto r = check_stride(out, width_, height_, stride, data); !r)
+        return std::unexpected(r.error().context("read_back_to_memory"));
+    std::vector<Box> clamped;
+    clamped.reserve(boxes.size());
+    for (const Box& d : boxes)
+        if (Box b = clamp_box(d, width_, height_); !b.empty()) clamped.push_back(b);
+    if (clamped.empty()) return {};
+
+    const uint32_t texel = convert::texel_size(*format_);
+    const bool same = may_import && &out == format_ && !format_->cpu_convert;
+    if (same && !(host_import_ && host_import_->matches(data, stride, width_, height_)) &&
+        host_import_refused_ != data) {
+        host_import_.reset();
+        if (HostImport::usable(*bridge_, data, stride, width_, height_, texel)) {
+            auto h = HostImport::create(*bridge_, data, stride, width_, height_, texel);
+            if (h) host_import_ = std::make_shared<HostImport>(std::move(*h));
         }
-        for (int32_t x = 0; x < src.width; x++)
-            convert::encode(out, convert::decode_texel(*format_, row + size_t(x) * texel),
-                            drow + size_t(x) * out.bytes_per_pixel);
+        if (!host_import_) host_import_refused_ = data;
+    }
+    if (same && host_import_ && host_import_->matches(data, stride, width_, height_))
+        return host_import_->copy_from(*bridge_, texture_.get(), clamped);
+
+    auto rb = read_back(*bridge_, texture_.get(), texel, clamped, "wlgpu read_back_to_memory");
+    if (!rb) return std::unexpected(rb.error());
+    auto* base = static_cast<uint8_t*>(data);
+    for (size_t i = 0; i < clamped.size(); i++) {
+        const Box& b = clamped[i];
+        copy_out(*rb, i, b, *format_, out, base + size_t(b.y) * stride + size_t(b.x) * out.bytes_per_pixel, stride);
     }
     return {};
 }

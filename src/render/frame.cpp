@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "render/renderer_impl.hpp"
 #include "common/signals_blocked.hpp"
@@ -81,8 +82,11 @@ void Frame::clear(Color color, Clip clip) {
     (void)draw_rect(d);
 }
 
+// Recording a draw calls no Dawn function that can start a thread, except making a bind group
+// (a cache miss: Renderer::Impl::bind_group blocks signals there) and a YUV texture's bind group
+// and uniforms (blocked below). So signals are not blocked per draw: that was two system calls
+// (rt_sigprocmask) a draw.
 Result<void> Frame::draw_texture(const TextureDraw& d) {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto& f = *impl_;
     if (f.submitted) return fail(Errc::invalid_argument, "draw_texture: the frame was already submitted");
     if (!d.texture) return fail(Errc::invalid_argument, "draw_texture: texture is null");
@@ -98,6 +102,8 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {
                     uint32_t(d.transform));
     if (d.alpha <= 0.0f) return {};
     const std::optional<YuvPlaneViews> yuv = yuv_plane_views(t);
+    std::optional<AsyncSignalsBlocked> blocked;
+    if (yuv) blocked.emplace();  // Dawn or the driver may start threads here
     auto bg = yuv ? render::yuv::bind_group(*f.r, t, *yuv, d.filter) : f.r->bind_group(t, d.filter);
     if (!bg) return std::unexpected(bg.error());
     // Imported (DMA-BUF) textures: BeginAccess/EndAccess once per frame around the submit.
@@ -119,8 +125,7 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {
     return {};
 }
 
-Result<void> Frame::draw_rect(const RectDraw& d) {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+Result<void> Frame::draw_rect(const RectDraw& d) {  // no Dawn call: no signal mask needed
     auto& f = *impl_;
     if (f.submitted) return fail(Errc::invalid_argument, "draw_rect: the frame was already submitted");
     if (d.box.empty()) return {};

@@ -77,6 +77,7 @@ Texture::RendererCache::Entry& Renderer::Impl::cache_entry(const Texture& t) {
 Result<WGPUBindGroup> Renderer::Impl::bind_group(const Texture& t, Filter f) {
     auto& g = cache_entry(t).groups[size_t(f) & 1];
     if (g) return g.get();
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
 
     WGPUBindGroupEntry entries[2]{};
     entries[0].binding = 0;

@@ -10,6 +10,8 @@
 // target (usage sample|render, content kept), so the pass renders into it without copies.
 #include "internal.hpp"
 
+#include <fcntl.h>
+
 namespace wlgpu::wlr::detail {
 namespace {
 
@@ -34,6 +36,15 @@ RenderBuffer* attach(WlRenderer* r, wlr_buffer* buffer, std::shared_ptr<Texture>
     return rb;
 }
 
+// Whether the GPU may write into the buffer's memory directly: compositor memory without an
+// fd, or an fd sealed against shrinking (nobody can truncate it under the GPU).
+bool memory_cannot_shrink(wlr_buffer* buffer) {
+    wlr_shm_attributes shm{};
+    if (!wlr_buffer_get_shm(buffer, &shm)) return true;
+    int seals = fcntl(shm.fd, F_GET_SEALS);
+    return seals >= 0 && (seals & F_SEAL_SHRINK);
+}
+
 // A render Texture for a memory buffer, filled with the buffer's current contents.
 RenderBuffer* create_memory_target(WlRenderer* r, wlr_buffer* buffer, void* data, uint32_t format, uint32_t stride) {
     char name[8];
@@ -54,7 +65,14 @@ RenderBuffer* create_memory_target(WlRenderer* r, wlr_buffer* buffer, void* data
         log_error("filling a render target from its buffer: %s", error_text(u.error()));
         return nullptr;
     }
-    return attach(r, buffer, std::move(*tex), format, false);
+    RenderBuffer* rb = attach(r, buffer, std::move(*tex), format, false);
+    rb->may_import = memory_cannot_shrink(buffer);
+    log_debug("render target %p: %dx%d memory, stride %u; %s", (void*)buffer, buffer->width, buffer->height, stride,
+              rb->may_import ? "the GPU may write into it (no fd, or sealed against shrinking)"
+                             : r->trust_target_memory ? "the GPU may write into it (trusted by the compositor)"
+                                                      : "read back through the staging buffer (its fd is not sealed "
+                                                        "against shrinking)");
+    return rb;
 }
 
 // The dma-buf of buffer imported as a render target.
@@ -100,14 +118,39 @@ RenderBuffer* get_render_buffer(WlRenderer* r, wlr_buffer* buffer) {
 
 void render_buffer_destroy(RenderBuffer* rb) { buffer_addon_destroy(&rb->addon); }
 
-bool render_buffer_finish(RenderBuffer* rb, Box d) {
+namespace {
+
+// The union of the drawn boxes as non-overlapping boxes; their bounding box when the union has
+// more than kMaxReadbackBoxes (one copy command each).
+std::vector<Box> drawn_region(std::span<const Box> drawn) {
+    constexpr int kMaxReadbackBoxes = 64;
+    std::vector<pixman_box32_t> rects;
+    rects.reserve(drawn.size());
+    for (const Box& b : drawn) rects.push_back({b.x, b.y, b.x + b.width, b.y + b.height});
+    pixman_region32_t region;
+    pixman_region32_init_rects(&region, rects.data(), int(rects.size()));
+    std::vector<Box> out;
+    if (pixman_region32_n_rects(&region) > kMaxReadbackBoxes) {
+        const pixman_box32_t* e = pixman_region32_extents(&region);
+        out.push_back(Box{e->x1, e->y1, e->x2 - e->x1, e->y2 - e->y1});
+    } else {
+        out = region_boxes(&region);
+    }
+    pixman_region32_fini(&region);
+    return out;
+}
+
+}  // namespace
+
+bool render_buffer_finish(RenderBuffer* rb, std::span<const Box> drawn) {
     if (rb->dmabuf) return true;  // drawn into the buffer itself
     wlr_buffer* buffer = rb->buffer;
     bool ok = true;
+    const std::vector<Box> boxes = drawn_region(drawn);
     bool accessed = with_data(buffer, WLR_BUFFER_DATA_PTR_ACCESS_WRITE, [&](void* data, uint32_t format, uint32_t stride) {
-        uint8_t* at = static_cast<uint8_t*>(data) + size_t(d.y) * stride +
-                      size_t(d.x) * rb->texture->format().bytes_per_pixel;
-        if (auto rp = rb->texture->read_pixels(format, d, stride, at); !rp) {
+    // The buffer's memory lives (mapped, at one address) as long as the wlr_buffer and so
+        // as long as rb->texture: the contract of read_back_to_memory.
+        if (auto rp = rb->texture->read_back_to_memory(boxes, data, stride, format, rb->may_import || rb->renderer->trust_target_memory); !rp) {
             log_error("copying the rendered frame into buffer %p: %s", (void*)buffer, error_text(rp.error()));
             ok = false;
         }

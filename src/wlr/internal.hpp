@@ -78,6 +78,7 @@ struct RenderBuffer {
     std::shared_ptr<Texture> texture;
     uint32_t drm_format = 0;
     bool dmabuf = false;  // texture is the imported dma-buf itself (no copy back on submit)
+    bool may_import = false;  // memory with no fd or a shrink-sealed one: the GPU may write into it (buffer.cpp)
     wl_list link{};  // WlRenderer::buffers
 };
 
@@ -107,6 +108,8 @@ struct WlRenderer {
     wl_list buffers{};  // RenderBuffer::link
     wl_list dmabuf_imports{};  // DmabufImport::link
     bool warned_dmabuf = false, warned_color = false, warned_output_transform = false;
+    bool trust_target_memory = false;  // wlgpu_renderer_set_trust_target_memory
+    std::string transfer_text;         // wlgpu_renderer_get_transfer_stats
     std::unique_ptr<RendererSync, void (*)(RendererSync*)> sync{nullptr, nullptr};  // explicit sync, sync.cpp
 };
 
@@ -133,6 +136,7 @@ struct WlPass {
     RenderBuffer* target = nullptr;
     std::optional<Frame> frame;
     Box dirty{};            // bounding box of what the pass drew, in target pixels
+    std::vector<Box> drawn;  // what the pass drew, box by box (may overlap; read back as their union)
     bool failed = false;
     std::deque<std::vector<Box>> clips;  // clip boxes stay alive until submit
     wlr_drm_syncobj_timeline* signal_timeline = nullptr;  // referenced; signalled after submit (sync.cpp)
@@ -201,7 +205,7 @@ RenderBuffer* find_render_buffer(WlRenderer* r, wlr_buffer* buffer);
 void render_buffer_destroy(RenderBuffer* rb);
 // After a pass: makes the buffer hold what was drawn into box d of the target (memory
 // buffers: copy back; DMA-BUF targets were drawn into directly).
-bool render_buffer_finish(RenderBuffer* rb, Box d);
+bool render_buffer_finish(RenderBuffer* rb, std::span<const Box> drawn);
 
 // ---- pass.cpp ----
 wlr_render_pass* begin_buffer_pass(wlr_renderer* wr, wlr_buffer* buffer, const wlr_buffer_pass_options* options);

@@ -7,18 +7,24 @@
 namespace wlgpu::wlr::detail {
 namespace {
 
-// Records the clip of a draw (kept alive until submit) and grows the pass's dirty box.
+// Records the clip of a draw (kept alive until submit) and what the draw touches (the pass's
+// drawn boxes and their bounding box).
 Clip pass_clip(WlPass* p, const pixman_region32_t* clip, Box dst) {
     Box target{0, 0, int32_t(p->target->texture->width()), int32_t(p->target->texture->height())};
     Box touched = intersect(dst, target);
+    if (touched.empty()) return std::nullopt;
     if (!clip) {
         p->dirty = unite(p->dirty, touched);
+        p->drawn.push_back(touched);
         return std::nullopt;
     }
-    const pixman_box32_t* e = pixman_region32_extents(const_cast<pixman_region32_t*>(clip));
-    touched = intersect(touched, Box{e->x1, e->y1, e->x2 - e->x1, e->y2 - e->y1});
-    p->dirty = unite(p->dirty, touched);
     p->clips.push_back(region_boxes(clip));
+    for (const Box& c : p->clips.back()) {
+        Box b = intersect(touched, c);
+        if (b.empty()) continue;
+        p->dirty = unite(p->dirty, b);
+        p->drawn.push_back(b);
+    }
     return std::span<const Box>(p->clips.back());
 }
 
@@ -145,7 +151,7 @@ bool pass_submit(wlr_render_pass* wp) {
     }
     p->frame.reset();
     bool read_back = ok && !p->dirty.empty() && !rb->texture->shared_access;
-    if (ok && !p->dirty.empty()) ok = render_buffer_finish(rb, p->dirty);
+    if (ok && !p->dirty.empty()) ok = render_buffer_finish(rb, p->drawn);
     if (p->signal_timeline) sync_pass_end(p, std::move(done), read_back && ok);
     delete p;
     wlr_buffer_unlock(buffer);

@@ -201,6 +201,22 @@ bool wlgpu_renderer_finish(struct wlr_renderer* renderer) {
     return true;
 }
 
+void wlgpu_renderer_set_trust_target_memory(struct wlr_renderer* renderer, bool trusted) {
+    if (wlr_renderer_is_wlgpu(renderer)) wlgpu::wlr::detail::get_renderer(renderer)->trust_target_memory = trusted;
+}
+
+const char* wlgpu_renderer_get_transfer_stats(struct wlr_renderer* renderer) {
+    if (!wlr_renderer_is_wlgpu(renderer)) return "";
+    auto* r = wlgpu::wlr::detail::get_renderer(renderer);
+    const wlgpu::TransferStats& t = r->bridge->transfers();
+    r->transfer_text = std::format(
+        "uploads copies={} pixels={} | read-backs copies={} pixels={} host_mapped={} staged={} "
+        "staging_buffers={} imports={}",
+        t.upload_copies, t.upload_pixels, t.readback_copies, t.readback_pixels, t.readback_host_mapped,
+        t.readback_staged, t.staging_buffers_created, t.host_imports_created);
+    return r->transfer_text.c_str();
+}
+
 const char* wlgpu_renderer_get_summary(struct wlr_renderer* renderer) {
     return wlr_renderer_is_wlgpu(renderer) ? wlgpu::wlr::detail::get_renderer(renderer)->summary.c_str() : "";
 }

@@ -44,6 +44,7 @@ struct wlr_allocator* wlr_shm_allocator_create(void);
 #include "wlgpu/sync.hpp"
 #include "wlgpu/wlr.h"
 #include "wlgpu/wlr_sync.h"
+#include "support/wlr_buffers.hpp"
 
 using namespace std::chrono_literals;
 
@@ -56,15 +57,6 @@ wlr_renderer* renderer() {
         return wlgpu_renderer_create(nullptr);
     }();
     return r;
-}
-
-wlr_buffer* make_buffer(wlr_allocator* a, int w, int h) {
-    wlr_drm_format_set set{};
-    wlr_drm_format_set_add(&set, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_INVALID);
-    wlr_drm_format_set_add(&set, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR);
-    wlr_buffer* b = wlr_allocator_create_buffer(a, w, h, wlr_drm_format_set_get(&set, DRM_FORMAT_XRGB8888));
-    wlr_drm_format_set_finish(&set);
-    return b;
 }
 
 // CPU access to a buffer's pixels: data-ptr (shm) or an mmap of the DMA-BUF (udmabuf).
@@ -128,7 +120,7 @@ TEST(WlrSync, SignalTimelineAfterPass) {
     for (auto& k : kinds) {
         SCOPED_TRACE(k.name);
         ASSERT_NE(k.alloc, nullptr);
-        wlr_buffer* b = make_buffer(k.alloc, 64, 64);
+        wlr_buffer* b = wlgpu::test::make_xrgb_buffer(k.alloc, 64, 64);
         ASSERT_NE(b, nullptr);
         // Each pass paints its own colour over the whole buffer: once its point has signalled,
         // every pixel must be that pass's colour (a stale or skipped pass leaves the previous one).
@@ -179,8 +171,8 @@ TEST(WlrSync, WaitTimelineGpuPathReadsContentAtSignal) {
     wlr_allocator* ua = wlr_udmabuf_allocator_create();
     wlr_allocator* sa = wlr_shm_allocator_create();
     ASSERT_TRUE(ua && sa);
-    wlr_buffer* client = make_buffer(ua, 32, 32);  // a client's DMA-BUF
-    wlr_buffer* target = make_buffer(sa, 32, 32);
+    wlr_buffer* client = wlgpu::test::make_xrgb_buffer(ua, 32, 32);  // a client's DMA-BUF
+    wlr_buffer* target = wlgpu::test::make_xrgb_buffer(sa, 32, 32);
     ASSERT_TRUE(client && target);
     fill(client, 0x0000ff);  // blue: what the GPU must NOT read
     wlr_texture* tex = wlr_texture_from_buffer(r, client);

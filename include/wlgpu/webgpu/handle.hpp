@@ -88,6 +88,8 @@ WLGPU_STYPE(SharedFenceSyncFDDescriptor);
 WLGPU_STYPE(SharedFenceSyncFDExportInfo);
 WLGPU_STYPE(SharedFenceVkSemaphoreOpaqueFDDescriptor);
 WLGPU_STYPE(SharedFenceVkSemaphoreOpaqueFDExportInfo);
+WLGPU_STYPE(BufferHostMappedPointer);
+WLGPU_STYPE(DawnHostMappedPointerLimits);
 #undef WLGPU_STYPE
 
 template <typename T>

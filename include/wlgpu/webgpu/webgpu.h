@@ -843,6 +843,8 @@ static const WGPUHeapProperty WGPUHeapProperty_HostCoherent = 0x0000000000000004
 static const WGPUHeapProperty WGPUHeapProperty_HostUncached = 0x0000000000000008;
 static const WGPUHeapProperty WGPUHeapProperty_HostCached = 0x0000000000000010;
 
+typedef void (*WGPUCallback)(void * userdata);
+
 typedef void (*WGPURequestAdapterCallback)(WGPURequestAdapterStatus status, WGPUAdapter adapter, WGPUStringView message, void * userdata1, void * userdata2);
 typedef void (*WGPUDeviceLostCallback)(WGPUDevice const * device, WGPUDeviceLostReason reason, WGPUStringView message, void * userdata1, void * userdata2);
 typedef void (*WGPUUncapturedErrorCallback)(WGPUDevice const * device, WGPUErrorType type, WGPUStringView message, void * userdata1, void * userdata2);
@@ -1396,6 +1398,18 @@ typedef struct WGPUAdapterPropertiesVk {
     WGPUChainedStruct chain;
     uint32_t driverVersion;
 } WGPUAdapterPropertiesVk;
+
+typedef struct WGPUBufferHostMappedPointer {
+    WGPUChainedStruct chain;
+    void * pointer;
+    WGPUCallback disposeCallback;
+    void * userdata;
+} WGPUBufferHostMappedPointer;
+
+typedef struct WGPUDawnHostMappedPointerLimits {
+    WGPUChainedStruct chain;
+    uint32_t hostMappedPointerAlignment;
+} WGPUDawnHostMappedPointerLimits;
 
 typedef struct WGPUDawnDrmFormatProperties {
     uint64_t modifier;

@@ -1,0 +1,168 @@
+// bench/readback: what waiting for the GPU and reading a frame back into memory cost the CPU.
+//
+//   bench_readback [frames] [WxH] [quads]
+//
+// A frame = `quads` (default 8) translucent full-target quads of a 256x256 texture (GPU work), submitted; then
+//   wait   the calling thread waits for it (Bridge::wait_idle: wgpuInstanceWaitAny on the queue's
+//          work-done future, i.e. Dawn's vkWaitForFences), or polls it without blocking
+//          (WaitAny with timeout 0) and sleeps 50 us between polls (nanosleep);
+//   read   the whole target is read back into page-aligned memory (stride a multiple of 256)
+//          with Texture::read_back_to_memory: the GPU writing into the imported memory
+//          (HostMappedPointer) or the staging buffer + CPU copy (may_import = false).
+// For each: wall ms, the calling thread's CPU ms (CLOCK_THREAD_CPUTIME_ID: spinning shows here)
+// and the process's CPU ms (all threads; on lavapipe its rasteriser threads are the GPU), per
+// frame, mean over the frames after 3 warm-up frames.
+#include <sys/mman.h>
+#include <time.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "wlgpu/bridge.hpp"
+#include "wlgpu/format.hpp"
+#include "wlgpu/render.hpp"
+#include "wlgpu/texture.hpp"
+
+using namespace wlgpu;
+
+namespace {
+
+double now_ms(clockid_t c) {
+    timespec t{};
+    clock_gettime(c, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+struct Sample {
+    double wall = 0, thread = 0, process = 0;
+};
+
+struct Meter {
+    double w0 = now_ms(CLOCK_MONOTONIC), t0 = now_ms(CLOCK_THREAD_CPUTIME_ID), p0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+    void add_to(Sample& s) const {
+        s.wall += now_ms(CLOCK_MONOTONIC) - w0;
+        s.thread += now_ms(CLOCK_THREAD_CPUTIME_ID) - t0;
+        s.process += now_ms(CLOCK_PROCESS_CPUTIME_ID) - p0;
+    }
+};
+
+void die(const char* what, const Error& e) {
+    std::fprintf(stderr, "bench_readback: %s: %s\n", what, e.message.c_str());
+    std::exit(1);
+}
+
+// Waits for the queue's submitted work without blocking in the driver: polls, sleeps 50 us.
+void wait_polling(Bridge& b) {
+    WGPUQueueWorkDoneCallbackInfo cb{};
+    cb.mode = WGPUCallbackMode_WaitAnyOnly;
+    cb.callback = [](WGPUQueueWorkDoneStatus, WGPUStringView, void*, void*) {};
+    WGPUFutureWaitInfo w{wgpuQueueOnSubmittedWorkDone(b.queue(), cb), false};
+    while (wgpuInstanceWaitAny(b.instance(), 1, &w, 0) != WGPUWaitStatus_Success) {
+        timespec ts{0, 50'000};
+        nanosleep(&ts, nullptr);
+    }
+}
+
+struct Scene {
+    Renderer& r;
+    Texture& target;
+    Texture& tex;
+    int quads;
+    void submit() {
+        auto f = r.begin(target);
+        if (!f) die("begin", f.error());
+        f->clear({0, 0, 0, 1});
+        for (int i = 0; i < quads; i++) {
+            TextureDraw d;
+            d.texture = &tex;
+            d.dst = {0, 0, int32_t(target.width()), int32_t(target.height())};
+            d.alpha = 0.5f;
+            if (auto ok = f->draw_texture(d); !ok) die("draw", ok.error());
+        }
+        if (auto s = f->submit(); !s) die("submit", s.error());
+    }
+};
+
+void row(const char* name, const Sample& s, int n) {
+    std::printf("| %s | %.3f | %.3f | %.3f |\n", name, s.wall / n, s.thread / n, s.process / n);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int frames = argc > 1 ? std::atoi(argv[1]) : 50;
+    uint32_t w = 1920, h = 1080;
+    if (argc > 2) std::sscanf(argv[2], "%ux%u", &w, &h);
+    const int quads = argc > 3 ? std::atoi(argv[3]) : 8;
+    const uint32_t argb = fourcc('A', 'R', '2', '4');
+    auto bridge = Bridge::create();
+    if (!bridge) die("bridge", bridge.error());
+    Bridge& b = **bridge;
+    auto renderer = Renderer::create(b);
+    if (!renderer) die("renderer", renderer.error());
+    std::vector<uint8_t> pixels(256 * 256 * 4);
+    std::mt19937 rng(1);
+    for (auto& p : pixels) p = uint8_t(rng());
+    auto tex = Texture::from_pixels(b, argb, 256, 256, 256 * 4, pixels.data());
+    auto target = Texture::create(b, argb, w, h, TextureUsage::render | TextureUsage::sample);
+    if (!tex || !target) die("textures", !tex ? tex.error() : target.error());
+    Scene scene{**renderer, **target, **tex, quads};
+
+    const uint32_t stride = (w * 4 + 255) / 256 * 256;
+    const size_t size = size_t(stride) * h;
+    void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return 1;
+    const Box all{0, 0, int32_t(w), int32_t(h)};
+
+    std::printf("bench_readback: %s, %ux%u target, %d quads, %d frames\n\n", b.summary().c_str(), w, h, quads, frames);
+    std::printf("| per frame | wall ms | calling thread CPU ms | process CPU ms |\n|---|---:|---:|---:|\n");
+    Sample submit_s, wait_any, wait_poll, read_host, read_staged;
+    for (int i = 0; i < frames + 3; i++) {
+        const bool timed = i >= 3;
+        Sample scratch;
+        {
+            Meter m;
+            scene.submit();
+            m.add_to(timed ? submit_s : scratch);
+        }
+        {
+            Meter m;
+            if (auto ok = b.wait_idle(); !ok) die("wait", ok.error());
+            m.add_to(timed ? wait_any : scratch);
+        }
+        scene.submit();
+        {
+            Meter m;
+            wait_polling(b);
+            m.add_to(timed ? wait_poll : scratch);
+        }
+        scene.submit();
+        {
+            Meter m;
+            if (auto ok = (*target)->read_back_to_memory(std::span<const Box>(&all, 1), mem, stride, argb, true); !ok)
+                die("read back (host-mapped)", ok.error());
+            m.add_to(timed ? read_host : scratch);
+        }
+        scene.submit();
+        {
+            Meter m;
+            if (auto ok = (*target)->read_back_to_memory(std::span<const Box>(&all, 1), mem, stride, argb, false); !ok)
+                die("read back (staged)", ok.error());
+            m.add_to(timed ? read_staged : scratch);
+        }
+    }
+    row("record + submit", submit_s, frames);
+    row("wait: WaitAny (Bridge::wait_idle)", wait_any, frames);
+    row("wait: poll + 50 us sleeps", wait_poll, frames);
+    row("frame wait + read-back, host-mapped", read_host, frames);
+    row("frame wait + read-back, staging + memcpy", read_staged, frames);
+    const TransferStats& t = b.transfers();
+    std::printf("\ntransfers: readback host-mapped %llu, staged %llu, staging buffers created %llu, imports %llu\n",
+                (unsigned long long)t.readback_host_mapped, (unsigned long long)t.readback_staged,
+                (unsigned long long)t.staging_buffers_created, (unsigned long long)t.host_imports_created);
+    munmap(mem, size);
+    return 0;
+}
