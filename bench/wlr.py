@@ -4,7 +4,7 @@ wlroots' own pixman, gles2 and vulkan renderers, scenario by scenario, every ren
 in one run; prints a markdown table per scenario. Renderers that cannot start are listed with
 wlroots' reason.
 
-    bench/wlr.py --compositor build/tests/harness/wlgpu-test-compositor [--scenarios full,damage,4k]
+    bench/wlr.py --compositor build/tests/harness/wlgpu-test-compositor [--scenarios full,damage,4k,outputs2]
                  [--frames 300] [--renderers wlgpu,pixman,gles2,vulkan] [--append docs/perf.md]
 
 Scenarios:
@@ -13,6 +13,8 @@ Scenarios:
   damage  1920x1080, one animating client (weston-simple-shm) and five static ones, damage
           tracking on (the frame a desktop renders all day);
   4k      3840x2160, the clients of `full`, --full-redraw.
+  outputs2  two 1920x1080 outputs side by side, the clients of `full` spread over them,
+          --full-redraw; a frame's figures are both outputs' together.
 
 Columns (see docs/perf.md):
   call CPU / call wall   ms per rendered frame inside wlr_scene_output_build_state (the demo's
@@ -35,6 +37,10 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from e2e import vgem_render_node  # noqa: E402
+
 RENDERERS = ("wlgpu", "pixman", "gles2", "vulkan")
 FULL_MIX = ["weston-simple-shm", "weston-simple-damage", "weston-flower", "weston-simple-shm",
             "weston-simple-damage --use-viewport", "weston-subsurfaces"]
@@ -47,6 +53,8 @@ SCENARIOS = {
                    title="damage only, 1920x1080, weston-simple-shm animating + 5 static weston-flower"),
     "4k": dict(size="3840x2160", clients=FULL_MIX, full_redraw=True,
                title="full redraw, 3840x2160, 6 clients"),
+    "outputs2": dict(size="1920x1080", clients=FULL_MIX, full_redraw=True, outputs=2,
+                     title="full redraw, two 1920x1080 outputs, 6 clients (3 per output; per frame: both outputs)"),
 }
 STATS_RE = re.compile(r"STATS renderer=\S+ kind=(\w+) frames=(\d+) min=([\d.]+) median=([\d.]+) "
                       r"p99=([\d.]+) mean=([\d.]+)")
@@ -68,6 +76,8 @@ def run(args, renderer, sc, env):
            "--size", sc["size"], "--clients", ";".join(sc["clients"])]
     if sc["full_redraw"]:
         cmd.append("--full-redraw")
+    if sc.get("outputs", 1) > 1:
+        cmd += ["--outputs", str(sc["outputs"])]
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     marks = {}
     out, err = [], []
@@ -139,7 +149,7 @@ def table(args, name, sc, results, failed, adapter):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--compositor", required=True)
-    ap.add_argument("--scenarios", default="full,damage,4k")
+    ap.add_argument("--scenarios", default="full,damage,4k,outputs2")
     ap.add_argument("--renderers", default=",".join(RENDERERS))
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--timeout", type=int, default=300)
@@ -158,7 +168,12 @@ def main():
         results, failed, adapter = {}, {}, ""
         for r in args.renderers:
             print(f"[bench/wlr] {name}: {r} ...", file=sys.stderr, flush=True)
-            stats, why, summary = run(args, r, sc, env)
+            renv = env
+            if r == "gles2" and vgem_render_node():
+                # The test bed: wlroots' gles2 runs on llvmpipe through kms_swrast on vgem's node
+                # (as tests/e2e/e2e.py does for its third opinion).
+                renv = dict(env, WLR_RENDER_DRM_DEVICE=vgem_render_node())
+            stats, why, summary = run(args, r, sc, renv)
             adapter = adapter or summary
             if stats:
                 results[r] = stats

@@ -399,7 +399,11 @@ static struct wlr_renderer *create_renderer(struct server *s) {
 		/* Each imported client DMA-BUF holds about 2 fds: a compositor raises its own limit. */
 		wlgpu_raise_fd_limit();
 		struct wlr_renderer *r = wlgpu_renderer_create(s->backend);
-		if (r) say("wlgpu renderer: %s", wlgpu_renderer_get_summary(r));
+		if (!r) return NULL;
+		say("wlgpu renderer: %s", wlgpu_renderer_get_summary(r));
+		/* The output buffers are this compositor's own (no other process has their fds): the
+		 * GPU may write the rendered pixels straight into them (docs/perf.md). */
+		wlgpu_renderer_set_trust_target_memory(r, true);
 		return r;
 	}
 	if (strcmp(name, "pixman") == 0) return wlr_pixman_renderer_create();

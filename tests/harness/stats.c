@@ -84,6 +84,11 @@ void print_stats(struct server *s) {
 			s->opt.renderer, k ? "cpu" : "wall", s->nstats, v[k][0], v[k][s->nstats / 2], v[k][p99],
 			sum / s->nstats);
 	}
+	if (wlr_renderer_is_wlgpu(s->renderer)) {
+		const char *t = wlgpu_renderer_get_transfer_stats(s->renderer);
+		say("transfers: %s", t);
+		fprintf(stdout, "TRANSFERS %s\n", t);
+	}
 }
 
 void print_sync_stats(struct server *s) {
