@@ -1,0 +1,94 @@
+/*
+ * libwlgpu-autocreate-0.19.so / -0.20.so: wlgpu inside an unmodified wlroots compositor.
+ *
+ *   LD_PRELOAD=libwlgpu-autocreate-0.20.so WLR_RENDERER=wlgpu sway
+ *
+ * Defines wlroots' exported autocreate calls ahead of libwlroots (the dynamic linker binds the
+ * compositor's calls to the first definition); with WLR_RENDERER=wlgpu they answer with wlgpu,
+ * otherwise they hand the call to wlroots (dlsym(RTLD_NEXT)):
+ *   wlr_renderer_autocreate               wlgpu_renderer_create(backend): the backend's DRM
+ *                                         device, else the first usable Vulkan adapter
+ *   wlr_allocator_autocreate              for a wlgpu renderer: wlgpu_allocator_autocreate
+ *                                         (wlroots' choice if it allocates, else udmabuf, shm)
+ *   wlr_linux_dmabuf_v1_create_with_renderer  for a wlgpu renderer: wlroots' object, with
+ *                                         wlgpu_renderer_check_dmabuf as its check
+ * wlroots 0.19/0.20 do not export wlr_renderer_autocreate_with_drm_fd (their DRM backend's
+ * secondary-GPU renderers are created inside libwlroots and stay wlroots' own). docs/compositors.md
+ * lists the compositors this covers. The library takes itself out of LD_PRELOAD when it loads, so
+ * that the compositor's clients (terminals, bars) do not load Dawn.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <wlr/render/allocator.h>
+#include <wlr/render/wlr_renderer.h>
+#include <wlr/types/wlr_linux_dmabuf_v1.h>
+#include <wlr/util/log.h>
+
+#include "wlgpu/wlr.h"
+
+static bool want_wlgpu(void) {
+	const char *r = getenv("WLR_RENDERER");
+	return r && strcmp(r, "wlgpu") == 0;
+}
+
+/* wlroots' definition of name (the next one after this library). */
+static void *next(const char *name) {
+	void *fn = dlsym(RTLD_NEXT, name);
+	if (!fn) wlr_log(WLR_ERROR, "wlgpu-autocreate: %s not found in wlroots: %s", name, dlerror());
+	return fn;
+}
+
+struct wlr_renderer *wlr_renderer_autocreate(struct wlr_backend *backend) {
+	if (want_wlgpu()) {
+		struct wlr_renderer *r = wlgpu_renderer_create(backend);
+		if (!r) wlr_log(WLR_ERROR, "wlgpu-autocreate: WLR_RENDERER=wlgpu: the wlgpu renderer failed (above)");
+		return r;
+	}
+	struct wlr_renderer *(*fn)(struct wlr_backend *) = next("wlr_renderer_autocreate");
+	return fn ? fn(backend) : NULL;
+}
+
+struct wlr_allocator *wlr_allocator_autocreate(struct wlr_backend *backend, struct wlr_renderer *renderer) {
+	if (wlr_renderer_is_wlgpu(renderer)) return wlgpu_allocator_autocreate(backend, renderer);
+	struct wlr_allocator *(*fn)(struct wlr_backend *, struct wlr_renderer *) = next("wlr_allocator_autocreate");
+	return fn ? fn(backend, renderer) : NULL;
+}
+
+struct wlr_linux_dmabuf_v1 *wlr_linux_dmabuf_v1_create_with_renderer(struct wl_display *display,
+		uint32_t version, struct wlr_renderer *renderer) {
+	struct wlr_linux_dmabuf_v1 *(*fn)(struct wl_display *, uint32_t, struct wlr_renderer *) =
+		next("wlr_linux_dmabuf_v1_create_with_renderer");
+	struct wlr_linux_dmabuf_v1 *d = fn ? fn(display, version, renderer) : NULL;
+	if (d && wlr_renderer_is_wlgpu(renderer))
+		wlr_linux_dmabuf_v1_set_check_dmabuf_callback(d, wlgpu_renderer_check_dmabuf, renderer);
+	return d;
+}
+
+/* Removes the entries naming this library from LD_PRELOAD (separators: space and colon). */
+static void drop_self_from_ld_preload(void) {
+	const char *env = getenv("LD_PRELOAD");
+	Dl_info self;
+	if (!env || !dladdr((void *)drop_self_from_ld_preload, &self) || !self.dli_fname) return;
+	const char *base = strrchr(self.dli_fname, '/');
+	base = base ? base + 1 : self.dli_fname;
+	char *copy = strdup(env), *out = calloc(1, strlen(env) + 1), *save = NULL;
+	if (!copy || !out) { free(copy); free(out); return; }
+	for (char *tok = strtok_r(copy, " :", &save); tok; tok = strtok_r(NULL, " :", &save)) {
+		const char *tb = strrchr(tok, '/');
+		if (strcmp(tb ? tb + 1 : tok, base) == 0) continue;
+		if (*out) strcat(out, ":");
+		strcat(out, tok);
+	}
+	if (*out) setenv("LD_PRELOAD", out, 1);
+	else unsetenv("LD_PRELOAD");
+	free(copy);
+	free(out);
+}
+
+__attribute__((constructor)) static void wlgpu_autocreate_init(void) {
+	drop_self_from_ld_preload();
+}
