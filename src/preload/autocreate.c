@@ -12,6 +12,11 @@
  *                                         (wlroots' choice if it allocates, else udmabuf, shm)
  *   wlr_linux_dmabuf_v1_create_with_renderer  for a wlgpu renderer: wlroots' object, with
  *                                         wlgpu_renderer_check_dmabuf as its check
+ *   wlr_compositor_create                 for a wlgpu renderer: wlroots' object, plus
+ *                                         wlgpu_surface_sync_create (acquire waits on the event
+ *                                         loop, implicit sync of DMA-BUF clients: wlgpu/wlr.h)
+ * and, as the demo compositor does, raises the fd limit (wlgpu_raise_fd_limit) when it creates
+ * the wlgpu renderer.
  * wlroots 0.19/0.20 do not export wlr_renderer_autocreate_with_drm_fd (their DRM backend's
  * secondary-GPU renderers are created inside libwlroots and stay wlroots' own). docs/compositors.md
  * lists the compositors this covers. The library takes itself out of LD_PRELOAD when it loads, so
@@ -25,6 +30,7 @@
 
 #include <wlr/render/allocator.h>
 #include <wlr/render/wlr_renderer.h>
+#include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_linux_dmabuf_v1.h>
 #include <wlr/util/log.h>
 
@@ -44,6 +50,7 @@ static void *next(const char *name) {
 
 struct wlr_renderer *wlr_renderer_autocreate(struct wlr_backend *backend) {
 	if (want_wlgpu()) {
+		wlgpu_raise_fd_limit();  /* each cached client DMA-BUF holds about 2 fds */
 		struct wlr_renderer *r = wlgpu_renderer_create(backend);
 		if (!r) wlr_log(WLR_ERROR, "wlgpu-autocreate: WLR_RENDERER=wlgpu: the wlgpu renderer failed (above)");
 		return r;
@@ -66,6 +73,16 @@ struct wlr_linux_dmabuf_v1 *wlr_linux_dmabuf_v1_create_with_renderer(struct wl_d
 	if (d && wlr_renderer_is_wlgpu(renderer))
 		wlr_linux_dmabuf_v1_set_check_dmabuf_callback(d, wlgpu_renderer_check_dmabuf, renderer);
 	return d;
+}
+
+struct wlr_compositor *wlr_compositor_create(struct wl_display *display, uint32_t version,
+		struct wlr_renderer *renderer) {
+	struct wlr_compositor *(*fn)(struct wl_display *, uint32_t, struct wlr_renderer *) =
+		next("wlr_compositor_create");
+	struct wlr_compositor *c = fn ? fn(display, version, renderer) : NULL;
+	if (c && wlr_renderer_is_wlgpu(renderer) && !wlgpu_surface_sync_create(c, renderer, 0))
+		wlr_log(WLR_ERROR, "wlgpu-autocreate: wlgpu_surface_sync_create failed");
+	return c;
 }
 
 /* Removes the entries naming this library from LD_PRELOAD (separators: space and colon). */
