@@ -19,8 +19,10 @@
  * the wlgpu renderer.
  * wlroots 0.19/0.20 do not export wlr_renderer_autocreate_with_drm_fd (their DRM backend's
  * secondary-GPU renderers are created inside libwlroots and stay wlroots' own). docs/compositors.md
- * lists the compositors this covers. The library takes itself out of LD_PRELOAD when it loads, so
- * that the compositor's clients (terminals, bars) do not load Dawn.
+ * lists the compositors this covers. When wlr_renderer_autocreate is called (in the compositor,
+ * before it starts any client), the library takes itself out of LD_PRELOAD, so that the
+ * compositor's clients (terminals, bars) do not load Dawn; not when it loads, or a wrapper that
+ * starts the compositor (timeout, a shell, dbus-run-session) would drop it before the compositor.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -48,7 +50,10 @@ static void *next(const char *name) {
 	return fn;
 }
 
+static void drop_self_from_ld_preload(void);
+
 struct wlr_renderer *wlr_renderer_autocreate(struct wlr_backend *backend) {
+	drop_self_from_ld_preload();
 	if (want_wlgpu()) {
 		wlgpu_raise_fd_limit();  /* each cached client DMA-BUF holds about 2 fds */
 		struct wlr_renderer *r = wlgpu_renderer_create(backend);
@@ -104,8 +109,4 @@ static void drop_self_from_ld_preload(void) {
 	else unsetenv("LD_PRELOAD");
 	free(copy);
 	free(out);
-}
-
-__attribute__((constructor)) static void wlgpu_autocreate_init(void) {
-	drop_self_from_ld_preload();
 }

@@ -335,7 +335,10 @@ def shoot(args, case, renderer, out):
             take = lambda path: xvfb_shot(fbdir, path)  # noqa: E731
             env.update(DISPLAY=display, WLR_BACKENDS="x11")
         print("+", " ".join(cmd), f"(WLR_RENDERER={renderer}, WLR_BACKENDS={env['WLR_BACKENDS']})", flush=True)
-        comp = subprocess.Popen(cmd, env=env, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+        # Through a shell that execs it, as wrappers start compositors: the preload library is
+        # loaded into the shell first and must still reach the compositor.
+        comp = subprocess.Popen(["sh", "-c", 'exec "$@"', "sh"] + cmd, env=env, stdout=logf,
+                                stderr=subprocess.STDOUT, start_new_session=True)
         procs.append(comp)
         sock = wait_socket(runtime, wayland_sockets(runtime) if host else set(), comp, deadline)
         if not sock:
