@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -93,9 +94,11 @@ CASES = {
                           client_protocols=("wp_fractional_scale_v1#*.preferred_scale(180)", "wp_viewport#*.set_destination(")),
     "sway-wayvnc": Case("sway", [FOOT, "weston-simple-shm", "weston-flower"], vnc=True),
     "sway-transform90": Case("sway", [FOOT, "weston-simple-shm"], "transform 90"),
-    "labwc-nested": Case("labwc", [FOOT, "weston-flower"], nested="wayland"),
-    "labwc-xvfb": Case("labwc", [FOOT, "weston-flower"], nested="x11"),
-    "labwc": Case("labwc", [FOOT, "weston-flower"]),  # both centred: the flower on top of foot
+    # weston-flower draws new random petals on every redraw, and how many configures labwc sends
+    # it varies (focus); weston-simple-shm draws the same frame (time 0) every time.
+    "labwc-nested": Case("labwc", [FOOT, "weston-simple-shm"], nested="wayland"),
+    "labwc-xvfb": Case("labwc", [FOOT, "weston-simple-shm"], nested="x11"),
+    "labwc": Case("labwc", [FOOT, "weston-simple-shm"]),  # both centred: simple-shm on top of foot
     "cage": Case("cage", ["weston-simple-shm"]),
     # Test bed only (label guest): wlroots' choice for wlgpu there is gbm on a vgem node, which
     # cannot allocate; wlgpu_allocator_autocreate must fall back to udmabuf, and wlgpu renders
@@ -381,6 +384,13 @@ def shoot(args, case, renderer, out):
         logf.close()
 
 
+def imports(program):
+    """The dynamic symbols program leaves undefined (nm -D --undefined-only)."""
+    path = shutil.which(program)
+    p = subprocess.run(["nm", "-D", "--undefined-only", path or program], capture_output=True, text=True)
+    return {line.split()[-1].split("@")[0] for line in p.stdout.splitlines() if line.strip()}
+
+
 def colours(path):
     w, h, px = read_png(path)
     return len(set(px[i:i + 3] for i in range(0, len(px), 4 * 13)))
@@ -400,6 +410,11 @@ def main():
     case = CASES[args.case]
     out, _ = session(args.out, "comp")
     check = Checks()
+    # The preload library can only answer calls that go through the dynamic symbol table.
+    needed = {"wlr_renderer_autocreate", "wlr_allocator_autocreate"}
+    missing = needed - imports(case.compositor)
+    check(not missing, f"{case.compositor} imports {', '.join(sorted(needed))} from libwlroots"
+          + (f": {', '.join(sorted(missing))} missing" if missing else ""))
 
     shots = {}
     for renderer in ("pixman", "wlgpu"):
