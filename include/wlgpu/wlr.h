@@ -4,12 +4,13 @@
  *
  *   struct wlr_renderer *r = wlgpu_renderer_create(backend);
  *   wlr_renderer_init_wl_display(r, display);
- *   struct wlr_allocator *a = wlr_allocator_autocreate(backend, r);
+ *   struct wlr_allocator *a = wlgpu_allocator_autocreate(backend, r);
  *
  * The renderer renders with WebGPU (Dawn, Vulkan backend) and behaves like any other
  * wlr_renderer: wlr_scene, wlr_output_init_render, screencopy and wlr_texture_read_pixels
- * work unchanged. Render targets are memory (SHM / data-ptr) buffers for now, so the
- * allocator that wlroots picks for it is the shm allocator, as for the pixman renderer.
+ * work unchanged. Render targets are memory buffers, and DMA-BUFs where the device renders
+ * into imported ones. An unmodified compositor gets both through the preload library
+ * libwlgpu-autocreate-0.19/0.20.so (docs/compositors.md).
  */
 #ifndef WLGPU_WLR_H
 #define WLGPU_WLR_H
@@ -21,6 +22,7 @@
 extern "C" {
 #endif
 
+struct wlr_allocator;
 struct wlr_backend;
 struct wlr_compositor;
 struct wlr_dmabuf_attributes;
@@ -50,6 +52,16 @@ void wlgpu_renderer_options_init(struct wlgpu_renderer_options *options);
 struct wlr_renderer *wlgpu_renderer_create(struct wlr_backend *backend);
 struct wlr_renderer *wlgpu_renderer_create_with_options(struct wlr_backend *backend,
 	const struct wlgpu_renderer_options *options);
+
+/* The output-buffer allocator for renderer (call instead of wlr_allocator_autocreate):
+ * wlroots' own choice if it can allocate a buffer, else udmabuf (DMA-BUF buffers rendered
+ * into directly, when the renderer renders into DMA-BUFs), else shm. wlroots picks gbm when
+ * the renderer has a DRM fd and renders into DMA-BUFs; on a node without a GPU driver (vgem,
+ * where wlgpu on lavapipe finds one) gbm_bo_create fails ("Permission denied"), which
+ * wlr_allocator_autocreate does not notice. WLGPU_ALLOCATOR=udmabuf|shm forces one. The
+ * choice is logged (WLR_INFO); NULL (logged) if none allocates. Works for any renderer. */
+struct wlr_allocator *wlgpu_allocator_autocreate(struct wlr_backend *backend,
+	struct wlr_renderer *renderer);
 
 /* Whether renderer was created by wlgpu. */
 bool wlr_renderer_is_wlgpu(struct wlr_renderer *renderer);

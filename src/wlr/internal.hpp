@@ -12,6 +12,7 @@
 //   util.cpp      boxes, regions, errors, device loss
 //   sync.cpp      explicit sync: syncobj node, wait_timeline/signal_timeline, wlgpu/wlr_sync.h
 //   surface_sync.cpp  wlgpu_surface_sync_create: commits held for acquire points / write fences
+//   allocator.cpp wlgpu_allocator_autocreate: wlroots' allocator choice, else udmabuf, else shm
 //
 // No rendering logic lives in src/wlr: the files only translate wlroots structs (buffers,
 // boxes, pixman regions, option structs) into wlgpu calls. Built twice from the same
@@ -37,6 +38,7 @@ extern "C" {
 #define static
 #include <wlr/backend.h>
 #include <wlr/interfaces/wlr_buffer.h>
+#include <wlr/render/allocator.h>
 #include <wlr/render/drm_format_set.h>
 #include <wlr/render/interface.h>
 #include <wlr/types/wlr_buffer.h>
@@ -196,6 +198,10 @@ bool check_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& attrs);
 void dmabuf_imports_destroy_all(WlRenderer* r);
 // The render node for get_drm_fd when the adapter has none but imports DMA-BUFs ("" if none).
 std::string dmabuf_fallback_node();
+
+// ---- allocator.cpp ----
+// wlgpu_allocator_autocreate: the first of wlroots' choice, udmabuf, shm that allocates.
+wlr_allocator* allocator_autocreate(wlr_backend* backend, wlr_renderer* renderer);
 
 // ---- buffer.cpp ----
 // The cached render target of buffer, created on first use; nullptr (logged) on failure.

@@ -572,7 +572,8 @@ int main(int argc, char **argv) {
 		return 3;
 	}
 	if (!init_buffer_protocols(&s)) return 1;
-	s.allocator = create_allocator(&s);
+	/* wlroots' choice where it can allocate, else udmabuf, else shm (gbm fails on vgem). */
+	s.allocator = wlgpu_allocator_autocreate(s.backend, s.renderer);
 	if (!s.allocator) { say("cannot create an allocator for the %s renderer", s.opt.renderer); return 1; }
 
 	s.compositor = wlr_compositor_create(s.display, 5, s.renderer);

@@ -2,8 +2,8 @@
  * wlgpu-test-compositor: the test and benchmark harness (tests/harness). A wlroots compositor
  * that renders real clients' toplevels on a fixed grid with wlgpu or, for comparison, wlroots'
  * pixman / gles2 / vulkan renderers, and measures and checks what it rendered: screenshots
- * (screenshot.c), frame times and fd counts (stats.c), an allocator that works on render nodes
- * without a GPU driver (allocator.c). the tests/e2e scripts and bench/wlr.py drive it; the example a
+ * (screenshot.c), frame times and fd counts (stats.c); its allocator is wlgpu_allocator_autocreate
+ * (works on render nodes without a GPU driver). The tests/e2e scripts and bench/wlr.py drive it; the example a
  * compositor author copies is examples/tinywl.
  */
 #ifndef WLGPU_HARNESS_H
@@ -135,7 +135,5 @@ bool save_buffer(struct server *s, struct wlr_buffer *buffer, const char *path);
 void print_buffer_box(struct wlr_scene_buffer *b, int lx, int ly, void *data);
 void print_frame_damage(struct output *o, const struct wlr_output_state *state);
 
-/* allocator.c */
-struct wlr_allocator *create_allocator(struct server *s);
 
 #endif
