@@ -110,6 +110,23 @@ struct BlurDraw {
     Clip clip = std::nullopt;
 };
 
+// A backdrop blur kept between frames (scenefx's "optimized" blur): draw_backdrop_blur with a
+// cache blurs again only after invalidate() (what lies under the region changed), when the
+// passes, radius, target format or size change, or on first use; otherwise it draws the kept
+// result, with no extra pass. The colour adjustments, box, corners and clip apply every frame.
+// One cache per blurred background (e.g. per output); its texture is made once per size.
+class BlurCache {
+public:
+    BlurCache();
+    ~BlurCache();
+    void invalidate();
+    struct Impl;
+    const std::shared_ptr<Impl>& impl() { return impl_; }
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
 // A user WGSL effect, compiled once by Renderer::create_effect. The WGSL source must define
 //   fn effect(texel: vec4f, pos: vec2f, user: array<vec4f, 8>, time: f32) -> vec4f
 // texel: the input (premultiplied); pos: the pixel centre in target pixels; user: the draw's
@@ -214,6 +231,7 @@ public:
     Result<void> draw_shape(const ShapeDraw& draw);
     Result<void> draw_shadow(const ShadowDraw& draw);
     Result<void> draw_backdrop_blur(const BlurDraw& draw);
+    Result<void> draw_backdrop_blur(const BlurDraw& draw, BlurCache& cache);
     // A texture draw whose texels go through a user effect (then corners, then alpha).
     Result<void> draw_texture_effect(const TextureDraw& draw, const Effect& effect, const EffectParams& params,
                                      const CornerRadii& corners = {});

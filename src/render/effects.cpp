@@ -103,7 +103,8 @@ Result<Level> make_level(Renderer::Impl& r, WGPUTextureFormat fmt, uint32_t w, u
         [&] {
             WGPUTextureDescriptor td{};
             td.label = wg::sv("wlgpu effect level");
-            td.usage = WGPUTextureUsage_TextureBinding | WGPUTextureUsage_CopyDst | WGPUTextureUsage_RenderAttachment;
+            td.usage = WGPUTextureUsage_TextureBinding | WGPUTextureUsage_CopyDst | WGPUTextureUsage_CopySrc |
+                       WGPUTextureUsage_RenderAttachment;
             td.dimension = WGPUTextureDimension_2D;
             td.size = {w, h, 1};
             td.format = fmt;
@@ -178,6 +179,23 @@ Result<void> encode_blur_pass(Renderer::Impl& r, const Frame::Impl& f, WGPUComma
 
 }  // namespace
 
+}  // namespace render::effects
+
+struct BlurCache::Impl {
+    bool dirty = true;
+    uint64_t renderer_id = 0;
+    uint32_t passes = 0;
+    float radius = 0;
+    WGPUTextureFormat format = WGPUTextureFormat_Undefined;
+    std::optional<render::effects::Level> result;  // the kept blur, target-sized
+};
+
+BlurCache::BlurCache() : impl_(std::make_shared<Impl>()) {}
+BlurCache::~BlurCache() = default;
+void BlurCache::invalidate() { impl_->dirty = true; }
+
+namespace render::effects {
+
 Result<WGPURenderPipeline> pipeline(Renderer::Impl& r, PipelineKey key) {
     auto s = state(r);
     if (!s) return std::unexpected(s.error());
@@ -220,6 +238,12 @@ Result<void> encode_snapshot(Renderer::Impl& r, const Frame::Impl& f, const Cmd&
         if (auto ok = encode_blur_pass(r, f, enc, kBlurUp, p->levels[i + 1], p->levels[i], snapshot.first + 2 * n - 1 - i);
             !ok)
             return ok;
+    if (snapshot.keep_result) {  // a cached blur keeps its result
+        const auto& kept = *static_cast<const BlurCache::Impl*>(snapshot.keep_result)->result;
+        src.texture = p->levels[0].texture.get();
+        dst.texture = kept.texture.get();
+        wgpuCommandEncoderCopyTextureToTexture(enc, &src, &dst, &size);
+    }
     return {};
 }
 
@@ -323,10 +347,12 @@ EffectInstance full_target(const Texture& target) {
 }
 
 // Ends the pass drawn so far (a pending clear included), copies the target into its pool's
-// snapshot and runs `passes` blur passes (instances from `first`) over it.
-void push_snapshot(Frame::Impl& f, uint32_t first, uint32_t passes) {
+// snapshot and runs `passes` blur passes (instances from `first`) over it; a cached blur's
+// result is then copied into its cache.
+void push_snapshot(Frame::Impl& f, uint32_t first, uint32_t passes, const BlurCache::Impl* cache = nullptr) {
     const Box all{0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
-    f.cmds.push_back({{f.target->format().texture, Kind::snapshot, Blend::none}, nullptr, all, false, first, passes});
+    f.cmds.push_back(
+        {{f.target->format().texture, Kind::snapshot, Blend::none}, nullptr, all, false, first, passes, cache});
 }
 
 // The pool of the frame's target with `levels` levels, for a call named what.
@@ -423,17 +449,21 @@ Result<void> Frame::apply_effect(const Effect& effect, const EffectParams& param
     return {};
 }
 
-Result<void> Frame::draw_backdrop_blur(const BlurDraw& d) {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    auto& f = *impl_;
+namespace {
+
+Result<void> check_blur(const Frame::Impl& f, const BlurDraw& d) {
     if (f.submitted) return fail(Errc::invalid_argument, "draw_backdrop_blur: the frame was already submitted");
     if (d.passes < 1 || d.passes > render::effects::kMaxBlurPasses)
         return fail(Errc::invalid_argument, "draw_backdrop_blur: passes {} is not in 1..{}", d.passes,
                     render::effects::kMaxBlurPasses);
     if (!(d.radius >= 0 && d.radius <= 64))
         return fail(Errc::invalid_argument, "draw_backdrop_blur: radius {} is not in 0..64", d.radius);
-    if (d.box.empty() || intersect(d.box, {0, 0, int32_t(f.target->width()), int32_t(f.target->height())}).empty())
-        return {};
+    return {};
+}
+
+// Records the blur passes of d over what f drew so far (the result in the pool's level 0, and
+// in cache's texture where given).
+Result<render::effects::Pool*> record_blur(Frame::Impl& f, const BlurDraw& d, const BlurCache::Impl* cache) {
     auto p = frame_pool(f, d.passes + 1, "draw_backdrop_blur");
     if (!p) return std::unexpected(p.error());
     const auto& levels = (*p)->levels;
@@ -445,14 +475,61 @@ Result<void> Frame::draw_backdrop_blur(const BlurDraw& d) {
         e.data[0][0] = 0.5f / float(src.width), e.data[0][1] = 0.5f / float(src.height), e.data[0][2] = d.radius;
         append(f, e);
     }
-    push_snapshot(f, first, d.passes);
+    push_snapshot(f, first, d.passes, cache);
+    return p;
+}
+
+// The blurred texture (bind group: NEAREST) into d.box, adjusted, rounded and clipped.
+void push_blur_composite(Frame::Impl& f, const BlurDraw& d, WGPUBindGroup blurred) {
     EffectInstance e = shape_instance(*f.target, d.box, d.box, d.corners);
     const float tw = float(f.target->width()), th = float(f.target->height());
     e.uv_a[0] = float(d.box.x) / tw, e.uv_a[1] = float(d.box.y) / th;
     e.uv_a[2] = float(d.box.width) / tw, e.uv_b[1] = float(d.box.height) / th, e.uv_b[2] = 1;
     e.data[0][0] = d.brightness, e.data[0][1] = d.contrast, e.data[0][2] = d.saturation, e.data[0][3] = d.noise;
-    push_effect(f, render::effects::kBlurComposite, Blend::premultiplied,
-                levels[0].groups[size_t(Filter::nearest)].get(), d.box, d.clip, e);
+    push_effect(f, render::effects::kBlurComposite, Blend::premultiplied, blurred, d.box, d.clip, e);
+}
+
+bool visible(const Frame::Impl& f, Box b) {
+    return !intersect(b, {0, 0, int32_t(f.target->width()), int32_t(f.target->height())}).empty();
+}
+
+}  // namespace
+
+Result<void> Frame::draw_backdrop_blur(const BlurDraw& d) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+    auto& f = *impl_;
+    if (auto ok = check_blur(f, d); !ok) return ok;
+    if (!visible(f, d.box)) return {};
+    auto p = record_blur(f, d, nullptr);
+    if (!p) return std::unexpected(p.error());
+    push_blur_composite(f, d, (*p)->levels[0].groups[size_t(Filter::nearest)].get());
+    return {};
+}
+
+Result<void> Frame::draw_backdrop_blur(const BlurDraw& d, BlurCache& cache) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+    auto& f = *impl_;
+    if (auto ok = check_blur(f, d); !ok) return ok;
+    if (!visible(f, d.box)) return {};
+    auto& c = *cache.impl();
+    f.keep.push_back(cache.impl());  // its texture is written at submit
+    const WGPUTextureFormat fmt = wgpuTextureGetFormat(f.target->handle());
+    const bool same_target = c.result && c.format == fmt && c.result->width == f.target->width() &&
+                             c.result->height == f.target->height() && c.renderer_id == f.r->id;
+    if (!same_target) {
+        auto l = render::effects::make_level(*f.r, fmt, f.target->width(), f.target->height());
+        if (!l) return std::unexpected(l.error());
+        c.result = std::move(*l);
+        c.format = fmt, c.renderer_id = f.r->id;
+    }
+    if (c.dirty || !same_target || c.passes != d.passes || c.radius != d.radius) {
+        auto p = record_blur(f, d, &c);
+        if (!p) return std::unexpected(p.error());
+        c.dirty = false, c.passes = d.passes, c.radius = d.radius;
+    }
+    // The bind group stays alive until submit, even if the cache is re-made for another size.
+    f.refs.push_back(wg::BindGroup(c.result->groups[size_t(Filter::nearest)].get()));
+    push_blur_composite(f, d, c.result->groups[size_t(Filter::nearest)].get());
     return {};
 }
 

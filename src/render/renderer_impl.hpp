@@ -87,6 +87,7 @@ struct Cmd {
     Box scissor;
     bool clipped;
     uint32_t first, count;
+    const void* keep_result = nullptr;  // Kind::snapshot of a cached blur: its cache (effects.cpp)
 };
 
 }  // namespace render

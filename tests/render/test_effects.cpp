@@ -25,6 +25,18 @@ namespace {
 
 Renderer& renderer() { return shared_renderer(); }
 
+// Every case: no uncaptured Dawn error (an invalid command buffer renders nothing, silently).
+template <class Base>
+class NoGpuErrors : public Base {
+protected:
+    void SetUp() override { gpu_state().uncaptured.clear(); }
+    void TearDown() override {
+        (void)gpu().wait_idle();
+        for (const auto& m : gpu_state().uncaptured) ADD_FAILURE() << "uncaptured Dawn error: " << m;
+    }
+};
+class Effects : public NoGpuErrors<::testing::Test> {};
+
 ref::Px px(Color c) { return {c.r, c.g, c.b, c.a}; }
 ref::Px scale(ref::Px p, float k) { return {p.r * k, p.g * k, p.b * k, p.a * k}; }
 ref::Px lerp(ref::Px a, ref::Px b, double t) {
@@ -108,7 +120,7 @@ Target target(std::mt19937& rng, int w = 72, int h = 56) {
 
 // ---- rounded shapes and gradients ----
 
-TEST(Effects, RoundedRectsPerCornerRadius) {
+TEST_F(Effects, RoundedRectsPerCornerRadius) {
     std::mt19937 rng(71);
     auto t = target(rng);
     const Box clip_boxes[] = {{0, 0, 40, 56}, {44, 10, 28, 30}};
@@ -131,7 +143,7 @@ TEST(Effects, RoundedRectsPerCornerRadius) {
     EXPECT_TRUE(images_match(read_back(*t.s.tex), want, 1));
 }
 
-TEST(Effects, LinearAndConicGradients) {
+TEST_F(Effects, LinearAndConicGradients) {
     std::mt19937 rng(72);
     auto t = target(rng);
     const Fill linear = Fill::linear(random_color(rng), random_color(rng), 7.3f, 50.1f, 61.7f, 12.4f);
@@ -171,7 +183,7 @@ struct TexCase {
     float alpha;
 };
 
-class RoundedTexture : public ::testing::TestWithParam<TexCase> {};
+class RoundedTexture : public NoGpuErrors<::testing::TestWithParam<TexCase>> {};
 
 TEST_P(RoundedTexture, MatchesReferenceAtScale2) {
     const auto p = GetParam();
@@ -235,7 +247,7 @@ std::vector<double> reference_shadow(int w, int h, Box b, const CornerRadii& c, 
     return out;
 }
 
-TEST(Effects, BoxShadowGaussian) {
+TEST_F(Effects, BoxShadowGaussian) {
     std::mt19937 rng(74);
     auto t = target(rng, 80, 64);
     struct Case {
@@ -258,7 +270,7 @@ TEST(Effects, BoxShadowGaussian) {
 
 // A window as a compositor draws it: shadow, then the rounded window (rotated, scale 2), clipped
 // to damage, in one frame with plain draws in between.
-TEST(Effects, ShadowedRoundedWindowWithTransformScale2AndClip) {
+TEST_F(Effects, ShadowedRoundedWindowWithTransformScale2AndClip) {
     std::mt19937 rng(75);
     auto src = random_texture(rng, 12, 10, ref::Layout::argb8888);
     auto t = target(rng, 80, 64);
@@ -332,7 +344,7 @@ ref::Px adjust(ref::Px c, const BlurDraw& b, int x, int y) {
     return {rgb[0], rgb[1], rgb[2], c.a};
 }
 
-class BackdropBlur : public ::testing::TestWithParam<BlurDraw> {};
+class BackdropBlur : public NoGpuErrors<::testing::TestWithParam<BlurDraw>> {};
 
 // A window (rotate_90, scale 2) drawn, then blurred behind a rounded region, then a draw over it.
 TEST_P(BackdropBlur, MatchesDualKawaseReference) {
@@ -365,6 +377,43 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, BackdropBlur,
     ::testing::Values(BlurDraw{{4, 3, 50, 40}, CornerRadii::all(8), 2, 1.0f, 0, 1, 1, 1, std::nullopt},
                       BlurDraw{{10, 6, 48, 38}, {12, 0, 5, 9}, 3, 2.0f, 0.2f, 1.1f, 0.8f, 1.4f, Clip(kBlurClip)}));
+
+// A cached blur: frame 1 blurs background A; frame 2 draws background B and, with the cache
+// not invalidated, still shows A's blur (and runs one render pass, no texture made); frame 3,
+// after invalidate(), shows B's.
+TEST_F(Effects, CachedBlurReblursOnlyWhenInvalidated) {
+    std::mt19937 rng(90);
+    auto s = random_texture(rng, 64, 48, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    const BlurDraw b{{6, 5, 44, 36}, CornerRadii::all(7), 2, 1.0f, 0.1f, 0.9f, 1.2f, 0.7f, std::nullopt};
+    BlurCache cache;
+    ref::Image blurred_a;
+    for (int frame = 0; frame < 3; frame++) {
+        auto bg = random_texture(rng, 16, 12, ref::Layout::xrgb8888);  // a new opaque background
+        if (frame == 2) cache.invalidate();
+        const uint64_t passes = renderer().stats().render_passes, textures = renderer().stats().textures_created;
+        auto f = renderer().begin(*s.tex);
+        ASSERT_TRUE(f) << f.error().message;
+        TextureDraw d = nearest_draw(bg, {0, 0, 64, 48}, Transform::flipped);  // x4
+        ASSERT_TRUE(f->draw_texture(d));
+        ASSERT_TRUE(f->draw_backdrop_blur(b, cache));
+        ASSERT_TRUE(f->submit());
+
+        ref::Image want(64, 48);
+        ref::draw_texture(want, bg.img, {}, d.dst, d.transform, 1, d.filter, Blend::none, std::nullopt);
+        const ref::Image blurred = frame == 1 ? blurred_a : kawase(want, b.passes, b.radius);
+        if (frame == 0) blurred_a = blurred;
+        over(want, b.box, b.clip,
+             [&](int x, int y) { return scale(adjust(blurred.at(x, y), b, x, y), coverage(x, y, b.box, b.corners)); });
+        const float gain = b.brightness * b.contrast * (std::abs(b.saturation) + std::abs(1 - b.saturation));
+        EXPECT_TRUE(images_match(read_back(*s.tex), want, 1 + int(std::ceil(gain)))) << "frame " << frame;
+        if (frame == 1) {
+            EXPECT_EQ(renderer().stats().render_passes - passes, 1u) << "an unchanged background was blurred again";
+            EXPECT_EQ(renderer().stats().textures_created, textures);
+        } else {
+            EXPECT_EQ(renderer().stats().render_passes - passes, 2u + 2 * b.passes);
+        }
+    }
+}
 
 // ---- user WGSL effects ----
 
@@ -401,7 +450,7 @@ std::shared_ptr<Effect> user_effect() {
     return e;
 }
 
-TEST(Effects, UserEffectOnOneTextureDraw) {
+TEST_F(Effects, UserEffectOnOneTextureDraw) {
     std::mt19937 rng(76);
     auto src = random_texture(rng, 11, 7, ref::Layout::argb8888);
     auto t = target(rng);
@@ -422,7 +471,7 @@ TEST(Effects, UserEffectOnOneTextureDraw) {
     EXPECT_TRUE(images_match(read_back(*t.s.tex), want, 1));
 }
 
-TEST(Effects, UserEffectAsPostProcessInsideAClip) {
+TEST_F(Effects, UserEffectAsPostProcessInsideAClip) {
     std::mt19937 rng(77);
     auto src = random_texture(rng, 9, 8, ref::Layout::argb8888);
     auto t = target(rng);
@@ -446,7 +495,7 @@ TEST(Effects, UserEffectAsPostProcessInsideAClip) {
     EXPECT_TRUE(images_match(read_back(*t.s.tex), want, 1));
 }
 
-TEST(Effects, PostProcessAndBlurReuseTheirPooledTextures) {
+TEST_F(Effects, PostProcessAndBlurReuseTheirPooledTextures) {
     std::mt19937 rng(78);
     auto s = random_texture(rng, 40, 30, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
     uint64_t textures = 0, pipelines = 0;
@@ -466,7 +515,7 @@ TEST(Effects, PostProcessAndBlurReuseTheirPooledTextures) {
     EXPECT_EQ(renderer().stats().pipelines_created, pipelines);
 }
 
-TEST(Effects, InvalidWgslIsAnErrorWithLineAndColumnAndTheDeviceLives) {
+TEST_F(Effects, InvalidWgslIsAnErrorWithLineAndColumnAndTheDeviceLives) {
     const char* bad = "fn effect(texel: vec4f, pos: vec2f, user: array<vec4f, 8>, time: f32) -> vec4f {\n"
                       "    let x = texel.r +;\n"
                       "    return texel;\n"
