@@ -218,30 +218,34 @@ INSTANTIATE_TEST_SUITE_P(Transforms, RoundedTexture,
 // ---- box shadows ----
 
 // The Gaussian blur (sigma) of the rounded box's indicator at pixel centres, on a 1/8-pixel
-// grid over 4 sigma: separable, x then y.
+// grid over 4 sigma: separable, x then y (only pixels within 4 sigma of the box are non-zero).
 std::vector<double> reference_shadow(int w, int h, Box b, const CornerRadii& c, double sigma) {
     constexpr int kSub = 8;
-    const int fw = w * kSub, fh = h * kSub;
-    auto inside = [&](int i, int j) {
-        return rounded_distance((i + 0.5) / kSub, (j + 0.5) / kSub, b, c) < 0 ? 1.0 : 0.0;
-    };
-    auto g = [&](double d) { return std::exp(-0.5 * d * d / (sigma * sigma)) / (sigma * std::sqrt(2 * std::numbers::pi)) / kSub; };
     const int reach = int(std::ceil(4 * sigma * kSub));
-    std::vector<double> rows(size_t(w) * fh), out(size_t(w) * h);
-    for (int j = 0; j < fh; j++)
+    // The indicator on the grid cells of the box (outside it: 0).
+    const int gw = b.width * kSub, gh = b.height * kSub;
+    std::vector<uint8_t> inside(size_t(gw) * gh);
+    for (int j = 0; j < gh; j++)
+        for (int i = 0; i < gw; i++)
+            inside[size_t(j) * gw + i] = rounded_distance(b.x + (i + 0.5) / kSub, b.y + (j + 0.5) / kSub, b, c) < 0;
+    auto weight = [&](double d) {
+        return std::exp(-0.5 * d * d / (sigma * sigma)) / (sigma * std::sqrt(2 * std::numbers::pi)) / kSub;
+    };
+    std::vector<double> rows(size_t(w) * gh), out(size_t(w) * h);
+    for (int j = 0; j < gh; j++)
         for (int x = 0; x < w; x++) {
             double s = 0;
-            const int ci = x * kSub + kSub / 2;
-            for (int i = std::max(0, ci - reach); i < std::min(fw, ci + reach); i++)
-                s += inside(i, j) * g(x + 0.5 - (i + 0.5) / kSub);
+            const double cx = (x + 0.5 - b.x) * kSub;  // the pixel centre in grid cells of the box
+            for (int i = std::max(0, int(std::floor(cx)) - reach); i < std::min(gw, int(std::floor(cx)) + reach); i++)
+                if (inside[size_t(j) * gw + i]) s += weight((cx - (i + 0.5)) / kSub);
             rows[size_t(j) * w + x] = s;
         }
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             double s = 0;
-            const int cj = y * kSub + kSub / 2;
-            for (int j = std::max(0, cj - reach); j < std::min(fh, cj + reach); j++)
-                s += rows[size_t(j) * w + x] * g(y + 0.5 - (j + 0.5) / kSub);
+            const double cy = (y + 0.5 - b.y) * kSub;
+            for (int j = std::max(0, int(std::floor(cy)) - reach); j < std::min(gh, int(std::floor(cy)) + reach); j++)
+                s += rows[size_t(j) * w + x] * weight((cy - (j + 0.5)) / kSub);
             out[size_t(y) * w + x] = s;
         }
     return out;
