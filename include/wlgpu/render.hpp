@@ -75,23 +75,33 @@ struct Fill {
     }
 };
 
-// A rect with rounded corners, filled with a colour or a gradient, blended premultiplied.
+// A box with rounded corners (a hole: nothing is drawn inside it; empty box: no hole).
+struct RoundedBox {
+    Box box;
+    CornerRadii corners = {};
+};
+
+// A rect with rounded corners, filled with a colour or a gradient, blended premultiplied;
+// nothing is drawn inside the rounded box hole (anti-aliased the same way; empty: no hole).
 struct ShapeDraw {
     Box box;
     CornerRadii corners;
     Fill fill;
     Clip clip = std::nullopt;
+    RoundedBox hole = {};
 };
 
 // A box shadow: the rounded box (box, corners) filled with colour and blurred with a Gaussian
 // of standard deviation sigma (target pixels), drawn over the box grown by 3 sigma each way.
-// sigma <= 0 draws the sharp rounded box.
+// sigma <= 0 draws the sharp rounded box. hole: as ShapeDraw's (e.g. the window itself, so that a
+// translucent window does not show its own shadow, as scenefx's clipped region does).
 struct ShadowDraw {
     Box box;
     CornerRadii corners;
     Color color;                       // premultiplied
     float sigma = 0;
     Clip clip = std::nullopt;
+    RoundedBox hole = {};
 };
 
 // Backdrop blur: what the frame has drawn so far, blurred with dual Kawase (passes down to

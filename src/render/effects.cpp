@@ -302,6 +302,13 @@ void set_radii(float out[4], const CornerRadii& c, Box box) {
 
 void set_color(float out[4], Color c) { out[0] = c.r, out[1] = c.g, out[2] = c.b, out[3] = c.a; }
 
+void set_hole(EffectInstance& e, const RoundedBox& hole) {
+    const Box b = hole.box;
+    if (b.empty()) return;
+    e.hole[0] = float(b.x), e.hole[1] = float(b.y), e.hole[2] = float(b.width), e.hole[3] = float(b.height);
+    set_radii(e.hole_radii, hole.corners, b);
+}
+
 EffectInstance shape_instance(const Texture& target, Box quad, Box box, const CornerRadii& c) {
     EffectInstance e{};
     render::set_rect(e.rect, quad, target.width(), target.height());
@@ -409,6 +416,7 @@ Result<void> Frame::draw_shape(const ShapeDraw& d) {
     if (uint32_t(d.fill.kind) > uint32_t(Fill::Kind::conic))
         return fail(Errc::invalid_argument, "draw_shape: fill kind {} is not a Fill::Kind", uint32_t(d.fill.kind));
     EffectInstance e = shape_instance(*f.target, d.box, d.box, d.corners);
+    set_hole(e, d.hole);
     set_color(e.data[0], d.fill.from);
     set_color(e.data[1], d.fill.to);
     const bool conic = d.fill.kind == Fill::Kind::conic;
@@ -422,12 +430,13 @@ Result<void> Frame::draw_shadow(const ShadowDraw& d) {
     auto& f = *impl_;
     if (f.submitted) return fail(Errc::invalid_argument, "draw_shadow: the frame was already submitted");
     if (d.box.empty()) return {};
-    if (!(d.sigma > 0)) return draw_shape({d.box, d.corners, Fill::solid(d.color), d.clip});
+    if (!(d.sigma > 0)) return draw_shape({d.box, d.corners, Fill::solid(d.color), d.clip, d.hole});
     if (d.sigma > 1e4f) return fail(Errc::invalid_argument, "draw_shadow: sigma {} is too large", d.sigma);
     const int32_t grow = int32_t(std::ceil(3.0f * d.sigma));
     const Box quad{d.box.x - grow, d.box.y - grow, d.box.width + 2 * grow, d.box.height + 2 * grow};
     EffectInstance e = shape_instance(*f.target, quad, d.box, d.corners);
     e.extra[1] = d.sigma;
+    set_hole(e, d.hole);
     set_color(e.data[0], d.color);
     push_effect(f, render::effects::kShadow, Blend::premultiplied, nullptr, quad, d.clip, e);
     return {};

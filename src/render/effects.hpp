@@ -20,10 +20,11 @@ struct EffectInstance {
     float radii[4];    // top-left, top-right, bottom-right, bottom-left (clamped)
     float extra[4];    // time, shadow sigma, 0, 0
     float data[8][4];  // fills: from, to, (start, end | centre, angle); user effects: user
-    float pad[2][4];
+    float hole[4];     // shapes and shadows: a rounded box left undrawn (x, y, width, height)
+    float hole_radii[4];
 };
 static_assert(sizeof(EffectInstance) == 4 * sizeof(Instance));
-constexpr uint32_t kAttributes = 14;  // rect .. data[7], at locations 0..13 (FxIn)
+constexpr uint32_t kAttributes = 16;  // rect .. hole_radii, at locations 0..15 (FxIn)
 constexpr uint32_t kSlots = sizeof(EffectInstance) / sizeof(Instance);
 
 // Built-in effect pipelines; user effects are kUserFirst + the effect's id.

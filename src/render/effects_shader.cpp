@@ -14,6 +14,7 @@ struct FxIn {
     @location(5) extra: vec4f,
     @location(6) d0: vec4f, @location(7) d1: vec4f, @location(8) d2: vec4f, @location(9) d3: vec4f,
     @location(10) d4: vec4f, @location(11) d5: vec4f, @location(12) d6: vec4f, @location(13) d7: vec4f,
+    @location(14) hole: vec4f, @location(15) hole_radii: vec4f,
 }
 
 struct FxOut {
@@ -27,6 +28,7 @@ struct FxOut {
     @location(7) @interpolate(flat) d2: vec4f, @location(8) @interpolate(flat) d3: vec4f,
     @location(9) @interpolate(flat) d4: vec4f, @location(10) @interpolate(flat) d5: vec4f,
     @location(11) @interpolate(flat) d6: vec4f, @location(12) @interpolate(flat) d7: vec4f,
+    @location(13) @interpolate(flat) hole: vec4f, @location(14) @interpolate(flat) hole_radii: vec4f,
 }
 
 @vertex
@@ -42,6 +44,8 @@ fn vs_fx(@builtin(vertex_index) vi: u32, in: FxIn) -> FxOut {
     out.extra = in.extra;
     out.d0 = in.d0; out.d1 = in.d1; out.d2 = in.d2; out.d3 = in.d3;
     out.d4 = in.d4; out.d5 = in.d5; out.d6 = in.d6; out.d7 = in.d7;
+    out.hole = in.hole;
+    out.hole_radii = in.hole_radii;
     return out;
 }
 
@@ -65,8 +69,16 @@ fn wlgpu_rounded_sd(pos: vec2f, box: vec4f, radii: vec4f) -> f32 {
     return min(max(q.x, q.y), 0.0) + length(max(q, vec2f(0.0))) - r;
 }
 
+// 1 outside the hole, 0 inside, anti-aliased like the box's edge (no hole: 1).
+fn wlgpu_outside_hole(in: FxOut) -> f32 {
+    if (in.hole.z <= 0.0 || in.hole.w <= 0.0) {
+        return 1.0;
+    }
+    return clamp(0.5 + wlgpu_rounded_sd(in.pos.xy, in.hole, in.hole_radii), 0.0, 1.0);
+}
+
 fn wlgpu_coverage(in: FxOut) -> f32 {
-    return clamp(0.5 - wlgpu_rounded_sd(in.pos.xy, in.box, in.radii), 0.0, 1.0);
+    return clamp(0.5 - wlgpu_rounded_sd(in.pos.xy, in.box, in.radii), 0.0, 1.0) * wlgpu_outside_hole(in);
 }
 
 // The texel as fs_texture samples it (premultiplied, channel order and opaque flags applied).
@@ -147,7 +159,7 @@ fn fs_fx_shadow(in: FxOut) -> @location(0) vec4f {
         sum += 0.5 * (e.x - e.y) * exp(-0.5 * dy * dy);
     }
     let cov = sum * step / (sigma * 2.5066282746310002);
-    return in.d0 * clamp(cov, 0.0, 1.0);
+    return in.d0 * (clamp(cov, 0.0, 1.0) * wlgpu_outside_hole(in));
 }
 
 fn wlgpu_tap(uv: vec2f) -> vec4f {

@@ -272,6 +272,40 @@ TEST_F(Effects, BoxShadowGaussian) {
     EXPECT_TRUE(images_match(read_back(*t.s.tex), want, 2));
 }
 
+// Holes: a shadow that leaves its (translucent) window's rounded box undrawn, and a gradient
+// frame around a rounded hole, clipped. Outside a hole the coverage is clamp(0.5 + d_hole, 0, 1).
+TEST_F(Effects, ShadowAndShapeWithRoundedHoles) {
+    std::mt19937 rng(91);
+    auto t = target(rng, 80, 64);
+    const Box win{22, 16, 36, 28}, frame_box{4, 4, 72, 56}, hole{14, 10, 50, 42};
+    const CornerRadii wc{8, 8, 3, 3}, fc = CornerRadii::all(10), hc{6, 12, 0, 6};
+    const Box clip[] = {{0, 0, 80, 40}, {0, 44, 50, 20}};
+    ShadowDraw sd{win, wc, random_color(rng), 3.5f};
+    sd.hole = {win, wc};
+    ShapeDraw shape{frame_box, fc, Fill::linear(random_color(rng), random_color(rng), 4, 4, 70, 60), Clip(clip)};
+    shape.hole = {hole, hc};
+    ASSERT_TRUE(t.frame.draw_shadow(sd));
+    ASSERT_TRUE(t.frame.draw_shape(shape));
+    ASSERT_TRUE(t.frame.submit());
+
+    auto outside = [](int x, int y, Box b, const CornerRadii& c) {
+        return float(std::clamp(0.5 + rounded_distance(x + 0.5, y + 0.5, b, c), 0.0, 1.0));
+    };
+    ref::Image want = t.s.img;
+    const auto cov = reference_shadow(want.w, want.h, win, wc, sd.sigma);
+    over(want, {11, 5, 58, 50}, std::nullopt, [&](int x, int y) {
+        return scale(px(sd.color), float(cov[size_t(y) * want.w + x]) * outside(x, y, win, wc));
+    });
+    over(want, frame_box, shape.clip, [&](int x, int y) {
+        const double dx = 66, dy = 56;
+        const double k = std::clamp(((x + 0.5 - 4) * dx + (y + 0.5 - 4) * dy) / (dx * dx + dy * dy), 0.0, 1.0);
+        return scale(lerp(px(shape.fill.from), px(shape.fill.to), k),
+                     coverage(x, y, frame_box, fc) * outside(x, y, hole, hc));
+    });
+    // +-2: two translucent draws overlap (see the top).
+    EXPECT_TRUE(images_match(read_back(*t.s.tex), want, 2));
+}
+
 // A window as a compositor draws it: shadow, then the rounded window (rotated, scale 2), clipped
 // to damage, in one frame with plain draws in between.
 TEST_F(Effects, ShadowedRoundedWindowWithTransformScale2AndClip) {
