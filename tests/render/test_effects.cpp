@@ -14,7 +14,9 @@
 // grid error, rounding and the carry above (measured: of 5120 pixels each, 1960 and 750 off by
 // 1, 17 and 1 by 2 - those where two translucent draws overlap - none by more).
 #include <cmath>
+#include <fstream>
 #include <numbers>
+#include <sstream>
 
 #include "render/helpers.hpp"
 
@@ -551,6 +553,46 @@ TEST_F(Effects, PostProcessAndBlurReuseTheirPooledTextures) {
     }
     EXPECT_EQ(renderer().stats().textures_created, textures) << "an intermediate texture was created per frame";
     EXPECT_EQ(renderer().stats().pipelines_created, pipelines);
+}
+
+// The ```wgsl blocks of docs/effects.md: the signature line and every example.
+std::vector<std::string> docs_wgsl() {
+    std::ifstream in(WLGPU_DOCS_DIR "/effects.md");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string md = ss.str(), open = "```wgsl\n", close = "```";
+    std::vector<std::string> blocks;
+    for (size_t at = md.find(open); at != std::string::npos; at = md.find(open, at)) {
+        at += open.size();
+        const size_t end = md.find(close, at);
+        blocks.push_back(md.substr(at, end - at));
+        at = end;
+    }
+    return blocks;
+}
+
+// Every example in the docs compiles, and the first one (grayscale, Rec. 709 luma) does what
+// the docs say over a whole frame.
+TEST_F(Effects, DocsExamplesCompileAndGrayscaleMatches) {
+    const auto blocks = docs_wgsl();
+    ASSERT_GE(blocks.size(), 5u) << "docs/effects.md lost its examples";
+    std::vector<std::shared_ptr<Effect>> fx;
+    for (size_t i = 1; i < blocks.size(); i++) {  // block 0 is the bare signature
+        auto e = renderer().create_effect(blocks[i], std::format("docs example {}", i));
+        ASSERT_TRUE(e) << e.error().message;
+        fx.push_back(*e);
+    }
+    std::mt19937 rng(92);
+    auto t = target(rng, 24, 16);
+    ASSERT_TRUE(t.frame.apply_effect(*fx[0], {}));
+    ASSERT_TRUE(t.frame.submit());
+    ref::Image want = t.s.img;
+    for (auto& p : want.px) {
+        const float l = 0.2126f * p.r + 0.7152f * p.g + 0.0722f * p.b;
+        p = {l, l, l, p.a};
+    }
+    ref::quantise(want);
+    EXPECT_TRUE(images_match(read_back(*t.s.tex), want, 1));
 }
 
 TEST_F(Effects, InvalidWgslIsAnErrorWithLineAndColumnAndTheDeviceLives) {
