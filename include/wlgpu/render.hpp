@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wlgpu/error.hpp"
@@ -38,6 +39,124 @@ struct RectDraw {
 struct RenderStats {
     uint64_t frames = 0, render_passes = 0, draws = 0, scissored_draws = 0;
     uint64_t buffers_created = 0, bind_groups_created = 0, pipelines_created = 0;
+    uint64_t textures_created = 0;  // effects' pooled intermediate textures (src/render/effects*)
+};
+
+// ---- Effects (src/render/effects*.cpp, docs/effects.md) ----
+
+// Per-corner radius in target pixels; each is clamped to [0, min(width, height) / 2] of its box.
+// The edge is anti-aliased: a pixel is covered by clamp(0.5 - d, 0, 1), d the signed distance
+// from its centre to the rounded box (negative inside).
+struct CornerRadii {
+    float top_left = 0, top_right = 0, bottom_right = 0, bottom_left = 0;
+    static CornerRadii all(float r) { return {r, r, r, r}; }
+    bool any() const { return top_left > 0 || top_right > 0 || bottom_right > 0 || bottom_left > 0; }
+};
+
+// How a shape is filled: a colour, or a two-stop gradient between from and to (premultiplied;
+// the gradient interpolates premultiplied values). Points are in target pixels.
+//   linear  t = the projection of the pixel centre on start -> end, clamped to [0, 1];
+//   conic   t = the angle of the pixel centre around start, clockwise (y down) from `angle`
+//           radians off the +x axis, over one turn: [0, 1).
+struct Fill {
+    enum class Kind : uint32_t { solid, linear, conic };
+    Kind kind = Kind::solid;
+    Color from;                        // solid: the colour
+    Color to;
+    float start_x = 0, start_y = 0;    // linear: start point; conic: centre
+    float end_x = 0, end_y = 0;        // linear: end point
+    float angle = 0;                   // conic
+    static Fill solid(Color c) { return {Kind::solid, c, {}, 0, 0, 0, 0, 0}; }
+    static Fill linear(Color from, Color to, float x0, float y0, float x1, float y1) {
+        return {Kind::linear, from, to, x0, y0, x1, y1, 0};
+    }
+    static Fill conic(Color from, Color to, float cx, float cy, float angle) {
+        return {Kind::conic, from, to, cx, cy, 0, 0, angle};
+    }
+};
+
+// A box with rounded corners (a hole: nothing is drawn inside it; empty box: no hole).
+struct RoundedBox {
+    Box box;
+    CornerRadii corners = {};
+};
+
+// A rect with rounded corners, filled with a colour or a gradient, blended premultiplied;
+// nothing is drawn inside the rounded box hole (anti-aliased the same way; empty: no hole).
+struct ShapeDraw {
+    Box box;
+    CornerRadii corners;
+    Fill fill;
+    Clip clip = std::nullopt;
+    RoundedBox hole = {};
+};
+
+// A box shadow: the rounded box (box, corners) filled with colour and blurred with a Gaussian
+// of standard deviation sigma (target pixels), drawn over the box grown by 3 sigma each way.
+// sigma <= 0 draws the sharp rounded box. hole: as ShapeDraw's (e.g. the window itself, so that a
+// translucent window does not show its own shadow, as scenefx's clipped region does).
+struct ShadowDraw {
+    Box box;
+    CornerRadii corners;
+    Color color;                       // premultiplied
+    float sigma = 0;
+    Clip clip = std::nullopt;
+    RoundedBox hole = {};
+};
+
+// Backdrop blur: what the frame has drawn so far, blurred with dual Kawase (passes down to
+// 1/2^passes of the target's size and back up, sample offsets of radius texels of each level),
+// colour-adjusted, then drawn back into box (rounded by corners, inside clip), premultiplied
+// OVER. Adjustments, on the premultiplied colour c (alpha a): rgb *= brightness; rgb = (rgb -
+// a/2) * contrast + a/2; rgb = mix(luma(rgb), rgb, saturation) (Rec. 709 luma); rgb += (n - 0.5) *
+// noise * a, n a hash of the pixel's position in [0, 1]; rgb clamped to [0, a].
+// The intermediate textures are pooled per target format and size (made once).
+struct BlurDraw {
+    Box box;
+    CornerRadii corners;
+    uint32_t passes = 3;               // 1..8
+    float radius = 1.0f;               // the sample offset, in texels of each level
+    float noise = 0, brightness = 1, contrast = 1, saturation = 1;
+    Clip clip = std::nullopt;
+};
+
+// A backdrop blur kept between frames (scenefx's "optimized" blur): draw_backdrop_blur with a
+// cache blurs again only after invalidate() (what lies under the region changed), when the
+// passes, radius, target format or size change, or on first use; otherwise it draws the kept
+// result, with no extra pass. The colour adjustments, box, corners and clip apply every frame.
+// One cache per blurred background (e.g. per output); its texture is made once per size.
+class BlurCache {
+public:
+    BlurCache();
+    ~BlurCache();
+    void invalidate();
+    struct Impl;
+    const std::shared_ptr<Impl>& impl() { return impl_; }
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+// A user WGSL effect, compiled once by Renderer::create_effect. The WGSL source must define
+//   fn effect(texel: vec4f, pos: vec2f, user: array<vec4f, 8>, time: f32) -> vec4f
+// texel: the input (premultiplied); pos: the pixel centre in target pixels; user: the draw's
+// EffectParams::user; time: EffectParams::time. It returns the premultiplied output.
+class Effect {
+public:
+    ~Effect();
+    const std::string& name() const;
+    struct Impl;
+    Impl& impl() { return *impl_; }
+
+private:
+    friend class Renderer;
+    explicit Effect(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+struct EffectParams {
+    float user[32] = {};               // the WGSL `user` block: user[i / 4][i % 4]
+    float time = 0;                    // seconds, as the compositor counts them
 };
 
 class Frame;
@@ -58,6 +177,9 @@ public:
     // Starts a frame that renders into target (which needs TextureUsage::render).
     Result<Frame> begin(Texture& target, RenderTimer* timer = nullptr);
     std::unique_ptr<RenderTimer> create_timer();
+    // Compiles a user WGSL effect (see Effect). Invalid WGSL gives Errc::invalid_argument with
+    // Dawn's compilation messages (":line:column error: ..."); the device stays usable.
+    Result<std::shared_ptr<Effect>> create_effect(std::string_view wgsl, std::string_view name = "user effect");
 
     const RenderStats& stats() const;
     Bridge& bridge() const;
@@ -113,6 +235,20 @@ public:
     void clear(Color color, Clip clip = std::nullopt);
     Result<void> draw_texture(const TextureDraw& draw);
     Result<void> draw_rect(const RectDraw& draw);
+    // Effects (docs/effects.md).
+    // A texture draw with rounded corners (radii relative to draw.dst).
+    Result<void> draw_rounded_texture(const TextureDraw& draw, const CornerRadii& corners);
+    Result<void> draw_shape(const ShapeDraw& draw);
+    Result<void> draw_shadow(const ShadowDraw& draw);
+    Result<void> draw_backdrop_blur(const BlurDraw& draw);
+    Result<void> draw_backdrop_blur(const BlurDraw& draw, BlurCache& cache);
+    // A texture draw whose texels go through a user effect (then corners, then alpha).
+    Result<void> draw_texture_effect(const TextureDraw& draw, const Effect& effect, const EffectParams& params,
+                                     const CornerRadii& corners = {});
+    // Post-process: what the frame has drawn so far is run through the effect and replaces
+    // itself, inside clip (nullopt: the whole target). The target needs copy-source usage
+    // (every wlgpu texture and imported buffer has it).
+    Result<void> apply_effect(const Effect& effect, const EffectParams& params, Clip clip = std::nullopt);
     // Records the one render pass and submits it; returns what the frame's completion is.
     Result<SyncPoint> submit();
 

@@ -8,6 +8,7 @@
 
 #include "render/renderer_impl.hpp"
 #include "common/signals_blocked.hpp"
+#include "render/effects.hpp"
 #include "render/yuv.hpp"
 
 namespace wlgpu {
@@ -17,16 +18,12 @@ using render::Instance;
 using render::Kind;
 using render::PipelineKey;
 
-namespace {
-
-void set_rect(Instance& in, Box dst, uint32_t tw, uint32_t th) {
-    in.rect[0] = float(2.0 * dst.x / tw - 1.0);
-    in.rect[1] = float(1.0 - 2.0 * dst.y / th);
-    in.rect[2] = float(2.0 * (double(dst.x) + dst.width) / tw - 1.0);
-    in.rect[3] = float(1.0 - 2.0 * (double(dst.y) + dst.height) / th);
+void render::set_rect(float rect[4], Box dst, uint32_t tw, uint32_t th) {
+    rect[0] = float(2.0 * dst.x / tw - 1.0);
+    rect[1] = float(1.0 - 2.0 * dst.y / th);
+    rect[2] = float(2.0 * (double(dst.x) + dst.width) / tw - 1.0);
+    rect[3] = float(1.0 - 2.0 * (double(dst.y) + dst.height) / th);
 }
-
-}  // namespace
 
 Frame::Frame(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Frame::Frame(Frame&&) noexcept = default;
@@ -42,10 +39,13 @@ Frame::Impl::~Impl() {
 }
 
 void Frame::Impl::push(PipelineKey key, WGPUBindGroup bg, Box dst, const Clip& clip, const Instance& inst) {
+    if (add_cmds(key, bg, dst, clip, uint32_t(instances.size()))) instances.push_back(inst);
+}
+
+bool Frame::Impl::add_cmds(PipelineKey key, WGPUBindGroup bg, Box dst, const Clip& clip, uint32_t index) {
     const Box bounds{0, 0, int32_t(target->width()), int32_t(target->height())};
     const Box visible = intersect(dst, bounds);
-    if (visible.empty()) return;
-    const uint32_t index = uint32_t(instances.size());
+    if (visible.empty()) return false;
     bool used = false;
     auto add = [&](Box scissor, bool clipped) {
         if (scissor.empty()) return;
@@ -65,7 +65,7 @@ void Frame::Impl::push(PipelineKey key, WGPUBindGroup bg, Box dst, const Clip& c
     } else {
         for (const Box& c : *clip) add(intersect(visible, c), true);
     }
-    if (used) instances.push_back(inst);
+    return used;
 }
 
 void Frame::clear(Color color, Clip clip) {
@@ -86,21 +86,21 @@ void Frame::clear(Color color, Clip clip) {
 // (a cache miss: Renderer::Impl::bind_group blocks signals there) and a YUV texture's bind group
 // and uniforms (blocked below). So signals are not blocked per draw: that was two system calls
 // (rt_sigprocmask) a draw.
-Result<void> Frame::draw_texture(const TextureDraw& d) {
-    auto& f = *impl_;
-    if (f.submitted) return fail(Errc::invalid_argument, "draw_texture: the frame was already submitted");
-    if (!d.texture) return fail(Errc::invalid_argument, "draw_texture: texture is null");
-    if (d.dst.empty()) return {};
+Result<bool> Frame::Impl::prepare_texture(const TextureDraw& d, const char* what, TexturePrep& out) {
+    Frame::Impl& f = *this;
+    if (f.submitted) return fail(Errc::invalid_argument, "{}: the frame was already submitted", what);
+    if (!d.texture) return fail(Errc::invalid_argument, "{}: texture is null", what);
+    if (d.dst.empty()) return false;
     const Texture& t = *d.texture;
-    if (&t == f.target) return fail(Errc::invalid_argument, "draw_texture: the texture is the frame's render target");
+    if (&t == f.target) return fail(Errc::invalid_argument, "{}: the texture is the frame's render target", what);
     if (!d.src.empty() && (d.src.x < 0 || d.src.y < 0 || d.src.x + d.src.width > t.width() + 1e-3 ||
                            d.src.y + d.src.height > t.height() + 1e-3))
-        return fail(Errc::invalid_argument, "draw_texture: src box {},{} {}x{} is outside the {}x{} texture", d.src.x,
+        return fail(Errc::invalid_argument, "{}: src box {},{} {}x{} is outside the {}x{} texture", what, d.src.x,
                     d.src.y, d.src.width, d.src.height, t.width(), t.height());
     if (uint32_t(d.transform) > 7)
-        return fail(Errc::invalid_argument, "draw_texture: transform {} is not a wl_output_transform",
+        return fail(Errc::invalid_argument, "{}: transform {} is not a wl_output_transform", what,
                     uint32_t(d.transform));
-    if (d.alpha <= 0.0f) return {};
+    if (d.alpha <= 0.0f) return false;
     const std::optional<YuvPlaneViews> yuv = yuv_plane_views(t);
     std::optional<AsyncSignalsBlocked> blocked;
     if (yuv) blocked.emplace();  // Dawn or the driver may start threads here
@@ -113,7 +113,7 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {
     if (f.refs.empty() || f.refs.back().get() != *bg) f.refs.push_back(wg::BindGroup(*bg));
 
     Instance in{};
-    set_rect(in, d.dst, f.target->width(), f.target->height());
+    render::set_rect(in.rect, d.dst, f.target->width(), f.target->height());
     render::UvMap m = render::map_uv(d.src, d.transform, t.width(), t.height());
     std::copy_n(m.uv0, 2, in.uv0);
     std::copy_n(m.uv_s, 2, in.uv_s);
@@ -121,7 +121,17 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {
     in.alpha = std::min(d.alpha, 1.0f);
     uint32_t flags = (t.format().swap_rb ? render::kFlagSwapRb : 0) | (t.format().has_alpha ? 0 : render::kFlagOpaque);
     in.flags = float(flags);
-    f.push({f.target->format().texture, yuv ? Kind::yuv : Kind::texture, d.blend}, *bg, d.dst, d.clip, in);
+    out = {*bg, in, yuv.has_value()};
+    return true;
+}
+
+Result<void> Frame::draw_texture(const TextureDraw& d) {  // signals: see prepare_texture
+    auto& f = *impl_;
+    Frame::Impl::TexturePrep p;
+    auto ok = f.prepare_texture(d, "draw_texture", p);
+    if (!ok || !*ok) return ok ? Result<void>{} : std::unexpected(ok.error());
+    f.push({f.target->format().texture, p.yuv ? Kind::yuv : Kind::texture, d.blend}, p.bind_group, d.dst, d.clip,
+           p.instance);
     return {};
 }
 
@@ -130,7 +140,7 @@ Result<void> Frame::draw_rect(const RectDraw& d) {  // no Dawn call: no signal m
     if (f.submitted) return fail(Errc::invalid_argument, "draw_rect: the frame was already submitted");
     if (d.box.empty()) return {};
     Instance in{};
-    set_rect(in, d.box, f.target->width(), f.target->height());
+    render::set_rect(in.rect, d.box, f.target->width(), f.target->height());
     in.color[0] = d.color.r, in.color[1] = d.color.g, in.color[2] = d.color.b, in.color[3] = d.color.a;
     // As wlroots: an opaque colour replaces, whatever the blend mode.
     Blend blend = d.color.a >= 1.0f ? Blend::none : d.blend;
@@ -140,14 +150,16 @@ Result<void> Frame::draw_rect(const RectDraw& d) {  // no Dawn call: no signal m
 
 namespace {
 
-Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
+// Begins render pass `index` of `count` (more than one where effects snapshot the target).
+wg::RenderPassEncoder begin_pass(Frame::Impl& f, WGPUCommandEncoder enc, size_t index, size_t count) {
     Renderer::Impl& r = *f.r;
     WGPURenderPassColorAttachment color{};
     color.view = f.target->view();
     color.depthSlice = WGPU_DEPTH_SLICE_UNDEFINED;
-    color.loadOp = f.load_clear ? WGPULoadOp_Clear : WGPULoadOp_Load;
+    const bool clear = f.load_clear && index == 0;
+    color.loadOp = clear ? WGPULoadOp_Clear : WGPULoadOp_Load;
     color.storeOp = WGPUStoreOp_Store;
-    if (f.load_clear) color.clearValue = {f.load_clear->r, f.load_clear->g, f.load_clear->b, f.load_clear->a};
+    if (clear) color.clearValue = {f.load_clear->r, f.load_clear->g, f.load_clear->b, f.load_clear->a};
     WGPURenderPassDescriptor pd{};
     pd.label = wg::sv("wlgpu frame");
     pd.colorAttachmentCount = 1;
@@ -155,20 +167,42 @@ Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
     WGPUPassTimestampWrites tw{};
     if (f.timer) {
         tw = f.timer->pass_writes();
+        if (index > 0) tw.beginningOfPassWriteIndex = WGPU_QUERY_SET_INDEX_UNDEFINED;
+        if (index + 1 < count) tw.endOfPassWriteIndex = WGPU_QUERY_SET_INDEX_UNDEFINED;
         pd.timestampWrites = &tw;
     }
     wg::RenderPassEncoder pass = wg::RenderPassEncoder::Acquire(wgpuCommandEncoderBeginRenderPass(enc, &pd));
     r.stats.render_passes++;
     if (!f.instances.empty())
         wgpuRenderPassEncoderSetVertexBuffer(pass.get(), 0, r.instances.get(), 0, f.instances.size() * sizeof(Instance));
+    return pass;
+}
+
+Result<WGPURenderPipeline> pipeline_of(Renderer::Impl& r, PipelineKey key) {
+    if (key.kind == Kind::yuv) return render::yuv::pipeline(r, key);
+    if (uint32_t(key.kind) >= render::kEffectKindFirst) return render::effects::pipeline(r, key);
+    return render::get_pipeline(r.bridge->device(), r.pipelines, key, r.stats.pipelines_created);
+}
+
+Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
+    Renderer::Impl& r = *f.r;
+    const size_t passes = 1 + size_t(std::ranges::count(f.cmds, Kind::snapshot, [](const Cmd& c) { return c.key.kind; }));
+    size_t pass_index = 0;
+    wg::RenderPassEncoder pass = begin_pass(f, enc, pass_index, passes);
 
     WGPURenderPipeline cur_pipe = nullptr;
     WGPUBindGroup cur_bg = nullptr;
     Box cur_scissor{0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
     for (const Cmd& c : f.cmds) {
-        auto pipe = c.key.kind == Kind::yuv
-                        ? render::yuv::pipeline(r, c.key)
-                        : render::get_pipeline(r.bridge->device(), r.pipelines, c.key, r.stats.pipelines_created);
+        if (c.key.kind == Kind::snapshot) {  // post-processing reads what was drawn so far
+            wgpuRenderPassEncoderEnd(pass.get());
+            if (auto ok = render::effects::encode_snapshot(r, f, c, enc); !ok) return ok;
+            pass = begin_pass(f, enc, ++pass_index, passes);
+            cur_pipe = nullptr, cur_bg = nullptr;
+            cur_scissor = {0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
+            continue;
+        }
+        auto pipe = pipeline_of(r, c.key);
         if (!pipe) {
             wgpuRenderPassEncoderEnd(pass.get());
             return std::unexpected(pipe.error());
@@ -249,6 +283,7 @@ Result<SyncPoint> Frame::submit() {
     if (f.timer) f.timer->after_submit();
     r.stats.frames++;
     f.refs.clear();
+    f.keep.clear();
     if (!ended) return std::unexpected(ended.error());
     return completion(f.target->shared_access.get());
 }

@@ -1,4 +1,5 @@
 // Pipelines cached per (target format, kind, blend); shared layouts and samplers.
+#include <algorithm>
 #include <format>
 
 #include "render/renderer_impl.hpp"
@@ -62,17 +63,18 @@ Result<void> init_pipelines(WGPUDevice device, Pipelines& p) {
 }
 
 wg::RenderPipeline create_quad_pipeline(WGPUDevice device, const QuadPipelineDesc& q) {
-    // Per-instance quads: 4 vec4 attributes (see Instance), a 4-vertex triangle strip each.
-    WGPUVertexAttribute attrs[4]{};
-    for (uint32_t i = 0; i < 4; i++) {
+    // Per-instance quads: vec4 attributes (4: see Instance), a 4-vertex triangle strip each.
+    WGPUVertexAttribute attrs[16]{};
+    const uint32_t count = std::min<uint32_t>(q.vec4_attributes, 16);
+    for (uint32_t i = 0; i < count; i++) {
         attrs[i].format = WGPUVertexFormat_Float32x4;
         attrs[i].offset = 16 * i;
         attrs[i].shaderLocation = i;
     }
     WGPUVertexBufferLayout vb{};
     vb.stepMode = WGPUVertexStepMode_Instance;
-    vb.arrayStride = sizeof(Instance);
-    vb.attributeCount = 4;
+    vb.arrayStride = q.instance_stride;
+    vb.attributeCount = count;
     vb.attributes = attrs;
 
     WGPUBlendState blend{};
@@ -93,7 +95,7 @@ wg::RenderPipeline create_quad_pipeline(WGPUDevice device, const QuadPipelineDes
     d.label = wg::sv(q.label);
     d.layout = q.layout;
     d.vertex.module = q.module;
-    d.vertex.entryPoint = wg::sv("vs_main");
+    d.vertex.entryPoint = wg::sv(q.vertex_entry);
     d.vertex.bufferCount = 1;
     d.vertex.buffers = &vb;
     d.primitive.topology = WGPUPrimitiveTopology_TriangleStrip;

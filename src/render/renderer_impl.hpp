@@ -28,8 +28,13 @@ struct Instance {
 };
 static_assert(sizeof(Instance) == 64);
 constexpr uint32_t kFlagSwapRb = 1, kFlagOpaque = 2;
+// dst (target pixels) as x0, y0, x1, y1 in normalized device coordinates.
+void set_rect(float rect[4], Box dst, uint32_t target_w, uint32_t target_h);
 
-enum class Kind : uint32_t { texture = 0, rect = 1, yuv = 2 };  // yuv: src/render/yuv.cpp
+// yuv: src/render/yuv.cpp. snapshot: a pass break that copies the target for post-processing;
+// kinds from kEffectKindFirst on: src/render/effects.hpp.
+enum class Kind : uint32_t { texture = 0, rect = 1, yuv = 2, snapshot = 3 };
+constexpr uint32_t kEffectKindFirst = 16;
 
 struct PipelineKey {
     WGPUTextureFormat format;
@@ -56,6 +61,10 @@ struct QuadPipelineDesc {
     const char* label;
     WGPUTextureFormat format;
     Blend blend;
+    // The per-instance data: vec4 attributes at locations 0.. (Instance: 4; effects: their own).
+    uint32_t vec4_attributes = 4;
+    uint64_t instance_stride = sizeof(Instance);
+    const char* vertex_entry = "vs_main";
 };
 wg::RenderPipeline create_quad_pipeline(WGPUDevice device, const QuadPipelineDesc& desc);
 Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, PipelineKey key, uint64_t& created);
@@ -78,6 +87,7 @@ struct Cmd {
     Box scissor;
     bool clipped;
     uint32_t first, count;
+    const void* keep_result = nullptr;  // Kind::snapshot of a cached blur: its cache (effects.cpp)
 };
 
 }  // namespace render
@@ -113,6 +123,7 @@ struct Renderer::Impl {
     std::vector<render::Cmd> scratch_cmds;
     std::vector<wg::BindGroup> scratch_refs;
     std::shared_ptr<void> yuv;  // the YUV pipelines (src/render/yuv.cpp), made on first use
+    std::shared_ptr<void> effects;  // effect pipelines and pooled textures (src/render/effects.cpp)
 
     // This renderer's entry in t's Texture::renderer_cache.
     Texture::RendererCache::Entry& cache_entry(const Texture& t);
@@ -131,10 +142,22 @@ struct Frame::Impl {
     std::vector<wg::BindGroup> refs;  // keeps bind groups alive until submit
     std::vector<std::shared_ptr<SharedAccess>> shared;  // imported textures used (once each)
     std::optional<Color> load_clear;   // a leading unclipped clear becomes the pass's clear value
+    std::vector<std::shared_ptr<const void>> keep;  // effects used (alive until submit)
     bool submitted = false;
 
     ~Impl();
     void push(render::PipelineKey key, WGPUBindGroup bg, Box dst, const Clip& clip, const render::Instance& inst);
+    // A texture draw, validated: its bind group (kept until submit), its instance (rect, uv,
+    // alpha, flags) and whether it is YUV; the texture's shared access is taken for the frame.
+    // false: nothing to draw (empty dst, zero alpha). what names the call in errors.
+    struct TexturePrep {
+        WGPUBindGroup bind_group = nullptr;
+        render::Instance instance{};
+        bool yuv = false;
+    };
+    Result<bool> prepare_texture(const TextureDraw& d, const char* what, TexturePrep& out);
+    // The commands of a draw of instance `index` over dst and clip; false if nothing is visible.
+    bool add_cmds(render::PipelineKey key, WGPUBindGroup bg, Box dst, const Clip& clip, uint32_t index);
 };
 
 // The timer behind Renderer::create_timer (timer.cpp).

@@ -50,6 +50,16 @@ inline ref::Image read_back(Texture& t) {
     return ref::decode(out, t.width(), t.height(), t.width() * 4, ref::Layout::argb8888);
 }
 
+// One renderer on the test device for a test binary's cases (made on first use).
+inline Renderer& shared_renderer() {
+    static std::unique_ptr<Renderer> r = [] {
+        auto c = Renderer::create(gpu());
+        if (!c) throw std::runtime_error(c.error().message);
+        return std::move(*c);
+    }();
+    return *r;
+}
+
 // Compares in 8-bit units; reports the first mismatches and their count.
 inline ::testing::AssertionResult images_match(const ref::Image& got, const ref::Image& want, int tolerance) {
     int bad = 0;

@@ -1,0 +1,219 @@
+// WGSL of the effects (see effects.hpp). A user module is the user's source first (so Dawn's
+// line:column point into it), then kEffectsWgsl, then kUserFragWgsl.
+#include "render/effects.hpp"
+
+namespace wlgpu::render::effects {
+
+const char* const kEffectsWgsl = R"(
+struct FxIn {
+    @location(0) rect: vec4f,
+    @location(1) uv_a: vec4f,
+    @location(2) uv_b: vec4f,
+    @location(3) box: vec4f,
+    @location(4) radii: vec4f,
+    @location(5) extra: vec4f,
+    @location(6) d0: vec4f, @location(7) d1: vec4f, @location(8) d2: vec4f, @location(9) d3: vec4f,
+    @location(10) d4: vec4f, @location(11) d5: vec4f, @location(12) d6: vec4f, @location(13) d7: vec4f,
+    @location(14) hole: vec4f, @location(15) hole_radii: vec4f,
+}
+
+struct FxOut {
+    @builtin(position) pos: vec4f,
+    @location(0) uv: vec2f,
+    @location(1) @interpolate(flat) params: vec2f,  // alpha, flags
+    @location(2) @interpolate(flat) box: vec4f,
+    @location(3) @interpolate(flat) radii: vec4f,
+    @location(4) @interpolate(flat) extra: vec4f,
+    @location(5) @interpolate(flat) d0: vec4f, @location(6) @interpolate(flat) d1: vec4f,
+    @location(7) @interpolate(flat) d2: vec4f, @location(8) @interpolate(flat) d3: vec4f,
+    @location(9) @interpolate(flat) d4: vec4f, @location(10) @interpolate(flat) d5: vec4f,
+    @location(11) @interpolate(flat) d6: vec4f, @location(12) @interpolate(flat) d7: vec4f,
+    @location(13) @interpolate(flat) hole: vec4f, @location(14) @interpolate(flat) hole_radii: vec4f,
+}
+
+@vertex
+fn vs_fx(@builtin(vertex_index) vi: u32, in: FxIn) -> FxOut {
+    let s = f32(vi & 1u);
+    let t = f32(vi >> 1u);
+    var out: FxOut;
+    out.pos = vec4f(mix(in.rect.x, in.rect.z, s), mix(in.rect.y, in.rect.w, t), 0.0, 1.0);
+    out.uv = in.uv_a.xy + in.uv_a.zw * s + in.uv_b.xy * t;
+    out.params = in.uv_b.zw;
+    out.box = in.box;
+    out.radii = in.radii;
+    out.extra = in.extra;
+    out.d0 = in.d0; out.d1 = in.d1; out.d2 = in.d2; out.d3 = in.d3;
+    out.d4 = in.d4; out.d5 = in.d5; out.d6 = in.d6; out.d7 = in.d7;
+    out.hole = in.hole;
+    out.hole_radii = in.hole_radii;
+    return out;
+}
+
+@group(0) @binding(0) var wlgpu_tex: texture_2d<f32>;
+@group(0) @binding(1) var wlgpu_smp: sampler;
+
+// The radius of the corner of p's quadrant (p relative to the box centre, y down).
+fn wlgpu_corner(p: vec2f, r: vec4f) -> f32 {
+    if (p.x < 0.0) {
+        return select(r.x, r.w, p.y > 0.0);
+    }
+    return select(r.y, r.z, p.y > 0.0);
+}
+
+// Signed distance from pos to the rounded box (negative inside).
+fn wlgpu_rounded_sd(pos: vec2f, box: vec4f, radii: vec4f) -> f32 {
+    let half = box.zw * 0.5;
+    let p = pos - (box.xy + half);
+    let r = wlgpu_corner(p, radii);
+    let q = abs(p) - half + vec2f(r);
+    return min(max(q.x, q.y), 0.0) + length(max(q, vec2f(0.0))) - r;
+}
+
+// 1 outside the hole, 0 inside, anti-aliased like the box's edge (no hole: 1).
+fn wlgpu_outside_hole(in: FxOut) -> f32 {
+    if (in.hole.z <= 0.0 || in.hole.w <= 0.0) {
+        return 1.0;
+    }
+    return clamp(0.5 + wlgpu_rounded_sd(in.pos.xy, in.hole, in.hole_radii), 0.0, 1.0);
+}
+
+fn wlgpu_coverage(in: FxOut) -> f32 {
+    return clamp(0.5 - wlgpu_rounded_sd(in.pos.xy, in.box, in.radii), 0.0, 1.0) * wlgpu_outside_hole(in);
+}
+
+// The texel as fs_texture samples it (premultiplied, channel order and opaque flags applied).
+fn wlgpu_texel(in: FxOut) -> vec4f {
+    var c = textureSample(wlgpu_tex, wlgpu_smp, in.uv);
+    let flags = u32(in.params.y + 0.5);
+    if ((flags & 1u) != 0u) {
+        c = c.bgra;
+    }
+    if ((flags & 2u) != 0u) {
+        c.a = 1.0;
+    }
+    return c;
+}
+)";
+
+const char* const kBuiltinFragWgsl = R"(
+@fragment
+fn fs_fx_texture(in: FxOut) -> @location(0) vec4f {
+    return wlgpu_texel(in) * (in.params.x * wlgpu_coverage(in));
+}
+
+@fragment
+fn fs_fx_solid(in: FxOut) -> @location(0) vec4f {
+    return in.d0 * wlgpu_coverage(in);
+}
+
+@fragment
+fn fs_fx_linear(in: FxOut) -> @location(0) vec4f {
+    let d = in.d2.zw - in.d2.xy;
+    let t = clamp(dot(in.pos.xy - in.d2.xy, d) / max(dot(d, d), 1e-12), 0.0, 1.0);
+    return mix(in.d0, in.d1, t) * wlgpu_coverage(in);
+}
+
+@fragment
+fn fs_fx_conic(in: FxOut) -> @location(0) vec4f {
+    let v = in.pos.xy - in.d2.xy;
+    let t = fract((atan2(v.y, v.x) - in.d2.z) / 6.283185307179586);
+    return mix(in.d0, in.d1, t) * wlgpu_coverage(in);
+}
+
+// erf, Abramowitz and Stegun 7.1.27 (|error| < 5e-4).
+fn wlgpu_erf(x: vec2f) -> vec2f {
+    let s = sign(x);
+    let a = abs(x);
+    var r = 1.0 + (0.278393 + (0.230389 + (0.000972 + 0.078108 * a) * a) * a) * a;
+    r = r * r;
+    return s - s / (r * r);
+}
+
+// The Gaussian blur of the rounded box at pos: exact in x (erf over the box's row at height y),
+// a 24-point midpoint rule in y over the box rows within 4 sigma of pos.
+@fragment
+fn fs_fx_shadow(in: FxOut) -> @location(0) vec4f {
+    let sigma = in.extra.y;
+    let half = in.box.zw * 0.5;
+    let p = in.pos.xy - (in.box.xy + half);
+    let lo = max(-half.y, p.y - 4.0 * sigma);
+    let hi = min(half.y, p.y + 4.0 * sigma);
+    if (hi <= lo) {
+        return vec4f(0.0);
+    }
+    let n = 24;
+    let step = (hi - lo) / f32(n);
+    let k = 0.7071067811865476 / sigma;
+    var sum = 0.0;
+    for (var i = 0; i < n; i++) {
+        let y = lo + (f32(i) + 0.5) * step;
+        // The row's left and right ends, each bent by its own corner.
+        let rl = select(in.radii.x, in.radii.w, y > 0.0);
+        let rr = select(in.radii.y, in.radii.z, y > 0.0);
+        let dl = max(abs(y) - (half.y - rl), 0.0);
+        let dr = max(abs(y) - (half.y - rr), 0.0);
+        let left = -half.x + rl - sqrt(max(rl * rl - dl * dl, 0.0));
+        let right = half.x - rr + sqrt(max(rr * rr - dr * dr, 0.0));
+        let e = wlgpu_erf(vec2f(p.x - left, p.x - right) * k);
+        let dy = (p.y - y) / sigma;
+        sum += 0.5 * (e.x - e.y) * exp(-0.5 * dy * dy);
+    }
+    let cov = sum * step / (sigma * 2.5066282746310002);
+    return in.d0 * (clamp(cov, 0.0, 1.0) * wlgpu_outside_hole(in));
+}
+
+fn wlgpu_tap(uv: vec2f) -> vec4f {
+    return textureSample(wlgpu_tex, wlgpu_smp, uv);
+}
+
+// Dual Kawase, down: the centre 4x and four diagonal taps; d0 = (half a source texel in uv, offset).
+@fragment
+fn fs_blur_down(in: FxOut) -> @location(0) vec4f {
+    let h = in.d0.xy * in.d0.z;
+    var s = wlgpu_tap(in.uv) * 4.0;
+    s += wlgpu_tap(in.uv - h) + wlgpu_tap(in.uv + h);
+    s += wlgpu_tap(in.uv + vec2f(h.x, -h.y)) + wlgpu_tap(in.uv - vec2f(h.x, -h.y));
+    return s / 8.0;
+}
+
+// Dual Kawase, up: four axis taps at 2h and four diagonal taps at h weighted 2.
+@fragment
+fn fs_blur_up(in: FxOut) -> @location(0) vec4f {
+    let h = in.d0.xy * in.d0.z;
+    var s = wlgpu_tap(in.uv + vec2f(-2.0 * h.x, 0.0)) + wlgpu_tap(in.uv + vec2f(2.0 * h.x, 0.0));
+    s += wlgpu_tap(in.uv + vec2f(0.0, -2.0 * h.y)) + wlgpu_tap(in.uv + vec2f(0.0, 2.0 * h.y));
+    s += 2.0 * (wlgpu_tap(in.uv + h) + wlgpu_tap(in.uv - h));
+    s += 2.0 * (wlgpu_tap(in.uv + vec2f(h.x, -h.y)) + wlgpu_tap(in.uv - vec2f(h.x, -h.y)));
+    return s / 12.0;
+}
+
+// A hash of the pixel in [0, 1] (integer PCG steps: the same on every device and the CPU).
+fn wlgpu_hash(p: vec2u) -> f32 {
+    let v = (p.x * 1973u + p.y * 9277u + 89173u) * 747796405u + 2891336453u;
+    let w = ((v >> ((v >> 28u) + 4u)) ^ v) * 277803737u;
+    return f32((w >> 22u) ^ w) / 4294967295.0;
+}
+
+// The blurred snapshot into the region: d0 = (brightness, contrast, saturation, noise).
+@fragment
+fn fs_blur_composite(in: FxOut) -> @location(0) vec4f {
+    let c = textureSample(wlgpu_tex, wlgpu_smp, in.uv);
+    var rgb = c.rgb * in.d0.x;
+    rgb = (rgb - 0.5 * c.a) * in.d0.y + 0.5 * c.a;
+    let luma = dot(rgb, vec3f(0.2126, 0.7152, 0.0722));
+    rgb = mix(vec3f(luma), rgb, in.d0.z);
+    rgb += (wlgpu_hash(vec2u(in.pos.xy)) - 0.5) * in.d0.w * c.a;
+    return vec4f(clamp(rgb, vec3f(0.0), vec3f(c.a)), c.a) * wlgpu_coverage(in);
+}
+)";
+
+const char* const kUserFragWgsl = R"(
+@fragment
+fn fs_user(in: FxOut) -> @location(0) vec4f {
+    let user = array<vec4f, 8>(in.d0, in.d1, in.d2, in.d3, in.d4, in.d5, in.d6, in.d7);
+    let c = effect(wlgpu_texel(in), in.pos.xy, user, in.extra.x);
+    return c * (in.params.x * wlgpu_coverage(in));
+}
+)";
+
+}  // namespace wlgpu::render::effects
