@@ -1,4 +1,5 @@
-// Same GPU as the host: OPAQUE_FD VkDeviceMemory imported as a Dawn SharedTextureMemory, and
+// Same GPU as the host (an importer, beside the DMA-BUF one; the bridge picks the device and
+// reports its capabilities): OPAQUE_FD VkDeviceMemory imported as a Dawn SharedTextureMemory, and
 // semaphores both ways as Dawn SharedFences (VkSemaphore OPAQUE_FD or SYNC_FD), with the
 // queue-family-transfer layouts in Dawn's Vulkan Begin/End state chains.
 #include "wlgpu/host_share.hpp"
