@@ -190,8 +190,6 @@ bool dmabuf_copy_update(WlTexture* t, wlr_buffer* buffer);
 // driver cannot map), then the advertised format/modifier set; logs the refusal.
 bool check_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& attrs);
 void dmabuf_imports_destroy_all(WlRenderer* r);
-// The render node for get_drm_fd when the adapter has none but imports DMA-BUFs ("" if none).
-std::string dmabuf_fallback_node();
 
 // ---- buffer.cpp ----
 // The cached render target of buffer, created on first use; nullptr (logged) on failure.
