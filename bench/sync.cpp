@@ -14,7 +14,8 @@
 #include <vector>
 
 #include "common/drm_nodes.hpp"
-#include "sync/stm_access.hpp"
+#include "common/vgem.hpp"
+#include "support/udmabuf_image.hpp"
 #include "wlgpu/bridge.hpp"
 #include "wlgpu/sync.hpp"
 
@@ -34,15 +35,15 @@ double maxof(const std::vector<double>& v) { return v.empty() ? 0 : *std::max_el
 struct Ctx {
     Bridge& b;
     int vgem, node;
-    std::shared_ptr<StmAccess> access;
-    std::unique_ptr<Udmabuf> buf;
+    std::unique_ptr<test::UdmabufImage> buf;
+    SharedAccess* access = nullptr;  // buf->texture's
     wg::Buffer out;
 };
 
 Clock::duration frame(Ctx& c) {
     auto t0 = Clock::now();
     (void)c.access->begin(false);
-    c.access->read_into(c.b.queue(), c.out.get(), 0, 64, 64);
+    test::read_into(*c.buf->texture, c.out.get(), 0, 64, 64);
     (void)c.access->end();
     return Clock::now() - t0;
 }
@@ -67,7 +68,7 @@ Row run(Ctx& c, AcquirePath path, int frames, double baseline_frame_ms, double b
     Row row;
     row.name = std::string(to_string(path));
     for (int k = 1; k <= frames; k++) {
-        auto f = vgem_fence(c.vgem).value();
+        auto f = vgem::fence(c.vgem).value();
         (void)ct.import_sync_file(k, f.sync_file.get());
         Clock::time_point t_sig{}, t_rel{};
         std::thread waiter([&] {  // timestamps the release point (not the compositor thread)
@@ -81,19 +82,19 @@ Row run(Ctx& c, AcquirePath path, int frames, double baseline_frame_ms, double b
             signaller = std::thread([&] {
                 std::this_thread::sleep_until(t_commit + 30ms);
                 t_sig = Clock::now();
-                (void)vgem_signal(c.vgem, f.id);
+                (void)vgem::signal(c.vgem, f.id);
             });
         } else {
             sig = loop.timer(30ms, [&] {
                 t_sig = Clock::now();
-                (void)vgem_signal(c.vgem, f.id);
+                (void)vgem::signal(c.vgem, f.id);
             });
         }
         bool done = false;
         auto a = sync->acquire(acq, k, "bench", [&](AcquireResult r) {
             (void)sync->apply(r, *c.access);
             auto cost = frame(c);
-            (void)sync->release(c.access.get(), rel, k);
+            (void)sync->release(c.access, rel, k);
             row.frame_cost.push_back(ms(cost));
             row.blocked.push_back(std::max(0.0, ms(cost) - baseline_frame_ms));
             done = true;
@@ -116,8 +117,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_sync: needs vgem and a timeline render node (run it in scripts/testbed)\n");
         return 77;
     }
-    Ctx c{*b, vgem->get(), node->get(), {}, make_udmabuf(64, 64).value(), {}};
-    c.access = import_udmabuf(b->device(), *c.buf).value();
+    Ctx c{*b, vgem->get(), node->get(), test::make_udmabuf_image(*b, 64, 64).value(), nullptr, {}};
+    c.access = &c.buf->access();
     WGPUBufferDescriptor bd{};
     bd.size = 256 * 64;
     bd.usage = WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead;
@@ -134,8 +135,7 @@ int main(int argc, char** argv) {
         for (int k = 1; k <= frames; k++) {
             auto t0 = Clock::now();
             base_cost.push_back(ms(frame(c)));
-            auto fd = c.access->export_end_sync_file().value();
-            Fd own(fd);
+            Fd own = c.access->export_end_sync_file().value();  // empty: already done
             (void)rt.import_sync_file(k, own.get());
             (void)rt.wait(k, 10s);
             base_done.push_back(ms(Clock::now() - t0));

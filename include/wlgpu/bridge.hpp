@@ -19,6 +19,9 @@ namespace wlgpu {
 // Which GPU to use. Empty = the first usable adapter (hardware before software).
 struct AdapterSelector {
     std::string drm_node;                      // e.g. "/dev/dri/renderD128" (primary nodes work too)
+    // An open DRM fd of the device to use (borrowed, only during Bridge::create): the
+    // compositor's backend fd (wlr_backend_get_drm_fd), a primary or render node. -1 = none.
+    int drm_fd = -1;
     uint32_t vendor_id = 0, device_id = 0;     // PCI ids; 0 = any
     std::optional<std::array<uint8_t, 16>> device_uuid;  // VkPhysicalDeviceIDProperties::deviceUUID
     bool allow_software = true;                // accept lavapipe/SwiftShader (CPU adapters)
@@ -99,6 +102,18 @@ public:
     TransferStats& transfers() const { return transfers_; }
     // The persistent read-back staging buffer (bridge/readback; internal).
     ReadbackStaging& readback_staging() const { return *staging_; }
+
+    // The render node that stands for this device towards clients (linux-dmabuf-v1's main
+    // device, wlr_renderer_get_drm_fd): the adapter's own (VK_EXT_physical_device_drm). An
+    // adapter without one (a software adapter, which imports dma-bufs of any device) may have a
+    // render node of the machine stand in, when stand_in is true: WLGPU_DMABUF_DRM_NODE ("" turns
+    // that off), else the first render node this process may open. "" when there is none; `why`
+    // (optional) says which node it is.
+    std::string client_render_node(bool stand_in, std::string* why = nullptr) const;
+    // The render nodes that may carry timeline syncobjs for this device, in order of preference:
+    // the adapter's own first, then every other render node (syncobjs are only handles for the
+    // kernel's fences, so any node's syncobjs carry the clients' fences).
+    std::vector<std::string> syncobj_node_candidates() const;
 
     // Blocks until the future completes or timeout_ns passes (then unsupported error).
     Result<void> wait(WGPUFuture future, uint64_t timeout_ns = UINT64_MAX) const;

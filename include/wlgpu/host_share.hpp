@@ -32,6 +32,7 @@
 namespace wlgpu {
 
 class Bridge;
+class SharedMemoryAccess;  // src/import/shared_access.hpp
 
 enum class SemaphoreFd : uint32_t {
     opaque_fd = 1,  // VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT
@@ -94,7 +95,7 @@ struct HostAcquire {
 
 // The host-sharing side of a texture made by HostImage::import(). It is that texture's
 // shared_access: begin()/end() are Dawn's BeginAccess/EndAccess; begin() may nest (one Dawn
-// access, write if any nested begin asks for write), so a texture drawn twice works.
+// access), so a texture drawn twice works.
 //
 // Ownership cycle: host_owned (after import, or hand_back) -> hand_over() -> begin() ... end()
 // -> hand_back() -> host_owned. Between end() and hand_back() wlgpu may begin() again; it then
@@ -111,17 +112,17 @@ public:
     // After end(): what the host waits for and acquires with. The caller owns the returned fds.
     Result<HostAcquire> hand_back();
 
-    // SharedAccess.
+    // SharedAccess: the one implementation's (src/import/shared_access.cpp) and its contract
+    // (wlgpu/texture.hpp), with the ownership cycle checked. export_end_sync_file() after end():
+    // the merged end fences (an empty Fd when the work is already done); Errc::unsupported when
+    // Dawn's fence is an OPAQUE_FD semaphore (use hand_back()).
     Result<void> begin(bool write) override;
     Result<void> end() override;
-    // Adds a sync_file (SharedFenceSyncFD) to the next begin()'s waits; owns fd.
     Result<void> add_wait_sync_file(int fd) override;
-    // After end(), when Dawn's end fence is a sync_file: a duplicate of it (the caller owns it);
-    // -1 when the work is already done. Errc::unsupported when the fence is an OPAQUE_FD semaphore.
-    Result<int> export_end_sync_file() override;
+    Result<sync::Fd> export_end_sync_file() override;
 
-    const std::string& label() const { return label_; }
-    bool in_access() const { return depth_ > 0; }
+    const std::string& label() const;
+    bool in_access() const;
     bool host_owned() const { return state_ == State::host_owned; }
 
     ~HostImage() override;
@@ -130,25 +131,13 @@ public:
 
 private:
     enum class State { fresh, host_owned, handed_over, in_access, wlgpu_idle };
-    struct Fence {
-        wg::SharedFence fence;
-        SemaphoreFd type;
-    };
     Result<void> import_waits(std::vector<HostSemaphore>& sems);
 
     Bridge* bridge_;
-    wg::SharedTextureMemory memory_;
-    wg::Texture texture_;
-    std::string label_;
+    std::unique_ptr<SharedMemoryAccess> access_;
     State state_ = State::fresh;
-    int depth_ = 0;
-    bool write_ = false;
-    std::vector<Fence> waits_;        // for the next begin()
-    LayoutTransition begin_layouts_;  // for the next begin()
+    LayoutTransition begin_layouts_;  // from the host's hand_over(), for the next begin()
     bool begin_initialized_ = false;
-    std::vector<Fence> end_fences_;   // from the last end()
-    LayoutTransition end_layouts_;
-    bool end_initialized_ = false;
 };
 
 // The HostImage of a texture from HostImage::import(), or null.

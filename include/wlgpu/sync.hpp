@@ -13,6 +13,7 @@
 
 #include "wlgpu/error.hpp"
 #include "wlgpu/render.hpp"  // SyncPoint
+#include "wlgpu/sync_file.hpp"  // Fd, import_fence, export_fence
 #include "wlgpu/webgpu/handle.hpp"
 
 namespace wlgpu {
@@ -21,26 +22,6 @@ class SharedAccess;
 }  // namespace wlgpu
 
 namespace wlgpu::sync {
-
-// An owned file descriptor (closed on destruction).
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(o.release()) {}
-    Fd& operator=(Fd&& o) noexcept;
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-    static Result<Fd> dup(int fd);
-    int get() const { return fd_; }
-    int release() { int f = fd_; fd_ = -1; return f; }
-    void reset(int fd = -1);
-    explicit operator bool() const { return fd_ >= 0; }
-
-private:
-    int fd_ = -1;
-};
 
 // True when the sync_file (or any pollable fence fd) has signalled (poll POLLIN, no wait).
 bool fence_signalled(int fd);
@@ -102,13 +83,6 @@ private:
 
 // True when DRM_IOCTL_SYNCOBJ_EVENTFD works on drm_fd (kernel >= 6.6 and timeline syncobjs).
 bool eventfd_supported(int drm_fd);
-
-// Dawn SharedFence <-> sync_file (for SharedAccess implementations: DMA-BUF importers).
-// Imports a sync_file as a SyncFD SharedFence; sync_file is borrowed (Dawn dups it).
-Result<wg::SharedFence> import_fence(WGPUDevice device, int sync_file);
-// Exports a SyncFD SharedFence as a new sync_file (dup'ed: the caller owns it). Dawn may
-// return -1 for an already-signalled fence: then the result is an empty Fd.
-Result<Fd> export_fence(WGPUSharedFence fence);
 
 // The compositor's event loop, as the sync code needs it. Callbacks run on the loop's
 // thread; destroying a Source removes it (and no callback runs after that).

@@ -7,6 +7,7 @@
 
 #include "wlgpu/error.hpp"
 #include "wlgpu/format.hpp"
+#include "wlgpu/sync_file.hpp"
 #include "wlgpu/types.hpp"
 #include "wlgpu/webgpu/handle.hpp"
 
@@ -25,18 +26,26 @@ constexpr bool operator&(TextureUsage a, TextureUsage b) { return (uint32_t(a) &
 // Textures on memory shared with other APIs or processes (DMA-BUF, opaque fd) need Dawn's
 // BeginAccess/EndAccess around the GPU work that uses them. A Frame calls begin() once for
 // each such texture it uses (its target included) before it submits, and end() after the
-// submit, in the same order. Implemented by the importers (src/import/dmabuf*.cpp).
+// submit, in the same order. begin() may nest (a texture drawn twice, or both source and
+// target): Dawn's access is the outermost one. One implementation serves every importer
+// (src/import/shared_access.cpp: DMA-BUFs, host images); HostImage adds the host hand-over.
+//
+// The contract of the explicit-sync hooks, the same for every memory:
+//  - add_wait_sync_file(fd): the next outermost begin() makes the GPU wait for this sync_file.
+//    Takes ownership of fd (closed on error too); fd < 0 means "already signalled" (no wait).
+//  - export_end_sync_file(): after end(), one sync_file that signals when the GPU work of that
+//    access is done (the merge of Dawn's end-of-access fences); the caller owns it. An EMPTY Fd
+//    means the work is already complete (Dawn left no fence, or only signalled ones): nothing
+//    to wait for. Errc::unsupported when the memory cannot export a sync_file (no SharedFenceSyncFD:
+//    Dawn's fence is an OPAQUE_FD VkSemaphore), Errc::invalid_argument when called at the wrong
+//    time. Memory that is not shared (the defaults below) is Errc::unsupported for both.
 class SharedAccess {
 public:
     virtual ~SharedAccess() = default;
     virtual Result<void> begin(bool write) = 0;
     virtual Result<void> end() = 0;
-    // Explicit sync (src/sync). Makes the GPU wait for this sync_file at the next begin();
-    // takes ownership of fd (closed on error too).
     virtual Result<void> add_wait_sync_file(int fd);
-    // After end(): a sync_file that signals when the GPU work of that access is done.
-    // The caller owns the returned fd.
-    virtual Result<int> export_end_sync_file();
+    virtual Result<sync::Fd> export_end_sync_file();
 };
 
 class Texture {

@@ -116,15 +116,25 @@ Result<void> matches(const AdapterIdentity& id, const AdapterSelector& sel) {
         return fail(Errc::no_adapter, "adapter '{}' has device id {:#06x}, not {:#06x}", id.name, id.device_id, sel.device_id);
     if (sel.device_uuid && sel.device_uuid != id.device_uuid)
         return fail(Errc::no_adapter, "adapter '{}' has another device UUID", id.name);
-    if (!sel.drm_node.empty()) {
-        struct stat st {};
-        if (stat(sel.drm_node.c_str(), &st) != 0 || !S_ISCHR(st.st_mode))
-            return fail(Errc::invalid_argument, "DRM node {} is not a character device", sel.drm_node);
+    auto same_device = [&](const struct stat& st, const std::string& what) -> Result<void> {
+        if (!S_ISCHR(st.st_mode)) return fail(Errc::invalid_argument, "{} is not a character device", what);
         int64_t maj = major(st.st_rdev), min = minor(st.st_rdev);
         bool hit = (maj == id.render_major && min == id.render_minor) ||
                    (maj == id.primary_major && min == id.primary_minor);
-        if (!hit)
-            return fail(Errc::no_adapter, "adapter '{}' is not DRM node {} ({}:{})", id.name, sel.drm_node, maj, min);
+        if (!hit) return fail(Errc::no_adapter, "adapter '{}' is not {} ({}:{})", id.name, what, maj, min);
+        return {};
+    };
+    if (!sel.drm_node.empty()) {
+        struct stat st {};
+        const std::string what = "DRM node " + sel.drm_node;
+        if (stat(sel.drm_node.c_str(), &st) != 0) return fail(Errc::invalid_argument, "{} is not a character device", what);
+        if (auto r = same_device(st, what); !r) return r;
+    }
+    if (sel.drm_fd >= 0) {
+        struct stat st {};
+        const std::string what = std::format("the device of DRM fd {}", sel.drm_fd);
+        if (fstat(sel.drm_fd, &st) != 0) return fail(Errc::invalid_argument, "{}: fstat failed", what);
+        if (auto r = same_device(st, what); !r) return r;
     }
     return {};
 }

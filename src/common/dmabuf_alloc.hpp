@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "wlgpu/error.hpp"
-#include "wlgpu/sync.hpp"  // Fd
+#include "wlgpu/sync_file.hpp"  // Fd
 
 namespace wlgpu {
 

@@ -2,7 +2,7 @@
 // format wlgpu knows is one row with what each path needs - wl_shm / memory upload (FormatInfo),
 // DMA-BUF import (memory planes, how Dawn imports each, the YUV layout the shader reads) and
 // host-image sharing (the VkFormat a host shares it as). src/import/format.cpp (shm),
-// src/import/dmabuf.cpp (DMA-BUF) and src/bridge/host_share.cpp (host images) read it.
+// src/import/dmabuf.cpp (DMA-BUF) and src/import/host_image.cpp (host images) read it.
 #pragma once
 
 #include <array>

@@ -1,6 +1,6 @@
 // DMA-BUF import through Dawn SharedTextureMemory (DmaBuf): validation before any driver call,
-// the RGB and YUV format table, per-plane and native multi-planar import, and SharedAccess
-// (BeginAccess/EndAccess with Vulkan image layouts, the initialized flag and fences).
+// the RGB and YUV format table, per-plane and native multi-planar import. The texture's
+// SharedAccess is the one SharedMemoryAccess (src/import/shared_access.cpp) over its memories.
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -14,7 +14,6 @@
 #include <format>
 
 #include "import/dmabuf_internal.hpp"
-#include "common/sync_file_merge.hpp"
 #include "common/signals_blocked.hpp"
 #include "wlgpu/bridge.hpp"
 #include "common/pixel_format.hpp"
@@ -50,9 +49,6 @@ std::string modifier_name(uint64_t m) {
     return std::format("{:#018x}", m);
 }
 
-// Vulkan image layouts (vulkan_core.h values; the header is not needed for two numbers).
-constexpr int32_t kVkLayoutUndefined = 0, kVkLayoutGeneral = 1;
-
 }  // namespace
 
 const FormatSpec* find_format(uint32_t fourcc) {
@@ -68,121 +64,6 @@ DmabufAccess* access_of(const Texture& t) { return dynamic_cast<DmabufAccess*>(t
 YuvPlanes* yuv_of(const Texture& t) {
     DmabufAccess* a = access_of(t);
     return a ? a->yuv.get() : nullptr;
-}
-
-// --- SharedAccess
-
-DmabufAccess::~DmabufAccess() {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    if (depth_ > 0) {
-        depth_ = 1;
-        (void)end();
-    }
-}
-
-Result<void> DmabufAccess::begin(bool /*write*/) {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    if (depth_++ > 0) return {};  // already inside an access (drawn twice, or target and source)
-    if (layouts_.empty()) {
-        const int32_t first = initialized_ ? kVkLayoutGeneral : kVkLayoutUndefined;
-        layouts_.assign(parts_.size(), Layouts{first, kVkLayoutGeneral});
-    }
-    std::vector<WGPUSharedFence> fences;
-    for (auto& f : wait_fences_) fences.push_back(f.get());
-    for (size_t i = 0; i < parts_.size(); i++) {
-        WGPUSharedTextureMemoryVkImageLayoutBeginState layout{};
-        layout.chain.sType = WGPUSType_SharedTextureMemoryVkImageLayoutBeginState;
-        layout.oldLayout = layouts_[i].old_layout;
-        layout.newLayout = layouts_[i].new_layout;
-        WGPUSharedTextureMemoryBeginAccessDescriptor d{};
-        d.nextInChain = &layout.chain;
-        d.concurrentRead = false;
-        d.initialized = initialized_;
-        d.fenceCount = fences.size();
-        d.fences = fences.data();
-        d.signaledValues = wait_values_.data();
-        if (wgpuSharedTextureMemoryBeginAccess(parts_[i].memory.get(), parts_[i].texture.get(), &d) != WGPUStatus_Success) {
-            // Undo the parts already begun so that the texture stays usable.
-            for (size_t j = 0; j < i; j++) {
-                WGPUSharedTextureMemoryVkImageLayoutEndState le{};
-                le.chain.sType = WGPUSType_SharedTextureMemoryVkImageLayoutEndState;
-                WGPUSharedTextureMemoryEndAccessState st{};
-                st.nextInChain = &le.chain;
-                if (wgpuSharedTextureMemoryEndAccess(parts_[j].memory.get(), parts_[j].texture.get(), &st) ==
-                    WGPUStatus_Success)
-                    layouts_[j] = {le.oldLayout, le.newLayout};
-                wgpuSharedTextureMemoryEndAccessStateFreeMembers(st);
-            }
-            depth_ = 0;
-            return fail(bridge_->lost() ? Errc::device_lost : Errc::gpu_error,
-                        "{}: BeginAccess of plane {} failed (see the device's error message)", name_, i);
-        }
-    }
-    wait_fences_.clear();
-    wait_values_.clear();
-    accesses_++;
-    return {};
-}
-
-Result<void> DmabufAccess::end() {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    if (depth_ == 0) return fail(Errc::invalid_argument, "{}: end() without begin()", name_);
-    if (--depth_ > 0) return {};
-    end_fences_.clear();
-    bool ok = true;
-    for (size_t i = 0; i < parts_.size(); i++) {
-        WGPUSharedTextureMemoryVkImageLayoutEndState layout{};
-        layout.chain.sType = WGPUSType_SharedTextureMemoryVkImageLayoutEndState;
-        WGPUSharedTextureMemoryEndAccessState st{};
-        st.nextInChain = &layout.chain;
-        if (wgpuSharedTextureMemoryEndAccess(parts_[i].memory.get(), parts_[i].texture.get(), &st) == WGPUStatus_Success) {
-            layouts_[i] = {layout.oldLayout, layout.newLayout};
-            for (size_t k = 0; k < st.fenceCount; k++) {
-                // Kept for export_end_sync_file (explicit sync, other devices). Not fed back into
-                // our own next BeginAccess: that work is on the same Dawn queue, already ordered,
-                // and re-waiting on lavapipe's exported (often already signalled, fd -1) sync
-                // files made Dawn fail ("close failed" in SystemHandle) after many frames.
-                end_fences_.push_back(wg::SharedFence(st.fences[k]));
-            }
-        } else {
-            ok = false;
-        }
-        wgpuSharedTextureMemoryEndAccessStateFreeMembers(st);
-    }
-    initialized_ = true;  // after an access the content is defined (ours or the client's)
-    if (!ok)
-        return fail(bridge_->lost() ? Errc::device_lost : Errc::gpu_error, "{}: EndAccess failed", name_);
-    return {};
-}
-
-Result<void> DmabufAccess::add_wait_sync_file(int fd) {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    if (fd < 0) return {};  // no fence: already signalled
-    if (!bridge_->caps().sync_fd_fence) {
-        close(fd);
-        return fail(Errc::unsupported, "{}: the device cannot import sync_file fences (no SharedFenceSyncFD)", name_);
-    }
-    WGPUSharedFenceSyncFDDescriptor sd{};
-    sd.chain.sType = WGPUSType_SharedFenceSyncFDDescriptor;
-    sd.handle = fd;
-    WGPUSharedFenceDescriptor d{};
-    d.nextInChain = &sd.chain;
-    wg::SharedFence f;
-    auto r = bridge_->scoped([&] { f = wg::SharedFence::Acquire(wgpuDeviceImportSharedFence(bridge_->device(), &d)); },
-                             name_ + ": importing a sync_file");
-    close(fd);  // Dawn keeps its own duplicate
-    if (!r) return r;
-    if (!f) return fail(Errc::gpu_error, "{}: importing a sync_file gave no fence", name_);
-    wait_fences_.push_back(std::move(f));
-    wait_values_.push_back(1);
-    return {};
-}
-
-Result<int> DmabufAccess::export_end_sync_file() {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    auto out = merge_end_sync_files(end_fences_, name_);
-    if (out && *out < 0) return fail(Errc::unsupported, "{}: the last access left no sync_file fence", name_);
-    return out;
 }
 
 }  // namespace dmabuf

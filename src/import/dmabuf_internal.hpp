@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/pixel_format.hpp"
+#include "import/shared_access.hpp"
 #include "wlgpu/dmabuf.hpp"
 #include "wlgpu/format.hpp"
 #include "wlgpu/webgpu/handle.hpp"
@@ -63,42 +64,12 @@ struct YuvPlanes {
     bool native = false;            // one multi-planar Dawn texture (plane views), not one per plane
 };
 
-// The SharedAccess of an imported texture: every (memory, texture) pair it is made of.
-class DmabufAccess final : public SharedAccess {
+// The SharedAccess of an imported texture (the one implementation, over every memory it is
+// made of: one, or one per plane), and the YUV planes the renderer binds.
+class DmabufAccess final : public SharedMemoryAccess {
 public:
-    struct Part {
-        wg::SharedTextureMemory memory;
-        wg::Texture texture;
-    };
-    DmabufAccess(Bridge& b, std::vector<Part> parts, bool initialized, std::string name)
-        : bridge_(&b), parts_(std::move(parts)), initialized_(initialized), name_(std::move(name)) {}
-    ~DmabufAccess() override;
-
-    Result<void> begin(bool write) override;
-    Result<void> end() override;
-    Result<void> add_wait_sync_file(int fd) override;
-    Result<int> export_end_sync_file() override;
-
-    uint32_t depth() const { return depth_; }
-    // Dawn accesses made so far (outermost begin() calls that reached BeginAccess).
-    uint64_t accesses() const { return accesses_; }
-    const std::vector<Part>& parts() const { return parts_; }
+    using SharedMemoryAccess::SharedMemoryAccess;
     std::shared_ptr<YuvPlanes> yuv;  // null for RGB
-
-private:
-    Bridge* bridge_;
-    std::vector<Part> parts_;
-    bool initialized_;
-    std::string name_;
-    uint32_t depth_ = 0;  // begin() nesting: Dawn's BeginAccess runs for the outermost only
-    uint64_t accesses_ = 0;
-    struct Layouts {
-        int32_t old_layout, new_layout;
-    };
-    std::vector<Layouts> layouts_;              // per part, from the last EndAccess
-    std::vector<wg::SharedFence> wait_fences_;  // waited on by the next BeginAccess (all parts)
-    std::vector<uint64_t> wait_values_;
-    std::vector<wg::SharedFence> end_fences_;   // from the last EndAccess
 };
 
 DmabufAccess* access_of(const Texture& t);

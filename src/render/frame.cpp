@@ -244,7 +244,7 @@ SyncPoint completion(SharedAccess* target) {
     if (!target) return {};
     auto fd = target->export_end_sync_file();
     if (!fd) return {};  // no sync_file from this memory: the queue's work-done
-    return SyncPoint::from_fence(*fd);
+    return SyncPoint::from_fence(fd->release());  // an empty Fd: already complete (signalled)
 }
 }  // namespace
 

@@ -19,29 +19,6 @@ using Clock = std::chrono::steady_clock;
 
 std::string_view to_string(AcquirePath p) { return p == AcquirePath::gpu ? "gpu" : "cpu"; }
 
-Result<wg::SharedFence> import_fence(WGPUDevice device, int sync_file) {
-    auto sd = wg::chained<WGPUSharedFenceSyncFDDescriptor>();
-    sd.handle = sync_file;
-    WGPUSharedFenceDescriptor d{};
-    d.nextInChain = &sd.chain;
-    d.label = wg::sv("wlgpu acquire");
-    wg::SharedFence f = wg::SharedFence::Acquire(wgpuDeviceImportSharedFence(device, &d));
-    if (!f) return fail(Errc::unsupported, "wgpuDeviceImportSharedFence(SyncFD) failed");
-    return f;
-}
-
-Result<Fd> export_fence(WGPUSharedFence fence) {
-    auto se = wg::chained<WGPUSharedFenceSyncFDExportInfo>();
-    se.handle = -1;
-    WGPUSharedFenceExportInfo info{};
-    info.nextInChain = &se.chain;
-    wgpuSharedFenceExportInfo(fence, &info);
-    if (info.type != WGPUSharedFenceType_SyncFD)
-        return fail(Errc::unsupported, "the end-of-access fence is not a SyncFD fence (type {})", int(info.type));
-    if (se.handle < 0) return Fd();  // already signalled
-    return Fd::dup(se.handle);        // the fence keeps its own fd
-}
-
 struct ExplicitSync::Impl {
     Bridge& bridge;
     EventLoop& loop;
@@ -303,7 +280,7 @@ Result<void> ExplicitSync::release(SharedAccess* access, std::shared_ptr<const T
     if (access && impl_->opts.release != ReleaseMode::work_done) {
         AsyncSignalsBlocked blocked;
         auto fd = access->export_end_sync_file();
-        if (fd) done = SyncPoint::from_fence(*fd);
+        if (fd) done = SyncPoint::from_fence(fd->release());  // empty: already complete
         else if (impl_->opts.release == ReleaseMode::fence) return std::unexpected(fd.error());
     }
     if (auto r = release(std::move(done), std::move(timeline), point); !r) return std::unexpected(r.error());

@@ -4,10 +4,14 @@
 #include <format>
 #include <thread>
 
-#include "sync/stm_access.hpp"
+#include "bridge/readback.hpp"
+#include "common/dmabuf_alloc.hpp"
 #include "common/drm_nodes.hpp"
 #include "common/signals_blocked.hpp"
+#include "common/vgem.hpp"
 #include "wlgpu/bridge.hpp"
+#include "wlgpu/dmabuf.hpp"
+#include "wlgpu/sync.hpp"
 
 namespace wlgpu::sync {
 
@@ -35,20 +39,28 @@ Result<ProbeResult> probe_gpu_wait_blocks(Bridge& bridge, std::chrono::milliseco
         return std::unexpected(r.error());
     auto vgem = drm::open_node_of_driver("card", "vgem");
     if (!vgem) return fail(Errc::unsupported, "no vgem node (modprobe vgem) for an unsignalled fence");
-    auto buf = make_udmabuf(16, 16);
-    if (!buf) return std::unexpected(buf.error());
-    auto access = import_udmabuf(bridge.device(), **buf);
-    if (!access) return std::unexpected(access.error());
-    auto fence = vgem_fence(vgem->get());
+    // A 16x16 udmabuf (RGBA8 LINEAR), imported like a client's buffer.
+    constexpr uint32_t kSize = 16, kStride = kSize * 4;
+    auto mem = alloc_dmabuf(DmabufSource::udmabuf, size_t(kStride) * kSize);
+    if (!mem) return std::unexpected(mem.error());
+    DmabufAttributes attrs;
+    attrs.width = attrs.height = kSize;
+    attrs.format = fourcc('A', 'B', '2', '4');  // DRM_FORMAT_ABGR8888: bytes R, G, B, A
+    attrs.n_planes = 1;
+    attrs.planes[0] = {mem->fd(), 0, kStride};
+    auto tex = import_dmabuf(bridge, attrs);
+    if (!tex) return std::unexpected(tex.error());
+    SharedAccess& access = *(*tex)->shared_access;
+    auto fence = vgem::fence(vgem->get());
     if (!fence) return std::unexpected(fence.error());
 
     WGPUBufferDescriptor bd{};
-    bd.size = 256 * 16;
+    bd.size = kCopyRowAlign * kSize;
     bd.usage = WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead;
     wg::Buffer out = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(bridge.device(), &bd));
 
-    if (auto r = (*access)->add_wait_sync_file(fence->sync_file.release()); !r) {
-        (void)vgem_signal(vgem->get(), fence->id);
+    if (auto r = access.add_wait_sync_file(fence->sync_file.release()); !r) {
+        (void)vgem::signal(vgem->get(), fence->id);
         return std::unexpected(r.error());
     }
     int vgem_fd = vgem->get();
@@ -56,16 +68,15 @@ Result<ProbeResult> probe_gpu_wait_blocks(Bridge& bridge, std::chrono::milliseco
     auto t0 = std::chrono::steady_clock::now();
     std::thread signaller([=] {
         std::this_thread::sleep_until(t0 + hold);
-        (void)vgem_signal(vgem_fd, id);
+        (void)vgem::signal(vgem_fd, id);
     });
-    Result<void> res = (*access)->begin(false);
+    // The frame that samples the buffer: BeginAccess (waits for the fence), a copy, EndAccess.
+    Result<void> res = access.begin(false);
     if (res) {
-        (*access)->read_into(bridge.queue(), out.get(), 0, 16, 16);
-        res = (*access)->end();
-        if (res) {
-            auto fd = (*access)->export_end_sync_file();
-            if (fd && *fd >= 0) Fd own(*fd);
-        }
+        submit_texture_copy(bridge.device(), bridge.queue(), (*tex)->handle(), Box{0, 0, int32_t(kSize), int32_t(kSize)},
+                            out.get(), 0, kCopyRowAlign);
+        res = access.end();
+        if (res) (void)access.export_end_sync_file();  // what a release would do; closed at once
     }
     auto t1 = std::chrono::steady_clock::now();
     signaller.join();

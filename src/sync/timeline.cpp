@@ -43,22 +43,6 @@ void destroy_handle(int drm_fd, uint32_t h) {
 
 }  // namespace
 
-Fd& Fd::operator=(Fd&& o) noexcept {
-    if (this != &o) reset(o.release());
-    return *this;
-}
-
-void Fd::reset(int fd) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-}
-
-Result<Fd> Fd::dup(int fd) {
-    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (d < 0) return sys_fail("dup");
-    return Fd(d);
-}
-
 bool fence_signalled(int fd) {
     if (fd < 0) return true;
     pollfd p{fd, POLLIN, 0};

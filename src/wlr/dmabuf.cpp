@@ -3,11 +3,9 @@
 // one imported texture per wlr_buffer (wlr_addon, so an unchanged buffer costs nothing per
 // frame), and provides what linux-dmabuf-v1 needs from a renderer (formats, a DRM fd).
 #include "internal.hpp"
-#include "common/drm_nodes.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <xf86drm.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -163,11 +161,6 @@ bool check_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& attrs) {
 void dmabuf_imports_destroy_all(WlRenderer* r) {
     DmabufImport *d, *tmp;
     wl_list_for_each_safe(d, tmp, &r->dmabuf_imports, link) import_addon_destroy(&d->addon);
-}
-
-std::string dmabuf_fallback_node() {
-    if (const char* env = getenv("WLGPU_DMABUF_DRM_NODE")) return env;  // "" disables the fallback
-    return drm::first_accessible_render_node();
 }
 
 }  // namespace wlgpu::wlr::detail

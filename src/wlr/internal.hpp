@@ -196,8 +196,6 @@ bool dmabuf_copy_update(WlTexture* t, wlr_buffer* buffer, std::span<const Box> d
 // driver cannot map), then the advertised format/modifier set; logs the refusal.
 bool check_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& attrs);
 void dmabuf_imports_destroy_all(WlRenderer* r);
-// The render node for get_drm_fd when the adapter has none but imports DMA-BUFs ("" if none).
-std::string dmabuf_fallback_node();
 
 // ---- allocator.cpp ----
 // wlgpu_allocator_autocreate: the first of wlroots' choice, udmabuf, shm that allocates.

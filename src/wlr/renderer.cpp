@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <xf86drm.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -36,25 +35,19 @@ const wlr_drm_format_set* renderer_get_texture_formats(wlr_renderer* wr, uint32_
 
 const wlr_drm_format_set* renderer_get_render_formats(wlr_renderer* wr) { return &get_renderer(wr)->render_formats; }
 
-// The adapter's render node (AdapterPropertiesDrm / VK_EXT_physical_device_drm). Adapters
-// without one (lavapipe) that import DMA-BUFs return a render node of the machine instead
-// (WLGPU_DMABUF_DRM_NODE, else the first /dev/dri/renderD*): wlroots needs a DRM device for
-// linux-dmabuf-v1 (the feedback's main device, its PRIME import check), and dma-bufs from
-// any device import into lavapipe. -1 when there is neither.
+// The device's render node for wlroots (linux-dmabuf-v1's main device, its PRIME import check):
+// Bridge::client_render_node chooses it; an adapter without one (lavapipe) has a node of the
+// machine stand in when it imports DMA-BUFs. -1 when there is none.
 int renderer_get_drm_fd(wlr_renderer* wr) {
     WlRenderer* r = get_renderer(wr);
     if (r->drm_fd_tried) return r->drm_fd;
     r->drm_fd_tried = true;
-    std::string node = r->bridge->identity().render_node;
-    const char* why = "the adapter's render node";
-    if (node.empty() && r->dmabuf_textures) {
-        node = dmabuf_fallback_node();
-        why = "the DMA-BUF main device (the adapter has no DRM node)";
-    }
+    std::string why;
+    const std::string node = r->bridge->client_render_node(r->dmabuf_textures, &why);
     if (node.empty()) return r->drm_fd;
     r->drm_fd = open(node.c_str(), O_RDWR | O_CLOEXEC);
-    if (r->drm_fd < 0) log_error("cannot open %s %s: %s", why, node.c_str(), strerror(errno));
-    else log_info("DRM fd: %s %s", why, node.c_str());
+    if (r->drm_fd < 0) log_error("cannot open %s %s: %s", why.c_str(), node.c_str(), strerror(errno));
+    else log_info("DRM fd: %s %s", why.c_str(), node.c_str());
     return r->drm_fd;
 }
 
@@ -71,17 +64,6 @@ void renderer_destroy(wlr_renderer* wr) {
     r->renderer.reset();
     r->bridge.reset();
     delete r;
-}
-
-std::string backend_drm_node(wlr_backend* backend) {
-    if (!backend) return {};
-    int fd = wlr_backend_get_drm_fd(backend);
-    if (fd < 0) return {};
-    char* name = drmGetRenderDeviceNameFromFd(fd);
-    if (!name) name = drmGetDeviceNameFromFd2(fd);
-    std::string out = name ? name : "";
-    free(name);
-    return out;
 }
 
 BridgeOptions bridge_options(const RendererOptions& options, std::shared_ptr<std::atomic<bool>> lost) {
@@ -116,7 +98,9 @@ namespace wlgpu::wlr {
 using namespace detail;
 
 Result<wlr_renderer*> create_renderer(wlr_backend* backend, RendererOptions options) {
-    if (options.adapter.drm_node.empty()) options.adapter.drm_node = backend_drm_node(backend);
+    // The backend's device: the bridge picks the adapter of that DRM fd (borrowed for create).
+    if (options.adapter.drm_node.empty() && options.adapter.drm_fd < 0 && backend)
+        options.adapter.drm_fd = wlr_backend_get_drm_fd(backend);
     auto r = std::make_unique<WlRenderer>();
     auto bridge = Bridge::create(bridge_options(options, r->lost));
     if (!bridge) return std::unexpected(bridge.error().context("creating the wlgpu renderer"));

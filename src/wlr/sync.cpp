@@ -17,7 +17,6 @@
 #include <format>
 
 #include "internal.hpp"
-#include "common/drm_nodes.hpp"
 #include "wlgpu/sync.hpp"
 #include "wlgpu/sync_wl.hpp"
 #include "wlgpu/wlr_sync.h"
@@ -116,10 +115,7 @@ void sync_init(WlRenderer* r, const std::string& option_node) {
         // The adapter's own render node first, then any render node with timelines (software
         // adapters have none of their own; syncobjs are only handles for the kernel's fences,
         // so any DRM node's syncobjs carry the clients' fences to us as sync_files).
-        std::vector<std::string> nodes;
-        if (!r->bridge->identity().render_node.empty()) nodes.push_back(r->bridge->identity().render_node);
-        for (auto& f : drm::render_nodes())
-            if (nodes.empty() || f != nodes[0]) nodes.push_back(f);
+        const std::vector<std::string> nodes = r->bridge->syncobj_node_candidates();
         for (auto& n : nodes) {
             s->fd = open_syncobj_node(n, &s->why_none);
             if (s->fd >= 0) {

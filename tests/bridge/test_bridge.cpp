@@ -1,3 +1,6 @@
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -51,6 +54,53 @@ TEST(Bridge, RefusesANonDrmPathAsDrmNode) {
     auto b = Bridge::create(std::move(o));
     ASSERT_FALSE(b);
     EXPECT_NE(b.error().message.find("/dev/null-not-there"), std::string::npos) << b.error().message;
+}
+
+// The compositor passes its backend's DRM fd, not a path: the bridge takes the adapter of that
+// device and refuses one of another device, naming the fd (the build host's /dev/null is a
+// character device of no GPU; a pipe is no device at all).
+TEST(Bridge, RefusesAnAdapterOfAnotherDeviceThanTheDrmFd) {
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    ASSERT_GE(null_fd, 0);
+    BridgeOptions o;
+    o.adapter.drm_fd = null_fd;
+    auto b = Bridge::create(std::move(o));
+    close(null_fd);
+    ASSERT_FALSE(b) << "an adapter matched /dev/null's device";
+    EXPECT_EQ(b.error().code, Errc::no_adapter) << b.error().message;
+    EXPECT_NE(b.error().message.find("the device of DRM fd " + std::to_string(null_fd) + " (1:3)"), std::string::npos)
+        << b.error().message;
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    BridgeOptions o2;
+    o2.adapter.drm_fd = p[0];
+    auto b2 = Bridge::create(std::move(o2));
+    close(p[0]), close(p[1]);
+    ASSERT_FALSE(b2);
+    EXPECT_NE(b2.error().message.find("the device of DRM fd " + std::to_string(p[0]) + " is not a character device"),
+              std::string::npos)
+        << b2.error().message;
+}
+
+// The node that stands for the device towards clients: the adapter's own; for an adapter without
+// one (lavapipe here) a node of the machine only when asked to stand in (WLGPU_DMABUF_DRM_NODE
+// names it, "" turns it off).
+TEST(Bridge, ClientRenderNodeIsTheAdaptersOwnOrAStandIn) {
+    const Bridge& b = test::gpu();
+    std::string why;
+    if (!b.identity().render_node.empty()) {
+        EXPECT_EQ(b.client_render_node(false, &why), b.identity().render_node);
+        EXPECT_EQ(why, "the adapter's render node");
+        EXPECT_EQ(b.syncobj_node_candidates().at(0), b.identity().render_node);
+        return;
+    }
+    EXPECT_EQ(b.client_render_node(false), "") << "no stand-in unless asked for";
+    setenv("WLGPU_DMABUF_DRM_NODE", "/dev/dri/renderD200", 1);
+    EXPECT_EQ(b.client_render_node(true, &why), "/dev/dri/renderD200");
+    EXPECT_NE(why.find("standing in"), std::string::npos) << why;
+    setenv("WLGPU_DMABUF_DRM_NODE", "", 1);
+    EXPECT_EQ(b.client_render_node(true), "") << "an empty WLGPU_DMABUF_DRM_NODE turns the stand-in off";
+    unsetenv("WLGPU_DMABUF_DRM_NODE");
 }
 
 TEST(Bridge, ScopedReportsValidationErrorsWithContext) {

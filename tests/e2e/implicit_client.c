@@ -24,7 +24,7 @@
 #include "client_common.h"
 #include "linux-dmabuf-v1-client-protocol.h"
 
-#include "sync/vgem_uapi.h"
+#include "common/vgem_uapi.h"
 
 #define W 160
 #define H 120

@@ -49,7 +49,7 @@
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
-#include "sync/vgem_uapi.h"
+#include "common/vgem_uapi.h"
 
 #define W 200
 #define H 150

@@ -19,7 +19,7 @@
 #include <linux/udmabuf.h>
 
 #include "client_common.h"
-#include "sync/vgem_uapi.h"
+#include "common/vgem_uapi.h"
 
 static int passed, failed;
 static int check(int ok, const char *what) {

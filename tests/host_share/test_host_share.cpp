@@ -16,7 +16,7 @@
 #include "support/gpu.hpp"
 #include "support/signal_mask.hpp"
 #include "common/drm_nodes.hpp"
-#include "sync/stm_access.hpp"
+#include "common/vgem.hpp"
 #include "vk_host.hpp"
 #include "wlgpu/dmabuf.hpp"
 #include "wlgpu/host_share.hpp"
@@ -235,9 +235,9 @@ TEST_P(HostShareRoundTrip, HostFillsWlgpuRendersHostReads) {
             HostRelease release_a{{{to_wlgpu, fd_a}},
                                   {VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL},
                                   true};
-            std::optional<sync::VgemFence> gate;
+            std::optional<vgem::Fence> gate;
             if (vgem) {
-                auto g = sync::vgem_fence(vgem->get());
+                auto g = vgem::fence(vgem->get());
                 ASSERT_TRUE(g) << g.error().message;
                 gate = std::move(*g);
                 const int gate_fd = dup(gate->sync_file.get());
@@ -282,7 +282,7 @@ TEST_P(HostShareRoundTrip, HostFillsWlgpuRendersHostReads) {
             if (gate)
                 signaller = std::thread([&] {
                     std::this_thread::sleep_for(kGateDelay);
-                    (void)sync::vgem_signal(vgem->get(), gate->id);
+                    (void)vgem::signal(vgem->get(), gate->id);
                 });
             struct Join {
                 std::thread& t;
@@ -465,8 +465,7 @@ TEST_F(HostShare, AccessStateMachine) {
         // The end fence as a sync_file (SharedFenceSyncFD) or a clear refusal (OPAQUE_FD only).
         auto sf = h->export_end_sync_file();
         if (b.caps().sync_fd_fence) {
-            ASSERT_TRUE(sf) << sf.error().message;
-            if (*sf >= 0) close(*sf);
+            ASSERT_TRUE(sf) << sf.error().message;  // an empty Fd when the access is already done
         } else {
             ASSERT_FALSE(sf);
             EXPECT_EQ(sf.error().code, Errc::unsupported) << sf.error().message;
@@ -632,11 +631,11 @@ TEST_F(HostShareDmabuf, HostExportsWlgpuRendersHostReads) {
 
         // Host: wait for wlgpu's end-of-access sync_file, acquire B, copy it out.
         std::vector<VkSemaphore> waits;
-        if (*end_fd >= 0) {
-            VkSemaphore s = host_->import_semaphore({SemaphoreFd::sync_fd, *end_fd});
-            if (s == VK_NULL_HANDLE) close(*end_fd);
+        if (*end_fd) {
+            VkSemaphore s = host_->import_semaphore({SemaphoreFd::sync_fd, end_fd->get()});
+            if (s != VK_NULL_HANDLE) (void)end_fd->release();  // the driver's now
             ASSERT_NE(s, VK_NULL_HANDLE) << "importing wlgpu's sync_file";
-            waits.push_back(s);  // the fd is the driver's now
+            waits.push_back(s);
         }
         ASSERT_TRUE(host_->submit(
             [&](VkCommandBuffer cb) {
@@ -667,7 +666,7 @@ TEST_F(HostShareDmabuf, HostExportsWlgpuRendersHostReads) {
             }
         EXPECT_EQ(bad, 0) << "pixels differ from the CPU reference (tolerance 1)";
         std::printf("[host] round %d: sync_file to wlgpu %s, from wlgpu %s\n", round,
-                    filled_fd >= 0 ? "pending" : "-1 (signalled)", *end_fd >= 0 ? "a fence" : "-1 (done)");
+                    filled_fd >= 0 ? "pending" : "-1 (signalled)", *end_fd ? "a fence" : "none (done)");
         ASSERT_OK(b.wait_idle());
     }
     EXPECT_EQ(settled_fds(fds_before), fds_before) << "file descriptors leaked";

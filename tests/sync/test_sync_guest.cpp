@@ -13,7 +13,8 @@
 #include "support/gpu.hpp"
 #include "support/signal_mask.hpp"
 #include "common/drm_nodes.hpp"
-#include "sync/stm_access.hpp"
+#include "common/vgem.hpp"
+#include "support/udmabuf_image.hpp"
 #include "wlgpu/sync.hpp"
 
 using namespace wlgpu;
@@ -78,18 +79,16 @@ std::shared_ptr<Timeline> compositor_import(const Timeline& client) {
 // A client surface: one udmabuf buffer, its Dawn import, client-side acquire/release timelines
 // and the compositor's imports of them.
 struct Surface {
-    std::unique_ptr<Udmabuf> buf;
-    std::shared_ptr<StmAccess> access;
+    std::unique_ptr<test::UdmabufImage> buf;  // buf->texture's SharedAccess: access
+    SharedAccess* access = nullptr;
     std::unique_ptr<Timeline> client_acquire, client_release;
     std::shared_ptr<Timeline> acquire, release;
     static std::unique_ptr<Surface> make(uint32_t w = 16, uint32_t h = 16) {
         auto s = std::make_unique<Surface>();
-        auto b = make_udmabuf(w, h);
+        auto b = test::make_udmabuf_image(test::gpu(), w, h);
         if (!b) throw std::runtime_error(b.error().message);
         s->buf = std::move(*b);
-        auto a = import_udmabuf(test::gpu().device(), *s->buf);
-        if (!a) throw std::runtime_error(a.error().message);
-        s->access = *a;
+        s->access = &s->buf->access();
         s->client_acquire = std::make_unique<Timeline>(Timeline::create(kernel().node.get()).value());
         s->client_release = std::make_unique<Timeline>(Timeline::create(kernel().node.get()).value());
         s->acquire = compositor_import(*s->client_acquire);
@@ -129,12 +128,11 @@ struct Readback {
     }
 };
 
-std::chrono::nanoseconds render_frame(StmAccess& a, Readback& rb, size_t slot) {
-    auto& b = test::gpu();
+std::chrono::nanoseconds render_frame(Surface& s, Readback& rb, size_t slot) {
     auto t0 = Clock::now();
-    EXPECT_TRUE(a.begin(false));
-    a.read_into(b.queue(), rb.buf.get(), slot * 256, 1, 1);
-    EXPECT_TRUE(a.end());
+    EXPECT_TRUE(s.access->begin(false));
+    test::read_into(*s.buf->texture, rb.buf.get(), slot * 256, 1, 1);
+    EXPECT_TRUE(s.access->end());
     return Clock::now() - t0;
 }
 
@@ -191,7 +189,7 @@ TEST(SyncKernel, TimelineOps) {
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().code, Errc::invalid_argument) << bad.error().message;
     auto ev_avail3 = t.eventfd(3, true).value();
-    auto f = vgem_fence(vgem).value();
+    auto f = vgem::fence(vgem).value();
     EXPECT_FALSE(fence_signalled(f.sync_file.get()));
     ASSERT_TRUE(t.import_sync_file(2, f.sync_file.get()));
     EXPECT_TRUE(t.materialised(2).value());
@@ -202,7 +200,7 @@ TEST(SyncKernel, TimelineOps) {
     // A second import of the same syncobj shares the points.
     auto other = compositor_import(t);
     EXPECT_FALSE(other->signalled(2).value());
-    ASSERT_TRUE(vgem_signal(vgem, f.id));
+    ASSERT_TRUE(vgem::signal(vgem, f.id));
     EXPECT_TRUE(readable(ev2.get(), 2000));
     EXPECT_TRUE(t.signalled(2).value());
     EXPECT_EQ(other->query().value(), 2u);
@@ -240,7 +238,7 @@ TEST(SyncAcquire, UnsignalledAcquireDoesNotBlockAndRendersNewContent) {
     auto sync = make_sync(loop, logs, detected().path);
     auto s = Surface::make();
     s->buf->fill(kRed);
-    auto f = vgem_fence(kernel().vgem.get()).value();
+    auto f = vgem::fence(kernel().vgem.get()).value();
     ASSERT_TRUE(s->client_acquire->import_sync_file(1, f.sync_file.get()));
     Readback rb(1);
     int heartbeats = 0;
@@ -255,14 +253,14 @@ TEST(SyncAcquire, UnsignalledAcquireDoesNotBlockAndRendersNewContent) {
         ASSERT_EQ(r.status, AcquireResult::Status::ready) << r.message;
         ASSERT_TRUE(sync->apply(r, *s->access));
         submitted_at = Clock::now();
-        frame_cost = render_frame(*s->access, rb, 0);
-        ASSERT_TRUE(sync->release(s->access.get(), s->release, 1));
+        frame_cost = render_frame(*s, rb, 0);
+        ASSERT_TRUE(sync->release(s->access, s->release, 1));
         done = true;
     }).value();
     auto sig = loop.timer(300ms, [&] {
         s->buf->fill(kGreen);  // the client changes the buffer just before it signals
         signalled_at = Clock::now();
-        ASSERT_TRUE(vgem_signal(kernel().vgem.get(), f.id));
+        ASSERT_TRUE(vgem::signal(kernel().vgem.get(), f.id));
     });
     auto rel_ev = s->client_release->eventfd(1, false).value();
     EventLoop::SourcePtr rel_w;
@@ -298,7 +296,7 @@ TEST(SyncAcquire, GpuSideWaitReadsNewContent) {
     auto sync = make_sync(loop, logs, AcquirePath::gpu);
     auto s = Surface::make();
     s->buf->fill(kRed);
-    auto f = vgem_fence(kernel().vgem.get()).value();
+    auto f = vgem::fence(kernel().vgem.get()).value();
     ASSERT_TRUE(s->client_acquire->import_sync_file(1, f.sync_file.get()));
     Readback rb(1);
     std::optional<AcquireResult> got;
@@ -314,10 +312,10 @@ TEST(SyncAcquire, GpuSideWaitReadsNewContent) {
         std::this_thread::sleep_until(t0 + 300ms);
         s->buf->fill(kGreen);
         release_before_signal = s->client_release->signalled(1).value_or(true);
-        (void)vgem_signal(kernel().vgem.get(), f.id);
+        (void)vgem::signal(kernel().vgem.get(), f.id);
     });
-    auto cost = render_frame(*s->access, rb, 0);
-    ASSERT_TRUE(sync->release(s->access.get(), s->release, 1));
+    auto cost = render_frame(*s, rb, 0);
+    ASSERT_TRUE(sync->release(s->access, s->release, 1));
     client.join();
     EXPECT_FALSE(release_before_signal) << "the release point signalled before the acquire fence";
     EXPECT_TRUE(s->client_release->wait(1, 5s).value());
@@ -349,9 +347,9 @@ TEST(SyncRelease, SignalsAfterGpuWorkInBothModes) {
             auto a = sync->acquire(s->acquire, pt, "client C", [&](AcquireResult r) { got = std::move(r); }).value();
             ASSERT_TRUE(got);
             ASSERT_TRUE(sync->apply(*got, *s->access));
-            render_frame(*s->access, rb, 0);
+            render_frame(*s, rb, 0);
             auto t_rel = Clock::now();
-            ASSERT_TRUE(sync->release(s->access.get(), s->release, pt));
+            ASSERT_TRUE(sync->release(s->access, s->release, pt));
             auto call_ms = std::chrono::duration<double, std::milli>(Clock::now() - t_rel).count();
             auto ev = s->client_release->eventfd(pt, false).value();
             bool seen = false;
@@ -425,12 +423,12 @@ TEST(SyncOrdering, ThousandFramesRandomDelaysNoLeaks) {
                 x.s->buf->fill(c);
                 ASSERT_TRUE(x.s->client_acquire->signal(k));
             } else if (kind == 1) {  // a GPU-like fence signalled later; content written just before
-                auto f = vgem_fence(kernel().vgem.get()).value();
+                auto f = vgem::fence(kernel().vgem.get()).value();
                 ASSERT_TRUE(x.s->client_acquire->import_sync_file(k, f.sync_file.get()));
                 uint32_t id = f.id;
                 x.sources.push_back(loop.timer(delay, [&x, id, c] {
                     x.s->buf->fill(c);
-                    ASSERT_TRUE(vgem_signal(kernel().vgem.get(), id));
+                    ASSERT_TRUE(vgem::signal(kernel().vgem.get(), id));
                 }));
             } else {  // the point is submitted later (wait-for-submit)
                 x.sources.push_back(loop.timer(delay, [&x, k, c] {
@@ -446,9 +444,9 @@ TEST(SyncOrdering, ThousandFramesRandomDelaysNoLeaks) {
                 y.rendered = k;
                 ASSERT_TRUE(y.sync->apply(r, *y.s->access));
                 auto tf = Clock::now();
-                render_frame(*y.s->access, rb, size_t(si) * kFrames + (k - 1));
+                render_frame(*y.s, rb, size_t(si) * kFrames + (k - 1));
                 frames++;
-                ASSERT_TRUE(y.sync->release(y.s->access.get(), y.s->release, k));
+                ASSERT_TRUE(y.sync->release(y.s->access, y.s->release, k));
                 y.max_frame = std::max<std::chrono::nanoseconds>(y.max_frame, Clock::now() - tf);
                 // The client waits for the release point before it writes again.
                 y.rel_ev = y.s->client_release->eventfd(k, false).value();
@@ -513,7 +511,7 @@ TEST(SyncPolicy, NeverSignalledAcquireTimesOutOthersContinue) {
     auto bad = Surface::make(), good = Surface::make();
     bad->buf->fill(kRed);
     good->buf->fill(kGreen);
-    auto f = vgem_fence(kernel().vgem.get()).value();  // never signalled by the client
+    auto f = vgem::fence(kernel().vgem.get()).value();  // never signalled by the client
     ASSERT_TRUE(bad->client_acquire->import_sync_file(1, f.sync_file.get()));
     Readback rb(512);
     std::optional<AcquireResult> bad1, bad2;
@@ -530,8 +528,8 @@ TEST(SyncPolicy, NeverSignalledAcquireTimesOutOthersContinue) {
         ga = sync->acquire(good->acquire, gp, "client 'good'", [&](AcquireResult r) {
             ASSERT_EQ(r.status, AcquireResult::Status::ready);
             ASSERT_TRUE(sync->apply(r, *good->access));
-            render_frame(*good->access, rb, size_t(good_frames % 512));
-            ASSERT_TRUE(sync->release(good->access.get(), good->release, gp));
+            render_frame(*good, rb, size_t(good_frames % 512));
+            ASSERT_TRUE(sync->release(good->access, good->release, gp));
             good_frames++;
             max_gap = std::max<std::chrono::nanoseconds>(max_gap, Clock::now() - last_good);
             last_good = Clock::now();
@@ -555,7 +553,7 @@ TEST(SyncPolicy, NeverSignalledAcquireTimesOutOthersContinue) {
     EXPECT_EQ(sync->stats().timeouts, 2u);
     EXPECT_GE(waited, 900.0);
     std::fprintf(stderr, "[sync] stuck client timed out after %.0f ms; the other client rendered %d frames meanwhile (longest gap %.0f ms)\n", waited, good_frames, gap_ms);
-    (void)vgem_signal(kernel().vgem.get(), f.id);
+    (void)vgem::signal(kernel().vgem.get(), f.id);
     t.reset();
     ga.reset();
 }
@@ -618,8 +616,8 @@ TEST(SyncSignals, LibraryThreadsBlockHostSignals) {
         for (int i = 0; i < 500 && !got; i++) loop.dispatch(10ms);
         ASSERT_TRUE(got);
         ASSERT_TRUE(sync.apply(*got, *s->access));
-        render_frame(*s->access, rb, 0);
-        ASSERT_TRUE(sync.release(s->access.get(), s->release, pt));
+        render_frame(*s, rb, 0);
+        ASSERT_TRUE(sync.release(s->access, s->release, pt));
         auto ev = s->client_release->eventfd(pt, false).value();
         bool seen = false;
         auto w = loop.watch_fd(ev.get(), [&] { seen = true; });

@@ -40,7 +40,7 @@ struct wlr_allocator* wlr_shm_allocator_create(void);
 }
 
 #include "common/drm_nodes.hpp"
-#include "sync/stm_access.hpp"
+#include "common/vgem.hpp"
 #include "wlgpu/sync.hpp"
 #include "wlgpu/wlr.h"
 #include "wlgpu/wlr_sync.h"
@@ -180,14 +180,14 @@ TEST(WlrSync, WaitTimelineGpuPathReadsContentAtSignal) {
 
     // The client's acquire point: an unsignalled vgem fence (its "GPU work") at point 1.
     wlr_drm_syncobj_timeline* tl = wlr_drm_syncobj_timeline_create(node);
-    auto fence = wlgpu::sync::vgem_fence(vgem->get());
+    auto fence = wlgpu::vgem::fence(vgem->get());
     ASSERT_TRUE(fence) << fence.error().message;
     ASSERT_TRUE(wlr_drm_syncobj_timeline_import_sync_file(tl, 1, fence->sync_file.get()));
 
     std::thread client_gpu([&] {
         std::this_thread::sleep_for(300ms);
         fill(client, 0xff0000);  // red, written just before the fence signals
-        (void)wlgpu::sync::vgem_signal(vgem->get(), fence->id);
+        (void)wlgpu::vgem::signal(vgem->get(), fence->id);
     });
     wlr_render_pass* pass = wlr_renderer_begin_buffer_pass(r, target, nullptr);
     ASSERT_NE(pass, nullptr);

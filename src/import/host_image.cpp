@@ -1,9 +1,10 @@
-// Same GPU as the host: OPAQUE_FD VkDeviceMemory imported as a Dawn SharedTextureMemory, and
+// Same GPU as the host (an importer, beside the DMA-BUF one; the bridge picks the device and
+// reports its capabilities): OPAQUE_FD VkDeviceMemory imported as a Dawn SharedTextureMemory, and
 // semaphores both ways as Dawn SharedFences (VkSemaphore OPAQUE_FD or SYNC_FD), with the
 // queue-family-transfer layouts in Dawn's Vulkan Begin/End state chains.
 #include "wlgpu/host_share.hpp"
 #include "common/signals_blocked.hpp"
-#include "common/sync_file_merge.hpp"
+#include "import/shared_access.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -26,9 +27,7 @@ using wg::sv;
 
 struct HostImage::Private {
     Bridge* bridge;
-    wg::SharedTextureMemory memory;
-    wg::Texture texture;
-    std::string label;
+    std::unique_ptr<SharedMemoryAccess> access;
 };
 
 namespace {
@@ -63,22 +62,12 @@ int fence_fd(WGPUSharedFence fence, SemaphoreFd type) {
 
 const char* to_string(SemaphoreFd t) { return t == SemaphoreFd::sync_fd ? "SYNC_FD" : "OPAQUE_FD"; }
 
-HostImage::HostImage(Private p)
-    : bridge_(p.bridge), memory_(std::move(p.memory)), texture_(std::move(p.texture)), label_(std::move(p.label)) {}
+HostImage::HostImage(Private p) : bridge_(p.bridge), access_(std::move(p.access)) {}
 
-HostImage::~HostImage() {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    if (depth_ > 0 && !bridge_->lost()) {
-        // Leave Dawn's access state consistent; nobody can wait for this access any more.
-        WGPUSharedTextureMemoryVkImageLayoutEndState layouts{};
-        layouts.chain.sType = WGPUSType_SharedTextureMemoryVkImageLayoutEndState;
-        WGPUSharedTextureMemoryEndAccessState st{};
-        st.nextInChain = &layouts.chain;
-        (void)bridge_->scoped([&] { wgpuSharedTextureMemoryEndAccess(memory_.get(), texture_.get(), &st); },
-                              "ending the access of a destroyed host image");
-        wgpuSharedTextureMemoryEndAccessStateFreeMembers(st);
-    }
-}
+HostImage::~HostImage() = default;  // the access ends a Dawn access still open
+
+const std::string& HostImage::label() const { return access_->name(); }
+bool HostImage::in_access() const { return access_->depth() > 0; }
 
 Result<std::shared_ptr<Texture>> HostImage::import(Bridge& bridge, const HostImageDesc& d) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
@@ -164,7 +153,10 @@ Result<std::shared_ptr<Texture>> HostImage::import(Bridge& bridge, const HostIma
                                                 uint32_t(wgpuTextureGetFormat(tex.get())), uint32_t(fm->info.texture)));
 
     auto texture = Texture::wrap(bridge, tex.get(), *info, d.width, d.height);
-    texture->shared_access = std::make_shared<HostImage>(Private{&bridge, std::move(memory), std::move(tex), name});
+    std::vector<SharedMemoryAccess::Part> parts;
+    parts.push_back({std::move(memory), std::move(tex)});
+    auto access = std::make_unique<SharedMemoryAccess>(bridge, std::move(parts), false, name);
+    texture->shared_access = std::make_shared<HostImage>(Private{&bridge, std::move(access)});
     return texture;
 }
 
@@ -180,18 +172,18 @@ Result<void> HostImage::import_waits(std::vector<HostSemaphore>& sems) {
     for (auto& s : sems) {
         if (s.fd < 0) {
             if (s.type == SemaphoreFd::sync_fd) continue;  // a sync_file of -1 is already signalled
-            result = fail(Errc::invalid_argument, "{}: OPAQUE_FD semaphore fd is {}", label_, s.fd);
+            result = fail(Errc::invalid_argument, "{}: OPAQUE_FD semaphore fd is {}", label(), s.fd);
             break;
         }
         if (s.type == SemaphoreFd::opaque_fd && !caps.opaque_fd_semaphore) {
             result = fail(Errc::unsupported,
                           "{}: this device cannot import OPAQUE_FD semaphores (no SharedFenceVkSemaphoreOpaqueFD){}",
-                          label_, caps.sync_fd_fence ? "; use SYNC_FD" : "");
+                          label(), caps.sync_fd_fence ? "; use SYNC_FD" : "");
             break;
         }
         if (s.type == SemaphoreFd::sync_fd && !caps.sync_fd_fence) {
             result = fail(Errc::unsupported, "{}: this device cannot import SYNC_FD semaphores (no SharedFenceSyncFD){}",
-                          label_, caps.opaque_fd_semaphore ? "; use OPAQUE_FD" : "");
+                          label(), caps.opaque_fd_semaphore ? "; use OPAQUE_FD" : "");
             break;
         }
         WGPUSharedFenceSyncFDDescriptor sync{};
@@ -207,11 +199,11 @@ Result<void> HostImage::import_waits(std::vector<HostSemaphore>& sems) {
         auto r = bridge_->scoped([&] { fence = wg::SharedFence::Acquire(wgpuDeviceImportSharedFence(bridge_->device(), &desc)); },
                                  std::format("importing a {} semaphore (fd {})", to_string(s.type), s.fd));
         if (!r) {
-            result = std::unexpected(r.error().context(label_));
+            result = std::unexpected(r.error().context(label()));
             break;
         }
         close(std::exchange(s.fd, -1));
-        waits_.push_back({std::move(fence), s.type});
+        access_->add_wait(std::move(fence));
     }
     close_all(sems);
     return result;
@@ -222,7 +214,7 @@ Result<void> HostImage::hand_over(HostRelease rel) {
     if (state_ == State::in_access || state_ == State::wlgpu_idle) {
         close_all(rel.wait);
         return fail(Errc::invalid_argument, "{}: hand_over() while wlgpu has the image ({}): end() and hand_back() first",
-                    label_, state_ == State::in_access ? "inside begin/end" : "hand_back() not called");
+                    label(), state_ == State::in_access ? "inside begin/end" : "hand_back() not called");
     }
     if (auto r = import_waits(rel.wait); !r) return r;
     begin_layouts_ = rel.layouts;
@@ -231,147 +223,64 @@ Result<void> HostImage::hand_over(HostRelease rel) {
     return {};
 }
 
-Result<void> HostImage::add_wait_sync_file(int fd) {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    std::vector<HostSemaphore> s{{SemaphoreFd::sync_fd, fd}};
-    return import_waits(s);
-}
+Result<void> HostImage::add_wait_sync_file(int fd) { return access_->add_wait_sync_file(fd); }
 
 Result<void> HostImage::begin(bool write) {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    write_ = write_ || write;
-    if (depth_ > 0) {
-        depth_++;
-        return {};
-    }
+    if (access_->depth() > 0) return access_->begin(write);  // nested: one Dawn access
     if (state_ == State::host_owned)
-        return fail(Errc::invalid_argument, "{}: begin() while the host has the image: hand_over() first", label_);
-    if (bridge_->lost()) return fail(Errc::device_lost, "{}: begin(): the device is lost", label_);
-
-    LayoutTransition layouts = begin_layouts_;
-    bool initialized = begin_initialized_;
-    std::vector<Fence> fences = std::move(waits_);
-    waits_.clear();
+        return fail(Errc::invalid_argument, "{}: begin() while the host has the image: hand_over() first", label());
     if (state_ == State::fresh) {
-        layouts = {};
-        initialized = false;
+        access_->set_next_begin({}, false);  // never handed over: undefined content
+    } else if (state_ == State::handed_over) {
+        access_->set_next_begin({begin_layouts_.old_layout, begin_layouts_.new_layout}, begin_initialized_);
     } else if (state_ == State::wlgpu_idle) {
-        // Our own previous access: wait for it, from the layouts it left.
-        for (auto& f : end_fences_) fences.push_back(std::move(f));
-        end_fences_.clear();
-        layouts = end_layouts_;
-        initialized = end_initialized_;
+        // Our own previous access, not handed back: wait for it, from the layouts it left.
+        for (auto& f : access_->take_end_fences()) access_->add_wait(std::move(f));
     }
-    std::vector<WGPUSharedFence> raw;
-    std::vector<uint64_t> values;
-    for (const auto& f : fences) {
-        raw.push_back(f.fence.get());
-        values.push_back(1);  // Vulkan binary semaphores
-    }
-    WGPUSharedTextureMemoryVkImageLayoutBeginState vk{};
-    vk.chain.sType = WGPUSType_SharedTextureMemoryVkImageLayoutBeginState;
-    vk.oldLayout = layouts.old_layout;
-    vk.newLayout = layouts.new_layout;
-    WGPUSharedTextureMemoryBeginAccessDescriptor desc{};
-    desc.nextInChain = &vk.chain;
-    desc.concurrentRead = false;  // Dawn's Vulkan backend has no concurrent reads
-    desc.initialized = initialized;
-    desc.fenceCount = raw.size();
-    desc.fences = raw.data();
-    desc.signaledValues = values.data();
-    WGPUStatus status = WGPUStatus_Error;
-    auto r = bridge_->scoped(
-        [&] { status = wgpuSharedTextureMemoryBeginAccess(memory_.get(), texture_.get(), &desc); },
-        "BeginAccess");
-    if (!r || status != WGPUStatus_Success) {
-        waits_ = std::move(fences);  // keep them for a retry
-        if (!r) return std::unexpected(r.error().context(label_));
-        return fail(Errc::gpu_error, "{}: BeginAccess failed", label_);
-    }
-    depth_ = 1;
-    write_ = write;
+    if (auto r = access_->begin(write); !r) return r;
     state_ = State::in_access;
     return {};
 }
 
 Result<void> HostImage::end() {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    if (depth_ == 0) return fail(Errc::invalid_argument, "{}: end() without begin()", label_);
-    if (--depth_ > 0) return {};
-    state_ = State::wlgpu_idle;
-    end_fences_.clear();
-    WGPUSharedTextureMemoryVkImageLayoutEndState vk{};
-    vk.chain.sType = WGPUSType_SharedTextureMemoryVkImageLayoutEndState;
-    WGPUSharedTextureMemoryEndAccessState st{};
-    st.nextInChain = &vk.chain;
-    WGPUStatus status = WGPUStatus_Error;
-    auto r = bridge_->scoped([&] { status = wgpuSharedTextureMemoryEndAccess(memory_.get(), texture_.get(), &st); },
-                             "EndAccess");
-    // A SYNC_FD semaphore export may return -1 when the work is already done (lavapipe does):
-    // Dawn cannot wrap -1 in a SharedFence and reports an error, but it has ended the access and
-    // written the layouts; nothing is left to wait for.
-    if (!r && bridge_->caps().sync_fd_fence &&
-        r.error().message.find("File descriptor (-1) was invalid") != std::string::npos) {
-        r = {};
-        status = WGPUStatus_Success;
-    }
-    if (r && status == WGPUStatus_Success) {
-        for (size_t i = 0; i < st.fenceCount; i++) {
-            WGPUSharedFenceExportInfo info{};
-            wgpuSharedFenceExportInfo(st.fences[i], &info);
-            SemaphoreFd type = info.type == WGPUSharedFenceType_SyncFD ? SemaphoreFd::sync_fd : SemaphoreFd::opaque_fd;
-            end_fences_.push_back({wg::SharedFence(st.fences[i]), type});
-        }
-        end_layouts_ = {vk.oldLayout, vk.newLayout};
-        end_initialized_ = st.initialized;
-    }
-    wgpuSharedTextureMemoryEndAccessStateFreeMembers(st);
-    write_ = false;
-    if (!r) return std::unexpected(r.error().context(label_));
-    if (status != WGPUStatus_Success) return fail(Errc::gpu_error, "{}: EndAccess failed", label_);
-    return {};
+    auto r = access_->end();
+    if (state_ == State::in_access && access_->depth() == 0) state_ = State::wlgpu_idle;
+    return r;
 }
 
 Result<HostAcquire> HostImage::hand_back() {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (state_ != State::wlgpu_idle)
-        return fail(Errc::invalid_argument, "{}: hand_back() {}", label_,
+        return fail(Errc::invalid_argument, "{}: hand_back() {}", label(),
                     state_ == State::in_access ? "inside begin/end: end() first" : "without a wlgpu access since the last hand_over()");
     HostAcquire a;
-    a.layouts = end_layouts_;
-    a.initialized = end_initialized_;
-    for (const auto& f : end_fences_) {
-        int fd = fence_fd(f.fence.get(), f.type);
-        if (fd < 0 && f.type == SemaphoreFd::sync_fd) {
-            a.wait.push_back({f.type, -1});  // already signalled
+    const auto layouts = access_->end_layouts();
+    a.layouts = {layouts.old_layout, layouts.new_layout};
+    a.initialized = access_->initialized();
+    for (const auto& f : access_->take_end_fences()) {
+        WGPUSharedFenceExportInfo info{};
+        wgpuSharedFenceExportInfo(f.get(), &info);
+        const SemaphoreFd type = info.type == WGPUSharedFenceType_SyncFD ? SemaphoreFd::sync_fd : SemaphoreFd::opaque_fd;
+        int fd = fence_fd(f.get(), type);
+        if (fd < 0 && type == SemaphoreFd::sync_fd) {
+            a.wait.push_back({type, -1});  // already signalled
             continue;
         }
-        auto d = dup_fd(fd, label_ + ": exporting the end-of-access semaphore");
+        auto d = dup_fd(fd, label() + ": exporting the end-of-access semaphore");
         if (!d) {
             close_all(a.wait);
             return std::unexpected(d.error());
         }
-        a.wait.push_back({f.type, *d});
+        a.wait.push_back({type, *d});
     }
-    end_fences_.clear();
     state_ = State::host_owned;
     return a;
 }
 
-Result<int> HostImage::export_end_sync_file() {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+Result<sync::Fd> HostImage::export_end_sync_file() {
     if (state_ != State::wlgpu_idle)
-        return fail(Errc::invalid_argument, "{}: export_end_sync_file() without a finished wlgpu access", label_);
-    std::vector<wg::SharedFence> fences;
-    for (const auto& f : end_fences_) {
-        if (f.type != SemaphoreFd::sync_fd)
-            return fail(Errc::unsupported,
-                        "{}: Dawn's end-of-access fence is an OPAQUE_FD VkSemaphore (no SharedFenceSyncFD on this "
-                        "device), not a sync_file: use hand_back()",
-                        label_);
-        fences.push_back(wg::SharedFence(f.fence.get()));  // adds a reference
-    }
-    return merge_end_sync_files(fences, label_);  // -1: everything is already signalled
+        return fail(Errc::invalid_argument, "{}: export_end_sync_file() without a finished wlgpu access", label());
+    return access_->export_end_sync_file();  // empty: everything is already signalled
 }
 
 }  // namespace wlgpu
