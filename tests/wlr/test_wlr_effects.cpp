@@ -19,6 +19,7 @@ extern "C" {
 #define static
 #include <wlr/render/allocator.h>
 #include <wlr/render/drm_format_set.h>
+#include <wlr/render/interface.h>
 #include <wlr/render/pass.h>
 #include <wlr/render/pixman.h>
 #include <wlr/render/wlr_renderer.h>
@@ -291,6 +292,19 @@ TEST_F(WlrEffects, RefusesForeignPassesAndBadArguments) {
     ASSERT_NE(foreign, nullptr);
     EXPECT_FALSE(wlgpu_render_pass_add_shape(foreign, &sh));
     EXPECT_TRUE(wlr_render_pass_submit(foreign));
+    // Another renderer's pass with zeroed memory after it: without the check, wlgpu would take
+    // it for a live WlPass (and crash on its null target).
+    static const wlr_render_pass_impl other_impl = {
+        .submit = [](wlr_render_pass*) { return true; },
+        .add_texture = [](wlr_render_pass*, const wlr_render_texture_options*) {},
+        .add_rect = [](wlr_render_pass*, const wlr_render_rect_options*) {},
+    };
+    struct {
+        wlr_render_pass base;
+        unsigned char zeros[1024];
+    } other{};
+    wlr_render_pass_init(&other.base, &other_impl);
+    EXPECT_FALSE(wlgpu_render_pass_add_shape(&other.base, &sh));
     char* error = nullptr;
     EXPECT_EQ(wlgpu_effect_create(pixman, kUserWgsl, &error), nullptr);
     ASSERT_NE(error, nullptr);
