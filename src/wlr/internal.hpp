@@ -8,6 +8,7 @@
 //                 check_dmabuf callback (wlgpu_renderer_check_dmabuf)
 //   buffer.cpp    the render target of a wlr_buffer, cached on it with a wlr_addon
 //   pass.cpp      wlr_render_pass_impl and begin_buffer_pass
+//   effects.cpp   wlgpu/wlr_effects.h: effects (docs/effects.md) on a wlgpu render pass
 //   timer.cpp     wlr_render_timer_impl
 //   util.cpp      boxes, regions, errors, device loss
 //   sync.cpp      explicit sync: syncobj node, wait_timeline/signal_timeline, wlgpu/wlr_sync.h
@@ -213,6 +214,14 @@ bool render_buffer_finish(RenderBuffer* rb, std::span<const Box> drawn);
 
 // ---- pass.cpp ----
 wlr_render_pass* begin_buffer_pass(wlr_renderer* wr, wlr_buffer* buffer, const wlr_buffer_pass_options* options);
+// Records the clip of a draw that touches dst (kept alive until submit) and what the draw
+// touches (the pass's drawn boxes and their bounding box, read back on submit).
+Clip pass_clip(WlPass* p, const pixman_region32_t* clip, Box dst);
+// The Frame draw of wlroots' texture options (src/dst boxes, transform, alpha, filter, blend,
+// clip, colour, wait_timeline); nullopt (logged as `what`) when the texture is not ours.
+std::optional<TextureDraw> pass_texture_draw(WlPass* p, const wlr_render_texture_options* o, const char* what);
+// Logs a failed draw as `what`; device loss fails the pass. Returns r's success.
+bool pass_check(WlPass* p, const char* what, const Result<void>& r);
 
 // ---- sync.cpp (explicit sync: linux-drm-syncobj-v1, wlgpu/wlr_sync.h) ----
 // At creation: opens the syncobj node (option, WLGPU_SYNCOBJ_NODE, else the first render node

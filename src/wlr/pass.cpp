@@ -5,10 +5,7 @@
 #include <cmath>
 
 namespace wlgpu::wlr::detail {
-namespace {
 
-// Records the clip of a draw (kept alive until submit) and what the draw touches (the pass's
-// drawn boxes and their bounding box).
 Clip pass_clip(WlPass* p, const pixman_region32_t* clip, Box dst) {
     Box target{0, 0, int32_t(p->target->texture->width()), int32_t(p->target->texture->height())};
     Box touched = intersect(dst, target);
@@ -27,6 +24,15 @@ Clip pass_clip(WlPass* p, const pixman_region32_t* clip, Box dst) {
     }
     return std::span<const Box>(p->clips.back());
 }
+
+bool pass_check(WlPass* p, const char* what, const Result<void>& r) {
+    if (r) return true;
+    log_error("%s: %s", what, error_text(r.error()));
+    if (r.error().code == Errc::device_lost) p->failed = true;
+    return false;
+}
+
+namespace {
 
 Blend to_blend(wlr_render_blend_mode m) { return m == WLR_RENDER_BLEND_MODE_NONE ? Blend::none : Blend::premultiplied; }
 
@@ -76,13 +82,13 @@ YuvColor yuv_color(const wlr_render_texture_options* o) {
 }
 #endif
 
-void pass_add_texture(wlr_render_pass* wp, const wlr_render_texture_options* o) {
-    WlPass* p = get_pass(wp);
-    if (p->failed) return;
+}  // namespace
+
+std::optional<TextureDraw> pass_texture_draw(WlPass* p, const wlr_render_texture_options* o, const char* what) {
     WlTexture* t = get_texture(o->texture);
     if (!t) {
-        log_error("add_texture: the texture is not a wlgpu texture");
-        return;
+        log_error("%s: the texture is not a wlgpu texture", what);
+        return std::nullopt;
     }
 #if WLGPU_WLR_020
     const bool yuv = is_yuv(*t->texture);
@@ -111,10 +117,15 @@ void pass_add_texture(wlr_render_pass* wp, const wlr_render_texture_options* o) 
     d.blend = to_blend(o->blend_mode);
     d.clip = pass_clip(p, o->clip, d.dst);
     if (o->wait_timeline) sync_wait_for_draw(p->renderer, t, o->wait_timeline, o->wait_point);
-    if (auto r = p->frame->draw_texture(d); !r) {
-        log_error("add_texture: %s", error_text(r.error()));
-        if (r.error().code == Errc::device_lost) p->failed = true;
-    }
+    return d;
+}
+
+namespace {
+
+void pass_add_texture(wlr_render_pass* wp, const wlr_render_texture_options* o) {
+    WlPass* p = get_pass(wp);
+    if (p->failed) return;
+    if (auto d = pass_texture_draw(p, o, "add_texture")) pass_check(p, "add_texture", p->frame->draw_texture(*d));
 }
 
 void pass_add_rect(wlr_render_pass* wp, const wlr_render_rect_options* o) {
@@ -127,10 +138,7 @@ void pass_add_rect(wlr_render_pass* wp, const wlr_render_rect_options* o) {
     d.color = Color{o->color.r, o->color.g, o->color.b, o->color.a};
     d.blend = to_blend(o->blend_mode);
     d.clip = pass_clip(p, o->clip, d.box);
-    if (auto r = p->frame->draw_rect(d); !r) {
-        log_error("add_rect: %s", error_text(r.error()));
-        if (r.error().code == Errc::device_lost) p->failed = true;
-    }
+    pass_check(p, "add_rect", p->frame->draw_rect(d));
 }
 
 // Submits the frame, then lets the target make its buffer hold the drawn box.
