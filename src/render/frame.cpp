@@ -25,6 +25,12 @@ void set_rect(Instance& in, Box dst, uint32_t tw, uint32_t th) {
     in.rect[3] = float(1.0 - 2.0 * (double(dst.y) + dst.height) / th);
 }
 
+// Colours and alpha as Dawn and the shaders take them: clamped to 0..1 (the range Color and
+// alpha are defined on, and what a unorm target stores anyway), NaN as 0. Dawn refuses a clear
+// value with a NaN or an infinity, which would lose the whole frame.
+float unit(float v) { return v > 0.0f ? std::min(v, 1.0f) : 0.0f; }
+Color unit(Color c) { return {unit(c.r), unit(c.g), unit(c.b), unit(c.a)}; }
+
 }  // namespace
 
 Frame::Frame(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -70,7 +76,7 @@ void Frame::Impl::push(PipelineKey key, WGPUBindGroup bg, Box dst, const Clip& c
 void Frame::clear(Color color, Clip clip) {
     auto& f = *impl_;
     if (!clip && f.cmds.empty()) {
-        f.load_clear = color;  // nothing drawn yet: the pass's load op clears
+        f.load_clear = unit(color);  // nothing drawn yet: the pass's load op clears
         return;
     }
     RectDraw d;
@@ -96,7 +102,8 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {
     if (uint32_t(d.transform) > 7)
         return fail(Errc::invalid_argument, "draw_texture: transform {} is not a wl_output_transform",
                     uint32_t(d.transform));
-    if (d.alpha <= 0.0f) return {};
+    const float alpha = unit(d.alpha);
+    if (alpha <= 0.0f) return {};
     const std::optional<YuvPlaneViews> yuv = yuv_plane_views(t);
     auto bg = yuv ? render::yuv::bind_group(*f.r, t, *yuv, d.filter) : f.r->bind_group(t, d.filter);
     if (!bg) return std::unexpected(bg.error());
@@ -112,7 +119,7 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {
     std::copy_n(m.uv0, 2, in.uv0);
     std::copy_n(m.uv_s, 2, in.uv_s);
     std::copy_n(m.uv_t, 2, in.uv_t);
-    in.alpha = std::min(d.alpha, 1.0f);
+    in.alpha = alpha;
     uint32_t flags = (t.format().swap_rb ? render::kFlagSwapRb : 0) | (t.format().has_alpha ? 0 : render::kFlagOpaque);
     in.flags = float(flags);
     f.push({f.target->format().texture, yuv ? Kind::yuv : Kind::texture, d.blend}, *bg, d.dst, d.clip, in);
@@ -126,9 +133,10 @@ Result<void> Frame::draw_rect(const RectDraw& d) {
     if (d.box.empty()) return {};
     Instance in{};
     set_rect(in, d.box, f.target->width(), f.target->height());
-    in.color[0] = d.color.r, in.color[1] = d.color.g, in.color[2] = d.color.b, in.color[3] = d.color.a;
+    const Color c = unit(d.color);
+    in.color[0] = c.r, in.color[1] = c.g, in.color[2] = c.b, in.color[3] = c.a;
     // As wlroots: an opaque colour replaces, whatever the blend mode.
-    Blend blend = d.color.a >= 1.0f ? Blend::none : d.blend;
+    Blend blend = c.a >= 1.0f ? Blend::none : d.blend;
     f.push({f.target->format().texture, Kind::rect, blend}, nullptr, d.box, d.clip, in);
     return {};
 }
