@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "import/test_dmabuf_alloc.hpp"  // count_fds, in_testbed
+#include "support/gpu.hpp"               // the process's one Dawn device and its uncaptured errors
 #include "wlgpu/bridge.hpp"
 
 namespace wlgpu::fuzz {
@@ -58,15 +59,15 @@ struct Harness {
     static constexpr uint64_t kFdCheckEvery = 512;
     static constexpr int kFdSlack = 8;
 
-    std::unique_ptr<Bridge> bridge;
-    std::vector<std::string> uncaptured;
+    Bridge* bridge;
+    std::vector<std::string>* uncaptured;  // tests/support/gpu.hpp collects them
     uint64_t inputs = 0;
-    int fd_baseline = -1;
+    int fd_baseline = -1, fd_last = -1;
 
     // Runs Dawn's deferred releases, counts fds, aborts on growth.
     void check_fds(const char* when) {
         if (auto r = bridge->release_deferred(); !r) finding("release_deferred: " + r.error().message);
-        int n = wlgpu::test::count_fds();
+        int n = fd_last = wlgpu::test::count_fds();
         if (fd_baseline < 0) fd_baseline = n;
         if (n > fd_baseline + kFdSlack)
             finding("fd leak " + std::string(when) + ": " + std::to_string(n) + " open fds, " +
@@ -77,7 +78,7 @@ struct Harness {
         inputs++;
         bridge->process_events();
         if (bridge->lost()) finding("device lost after input " + std::to_string(inputs));
-        if (!uncaptured.empty()) finding("uncaptured Dawn error: " + uncaptured.front());
+        if (!uncaptured->empty()) finding("uncaptured Dawn error: " + uncaptured->front());
         if (inputs % kFdCheckEvery == 0) check_fds("periodic");
     }
 };
@@ -85,20 +86,23 @@ struct Harness {
 // The process's harness; the Dawn device is created on the first call.
 inline Harness& harness() {
     static Harness* h = [] {
-        auto* st = new Harness();
-        BridgeOptions o;
-        o.on_uncaptured_error = [st](WGPUErrorType, std::string_view m) { st->uncaptured.emplace_back(m); };
-        auto b = Bridge::create(std::move(o));
-        if (!b) {
-            std::fprintf(stderr, "wlgpu-fuzz: no GPU: %s\n", b.error().message.c_str());
+        auto& g = wlgpu::test::gpu_state();
+        if (!g.bridge) {
+            std::fprintf(stderr, "wlgpu-fuzz: no GPU: %s\n", g.error.c_str());
             std::exit(1);
         }
-        st->bridge = std::move(*b);
-        std::fprintf(stderr, "wlgpu-fuzz: %s%s\n", st->bridge->summary().c_str(),
-                     wlgpu::test::in_testbed() ? " (test bed: real dma-bufs)" : "");
-        return st;
+        if (wlgpu::test::in_testbed()) std::fprintf(stderr, "wlgpu-fuzz: test bed: real dma-bufs\n");
+        return new Harness{g.bridge.get(), &g.uncaptured};
     }();
     return *h;
+}
+
+// What each LLVMFuzzerTestOneInput starts with: the harness, after the target's one-time setup
+// (once per process) and with its report registered for exit.
+inline Harness& start_input(void (*setup)(), void (*report)()) {
+    static bool once = (setup(), std::atexit(report), true);
+    (void)once;
+    return harness();
 }
 
 }  // namespace wlgpu::fuzz

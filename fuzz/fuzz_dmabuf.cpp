@@ -99,10 +99,10 @@ void report() {
     h.check_fds("at exit");
     std::fprintf(stderr,
                  "wlgpu-fuzz dmabuf: %llu inputs, %llu passed dmabuf_texture validation, %llu real imports, %llu copies, "
-                 "%llu refreshes, %llu validated but failed to import; fds %d at the first check\n",
+                 "%llu refreshes, %llu validated but failed to import; fds %d at the first check, %d at exit\n",
                  (unsigned long long)h.inputs, (unsigned long long)stats.validated, (unsigned long long)stats.imports,
                  (unsigned long long)stats.copies, (unsigned long long)stats.refreshed,
-                 (unsigned long long)stats.import_failed, h.fd_baseline);
+                 (unsigned long long)stats.import_failed, h.fd_baseline, h.fd_last);
 }
 
 // The fd of choice c; dups made for this input go to `owned` (closed after the input).
@@ -138,9 +138,7 @@ void check_error(const Error& e, const DmabufAttributes& a, const char* call) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static bool once = [] { pool(); std::atexit(report); return true; }();
-    (void)once;
-    auto& h = fuzz::harness();
+    auto& h = fuzz::start_input([] { pool(); }, report);
     Bridge& b = *h.bridge;
     Input in(data, size);
     std::vector<sync::Fd> owned;

@@ -66,17 +66,15 @@ void report() {
     auto& h = fuzz::harness();
     if (auto r = h.bridge->wait_idle(); !r) fuzz::finding("wait_idle at exit: " + r.error().message);
     h.check_fds("at exit");
-    std::fprintf(stderr, "wlgpu-fuzz draw: %llu inputs, %llu frames submitted, %llu draws accepted; fds %d at the first check\n",
+    std::fprintf(stderr, "wlgpu-fuzz draw: %llu inputs, %llu frames submitted, %llu draws accepted; fds %d at the first check, %d at exit\n",
                  (unsigned long long)h.inputs, (unsigned long long)frames, (unsigned long long)draws_accepted,
-                 h.fd_baseline);
+                 h.fd_baseline, h.fd_last);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static bool once = [] { scene(); std::atexit(report); return true; }();
-    (void)once;
-    auto& h = fuzz::harness();
+    auto& h = fuzz::start_input([] { scene(); }, report);
     Scene& s = scene();
     Input in(data, size);
 

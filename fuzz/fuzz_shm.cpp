@@ -50,16 +50,14 @@ uint64_t textures = 0, updates = 0;
 void report() {
     auto& h = fuzz::harness();
     h.check_fds("at exit");
-    std::fprintf(stderr, "wlgpu-fuzz shm: %llu inputs, %llu textures made, %llu updates accepted; fds %d at the first check\n",
-                 (unsigned long long)h.inputs, (unsigned long long)textures, (unsigned long long)updates, h.fd_baseline);
+    std::fprintf(stderr, "wlgpu-fuzz shm: %llu inputs, %llu textures made, %llu updates accepted; fds %d at the first check, %d at exit\n",
+                 (unsigned long long)h.inputs, (unsigned long long)textures, (unsigned long long)updates, h.fd_baseline, h.fd_last);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static bool once = [] { image_end(); std::atexit(report); return true; }();
-    (void)once;
-    auto& h = fuzz::harness();
+    auto& h = fuzz::start_input([] { image_end(); }, report);
     Bridge& b = *h.bridge;
     Input in(data, size);
 
