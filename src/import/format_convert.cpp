@@ -24,13 +24,15 @@ uint32_t to_unorm(float x, uint32_t bits) {
     return uint32_t(std::lround(std::clamp(x, 0.0f, 1.0f) * m));
 }
 
+// _Float16, not std::float16_t: the same type in libstdc++ with g++, and clang (the fuzz build)
+// has _Float16 but does not define std::float16_t.
 float half_at(const uint8_t* p) {
-    std::float16_t h;
+    _Float16 h;
     std::memcpy(&h, p, 2);
     return float(h);
 }
 void store_half(uint8_t* p, float x) {
-    std::float16_t h = std::float16_t(x);
+    _Float16 h = _Float16(x);
     std::memcpy(p, &h, 2);
 }
 

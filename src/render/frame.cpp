@@ -25,6 +25,16 @@ void render::set_rect(float rect[4], Box dst, uint32_t tw, uint32_t th) {
     rect[3] = float(1.0 - 2.0 * (double(dst.y) + dst.height) / th);
 }
 
+namespace {
+
+// Colours and alpha as Dawn and the shaders take them: clamped to 0..1 (the range Color and
+// alpha are defined on, and what a unorm target stores anyway), NaN as 0. Dawn refuses a clear
+// value with a NaN or an infinity, which would lose the whole frame.
+float unit(float v) { return v > 0.0f ? std::min(v, 1.0f) : 0.0f; }
+Color unit(Color c) { return {unit(c.r), unit(c.g), unit(c.b), unit(c.a)}; }
+
+}  // namespace
+
 Frame::Frame(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Frame::Frame(Frame&&) noexcept = default;
 Frame& Frame::operator=(Frame&&) noexcept = default;
@@ -71,7 +81,7 @@ bool Frame::Impl::add_cmds(PipelineKey key, WGPUBindGroup bg, Box dst, const Cli
 void Frame::clear(Color color, Clip clip) {
     auto& f = *impl_;
     if (!clip && f.cmds.empty()) {
-        f.load_clear = color;  // nothing drawn yet: the pass's load op clears
+        f.load_clear = unit(color);  // nothing drawn yet: the pass's load op clears
         return;
     }
     RectDraw d;
@@ -100,7 +110,8 @@ Result<bool> Frame::Impl::prepare_texture(const TextureDraw& d, const char* what
     if (uint32_t(d.transform) > 7)
         return fail(Errc::invalid_argument, "{}: transform {} is not a wl_output_transform", what,
                     uint32_t(d.transform));
-    if (d.alpha <= 0.0f) return false;
+    const float alpha = unit(d.alpha);
+    if (alpha <= 0.0f) return false;
     const std::optional<YuvPlaneViews> yuv = yuv_plane_views(t);
     std::optional<AsyncSignalsBlocked> blocked;
     if (yuv) blocked.emplace();  // Dawn or the driver may start threads here
@@ -118,7 +129,7 @@ Result<bool> Frame::Impl::prepare_texture(const TextureDraw& d, const char* what
     std::copy_n(m.uv0, 2, in.uv0);
     std::copy_n(m.uv_s, 2, in.uv_s);
     std::copy_n(m.uv_t, 2, in.uv_t);
-    in.alpha = std::min(d.alpha, 1.0f);
+    in.alpha = alpha;
     uint32_t flags = (t.format().swap_rb ? render::kFlagSwapRb : 0) | (t.format().has_alpha ? 0 : render::kFlagOpaque);
     in.flags = float(flags);
     out = {*bg, in, yuv.has_value()};
@@ -141,9 +152,10 @@ Result<void> Frame::draw_rect(const RectDraw& d) {  // no Dawn call: no signal m
     if (d.box.empty()) return {};
     Instance in{};
     render::set_rect(in.rect, d.box, f.target->width(), f.target->height());
-    in.color[0] = d.color.r, in.color[1] = d.color.g, in.color[2] = d.color.b, in.color[3] = d.color.a;
+    const Color c = unit(d.color);
+    in.color[0] = c.r, in.color[1] = c.g, in.color[2] = c.b, in.color[3] = c.a;
     // As wlroots: an opaque colour replaces, whatever the blend mode.
-    Blend blend = d.color.a >= 1.0f ? Blend::none : d.blend;
+    Blend blend = c.a >= 1.0f ? Blend::none : d.blend;
     f.push({f.target->format().texture, Kind::rect, blend}, nullptr, d.box, d.clip, in);
     return {};
 }

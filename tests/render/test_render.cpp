@@ -428,6 +428,32 @@ TEST(Frame, MixedDrawsMatchReference) {
     EXPECT_TRUE(images_match(read_back(*dst.tex), want, 2));
 }
 
+// Colours and alpha outside 0..1 are clamped, NaN as 0. A clear with a NaN used to reach Dawn as
+// the pass's clear value, which Dawn refuses (an uncaptured error, the whole frame lost); a NaN
+// alpha or rect colour went to the shader. Found by fuzz_draw (fuzz/corpus/draw/crash-clear-nan).
+TEST(Frame, NonFiniteColoursAreClamped) {
+    std::mt19937 rng(14);
+    auto src = random_texture(rng, 8, 8, ref::Layout::argb8888);
+    auto dst = random_texture(rng, 8, 8, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    gpu_state().uncaptured.clear();
+    auto frame = renderer()->begin(*dst.tex);
+    ASSERT_TRUE(frame);
+    frame->clear({nan, inf, -inf, 2.0f});  // the load op: (0, 1, 0, 1)
+    ASSERT_TRUE(frame->draw_rect({{0, 0, 4, 8}, {-inf, nan, 7.0f, inf}, Blend::premultiplied}));  // (0, 0, 1, 1)
+    TextureDraw d;
+    d.texture = src.tex.get();
+    d.dst = {4, 0, 4, 4};
+    d.alpha = nan;  // as 0: nothing drawn
+    ASSERT_TRUE(frame->draw_texture(d));
+    ASSERT_TRUE(frame->submit());
+    ref::Image want(8, 8);
+    for (int y = 0; y < 8; y++)
+        for (int x = 0; x < 8; x++) want.at(x, y) = x < 4 ? ref::Px{0, 0, 1, 1} : ref::Px{0, 1, 0, 1};
+    EXPECT_TRUE(images_match(read_back(*dst.tex), want, 0));
+    EXPECT_TRUE(gpu_state().uncaptured.empty()) << gpu_state().uncaptured.front();
+}
+
 TEST(Frame, EmptyClipDrawsNothing) {
     std::mt19937 rng(5);
     auto src = random_texture(rng, 8, 8, ref::Layout::argb8888);
