@@ -72,7 +72,7 @@ Result<State*> state(Renderer::Impl& r) {
     auto s = std::make_shared<State>();
     auto ok = r.bridge->scoped(
         [&] {
-            s->module = make_module(r.bridge->device(), std::string(kEffectsWgsl) + kBuiltinFragWgsl, "wlgpu effects");
+            s->module = make_module(r.bridge->device(), std::string(kEffectsWgsl) + render::kTexelFlagsWgsl + kBuiltinFragWgsl, "wlgpu effects");
         },
         "creating the effects shader");
     if (!ok) return std::unexpected(ok.error());
@@ -272,7 +272,8 @@ Result<std::shared_ptr<Effect>> Renderer::create_effect(std::string_view wgsl, s
     c->kind = render::effects::kUserFirst + uint32_t(id);
     c->name = std::string(name);
     // The user's source first, so that Dawn's line:column point into it.
-    const std::string code = std::string(wgsl) + "\n" + render::effects::kEffectsWgsl + render::effects::kUserFragWgsl;
+    const std::string code = std::string(wgsl) + "\n" + render::effects::kEffectsWgsl + render::kTexelFlagsWgsl +
+                             render::effects::kUserFragWgsl;
     auto ok = r.bridge->scoped(
         [&] {
             c->module = render::effects::make_module(r.bridge->device(), code, c->name);

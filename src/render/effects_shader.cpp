@@ -83,15 +83,7 @@ fn wlgpu_coverage(in: FxOut) -> f32 {
 
 // The texel as fs_texture samples it (premultiplied, channel order and opaque flags applied).
 fn wlgpu_texel(in: FxOut) -> vec4f {
-    var c = textureSample(wlgpu_tex, wlgpu_smp, in.uv);
-    let flags = u32(in.params.y + 0.5);
-    if ((flags & 1u) != 0u) {
-        c = c.bgra;
-    }
-    if ((flags & 2u) != 0u) {
-        c.a = 1.0;
-    }
-    return c;
+    return wlgpu_apply_texel_flags(textureSample(wlgpu_tex, wlgpu_smp, in.uv), u32(in.params.y + 0.5));
 }
 )";
 

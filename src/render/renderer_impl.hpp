@@ -78,6 +78,7 @@ UvMap map_uv(FBox src, Transform t, uint32_t tex_w, uint32_t tex_h);
 // WGSL source (shaders.cpp).
 // The vertex stage every quad pipeline shares (struct VertexOut + vs_main over Instance).
 extern const char* const kQuadVertexWgsl;
+extern const char* const kTexelFlagsWgsl;  // wlgpu_apply_texel_flags(texel, flags)
 extern const std::string kShaderWgsl;
 
 // One recorded draw: instances [first, first+count) with one pipeline/bind group/scissor.

@@ -31,20 +31,28 @@ fn vs_main(@builtin(vertex_index) vi: u32,
 
 )";
 
-const std::string kShaderWgsl = std::string(kQuadVertexWgsl) + R"(
-@group(0) @binding(0) var tex: texture_2d<f32>;
-@group(0) @binding(1) var smp: sampler;
-
-@fragment
-fn fs_texture(in: VertexOut) -> @location(0) vec4f {
-    var c = textureSample(tex, smp, in.uv);
-    let flags = u32(in.params.y + 0.5);
+// A sampled texel as wlgpu draws it: channel order swapped (kFlagSwapRb) and alpha forced to 1
+// for formats without one (kFlagOpaque). Shared by fs_texture and the effects' wlgpu_texel.
+const char* const kTexelFlagsWgsl = R"(
+fn wlgpu_apply_texel_flags(texel: vec4f, flags: u32) -> vec4f {
+    var c = texel;
     if ((flags & 1u) != 0u) {
         c = c.bgra;
     }
     if ((flags & 2u) != 0u) {
         c.a = 1.0;
     }
+    return c;
+}
+)";
+
+const std::string kShaderWgsl = std::string(kQuadVertexWgsl) + kTexelFlagsWgsl + R"(
+@group(0) @binding(0) var tex: texture_2d<f32>;
+@group(0) @binding(1) var smp: sampler;
+
+@fragment
+fn fs_texture(in: VertexOut) -> @location(0) vec4f {
+    let c = wlgpu_apply_texel_flags(textureSample(tex, smp, in.uv), u32(in.params.y + 0.5));
     return c * in.params.x;
 }
 

@@ -51,7 +51,10 @@
 
 /* ---- frames -------------------------------------------------------------------------- */
 
-static bool clients_ready(struct server *s) { return s->mapped >= s->opt.nclients; }
+/* Every --clients command has mapped a toplevel (once: a client that maps and then goes away,
+ * e.g. one disconnected for misbehaving, does not hold the others' start back). */
+static int clients_mapped(struct server *s) { return __builtin_popcount(s->ever_mapped); }
+static bool clients_ready(struct server *s) { return clients_mapped(s) >= s->opt.nclients; }
 static void place(struct toplevel *tl);
 
 static void spawn_clients(struct server *s) {
@@ -102,7 +105,7 @@ static void output_frame(struct wl_listener *listener, void *data) {
 			double waited = now_ms(CLOCK_MONOTONIC) - ts_ms(&s->start);
 			if (clients_ready(s) || waited > s->opt.ready_timeout * 1e3) {
 				if (!clients_ready(s))
-					say("warning: only %d of %d clients mapped after %.0f s; going on", s->mapped,
+					say("warning: only %d of %d clients mapped after %.0f s; going on", clients_mapped(s),
 						s->opt.nclients, s->opt.ready_timeout);
 				else
 					say("all %d clients mapped at frame %ld", s->opt.nclients, s->frame);
@@ -270,6 +273,7 @@ static void toplevel_map(struct wl_listener *listener, void *data) {
 	(void)data;
 	struct toplevel *tl = wl_container_of(listener, tl, map);
 	tl->server->mapped++;
+	if (tl->slot < tl->server->opt.nclients) tl->server->ever_mapped |= 1u << tl->slot;
 	say("toplevel '%s' of client %d mapped (%dx%d)", tl->xdg->title ? tl->xdg->title : "",
 		tl->slot, tl->xdg->base->surface->current.width, tl->xdg->base->surface->current.height);
 }

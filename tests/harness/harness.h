@@ -66,6 +66,7 @@ struct server {
 	pid_t pids[MAX_CLIENTS];
 	bool spawned;
 	int mapped;
+	uint32_t ever_mapped;  /* bit i: client i (--clients) has mapped a toplevel */
 	long frame;              /* frames of output 0 since start */
 	long ready_frame;        /* frame at which all clients were mapped (-1: not yet) */
 	struct timespec start, ready_at;
