@@ -272,16 +272,9 @@ static void place(struct toplevel *tl) {
 static void toplevel_map(struct wl_listener *listener, void *data) {
 	(void)data;
 	struct toplevel *tl = wl_container_of(listener, tl, map);
-	tl->server->mapped++;
 	if (tl->slot < tl->server->opt.nclients) tl->server->ever_mapped |= 1u << tl->slot;
 	say("toplevel '%s' of client %d mapped (%dx%d)", tl->xdg->title ? tl->xdg->title : "",
 		tl->slot, tl->xdg->base->surface->current.width, tl->xdg->base->surface->current.height);
-}
-
-static void toplevel_unmap(struct wl_listener *listener, void *data) {
-	(void)data;
-	struct toplevel *tl = wl_container_of(listener, tl, unmap);
-	tl->server->mapped--;
 }
 
 static void toplevel_commit(struct wl_listener *listener, void *data) {
@@ -294,7 +287,6 @@ static void toplevel_destroy(struct wl_listener *listener, void *data) {
 	(void)data;
 	struct toplevel *tl = wl_container_of(listener, tl, destroy);
 	wl_list_remove(&tl->map.link);
-	wl_list_remove(&tl->unmap.link);
 	wl_list_remove(&tl->commit.link);
 	wl_list_remove(&tl->destroy.link);
 	wl_list_remove(&tl->link);
@@ -314,8 +306,6 @@ static void server_new_xdg_toplevel(struct wl_listener *listener, void *data) {
 	place(tl);
 	tl->map.notify = toplevel_map;
 	wl_signal_add(&xt->base->surface->events.map, &tl->map);
-	tl->unmap.notify = toplevel_unmap;
-	wl_signal_add(&xt->base->surface->events.unmap, &tl->unmap);
 	tl->commit.notify = toplevel_commit;
 	wl_signal_add(&xt->base->surface->events.commit, &tl->commit);
 	tl->destroy.notify = toplevel_destroy;

@@ -65,7 +65,6 @@ struct server {
 
 	pid_t pids[MAX_CLIENTS];
 	bool spawned;
-	int mapped;
 	uint32_t ever_mapped;  /* bit i: client i (--clients) has mapped a toplevel */
 	long frame;              /* frames of output 0 since start */
 	long ready_frame;        /* frame at which all clients were mapped (-1: not yet) */
@@ -105,7 +104,7 @@ struct toplevel {
 	struct wlr_xdg_toplevel *xdg;
 	struct wlr_scene_tree *tree;
 	int slot;
-	struct wl_listener map, unmap, commit, destroy;
+	struct wl_listener map, commit, destroy;
 };
 
 struct popup {
