@@ -7,7 +7,8 @@
 // opaque pixels, turns it into a texture (shm: Texture::from_pixels, as wl_shm commits are;
 // dmabuf: a real dma-buf from src/common/dmabuf_alloc imported with dmabuf_texture, as a
 // linux-dmabuf-v1 client buffer is), draws it into a 256x256 target, submits, and destroys the
-// texture and the buffer. Every 256 cycles the GPU is drained (Bridge::release_deferred) and the
+// texture and the buffer, at most two frames in flight (as a compositor with two buffers, which
+// waits for a frame before it reuses its buffer). Every 256 cycles the GPU is drained (Bridge::release_deferred) and the
 // process's open fds and resident memory are sampled. After a warm-up (the first 10% of the cycles,
 // at least 256) the figures must stay flat: fds within 2 (each new one is named), RSS within
 // 16 MiB (allocator and driver caches reach a plateau; a per-cycle leak of even a 8x8 texture
@@ -25,6 +26,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -82,6 +84,49 @@ long rss_kib() {
         std::fclose(f);
     }
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+// Resident KiB per mapping ("start path", from /proc/self/smaps): what grew
+// is named when the soak fails, so a driver cache and a wlgpu leak can be told apart.
+std::map<std::string, long> resident_by_mapping() {
+    std::map<std::string, long> out;
+    FILE* f = std::fopen("/proc/self/smaps", "r");
+    if (!f) return out;
+    char line[512];
+    std::string current;
+    while (std::fgets(line, sizeof line, f)) {
+        unsigned long lo = 0, hi = 0;
+        long kib = 0;
+        int n = 0;
+        if (std::sscanf(line, "%lx-%lx %n", &lo, &hi, &n) == 2 && n > 0) {
+            // Keyed by start address and path: [heap] keeps its start while its end moves.
+            std::string text = line;
+            if (text.back() == '\n') text.pop_back();
+            const size_t path = text.find_first_of("/[");
+            char start[32];
+            std::snprintf(start, sizeof start, "%lx ", lo);
+            current = start + (path == std::string::npos ? std::string("[anon]") : text.substr(path));
+        } else if (std::sscanf(line, "Rss: %ld kB", &kib) == 1) {
+            out[current] += kib;
+        }
+    }
+    std::fclose(f);
+    return out;
+}
+
+// The mappings whose resident size grew most between two snapshots, one per line.
+std::string grown_mappings(const std::map<std::string, long>& before, const std::map<std::string, long>& after) {
+    std::vector<std::pair<long, std::string>> grown;
+    for (const auto& [m, kib] : after) {
+        auto it = before.find(m);
+        long d = kib - (it == before.end() ? 0 : it->second);
+        if (d >= 512) grown.emplace_back(d, m);
+    }
+    std::sort(grown.rbegin(), grown.rend());
+    std::string out;
+    for (size_t i = 0; i < grown.size() && i < 8; i++)
+        out += "SOAK grew +" + std::to_string(grown[i].first) + " KiB: " + grown[i].second + "\n";
+    return out;
 }
 
 [[noreturn]] void die(const std::string& why) {
@@ -198,6 +243,7 @@ int main(int argc, char** argv) {
     const long warmup = std::max(kSampleEvery, cycles / 10);
     int fds0 = -1, fds = 0;
     std::map<int, std::string> fds_at_warmup;
+    std::map<std::string, long> maps_at_warmup;
     long rss0 = -1, rss = 0, rss_max = 0;
     const auto start = std::chrono::steady_clock::now();
     Client last;
@@ -211,12 +257,17 @@ int main(int argc, char** argv) {
             draw(**renderer, **target, *tex, dst);
         }  // the texture goes; the dma-buf (the client's buffer) after it, as with wlroots
         if (i == cycles) last = std::move(c);
+        // Paced like a compositor with two buffers: at most two frames in flight. Unpaced, the
+        // CPU outruns lavapipe by a varying amount, the deferred textures pile up and Dawn keeps
+        // the peak's memory heaps for reuse: RSS then measured the race, +1 to +27 MB run to run.
+        if (i % 2 == 0)
+            if (auto r = b.wait_idle(); !r) die("wait_idle: " + r.error().message);
         if (b.lost()) die("device lost at cycle " + std::to_string(i));
         if (i % kSampleEvery == 0 || i == cycles) {
             if (auto r = b.release_deferred(); !r) die("release_deferred: " + r.error().message);
             fds = count_fds(), rss = rss_kib();
             rss_max = std::max(rss_max, rss);
-            if (fds0 < 0 && i >= warmup) fds0 = fds, rss0 = rss, fds_at_warmup = open_fds();
+            if (fds0 < 0 && i >= warmup) fds0 = fds, rss0 = rss, fds_at_warmup = open_fds(), maps_at_warmup = resident_by_mapping();
             if (verbose) std::printf("SOAK sample cycle=%ld fds=%d rss_kib=%ld\n", i, fds, rss);
         }
     }
@@ -238,6 +289,7 @@ int main(int argc, char** argv) {
         if (!fds_at_warmup.contains(fd) || fds_at_warmup[fd] != target)
             new_fds += " " + std::to_string(fd) + "=" + target;
     if (!new_fds.empty()) std::printf("SOAK fds opened since the warm-up:%s\n", new_fds.c_str());
+    std::printf("%s", grown_mappings(maps_at_warmup, resident_by_mapping()).c_str());
     if (fds > fds0 + kFdSlack)
         die("open fds grew from " + std::to_string(fds0) + " to " + std::to_string(fds));
 #if defined(__SANITIZE_ADDRESS__)
