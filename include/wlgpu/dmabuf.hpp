@@ -80,8 +80,9 @@ struct DmabufImportOptions {
 // the driver: fds (open, dma-bufs: fstatfs f_type == DMA_BUF_MAGIC, not a memfd or a file; not
 // overlapping), plane count for the format and modifier, offsets and strides that are multiples
 // of the plane's bytes per texel, 64-bit offset/stride/size arithmetic against each buffer's real
-// size (lseek SEEK_END), device size limits, known format and modifier, and (CPU adapters) fds the
-// driver can map read-write. The error names the buffer ("dmabuf 64x32 NV12 plane 1: ...") and
+// size (lseek SEEK_END), device size limits, known format, a modifier the device lists for it
+// (DawnDrmFormatCapabilities), the device's DMA-BUF import, and (CPU adapters) fds the driver can
+// map read-write. The error names the buffer ("dmabuf 64x32 NV12 plane 1: ...") and
 // the reason.
 Result<void> validate_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs);
 
@@ -135,7 +136,8 @@ struct DmabufTexture {
 Result<DmabufTexture> dmabuf_texture(Bridge& bridge, const DmabufAttributes& attrs,
                                      const DmabufImportOptions& options = {});
 // The checks dmabuf_texture runs before any driver call, for the path it would take
-// (validate_dmabuf, or validate_copy_dmabuf for a buffer only the copy path can show).
+// (validate_dmabuf plus the options: render usage of a format that cannot be rendered to, the
+// YUV encoding; or validate_copy_dmabuf for a buffer only the copy path can show).
 Result<void> validate_dmabuf_texture(const Bridge& bridge, const DmabufAttributes& attrs,
                                      const DmabufImportOptions& options = {});
 // A commit of the buffer: a copy is made again (recopy_dmabuf, with damage when given: see

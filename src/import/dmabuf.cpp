@@ -205,11 +205,16 @@ Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate_layout(const Bridge& b
 
 namespace {
 
-// What import_dmabuf refuses before any driver call: the layout, and what this driver cannot map.
-Result<std::array<dmabuf::BufferInfo, kDmabufMaxPlanes>> validate(const Bridge& bridge, const DmabufAttributes& a,
-                                                                  const FormatSpec** spec_out) {
-    auto bufs = dmabuf::validate_layout(bridge, a, spec_out);
+}  // namespace
+
+namespace dmabuf {
+
+Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate_import(const Bridge& bridge, const DmabufAttributes& a,
+                                                                 const DmabufImportOptions& o,
+                                                                 const FormatSpec** spec_out) {
+    auto bufs = validate_layout(bridge, a, spec_out);
     if (!bufs) return bufs;
+    const FormatSpec* spec = *spec_out;
     // Lavapipe maps imported dma-bufs read-write; a read-only one (Mesa's GBM exports client
     // buffers without DRM_RDWR) fails there with VK_ERROR_INVALID_EXTERNAL_HANDLE, which
     // Dawn turns into the loss of the whole device. Refuse it before the driver sees it.
@@ -219,8 +224,31 @@ Result<std::array<dmabuf::BufferInfo, kDmabufMaxPlanes>> validate(const Bridge& 
                         "{} plane {}: fd {} is a read-only dma-buf (exported without DRM_RDWR), and the software "
                         "Vulkan driver '{}' can only import dma-bufs it may map read-write",
                         describe_dmabuf(a), i, a.planes[i].fd, bridge.identity().name);
+    const std::string who = std::format("{} ({} plane{})", describe_dmabuf(a), a.n_planes, a.n_planes > 1 ? "s" : "");
+    if (!bridge.caps().dmabuf_import)
+        return fail(Errc::unsupported, "{}: the device has no DMA-BUF import (SharedTextureMemoryDmaBuf)", who);
+    // A modifier the device does not list fails in the driver; the formats wlgpu advertises
+    // (dmabuf_texture_formats) carry LINEAR and the listed ones only.
+    if (a.modifier != kDrmFormatModLinear) {
+        const std::vector<uint64_t> listed = reported_modifiers(bridge, spec->planes[0].texture);
+        if (std::ranges::find(listed, a.modifier) == listed.end()) {
+            std::string names = "LINEAR";
+            for (uint64_t m : listed)
+                if (m != kDrmFormatModLinear) names += ", " + modifier_name(m);
+            return fail(Errc::unsupported, "{}: the device does not support modifier {} for {} (it lists {})", who,
+                        modifier_name(a.modifier), spec->name, names);
+        }
+    }
+    if ((o.usage & TextureUsage::render) && (spec->yuv() || !spec->info->renderable))
+        return fail(Errc::unsupported, "{}: {} cannot be a render target", who, spec->name);
+    if (uint32_t(o.color.matrix) > 2 || uint32_t(o.color.range) > 1)
+        return fail(Errc::invalid_argument, "{}: unknown YUV matrix/range", who);
     return bufs;
 }
+
+}  // namespace dmabuf
+
+namespace {
 
 Result<dmabuf::DmabufAccess::Part> import_one(Bridge& b, const std::string& who, uint32_t dawn_fourcc, uint64_t modifier,
                                               WGPUExtent3D size, const DmabufPlane* planes, uint32_t n_planes,
@@ -273,7 +301,7 @@ wg::TextureView make_view(WGPUTexture t, WGPUTextureFormat f, WGPUTextureAspect 
 
 Result<void> validate_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs) {
     const FormatSpec* spec = nullptr;
-    auto r = validate(bridge, attrs, &spec);
+    auto r = dmabuf::validate_import(bridge, attrs, {}, &spec);
     if (!r) return std::unexpected(r.error());
     return {};
 }
@@ -281,16 +309,10 @@ Result<void> validate_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs
 Result<std::shared_ptr<Texture>> import_dmabuf(Bridge& b, const DmabufAttributes& a, const DmabufImportOptions& o) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     const FormatSpec* spec = nullptr;
-    auto bufs = validate(b, a, &spec);
+    auto bufs = dmabuf::validate_import(b, a, o, &spec);
     if (!bufs) return std::unexpected(bufs.error());
     const std::string who = std::format("{} ({} plane{})", describe_dmabuf(a), a.n_planes, a.n_planes > 1 ? "s" : "");
-    if (!b.caps().dmabuf_import)
-        return fail(Errc::unsupported, "{}: the device has no DMA-BUF import (SharedTextureMemoryDmaBuf)", who);
     const bool render = o.usage & TextureUsage::render;
-    if (render && (spec->yuv() || !spec->info->renderable))
-        return fail(Errc::unsupported, "{}: {} cannot be a render target", who, spec->name);
-    if (uint32_t(o.color.matrix) > 2 || uint32_t(o.color.range) > 1)
-        return fail(Errc::invalid_argument, "{}: unknown YUV matrix/range", who);
 
     if (!spec->yuv()) {
         WGPUTextureUsage usage = WGPUTextureUsage_TextureBinding | WGPUTextureUsage_CopySrc;

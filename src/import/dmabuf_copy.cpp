@@ -172,9 +172,11 @@ Result<DmabufTexture> dmabuf_texture(Bridge& bridge, const DmabufAttributes& att
 
 Result<void> validate_dmabuf_texture(const Bridge& bridge, const DmabufAttributes& attrs,
                                      const DmabufImportOptions& options) {
-    auto v = validate_dmabuf(bridge, attrs);
+    const dmabuf::FormatSpec* spec = nullptr;
+    auto v = dmabuf::validate_import(bridge, attrs, options, &spec);
     if (!v && copy_instead(v.error(), attrs)) return validate_copy_dmabuf(bridge, attrs, options);
-    return v;
+    if (!v) return std::unexpected(v.error());
+    return {};
 }
 
 Result<void> refresh_dmabuf_texture(const DmabufTexture& texture, const DmabufAttributes& attrs) {

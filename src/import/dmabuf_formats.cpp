@@ -126,19 +126,6 @@ std::string probe(Bridge& b, const FormatSpec& spec, bool render) {
     return why;
 }
 
-std::vector<uint64_t> reported_modifiers(Bridge& b, WGPUTextureFormat f) {
-    std::vector<uint64_t> mods;
-    if (!b.caps().drm_format_caps) return mods;
-    wg::DawnDrmFormatCapabilities drm;  // sType set, members freed by its destructor
-    WGPUDawnFormatCapabilities caps{};
-    caps.nextInChain = &drm.chain;
-    if (wgpuAdapterGetFormatCapabilities(b.adapter(), f, &caps) == WGPUStatus_Success) {
-        for (size_t i = 0; i < drm.propertiesCount; i++)
-            if (drm.properties[i].modifierPlaneCount == 1) mods.push_back(drm.properties[i].modifier);
-    }
-    return mods;
-}
-
 Probed run_probe(Bridge& b) {
     Probed p;
     p.device = wg::Device(b.device());
@@ -150,7 +137,7 @@ Probed run_probe(Bridge& b) {
         if (!why.empty()) continue;
         std::vector<uint64_t> mods{kDrmFormatModLinear};
         if (!spec.yuv())
-            for (uint64_t m : reported_modifiers(b, spec.planes[0].texture))
+            for (uint64_t m : dmabuf::reported_modifiers(b, spec.planes[0].texture))
                 if (std::ranges::find(mods, m) == mods.end()) mods.push_back(m);
         p.texture.push_back({spec.fourcc, mods});
         if (!spec.yuv() && spec.info->renderable) {
@@ -177,5 +164,22 @@ const Probed& probed(Bridge& b) {
 
 const std::vector<DmabufFormat>& dmabuf_texture_formats(Bridge& bridge) { return probed(bridge).texture; }
 const std::vector<DmabufFormat>& dmabuf_render_formats(Bridge& bridge) { return probed(bridge).render; }
+
+namespace dmabuf {
+
+std::vector<uint64_t> reported_modifiers(const Bridge& b, WGPUTextureFormat f) {
+    std::vector<uint64_t> mods;
+    if (!b.caps().drm_format_caps) return mods;
+    wg::DawnDrmFormatCapabilities drm;  // sType set, members freed by its destructor
+    WGPUDawnFormatCapabilities caps{};
+    caps.nextInChain = &drm.chain;
+    if (wgpuAdapterGetFormatCapabilities(b.adapter(), f, &caps) == WGPUStatus_Success) {
+        for (size_t i = 0; i < drm.propertiesCount; i++)
+            if (drm.properties[i].modifierPlaneCount == 1) mods.push_back(drm.properties[i].modifier);
+    }
+    return mods;
+}
+
+}  // namespace dmabuf
 
 }  // namespace wlgpu

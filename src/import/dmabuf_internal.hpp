@@ -54,6 +54,18 @@ struct BufferInfo {
 Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate_layout(const Bridge& bridge, const DmabufAttributes& a,
                                                                  const FormatSpec** spec_out);
 
+// The modifiers the device reports for single-plane images of texture format f
+// (DawnDrmFormatCapabilities; empty without that feature). LINEAR is not implied.
+std::vector<uint64_t> reported_modifiers(const Bridge& bridge, WGPUTextureFormat f);
+
+// Everything import_dmabuf refuses before its first driver call, for validate_dmabuf and
+// validate_dmabuf_texture too: validate_layout, read-only fds on CPU adapters, the device's
+// DMA-BUF import, a modifier the device does not list, render usage of a format that cannot be
+// rendered to, an unknown YUV encoding.
+Result<std::array<BufferInfo, kDmabufMaxPlanes>> validate_import(const Bridge& bridge, const DmabufAttributes& a,
+                                                                 const DmabufImportOptions& options,
+                                                                 const FormatSpec** spec_out);
+
 // The YUV planes (the renderer binds them through yuv_plane_views), and the encoding to convert with.
 struct YuvPlanes {
     const FormatSpec* spec = nullptr;
