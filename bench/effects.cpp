@@ -1,0 +1,270 @@
+// bench/effects: what the effects (src/render/effects*.cpp) cost, against the same frame
+// without them, in the same run (issue 13's targets):
+//   blur4k    a 3840x2160 target: a full-screen background, then a backdrop blur of the whole
+//             target (dual Kawase, 3 passes, radius 1), against the background alone.
+//             The blur's own GPU ms is the difference.
+//   cached    the same target with 16 windows over the background and a 1200x800 blurred panel
+//             drawn from a BlurCache that is never invalidated (an unchanged background),
+//             against the same frame without the panel. Target: <= 1.05x (wall and GPU).
+//   shadows   a 1920x1080 target, 64 windows each drawn with a box shadow (sigma 12) and
+//             rounded corners (radius 12), against the same 64 windows drawn plainly.
+//             Target: <= 1.5x CPU.
+// Each row: CPU us to record + submit, wall ms until the queue is idle, GPU ms from timestamp
+// queries where the device has them (-1 otherwise), and how many GPU objects (buffers, bind
+// groups, pipelines, textures) the measured frames made (steady state: 0). Before timing, each effect frame is read back
+// once and must differ from its plain frame in the region the effect covers (a blank or skipped
+// effect exits 4); pixel exactness is the tests' job (tests/render/test_effects.cpp).
+//
+//   bench_effects [frames] [blur4k|cached|shadows]   default 20 measured frames (+3 warm-up) per
+//                                                    row, every scenario
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "wlgpu/bridge.hpp"
+#include "wlgpu/render.hpp"
+
+using namespace wlgpu;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr uint32_t kARGB8888 = 0x34325241;
+
+[[noreturn]] void die(const std::string& what) {
+    std::fprintf(stderr, "bench_effects: %s\n", what.c_str());
+    std::exit(4);
+}
+
+template <typename T>
+T must(Result<T> r, const char* what) {
+    if (!r) die(std::string(what) + ": " + r.error().message);
+    return std::move(*r);
+}
+void must(Result<void> r, const char* what) {
+    if (!r) die(std::string(what) + ": " + r.error().message);
+}
+
+std::shared_ptr<Texture> random_texture(Bridge& b, uint32_t w, uint32_t h, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::vector<uint8_t> px(size_t(w) * h * 4);
+    for (size_t i = 0; i < px.size(); i += 4) {
+        uint32_t v = rng() | 0xff000000u;  // opaque
+        std::memcpy(&px[i], &v, 4);
+    }
+    return must(Texture::from_pixels(b, kARGB8888, w, h, w * 4, px.data()), "texture");
+}
+
+struct Window {
+    std::shared_ptr<Texture> texture;
+    Box box;
+};
+
+std::vector<Window> make_windows(Bridge& b, int n, int tw, int th) {
+    static const int sizes[][2] = {{128, 96}, {300, 200}, {640, 360}, {200, 300}};
+    std::vector<Window> out;
+    for (int i = 0; i < n; i++) {
+        const int w = sizes[i % 4][0], h = sizes[i % 4][1];
+        out.push_back({random_texture(b, w, h, 100 + i), {40 + (i * 97) % (tw - w - 80), 40 + (i * 61) % (th - h - 80), w, h}});
+    }
+    return out;
+}
+
+struct Row {
+    double cpu_us = 0, wall_ms = 0, gpu_ms = -1;
+    uint64_t created = 0;  // buffers, bind groups, pipelines and textures made in the measured frames
+};
+
+const RenderStats* g_stats = nullptr;
+uint64_t created() {
+    return g_stats->buffers_created + g_stats->bind_groups_created + g_stats->pipelines_created +
+           g_stats->textures_created;
+}
+
+Row measure(Bridge& b, int frames, RenderTimer* timer, const std::function<void()>& frame) {
+    Row r;
+    uint64_t created0 = 0;
+    double gpu = 0;
+    int gpu_n = 0;
+    for (int i = 0; i < frames + 3; i++) {
+        const auto t0 = Clock::now();
+        frame();
+        const double cpu = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        must(b.wait_idle(), "wait_idle");
+        const double wall = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        if (i < 3) {
+            created0 = created();
+            continue;
+        }
+        r.cpu_us += cpu / frames, r.wall_ms += wall / frames;
+        if (timer)
+            if (auto ns = timer->duration_ns()) gpu += double(*ns) / 1e6, gpu_n++;
+    }
+    if (gpu_n) r.gpu_ms = gpu / gpu_n;
+    r.created = created() - created0;
+    return r;
+}
+
+std::vector<uint8_t> read(Bridge& b, Texture& t, Box box) {
+    must(b.wait_idle(), "wait_idle");
+    std::vector<uint8_t> px(size_t(box.width) * box.height * 4);
+    must(t.read_pixels(kARGB8888, box, uint32_t(box.width) * 4, px.data()), "read_pixels");
+    return px;
+}
+
+// The effect frame must change the region it covers (exits 4 if not).
+void self_check(Bridge& b, Texture& target, Box region, const std::function<void()>& plain,
+                const std::function<void()>& effect, const char* name) {
+    plain();
+    auto a = read(b, target, region);
+    effect();
+    auto e = read(b, target, region);
+    size_t changed = 0;
+    for (size_t i = 0; i < a.size(); i += 4) changed += std::memcmp(&a[i], &e[i], 4) != 0;
+    const size_t total = a.size() / 4;
+    std::printf("# self-check %s: %zu of %zu px in the effect's region differ from the plain frame\n", name, changed,
+                total);
+    if (changed * 4 < total) die(std::string(name) + ": the effect changed less than a quarter of its region");
+}
+
+void print(const char* scenario, const char* what, const Row& r) {
+    std::printf("%-8s %-34s %10.1f %10.3f %10.3f %8llu\n", scenario, what, r.cpu_us, r.wall_ms, r.gpu_ms,
+                (unsigned long long)r.created);
+}
+
+void ratio(const char* scenario, const Row& effect, const Row& plain, const char* target) {
+    std::printf("%-8s effect/plain: CPU %.2fx  wall %.2fx", scenario, effect.cpu_us / plain.cpu_us,
+                effect.wall_ms / plain.wall_ms);
+    if (effect.gpu_ms > 0 && plain.gpu_ms > 0)
+        std::printf("  GPU %.2fx (effect's own GPU ms %.3f)", effect.gpu_ms / plain.gpu_ms, effect.gpu_ms - plain.gpu_ms);
+    std::printf("   [target %s]\n", target);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int frames = argc > 1 ? std::max(1, std::atoi(argv[1])) : 20;
+    const std::string only = argc > 2 ? argv[2] : "";
+    auto runs = [&](const char* s) { return only.empty() || only == s; };
+    auto bridge = must(Bridge::create(), "no GPU");
+    Bridge& b = *bridge;
+    auto renderer = must(Renderer::create(b), "renderer");
+    auto timer = renderer->create_timer();
+    RenderTimer* t = b.caps().timestamp_query ? timer.get() : nullptr;
+    std::printf("# bench_effects: adapter \"%s\", %d frames per row (+3 warm-up), GPU timer %s\n",
+                b.identity().name.c_str(), frames, t ? "yes" : "no (-1)");
+    std::printf("%-8s %-34s %10s %10s %10s %8s\n", "scenario", "frame", "CPU us", "wall ms", "GPU ms", "created");
+    g_stats = &renderer->stats();
+
+    auto frame_with = [&](Texture& target, const std::function<void(Frame&)>& draw) {
+        auto f = must(renderer->begin(target, t), "begin");
+        draw(f);
+        (void)must(f.submit(), "submit");
+    };
+
+    {  // blur4k and cached: 3840x2160
+        auto target = must(Texture::create(b, kARGB8888, 3840, 2160, TextureUsage::render), "target");
+        auto bg = random_texture(b, 960, 540, 1);  // scaled up 4x: a smooth-ish picture, 2 MB
+        auto windows = make_windows(b, 16, 3840, 2160);
+        auto background = [&](Frame& f) {
+            TextureDraw d;
+            d.texture = bg.get();
+            d.dst = {0, 0, 3840, 2160};
+            must(f.draw_texture(d), "background");
+        };
+        BlurDraw full;
+        full.box = {0, 0, 3840, 2160};
+        full.passes = 3, full.radius = 1;
+        auto plain = [&] { frame_with(*target, background); };
+        auto blurred = [&] {
+            frame_with(*target, [&](Frame& f) {
+                background(f);
+                must(f.draw_backdrop_blur(full), "blur");
+            });
+        };
+        if (runs("blur4k")) {
+            self_check(b, *target, {0, 0, 3840, 2160}, plain, blurred, "blur4k");
+            Row p = measure(b, frames, t, plain), e = measure(b, frames, t, blurred);
+            print("blur4k", "background", p);
+            print("blur4k", "background + blur (3 passes)", e);
+            ratio("blur4k", e, p, "GPU ms written down");
+        }
+
+        BlurCache cache;
+        BlurDraw panel;
+        panel.box = {1320, 680, 1200, 800};
+        panel.corners = CornerRadii::all(16);
+        panel.passes = 3, panel.radius = 1;
+        auto desk = [&](Frame& f) {
+            background(f);
+            for (const Window& w : windows) {
+                TextureDraw d;
+                d.texture = w.texture.get();
+                d.dst = w.box;
+                must(f.draw_texture(d), "window");
+            }
+        };
+        auto desk_plain = [&] { frame_with(*target, desk); };
+        auto desk_cached = [&] {
+            frame_with(*target, [&](Frame& f) {
+                desk(f);
+                must(f.draw_backdrop_blur(panel, cache), "cached blur");
+            });
+        };
+        if (runs("cached")) {
+            self_check(b, *target, panel.box, desk_plain, desk_cached, "cached");
+            Row cp = measure(b, frames, t, desk_plain), ce = measure(b, frames, t, desk_cached);
+            print("cached", "16 windows", cp);
+            print("cached", "16 windows + cached blur panel", ce);
+            ratio("cached", ce, cp, "<= 1.05x wall and GPU");
+        }
+    }
+
+    if (runs("shadows")) {  // 1920x1080, 64 windows
+        auto target = must(Texture::create(b, kARGB8888, 1920, 1080, TextureUsage::render), "target");
+        auto windows = make_windows(b, 64, 1920, 1080);
+        auto plain = [&] {
+            frame_with(*target, [&](Frame& f) {
+                f.clear({0.2f, 0.3f, 0.4f, 1});
+                for (const Window& w : windows) {
+                    TextureDraw d;
+                    d.texture = w.texture.get();
+                    d.dst = w.box;
+                    must(f.draw_texture(d), "window");
+                }
+            });
+        };
+        auto fancy = [&] {
+            frame_with(*target, [&](Frame& f) {
+                f.clear({0.2f, 0.3f, 0.4f, 1});
+                for (const Window& w : windows) {
+                    ShadowDraw s;
+                    s.box = w.box;
+                    s.corners = CornerRadii::all(12);
+                    s.color = {0, 0, 0, 0.5f};
+                    s.sigma = 12;
+                    must(f.draw_shadow(s), "shadow");
+                    TextureDraw d;
+                    d.texture = w.texture.get();
+                    d.dst = w.box;
+                    must(f.draw_rounded_texture(d, CornerRadii::all(12)), "rounded");
+                }
+            });
+        };
+        // The first window's top-left corner and the shadow around it change.
+        const Box corner{windows[0].box.x - 30, windows[0].box.y - 30, 36, 36};
+        self_check(b, *target, corner, plain, fancy, "shadows");
+        Row p = measure(b, frames, t, plain), e = measure(b, frames, t, fancy);
+        print("shadows", "64 windows", p);
+        print("shadows", "64 rounded, shadowed windows", e);
+        ratio("shadows", e, p, "<= 1.5x CPU");
+    }
+    return 0;
+}
