@@ -82,7 +82,8 @@ Result<State*> state(Renderer::Impl& r) {
 
 wg::RenderPipeline make_pipeline(Renderer::Impl& r, WGPUShaderModule module, uint32_t kind, PipelineKey key) {
     static const char* const entries[] = {"fs_fx_texture", "fs_fx_solid",  "fs_fx_linear",     "fs_fx_conic",
-                                          "fs_fx_shadow",  "fs_blur_down", "fs_blur_up", "fs_blur_composite"};
+                                          "fs_fx_shadow",  "fs_blur_down", "fs_blur_up", "fs_blur_composite",
+                                          "fs_fx_shadowed_texture"};
     const bool user = kind >= kUserFirst;
     const bool textured = user || kind == kTexture || kind >= kBlurDown;
     QuadPipelineDesc q{module,
@@ -400,6 +401,48 @@ Result<void> draw_textured(Frame::Impl& f, const TextureDraw& d, const CornerRad
 Result<void> Frame::draw_rounded_texture(const TextureDraw& d, const CornerRadii& corners) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     return draw_textured(*impl_, d, corners, render::effects::kTexture, nullptr, "draw_rounded_texture");
+}
+
+Result<void> Frame::draw_rounded_texture(const TextureDraw& d, const CornerRadii& corners, const ShadowDraw& shadow) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+    auto& f = *impl_;
+    const char* what = "draw_rounded_texture (with a shadow)";
+    if (f.submitted) return fail(Errc::invalid_argument, "{}: the frame was already submitted", what);
+    if (shadow.box.empty() || !(shadow.sigma > 0)) {  // nothing to blur: two draws, as documented
+        if (auto ok = draw_shadow(shadow); !ok) return ok;
+        return draw_rounded_texture(d, corners);
+    }
+    if (shadow.sigma > 1e4f) return fail(Errc::invalid_argument, "{}: sigma {} is too large", what, shadow.sigma);
+    if (shadow.clip) return fail(Errc::invalid_argument, "{}: the shadow's clip must be unset (draw.clip applies to both)", what);
+    Frame::Impl::TexturePrep p;
+    auto ok = f.prepare_texture(d, what, p);
+    if (!ok) return std::unexpected(ok.error());
+    if (!*ok) return draw_shadow({shadow.box, shadow.corners, shadow.color, shadow.sigma, d.clip, shadow.hole});
+    if (p.yuv) return fail(Errc::unsupported, "{}: effects on YUV textures are not supported yet", what);
+    // One quad over the window and its shadow (grown by 3 sigma); the texture's uv mapping is
+    // extended from dst to that quad.
+    const int32_t grow = int32_t(std::ceil(3.0f * shadow.sigma));
+    const Box sq{shadow.box.x - grow, shadow.box.y - grow, shadow.box.width + 2 * grow, shadow.box.height + 2 * grow};
+    const int32_t x0 = std::min(sq.x, d.dst.x), y0 = std::min(sq.y, d.dst.y);
+    const int32_t x1 = std::max(sq.x + sq.width, d.dst.x + d.dst.width);
+    const int32_t y1 = std::max(sq.y + sq.height, d.dst.y + d.dst.height);
+    const Box quad{x0, y0, x1 - x0, y1 - y0};
+    EffectInstance e = texture_instance(*f.target, p.instance, d.dst, corners);
+    render::set_rect(e.rect, quad, f.target->width(), f.target->height());
+    const float fx = float(quad.x - d.dst.x) / float(d.dst.width), fy = float(quad.y - d.dst.y) / float(d.dst.height);
+    const float sx = float(quad.width) / float(d.dst.width), sy = float(quad.height) / float(d.dst.height);
+    const float us[2] = {e.uv_a[2], e.uv_a[3]}, ut[2] = {e.uv_b[0], e.uv_b[1]};
+    e.uv_a[0] += us[0] * fx + ut[0] * fy, e.uv_a[1] += us[1] * fx + ut[1] * fy;
+    e.uv_a[2] = us[0] * sx, e.uv_a[3] = us[1] * sx;
+    e.uv_b[0] = ut[0] * sy, e.uv_b[1] = ut[1] * sy;
+    e.extra[1] = shadow.sigma;
+    set_color(e.data[0], shadow.color);
+    const Box& b = shadow.box;
+    e.data[1][0] = float(b.x), e.data[1][1] = float(b.y), e.data[1][2] = float(b.width), e.data[1][3] = float(b.height);
+    set_radii(e.data[2], shadow.corners, b);
+    set_hole(e, shadow.hole);
+    push_effect(f, render::effects::kShadowedTexture, Blend::premultiplied, p.bind_group, quad, d.clip, e);
+    return {};
 }
 
 Result<void> Frame::draw_texture_effect(const TextureDraw& d, const Effect& effect, const EffectParams& params,

@@ -121,28 +121,21 @@ fn wlgpu_erf(x: vec2f) -> vec2f {
     return s - s / (r * r);
 }
 
-// The Gaussian blur of the rounded box at pos: exact in x (erf over the box's row at height y),
-// a 24-point midpoint rule in y over the box rows within 4 sigma of pos. Two exits skip the
-// integral: a pixel inside the hole (nothing drawn), and one deeper than 4 sigma plus the
-// largest radius inside the box, where the blurred box is solid (the truncated integral gives
-// 0.99994 there: the same byte).
-@fragment
-fn fs_fx_shadow(in: FxOut) -> @location(0) vec4f {
-    let outside_hole = wlgpu_outside_hole(in);
-    if (outside_hole <= 0.0) {
-        return vec4f(0.0);
-    }
-    let sigma = in.extra.y;
-    let half = in.box.zw * 0.5;
-    let p = in.pos.xy - (in.box.xy + half);
-    let inset = 4.0 * sigma + max(max(in.radii.x, in.radii.y), max(in.radii.z, in.radii.w));
+// The coverage of the Gaussian blur (sigma) of the rounded box (box, radii) at pos: exact in x
+// (erf over the box's row at height y), a 24-point midpoint rule in y over the box rows within
+// 4 sigma of pos. Deeper than 4 sigma plus the largest radius inside the box the blurred box is
+// solid (the truncated integral gives 0.99994 there: the same byte), and the integral is skipped.
+fn wlgpu_shadow(pos: vec2f, box: vec4f, radii: vec4f, sigma: f32) -> f32 {
+    let half = box.zw * 0.5;
+    let p = pos - (box.xy + half);
+    let inset = 4.0 * sigma + max(max(radii.x, radii.y), max(radii.z, radii.w));
     if (all(abs(p) <= half - vec2f(inset))) {
-        return in.d0 * outside_hole;
+        return 1.0;
     }
     let lo = max(-half.y, p.y - 4.0 * sigma);
     let hi = min(half.y, p.y + 4.0 * sigma);
     if (hi <= lo) {
-        return vec4f(0.0);
+        return 0.0;
     }
     let n = 24;
     let step = (hi - lo) / f32(n);
@@ -151,8 +144,8 @@ fn fs_fx_shadow(in: FxOut) -> @location(0) vec4f {
     for (var i = 0; i < n; i++) {
         let y = lo + (f32(i) + 0.5) * step;
         // The row's left and right ends, each bent by its own corner.
-        let rl = select(in.radii.x, in.radii.w, y > 0.0);
-        let rr = select(in.radii.y, in.radii.z, y > 0.0);
+        let rl = select(radii.x, radii.w, y > 0.0);
+        let rr = select(radii.y, radii.z, y > 0.0);
         let dl = max(abs(y) - (half.y - rl), 0.0);
         let dr = max(abs(y) - (half.y - rr), 0.0);
         let left = -half.x + rl - sqrt(max(rl * rl - dl * dl, 0.0));
@@ -161,8 +154,32 @@ fn fs_fx_shadow(in: FxOut) -> @location(0) vec4f {
         let dy = (p.y - y) / sigma;
         sum += 0.5 * (e.x - e.y) * exp(-0.5 * dy * dy);
     }
-    let cov = sum * step / (sigma * 2.5066282746310002);
-    return in.d0 * (clamp(cov, 0.0, 1.0) * outside_hole);
+    return clamp(sum * step / (sigma * 2.5066282746310002), 0.0, 1.0);
+}
+
+// A box shadow: box, radii, d0 = colour, extra.y = sigma; nothing inside the hole (the
+// integral is skipped there too).
+@fragment
+fn fs_fx_shadow(in: FxOut) -> @location(0) vec4f {
+    let outside_hole = wlgpu_outside_hole(in);
+    if (outside_hole <= 0.0) {
+        return vec4f(0.0);
+    }
+    return in.d0 * (wlgpu_shadow(in.pos.xy, in.box, in.radii, in.extra.y) * outside_hole);
+}
+
+// A rounded texture over its shadow in one draw (the same pixels as fs_fx_shadow, then
+// fs_fx_texture over it): the texture as fs_fx_texture (box, radii, uv over the whole quad),
+// the shadow's box in d1, its radii in d2, colour d0, sigma extra.y, its hole in hole.
+@fragment
+fn fs_fx_shadowed_texture(in: FxOut) -> @location(0) vec4f {
+    let texel = wlgpu_texel(in) * (in.params.x * clamp(0.5 - wlgpu_rounded_sd(in.pos.xy, in.box, in.radii), 0.0, 1.0));
+    let outside_hole = wlgpu_outside_hole(in);
+    if (outside_hole <= 0.0 || texel.a >= 1.0) {
+        return texel;
+    }
+    let shadow = in.d0 * (wlgpu_shadow(in.pos.xy, in.d1, in.d2, in.extra.y) * outside_hole);
+    return texel + shadow * (1.0 - texel.a);
 }
 
 fn wlgpu_tap(uv: vec2f) -> vec4f {

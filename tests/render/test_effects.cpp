@@ -245,6 +245,40 @@ TEST_F(Effects, ShadowedRoundedWindowWithTransformScale2AndClip) {
     EXPECT_TRUE(images_match(read_back(*t.s.tex), want, 2));
 }
 
+// A window over its shadow in one draw (draw_rounded_texture with a ShadowDraw): the pixels of
+// the shadow, then the rounded texture over it. Translucent texels (alpha 0.8) so the shadow
+// shows through them; the shadow offset from the window (down-right) with its own corners, a
+// hole in it, a transform with scale 2 and a clip. Compared with the CPU reference.
+TEST_F(Effects, WindowOverItsShadowInOneDraw) {
+    std::mt19937 rng(76);
+    auto src = random_texture(rng, 12, 10, ref::Layout::argb8888);
+    auto t = target(rng, 80, 64);
+    const Box damage[] = {{0, 0, 52, 64}, {52, 16, 28, 30}};
+    TextureDraw d = nearest_draw(src, {22, 12, 20, 24}, Transform::rotate_270);  // 10x12 after rotate_270, x2
+    d.clip = Clip(damage);
+    d.alpha = 0.8f;
+    const CornerRadii c{6, 2, 8, 0};
+    ShadowDraw sd{{26, 16, 20, 24}, CornerRadii::all(5), random_color(rng), 3.5f};
+    sd.hole = {{30, 20, 8, 8}, CornerRadii::all(3)};
+    const RenderStats before = renderer().stats();
+    ASSERT_TRUE(t.frame.draw_rounded_texture(d, c, sd));
+    ASSERT_TRUE(t.frame.submit());
+    EXPECT_EQ(renderer().stats().render_passes - before.render_passes, 1u);
+    EXPECT_EQ(renderer().stats().draws - before.draws, 2u) << "one draw per clip box";
+
+    ref::Image want = t.s.img;
+    const auto cov = reference_shadow(want.w, want.h, sd.box, sd.corners, sd.sigma);
+    auto outside = [](int x, int y, Box b, const CornerRadii& k) {
+        return float(std::clamp(0.5 + rounded_distance(x + 0.5, y + 0.5, b, k), 0.0, 1.0));
+    };
+    over(want, {15, 5, 42, 46}, d.clip, [&](int x, int y) {
+        return scale(px(sd.color), float(cov[size_t(y) * want.w + x]) * outside(x, y, sd.hole.box, sd.hole.corners));
+    });
+    over(want, d.dst, d.clip,
+         [&](int x, int y) { return scale(texture_sample(src.img, d, x, y), coverage(x, y, d.dst, c)); });
+    EXPECT_TRUE(images_match(read_back(*t.s.tex), want, 2));
+}
+
 // ---- backdrop blur ----
 
 class BackdropBlur : public NoGpuErrors<::testing::TestWithParam<BlurDraw>> {};
