@@ -122,6 +122,25 @@ bool wlgpu_render_pass_add_texture_effect(struct wlr_render_pass *pass,
 bool wlgpu_render_pass_apply_effect(struct wlr_render_pass *pass, const struct wlgpu_effect *effect,
 	const struct wlgpu_effect_params *params, const pixman_region32_t *clip);
 
+/* A window over its shadow in one draw: the pixels of wlgpu_render_pass_add_shadow(shadow)
+ * then wlgpu_render_pass_add_rounded_texture(window), with one draw instead of two (the
+ * shadow may be offset from the window and have a hole). window->base.clip applies to both;
+ * shadow->clip must be NULL. */
+bool wlgpu_render_pass_add_shadowed_texture(struct wlr_render_pass *pass,
+	const struct wlgpu_rounded_texture_options *window, const struct wlgpu_shadow_options *shadow);
+
+/* A backdrop blur kept between frames (docs/effects.md, "Cached blur"): the blur is computed
+ * again only after wlgpu_blur_cache_invalidate (what lies under it changed), when the passes,
+ * radius or buffer size change, or on first use; otherwise the kept result is drawn (the
+ * adjustments, box, corners and clip apply every time). One cache per blurred background
+ * (e.g. per output); destroy it before the renderer. */
+struct wlgpu_blur_cache;
+struct wlgpu_blur_cache *wlgpu_blur_cache_create(void);
+void wlgpu_blur_cache_invalidate(struct wlgpu_blur_cache *cache);
+void wlgpu_blur_cache_destroy(struct wlgpu_blur_cache *cache);
+bool wlgpu_render_pass_add_cached_backdrop_blur(struct wlr_render_pass *pass,
+	const struct wlgpu_backdrop_blur_options *options, struct wlgpu_blur_cache *cache);
+
 /* Compiles a user WGSL effect (it defines fn effect(texel: vec4f, pos: vec2f,
  * user: array<vec4f, 8>, time: f32) -> vec4f; docs/effects.md) for renderer, a wlgpu
  * renderer. NULL on failure; then, if error_message is not NULL, *error_message is a

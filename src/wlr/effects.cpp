@@ -12,6 +12,10 @@ struct wlgpu_effect {
     std::shared_ptr<wlgpu::Effect> effect;
 };
 
+struct wlgpu_blur_cache {
+    wlgpu::BlurCache cache;
+};
+
 namespace wlgpu::wlr::detail {
 namespace {
 
@@ -53,6 +57,19 @@ std::optional<Fill> to_fill(const wlgpu_fill& f) {
 }
 
 Box grown(Box b, int by) { return {b.x - by, b.y - by, b.width + 2 * by, b.height + 2 * by}; }
+
+BlurDraw to_blur(const wlgpu_backdrop_blur_options& o) {
+    BlurDraw d;
+    d.box = to_box(o.box);
+    d.corners = to_corners(o.corners);
+    d.passes = o.passes;
+    d.radius = o.radius;
+    d.noise = o.noise;
+    d.brightness = o.brightness;
+    d.contrast = o.contrast;
+    d.saturation = o.saturation;
+    return d;
+}
 
 }  // namespace
 }  // namespace wlgpu::wlr::detail
@@ -112,17 +129,44 @@ bool wlgpu_render_pass_add_backdrop_blur(struct wlr_render_pass* wp, const struc
     const char* what = "add_backdrop_blur";
     WlPass* p = effect_pass(wp, o, what);
     if (!p) return false;
-    BlurDraw d;
-    d.box = to_box(o->box);
-    d.corners = to_corners(o->corners);
-    d.passes = o->passes;
-    d.radius = o->radius;
-    d.noise = o->noise;
-    d.brightness = o->brightness;
-    d.contrast = o->contrast;
-    d.saturation = o->saturation;
+    BlurDraw d = to_blur(*o);
     d.clip = pass_clip(p, o->clip, d.box);
     return pass_check(p, what, p->frame->draw_backdrop_blur(d));
+}
+
+bool wlgpu_render_pass_add_cached_backdrop_blur(struct wlr_render_pass* wp, const struct wlgpu_backdrop_blur_options* o,
+                                                struct wlgpu_blur_cache* cache) {
+    const char* what = "add_cached_backdrop_blur";
+    WlPass* p = effect_pass(wp, cache ? o : nullptr, what);
+    if (!p) return false;
+    BlurDraw d = to_blur(*o);
+    d.clip = pass_clip(p, o->clip, d.box);
+    return pass_check(p, what, p->frame->draw_backdrop_blur(d, cache->cache));
+}
+
+struct wlgpu_blur_cache* wlgpu_blur_cache_create(void) { return new wlgpu_blur_cache; }
+void wlgpu_blur_cache_invalidate(struct wlgpu_blur_cache* cache) {
+    if (cache) cache->cache.invalidate();
+}
+void wlgpu_blur_cache_destroy(struct wlgpu_blur_cache* cache) { delete cache; }
+
+bool wlgpu_render_pass_add_shadowed_texture(struct wlr_render_pass* wp, const struct wlgpu_rounded_texture_options* w,
+                                            const struct wlgpu_shadow_options* s) {
+    const char* what = "add_shadowed_texture";
+    WlPass* p = effect_pass(wp, s ? w : nullptr, what);
+    if (!p) return false;
+    if (s->clip) {
+        log_error("%s: the shadow's clip must be NULL (the window's clip applies to both)", what);
+        return false;
+    }
+    auto d = pass_texture_draw(p, &w->base, what);
+    if (!d) return false;
+    ShadowDraw sd{to_box(s->box), to_corners(s->corners), to_color(s->color), s->sigma};
+    sd.hole = to_rounded(s->hole);
+    // The draw covers the window and the shadow's quad: both are what the pass drew.
+    const int reach = s->sigma > 0 ? int(std::ceil(3 * s->sigma)) : 0;
+    d->clip = pass_clip(p, w->base.clip, grown(sd.box, reach));
+    return pass_check(p, what, p->frame->draw_rounded_texture(*d, to_corners(w->corners), sd));
 }
 
 bool wlgpu_render_pass_add_texture_effect(struct wlr_render_pass* wp, const struct wlgpu_texture_effect_options* o) {

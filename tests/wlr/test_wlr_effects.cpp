@@ -266,6 +266,94 @@ TEST_F(WlrEffects, BlurUserEffectAndPostProcessMatchTheReference) {
     EXPECT_TRUE(images_match(read_buffer(buffer), want, 1 + int(std::ceil(gain))));
 }
 
+// A window over its offset shadow with a hole in one draw (clipped), and a cached backdrop blur
+// over three passes: kept while the background changes, computed again after invalidate.
+TEST_F(WlrEffects, ShadowedTextureAndCachedBlurMatchTheReference) {
+    std::mt19937 rng(133);
+    wlgpu_blur_cache* cache = wlgpu_blur_cache_create();
+    ASSERT_NE(cache, nullptr);
+    BlurDraw b{{4, 30, 40, 16}, CornerRadii::all(4), 2, 1.0f, 0, 1, 1, 1, std::nullopt};
+    wlgpu_backdrop_blur_options bo;
+    wlgpu_backdrop_blur_options_init(&bo);
+    bo.box = {b.box.x, b.box.y, b.box.width, b.box.height};
+    bo.corners = c_corners(b.corners);
+    bo.passes = b.passes;
+    auto blur_over = [&](ref::Image& want, const ref::Image& under) {
+        const ref::Image blurred = kawase(under, b.passes, b.radius);
+        over(want, b.box, std::nullopt,
+             [&](int x, int y) { return scale(blurred.at(x, y), coverage(x, y, b.box, b.corners)); });
+    };
+
+    // Pass 1: background, cached blur, the shadowed window.
+    ref::Image want;
+    wlr_render_pass* pass = begin(rng, want);
+    ASSERT_NE(pass, nullptr);
+    const Pixels src = texture(rng, 10, 12, ref::Layout::argb8888);
+    ASSERT_NE(src.tex, nullptr);
+    ASSERT_TRUE(wlgpu_render_pass_add_cached_backdrop_blur(pass, &bo, cache));
+    TextureDraw d;
+    d.dst = {20, 6, 20, 24};  // 10x12 at x2
+    d.filter = Filter::nearest;
+    d.alpha = 0.75f;
+    const CornerRadii tc{6, 0, 4, 2};
+    const Region clip{{0, 0, 64, 22}, {0, 26, 50, 22}};
+    wlgpu_rounded_texture_options to{};
+    to.base.texture = src.tex;
+    to.base.dst_box = {d.dst.x, d.dst.y, d.dst.width, d.dst.height};
+    to.base.filter_mode = WLR_SCALE_FILTER_NEAREST;
+    to.base.alpha = &d.alpha;
+    to.base.clip = &clip.r;
+    to.corners = c_corners(tc);
+    const Box sbox{24, 10, 20, 24};
+    const CornerRadii sc = CornerRadii::all(5);
+    const Color shadow = random_color(rng);
+    wlgpu_shadow_options so{};
+    so.box = {sbox.x, sbox.y, sbox.width, sbox.height};
+    so.corners = c_corners(sc);
+    so.color = wlr_color(shadow);
+    so.sigma = 2.5f;
+    so.hole = {{28, 14, 6, 6}, {2, 2, 2, 2}};
+    so.clip = &clip.r;
+    EXPECT_FALSE(wlgpu_render_pass_add_shadowed_texture(pass, &to, &so)) << "a shadow clip is refused";
+    so.clip = nullptr;
+    ASSERT_TRUE(wlgpu_render_pass_add_shadowed_texture(pass, &to, &so));
+    ASSERT_TRUE(wlr_render_pass_submit(pass));
+    end();
+    const ref::Image first_background = want;
+    blur_over(want, first_background);
+    const auto cov = reference_shadow(want.w, want.h, sbox, sc, so.sigma);
+    over(want, {sbox.x - 8, sbox.y - 8, sbox.width + 16, sbox.height + 16}, clip.clip(), [&](int x, int y) {
+        const double hole = std::clamp(0.5 + rounded_distance(x + 0.5, y + 0.5, {28, 14, 6, 6}, CornerRadii::all(2)), 0.0, 1.0);
+        return scale(px(shadow), float(cov[size_t(y) * want.w + x] * hole));
+    });
+    over(want, d.dst, clip.clip(),
+         [&](int x, int y) { return scale(texture_sample(src.img, d, x, y), coverage(x, y, d.dst, tc)); });
+    EXPECT_TRUE(images_match(read_buffer(buffer), want, 2)) << "pass 1";
+
+    // Pass 2: a new background, the cache not invalidated: the first background's blur.
+    pass = begin(rng, want);
+    ASSERT_NE(pass, nullptr);
+    ASSERT_TRUE(wlgpu_render_pass_add_cached_backdrop_blur(pass, &bo, cache));
+    ASSERT_TRUE(wlr_render_pass_submit(pass));
+    end();
+    const ref::Image second_background = want;
+    blur_over(want, first_background);
+    EXPECT_TRUE(images_match(read_buffer(buffer), want, 2)) << "pass 2: the kept blur";
+
+    // Pass 3: invalidated: the blur of what lies under it now.
+    wlgpu_blur_cache_invalidate(cache);
+    pass = begin(rng, want);
+    ASSERT_NE(pass, nullptr);
+    ASSERT_TRUE(wlgpu_render_pass_add_cached_backdrop_blur(pass, &bo, cache));
+    ASSERT_TRUE(wlr_render_pass_submit(pass));
+    end();
+    const ref::Image third_background = want;
+    blur_over(want, third_background);
+    EXPECT_TRUE(images_match(read_buffer(buffer), want, 2)) << "pass 3: blurred again";
+    (void)second_background;
+    wlgpu_blur_cache_destroy(cache);
+}
+
 TEST_F(WlrEffects, InvalidWgslGivesTheMessageWithLineAndColumn) {
     const char* bad = "fn effect(texel: vec4f, pos: vec2f, user: array<vec4f, 8>, time: f32) -> vec4f {\n"
                       "    let x = texel.r +;\n"
