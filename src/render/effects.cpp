@@ -153,9 +153,19 @@ Result<Pool*> pool_of(Renderer::Impl& r, State& s, const Texture& target, uint32
     return p;
 }
 
-// One blur pass: a full-target quad into dst, sampling src (bilinear), instance `slot`.
+// Region (target pixels) at level `level` of dst: scaled down, grown by 2 texels for the
+// rounding of the level sizes, inside the level.
+Box level_region(Box region, uint32_t level, const Level& dst) {
+    const int32_t x0 = (region.x >> level) - 2, y0 = (region.y >> level) - 2;
+    const int32_t x1 = ((region.x + region.width + (1 << level) - 1) >> level) + 2;
+    const int32_t y1 = ((region.y + region.height + (1 << level) - 1) >> level) + 2;
+    return intersect({x0, y0, x1 - x0, y1 - y0}, {0, 0, int32_t(dst.width), int32_t(dst.height)});
+}
+
+// One blur pass: a full-target quad into dst, sampling src (bilinear), instance `slot`, inside
+// scissor (dst texels).
 Result<void> encode_blur_pass(Renderer::Impl& r, const Frame::Impl& f, WGPUCommandEncoder enc, uint32_t kind,
-                              const Level& src, const Level& dst, uint32_t slot) {
+                              const Level& src, const Level& dst, uint32_t slot, Box scissor) {
     auto pipe = pipeline(r, {wgpuTextureGetFormat(dst.texture.get()), Kind(kind), Blend::none});
     if (!pipe) return std::unexpected(pipe.error());
     WGPURenderPassColorAttachment color{};
@@ -172,6 +182,8 @@ Result<void> encode_blur_pass(Renderer::Impl& r, const Frame::Impl& f, WGPUComma
     wgpuRenderPassEncoderSetVertexBuffer(pass.get(), 0, r.instances.get(), 0, f.instances.size() * sizeof(Instance));
     wgpuRenderPassEncoderSetPipeline(pass.get(), *pipe);
     wgpuRenderPassEncoderSetBindGroup(pass.get(), 0, src.groups[size_t(Filter::bilinear)].get(), 0, nullptr);
+    wgpuRenderPassEncoderSetScissorRect(pass.get(), uint32_t(scissor.x), uint32_t(scissor.y), uint32_t(scissor.width),
+                                        uint32_t(scissor.height));
     wgpuRenderPassEncoderDraw(pass.get(), 4, 1, 0, slot);
     r.stats.draws++;
     wgpuRenderPassEncoderEnd(pass.get());
@@ -189,6 +201,7 @@ struct BlurCache::Impl {
     float radius = 0;
     WGPUTextureFormat format = WGPUTextureFormat_Undefined;
     std::optional<render::effects::Level> result;  // the kept blur, target-sized
+    Box region;                                    // where result holds it (target pixels)
 };
 
 BlurCache::BlurCache() : impl_(std::make_shared<Impl>()) {}
@@ -225,18 +238,27 @@ Result<void> encode_snapshot(Renderer::Impl& r, const Frame::Impl& f, const Cmd&
     const Pool* p = find_pool(st, *f.target);
     if (!p || p->levels.size() < snapshot.count + 1)
         return fail(Errc::invalid_argument, "an effect's textures are missing at submit");
+    // Only the snapshot's region (a blur: what its box needs; a post-process: the whole target)
+    // is copied and blurred; the levels hold stale texels outside it, which the region's margin
+    // keeps out of the box (blur_region).
+    const Box region = intersect(snapshot.scissor, {0, 0, int32_t(p->width), int32_t(p->height)});
+    if (region.empty()) return {};
     WGPUTexelCopyTextureInfo src{}, dst{};
     src.texture = f.target->handle();
     src.aspect = dst.aspect = WGPUTextureAspect_All;
+    src.origin = dst.origin = {uint32_t(region.x), uint32_t(region.y), 0};
     dst.texture = p->levels[0].texture.get();
-    WGPUExtent3D size{p->width, p->height, 1};
+    WGPUExtent3D size{uint32_t(region.width), uint32_t(region.height), 1};
     wgpuCommandEncoderCopyTextureToTexture(enc, &src, &dst, &size);
     const uint32_t n = snapshot.count;  // blur passes: n down, then n up
     for (uint32_t i = 0; i < n; i++)
-        if (auto ok = encode_blur_pass(r, f, enc, kBlurDown, p->levels[i], p->levels[i + 1], snapshot.first + i); !ok)
+        if (auto ok = encode_blur_pass(r, f, enc, kBlurDown, p->levels[i], p->levels[i + 1], snapshot.first + i,
+                                       level_region(region, i + 1, p->levels[i + 1]));
+            !ok)
             return ok;
     for (uint32_t i = n; i-- > 0;)
-        if (auto ok = encode_blur_pass(r, f, enc, kBlurUp, p->levels[i + 1], p->levels[i], snapshot.first + 2 * n - 1 - i);
+        if (auto ok = encode_blur_pass(r, f, enc, kBlurUp, p->levels[i + 1], p->levels[i], snapshot.first + 2 * n - 1 - i,
+                                       level_region(region, i, p->levels[i]));
             !ok)
             return ok;
     if (snapshot.keep_result) {  // a cached blur keeps its result
@@ -358,10 +380,19 @@ EffectInstance full_target(const Texture& target) {
 // Ends the pass drawn so far (a pending clear included), copies the target into its pool's
 // snapshot and runs `passes` blur passes (instances from `first`) over it; a cached blur's
 // result is then copied into its cache.
-void push_snapshot(Frame::Impl& f, uint32_t first, uint32_t passes, const BlurCache::Impl* cache = nullptr) {
-    const Box all{0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
+void push_snapshot(Frame::Impl& f, uint32_t first, uint32_t passes, Box region, const BlurCache::Impl* cache = nullptr) {
     f.cmds.push_back(
-        {{f.target->format().texture, Kind::snapshot, Blend::none}, nullptr, all, false, first, passes, cache});
+        {{f.target->format().texture, Kind::snapshot, Blend::none}, nullptr, region, false, first, passes, cache});
+}
+
+// The part of the target a blur of box needs: box grown by how far the passes carry texels
+// inward (a down pass from level i reaches radius/2 + 1.5 texels of level i, an up pass into
+// level i radius + 1.5 texels of level i + 1: 2^passes (2.5 radius + 4.5) pixels over all of
+// them), inside the target. Outside it the levels are not computed.
+Box blur_region(const Texture& target, Box box, uint32_t passes, float radius) {
+    const int32_t margin = int32_t(std::ceil(float(1u << passes) * (2.5f * radius + 4.5f))) + 2;
+    const Box grown{box.x - margin, box.y - margin, box.width + 2 * margin, box.height + 2 * margin};
+    return intersect(grown, {0, 0, int32_t(target.width()), int32_t(target.height())});
 }
 
 // The pool of the frame's target with `levels` levels, for a call named what.
@@ -494,7 +525,7 @@ Result<void> Frame::apply_effect(const Effect& effect, const EffectParams& param
     if (!p) return std::unexpected(p.error());
     auto c = user_effect(f, effect, "apply_effect");
     if (!c) return std::unexpected(c.error());
-    push_snapshot(f, 0, 0);
+    push_snapshot(f, 0, 0, {0, 0, int32_t(f.target->width()), int32_t(f.target->height())});
     EffectInstance e = full_target(*f.target);
     set_params(e, params);
     const Box all{0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
@@ -528,7 +559,7 @@ Result<render::effects::Pool*> record_blur(Frame::Impl& f, const BlurDraw& d, co
         e.data[0][0] = 0.5f / float(src.width), e.data[0][1] = 0.5f / float(src.height), e.data[0][2] = d.radius;
         append(f, e);
     }
-    push_snapshot(f, first, d.passes, cache);
+    push_snapshot(f, first, d.passes, blur_region(*f.target, d.box, d.passes, d.radius), cache);
     return p;
 }
 
@@ -575,10 +606,12 @@ Result<void> Frame::draw_backdrop_blur(const BlurDraw& d, BlurCache& cache) {
         c.result = std::move(*l);
         c.format = fmt, c.renderer_id = f.r->id;
     }
-    if (c.dirty || !same_target || c.passes != d.passes || c.radius != d.radius) {
+    const Box needed = blur_region(*f.target, d.box, d.passes, d.radius);
+    if (c.dirty || !same_target || c.passes != d.passes || c.radius != d.radius ||
+        !(intersect(c.region, needed) == needed)) {
         auto p = record_blur(f, d, &c);
         if (!p) return std::unexpected(p.error());
-        c.dirty = false, c.passes = d.passes, c.radius = d.radius;
+        c.dirty = false, c.passes = d.passes, c.radius = d.radius, c.region = needed;
     }
     // The bind group stays alive until submit, even if the cache is re-made for another size.
     f.refs.push_back(wg::BindGroup(c.result->groups[size_t(Filter::nearest)].get()));

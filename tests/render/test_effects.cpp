@@ -315,6 +315,45 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(BlurDraw{{4, 3, 50, 40}, CornerRadii::all(8), 2, 1.0f, 0, 1, 1, 1, std::nullopt},
                       BlurDraw{{10, 6, 48, 38}, {12, 0, 5, 9}, 3, 2.0f, 0.2f, 1.1f, 0.8f, 1.4f, Clip(kBlurClip)}));
 
+// A blur of a small box in a large target blurs only the part of the target the box needs:
+// the box far from the edges, the pooled levels left holding a blur of other content by a
+// whole-target blur in the frame before (stale texels outside the region), the result
+// compared with the whole-image reference inside the box. A margin too small shows here.
+class BlurRegion : public NoGpuErrors<::testing::TestWithParam<std::pair<uint32_t, float>>> {};
+
+TEST_P(BlurRegion, SmallBoxMatchesTheWholeImageReference) {
+    const auto [passes, radius] = GetParam();
+    std::mt19937 rng(90 + passes);
+    auto t = target(rng, 320, 256);
+    const BlurDraw whole{{0, 0, 320, 256}, {}, passes, radius, 0, 1, 1, 1, std::nullopt};
+    t.frame.clear({1, 0, 0, 1});  // the levels then hold opaque red: a leak of it shows
+    ASSERT_TRUE(t.frame.draw_backdrop_blur(whole));
+    ASSERT_TRUE(t.frame.submit());
+
+    auto bg = random_texture(rng, 320, 256, ref::Layout::xrgb8888);
+    auto f = renderer().begin(*t.s.tex);
+    ASSERT_TRUE(f);
+    TextureDraw d;
+    d.texture = bg.tex.get();
+    d.dst = {0, 0, 320, 256};
+    d.filter = Filter::nearest;
+    d.blend = Blend::none;
+    const BlurDraw b{{140, 110, 36, 30}, CornerRadii::all(4), passes, radius, 0, 1, 1, 1, std::nullopt};
+    ASSERT_TRUE(f->draw_texture(d));
+    ASSERT_TRUE(f->draw_backdrop_blur(b));
+    ASSERT_TRUE(f->submit());
+
+    ref::Image want = bg.img;
+    const ref::Image blurred = kawase(want, b.passes, b.radius);
+    over(want, b.box, std::nullopt,
+         [&](int x, int y) { return scale(blurred.at(x, y), coverage(x, y, b.box, b.corners)); });
+    // +-2 as MatchesDualKawaseReference with no adjustments (each level rounded on both sides).
+    EXPECT_TRUE(images_match(read_back(*t.s.tex), want, 2));
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, BlurRegion,
+                         ::testing::Values(std::pair{2u, 1.0f}, std::pair{3u, 2.5f}, std::pair{1u, 6.0f}));
+
 // A cached blur: frame 1 blurs background A; frame 2 draws background B and, with the cache
 // not invalidated, still shows A's blur (and runs one render pass, no texture made); frame 3,
 // after invalidate(), shows B's.
