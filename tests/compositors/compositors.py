@@ -37,6 +37,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import rfb  # noqa: E402
+from dmabuf_guest import check_client_pattern  # noqa: E402
 from e2e import BLOCK, ROUNDING, Checks, compare, read_png, session, with_wrong_block, write_png, wrong_block_caught  # noqa: E402
 
 STABLE = 3          # identical screenshots in a row that make "ready"
@@ -71,6 +72,13 @@ bar {{
 }}
 """
 
+# The DMA-BUF client floats (the tiled clients keep their places) and never takes the focus (the
+# other title bars keep their colours), so that the rest of the screen compares with pixman's.
+DMABUF_RULES = """
+for_window [app_id="simple-dmabuf-egl"] floating enable
+no_focus [app_id="simple-dmabuf-egl"]
+"""
+
 LABWC_RC = """<?xml version="1.0"?>
 <labwc_config>
   <core><decoration>server</decoration></core>
@@ -83,7 +91,7 @@ LABWC_RC = """<?xml version="1.0"?>
 
 class Case:
     def __init__(self, compositor, clients, output="", wlgpu_log=(), client_protocols=(), vnc=False,
-                 nested=None, stop_client=None):
+                 nested=None, dmabuf_client=None, stop_client=None):
         self.compositor = compositor  # sway, labwc, cage
         self.clients = clients        # started in order, each after the previous one mapped
         self.output = output          # sway: extra output settings
@@ -92,6 +100,8 @@ class Case:
         self.vnc = vnc                # also read a frame through wayvnc (rfb.py) and compare it with grim's
         self.nested = nested          # "wayland": in a window of a plain headless sway, grim there;
                                       # "x11": in an Xvfb window, its framebuffer (-fbdir) is the screenshot
+        self.dmabuf_client = dmabuf_client  # sway, wlgpu run only: a DMA-BUF client started last, floating,
+                                            # never focused (DMABUF_RULES); see dmabuf_client_shot
         self.stop_client = stop_client  # sway: client i is stopped (SIGSTOP) while client i+1 maps and
                                         # re-tiles it, for STOP_SECONDS (a client slower than sway's
                                         # default 200 ms transaction timeout); its padding is checked
@@ -116,14 +126,19 @@ CASES = {
     "cage": Case("cage", ["weston-simple-shm"]),
     # Test bed only (label guest): wlroots' choice for wlgpu there is gbm on a vgem node, which
     # cannot allocate; wlgpu_allocator_autocreate must fall back to udmabuf, and wlgpu renders
-    # sway's frames into those DMA-BUFs.
+    # sway's frames into those DMA-BUFs. Then a DMA-BUF client (GBM on vgem's card node, as
+    # guest_dmabuf_e2e_client; LP_NUM_THREADS=0: docs/formats.md, torn frames) on top, floating.
     "sway-udmabuf": Case("sway", [FOOT, "weston-simple-shm", "weston-flower"],
                          wlgpu_log=("allocator: wlroots' choice cannot allocate",
-                                    "allocator: udmabuf, DMA-BUF output buffers")),
+                                    "allocator: udmabuf, DMA-BUF output buffers"),
+                         dmabuf_client="env LP_NUM_THREADS=0 weston-simple-dmabuf-egl -d /dev/dri/card0"),
 }
 
 
 SHM_VIEW = {}  # Case.stop_client: weston-simple-shm's content box per renderer (check_shm_padding)
+DMABUF_VIEW = {}  # the wlgpu run's DMA-BUF client view: box (with decorations) and content, output pixels
+
+
 def grim(env, path):
     """A screenshot (grim, PPM) into path; (ok, grim's output)."""
     p = subprocess.run(["grim", "-t", "ppm", path], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -202,6 +217,33 @@ def check_shm_padding(png, box):
                if px[(yy * w + xx) * 4:(yy * w + xx) * 4 + 3] != b"\xff\xff\xff")
 
 
+def dmabuf_client_shot(case, cenv, comp, take, shot, log, deadline, logf, procs):
+    """Starts the case's DMA-BUF client in the wlgpu run, after the others; once sway shows its
+    view and wlgpu has logged its DMA-BUF (imported, or copied: lavapipe cannot import GBM's
+    read-only exports), one screenshot into shot (it animates: no "stable" screenshot). Returns
+    (the view's container box, its content box, as (x, y, w, h) in output pixels; error)."""
+    print("  + DMA-BUF client:", case.dmabuf_client, flush=True)
+    procs.append(subprocess.Popen(["sh", "-c", case.dmabuf_client], env=cenv, stdout=logf,
+                                  stderr=subprocess.STDOUT, start_new_session=True))
+    n = len(case.clients) + 1
+    while time.monotonic() < deadline and comp.poll() is None:
+        if re.search(r"client buffer \S+ \(dmabuf", log()) and sway_views(cenv, comp.pid) == n:
+            time.sleep(3 * POLL)  # a few frames of it
+            ok, err = take(shot)
+            if not ok:
+                return None, None, f"DMA-BUF client: grim: {err}"
+            view = next((v for v in sway_nodes(sway_tree(cenv, comp.pid) or {})
+                         if "simple-dmabuf-egl" in (v.get("app_id") or "")), None)
+            if not view:
+                return None, None, "DMA-BUF client: no simple-dmabuf-egl view in sway's tree"
+            r, deco = view["rect"], view["deco_rect"]["height"]
+            box = (r["x"], r["y"] - deco, r["width"], r["height"] + deco)  # with its title bar, if any
+            return box, sway_view_content(cenv, comp.pid, "simple-dmabuf-egl"), ""
+        time.sleep(POLL)
+    return None, None, ("DMA-BUF client: no view with a DMA-BUF shown by wlgpu (log: 'client buffer ... (dmabuf') "
+                        "before the deadline")
+
+
 def xvfb_shot(fbdir, path):
     """Xvfb's screen 0 (the XWD image it keeps in fbdir/Xvfb_screen0) as a PPM into path."""
     data = open(os.path.join(fbdir, "Xvfb_screen0"), "rb").read()
@@ -270,7 +312,7 @@ def compositor_cmd(case, workdir, first_client):
             f.write("#!/bin/sh\necho 'wlgpu status: sway on WebGPU'\nexec sleep 600\n")
         os.chmod(status, 0o755)
         with open(cfg, "w") as f:
-            f.write(SWAY_CONFIG.format(output=case.output, status=status))
+            f.write(SWAY_CONFIG.format(output=case.output, status=status) + (DMABUF_RULES if case.dmabuf_client else ""))
         return ["sway", "-V", "-D", f"txn-timeout={TXN_TIMEOUT_MS}", "-c", cfg], True
     if case.compositor == "labwc":
         cdir = os.path.join(workdir, "labwc")
@@ -415,6 +457,11 @@ def shoot(args, case, renderer, out):
                 return None, log(), f"client {c!r}: {err}"
         if case.stop_client is not None:
             SHM_VIEW[renderer] = sway_view_content(cenv, comp.pid, "simple-shm")
+        if case.dmabuf_client and renderer == "wlgpu":
+            box, content, err = dmabuf_client_shot(case, cenv, comp, take, shot, log, deadline, logf, procs)
+            if err:
+                return None, log(), err
+            DMABUF_VIEW.update(box=box, content=content)
         ppm_to_png(shot, png)
         if case.vnc:
             err = vnc_shot(cenv, png.replace(".png", "-vnc.png"), logf, procs)
@@ -494,7 +541,20 @@ def main():
         check(n >= 16, f"the oracle's screenshot shows the clients ({n} colours, at least 16)")
         got = shots["wlgpu"]
         w, h, px = read_png(got)
+        # The DMA-BUF client's view (wlgpu run only): masked, its content checked on its own.
         mask, boxes = bytearray(w * h), [(0, 0, w, h)]
+        if case.dmabuf_client:
+            x, y, bw, bh = DMABUF_VIEW["box"]
+            x0, y0, x1, y1 = max(x - 2, 0), max(y - 2, 0), min(x + bw + 2, w), min(y + bh + 2, h)
+            for yy in range(y0, y1):
+                mask[yy * w + x0:yy * w + x1] = b"\x01" * (x1 - x0)
+            boxes = [(0, 0, x0, h), (x1, 0, w - x1, h), (0, 0, w, y0), (0, y1, w, h - y1)]  # around it
+            cx, cy, cw, ch = DMABUF_VIEW["content"]
+            try:
+                check_client_pattern(px, w, cx, cy, cw, ch)
+                check(True, f"wlgpu: the DMA-BUF client's {cw}x{ch} window at ({cx},{cy}) shows what it drew")
+            except SystemExit:  # check_client_pattern printed why
+                check(False, "wlgpu: the DMA-BUF client's window shows what it drew")
         if args.corrupt_block:
             write_png(got, w, h, bytes(with_wrong_block(w, h, px, boxes)))
         result, err = compare(shots["pixman"], got, os.path.join(out, f"{args.case}-diff.png"), mask)
@@ -503,7 +563,7 @@ def main():
         else:
             worst, over, total = result
             check(over == 0, f"wlgpu vs pixman: max channel difference {worst}/255, {over} of {total} pixels over "
-                  f"{ROUNDING}")
+                  f"{ROUNDING}" + (f" (outside the DMA-BUF client's view {DMABUF_VIEW['box']})" if case.dmabuf_client else ""))
         if not err and over == 0:
             caught = wrong_block_caught(shots["pixman"], got, boxes, mask)
             check(caught >= BLOCK * BLOCK // 2, f"self-check: a wrong {BLOCK}x{BLOCK} block would fail ({caught} pixels)")
