@@ -37,9 +37,18 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import rfb  # noqa: E402
+from dmabuf_guest import check_client_pattern  # noqa: E402
 from e2e import BLOCK, ROUNDING, Checks, compare, read_png, session, with_wrong_block, write_png, wrong_block_caught  # noqa: E402
 
 STABLE = 3          # identical screenshots in a row that make "ready"
+STOP_SECONDS = 1.5  # Case.stop_client: how long the client stays stopped
+# sway's transaction timeout (-D txn-timeout=MS; default 200 ms): how long sway waits for the
+# clients it re-tiles to commit buffers of their new sizes before it shows the new layout with
+# their old buffers clipped. With the default, a client slower than that (any client under the
+# test bed's TCG, or weston-simple-shm stopped: sway-slow-client) leaves a stale strip: sway 1.12
+# then never damages the part of the client's new buffer outside the client's own damage
+# (simple-shm damages all but its 20-px padding), whatever the renderer (pixman too).
+TXN_TIMEOUT_MS = 60000
 POLL = 0.2          # seconds between screenshots
 FOOT = "foot -o cursor.blink=no -- sh -c \"printf '\\033[1;31mwlgpu\\033[0m on \\033[42m sway \\033[0m\\n'; exec sleep 600\""
 
@@ -63,6 +72,13 @@ bar {{
 }}
 """
 
+# The DMA-BUF client floats (the tiled clients keep their places) and never takes the focus (the
+# other title bars keep their colours), so that the rest of the screen compares with pixman's.
+DMABUF_RULES = """
+for_window [app_id="simple-dmabuf-egl"] floating enable
+no_focus [app_id="simple-dmabuf-egl"]
+"""
+
 LABWC_RC = """<?xml version="1.0"?>
 <labwc_config>
   <core><decoration>server</decoration></core>
@@ -75,7 +91,7 @@ LABWC_RC = """<?xml version="1.0"?>
 
 class Case:
     def __init__(self, compositor, clients, output="", wlgpu_log=(), client_protocols=(), vnc=False,
-                 nested=None):
+                 nested=None, dmabuf_client=None, stop_client=None):
         self.compositor = compositor  # sway, labwc, cage
         self.clients = clients        # started in order, each after the previous one mapped
         self.output = output          # sway: extra output settings
@@ -84,6 +100,11 @@ class Case:
         self.vnc = vnc                # also read a frame through wayvnc (rfb.py) and compare it with grim's
         self.nested = nested          # "wayland": in a window of a plain headless sway, grim there;
                                       # "x11": in an Xvfb window, its framebuffer (-fbdir) is the screenshot
+        self.dmabuf_client = dmabuf_client  # sway, wlgpu run only: a DMA-BUF client started last, floating,
+                                            # never focused (DMABUF_RULES); see dmabuf_client_shot
+        self.stop_client = stop_client  # sway: client i is stopped (SIGSTOP) while client i+1 maps and
+                                        # re-tiles it, for STOP_SECONDS (a client slower than sway's
+                                        # default 200 ms transaction timeout); its padding is checked
 
 
 CASES = {
@@ -93,6 +114,9 @@ CASES = {
     "sway-scale1.5": Case("sway", [FOOT, "weston-flower"], "scale 1.5",
                           client_protocols=("wp_fractional_scale_v1#*.preferred_scale(180)", "wp_viewport#*.set_destination(")),
     "sway-wayvnc": Case("sway", [FOOT, "weston-simple-shm", "weston-flower"], vnc=True),
+    # weston-simple-shm stopped while weston-flower maps and narrows its tile: sway must wait for
+    # its new buffer (TXN_TIMEOUT_MS), else it leaves a stale strip (check_shm_padding).
+    "sway-slow-client": Case("sway", [FOOT, "weston-simple-shm", "weston-flower"], stop_client=1),
     "sway-transform90": Case("sway", [FOOT, "weston-simple-shm"], "transform 90"),
     # weston-flower draws new random petals on every redraw, and how many configures labwc sends
     # it varies (focus); weston-simple-shm draws the same frame (time 0) every time.
@@ -102,11 +126,17 @@ CASES = {
     "cage": Case("cage", ["weston-simple-shm"]),
     # Test bed only (label guest): wlroots' choice for wlgpu there is gbm on a vgem node, which
     # cannot allocate; wlgpu_allocator_autocreate must fall back to udmabuf, and wlgpu renders
-    # sway's frames into those DMA-BUFs.
+    # sway's frames into those DMA-BUFs. Then a DMA-BUF client (GBM on vgem's card node, as
+    # guest_dmabuf_e2e_client; LP_NUM_THREADS=0: docs/formats.md, torn frames) on top, floating.
     "sway-udmabuf": Case("sway", [FOOT, "weston-simple-shm", "weston-flower"],
                          wlgpu_log=("allocator: wlroots' choice cannot allocate",
-                                    "allocator: udmabuf, DMA-BUF output buffers")),
+                                    "allocator: udmabuf, DMA-BUF output buffers"),
+                         dmabuf_client="env LP_NUM_THREADS=0 weston-simple-dmabuf-egl -d /dev/dri/card0"),
 }
+
+
+SHM_VIEW = {}  # Case.stop_client: weston-simple-shm's content box per renderer (check_shm_padding)
+DMABUF_VIEW = {}  # the wlgpu run's DMA-BUF client view: box (with decorations) and content, output pixels
 
 
 def grim(env, path):
@@ -149,17 +179,69 @@ def bar_drawn(ppm):
     return len(set(top[i:i + 3] for i in range(0, len(top), 3))) > 2
 
 
-def sway_views(env, pid):
-    """How many xdg-shell views sway (process pid) has mapped, from its IPC (swaymsg -t get_tree)."""
+def sway_tree(env, pid):
+    """sway's (process pid) layout tree from its IPC (swaymsg -t get_tree), or None."""
     sock = os.path.join(env["XDG_RUNTIME_DIR"], f"sway-ipc.{os.getuid()}.{pid}.sock")
     p = subprocess.run(["swaymsg", "-s", sock, "-t", "get_tree", "-r"], env=env, capture_output=True, timeout=20)
-    if p.returncode != 0:
-        return -1
+    return json.loads(p.stdout) if p.returncode == 0 else None
 
-    def count(node):
-        return (node.get("shell") == "xdg_shell") + sum(count(n) for n in node.get("nodes", []) +
-                                                          node.get("floating_nodes", []))
-    return count(json.loads(p.stdout))
+
+def sway_nodes(node):
+    yield node
+    for n in node.get("nodes", []) + node.get("floating_nodes", []):
+        yield from sway_nodes(n)
+
+
+def sway_views(env, pid):
+    """How many xdg-shell views sway (process pid) has mapped."""
+    tree = sway_tree(env, pid)
+    return -1 if tree is None else sum(n.get("shell") == "xdg_shell" for n in sway_nodes(tree))
+
+
+def sway_view_content(env, pid, app_id):
+    """The content box (x, y, w, h; output pixels) of sway's view whose app_id contains app_id."""
+    view = next((v for v in sway_nodes(sway_tree(env, pid) or {}) if app_id in (v.get("app_id") or "")), None)
+    if not view:
+        return None
+    r, wr = view["rect"], view["window_rect"]
+    return r["x"] + wr["x"], r["y"] + wr["y"], wr["width"], wr["height"]
+
+
+def check_shm_padding(png, box):
+    """weston-simple-shm's frame: its 20-px padding is white (0xff memset, never damaged again).
+    The pixels of its right padding column that are not white; sway showing an older, wider buffer
+    there leaves its content."""
+    w, h, px = read_png(png)
+    x, y, bw, bh = box
+    return sum(1 for yy in range(y, y + bh) for xx in range(x + bw - 20, x + bw)
+               if px[(yy * w + xx) * 4:(yy * w + xx) * 4 + 3] != b"\xff\xff\xff")
+
+
+def dmabuf_client_shot(case, cenv, comp, take, shot, log, deadline, logf, procs):
+    """Starts the case's DMA-BUF client in the wlgpu run, after the others; once sway shows its
+    view and wlgpu has logged its DMA-BUF (imported, or copied: lavapipe cannot import GBM's
+    read-only exports), one screenshot into shot (it animates: no "stable" screenshot). Returns
+    (the view's container box, its content box, as (x, y, w, h) in output pixels; error)."""
+    print("  + DMA-BUF client:", case.dmabuf_client, flush=True)
+    procs.append(subprocess.Popen(["sh", "-c", case.dmabuf_client], env=cenv, stdout=logf,
+                                  stderr=subprocess.STDOUT, start_new_session=True))
+    n = len(case.clients) + 1
+    while time.monotonic() < deadline and comp.poll() is None:
+        if re.search(r"client buffer \S+ \(dmabuf", log()) and sway_views(cenv, comp.pid) == n:
+            time.sleep(3 * POLL)  # a few frames of it
+            ok, err = take(shot)
+            if not ok:
+                return None, None, f"DMA-BUF client: grim: {err}"
+            view = next((v for v in sway_nodes(sway_tree(cenv, comp.pid) or {})
+                         if "simple-dmabuf-egl" in (v.get("app_id") or "")), None)
+            if not view:
+                return None, None, "DMA-BUF client: no simple-dmabuf-egl view in sway's tree"
+            r, deco = view["rect"], view["deco_rect"]["height"]
+            box = (r["x"], r["y"] - deco, r["width"], r["height"] + deco)  # with its title bar, if any
+            return box, sway_view_content(cenv, comp.pid, "simple-dmabuf-egl"), ""
+        time.sleep(POLL)
+    return None, None, ("DMA-BUF client: no view with a DMA-BUF shown by wlgpu (log: 'client buffer ... (dmabuf') "
+                        "before the deadline")
 
 
 def xvfb_shot(fbdir, path):
@@ -230,8 +312,8 @@ def compositor_cmd(case, workdir, first_client):
             f.write("#!/bin/sh\necho 'wlgpu status: sway on WebGPU'\nexec sleep 600\n")
         os.chmod(status, 0o755)
         with open(cfg, "w") as f:
-            f.write(SWAY_CONFIG.format(output=case.output, status=status))
-        return ["sway", "-V", "-c", cfg], True
+            f.write(SWAY_CONFIG.format(output=case.output, status=status) + (DMABUF_RULES if case.dmabuf_client else ""))
+        return ["sway", "-V", "-D", f"txn-timeout={TXN_TIMEOUT_MS}", "-c", cfg], True
     if case.compositor == "labwc":
         cdir = os.path.join(workdir, "labwc")
         os.makedirs(cdir, exist_ok=True)
@@ -360,14 +442,26 @@ def shoot(args, case, renderer, out):
             return None, log(), f"startup: {err}"
         for i, c in enumerate(case.clients if clients_from_here else []):
             print("  + client:", c, flush=True)
+            if case.stop_client is not None and i == case.stop_client + 1:
+                os.killpg(procs[-1].pid, signal.SIGSTOP)
             # WAYLAND_DEBUG: the clients' protocol messages go to the log (client_protocols)
             procs.append(subprocess.Popen(["sh", "-c", c], env=dict(cenv, WAYLAND_DEBUG="client") if
                                           case.client_protocols else cenv, stdout=logf, stderr=subprocess.STDOUT,
                                           start_new_session=True))
             views = (lambda n=i + 1: sway_views(cenv, comp.pid) == n) if sway else (lambda: True)
+            if case.stop_client is not None and i == case.stop_client + 1:
+                time.sleep(STOP_SECONDS)  # client i maps; sway re-tiles the stopped one
+                os.killpg(procs[-2].pid, signal.SIGCONT)
             data, err = wait_ready(take, shot, data, deadline, alive, views)
             if err:
                 return None, log(), f"client {c!r}: {err}"
+        if case.stop_client is not None:
+            SHM_VIEW[renderer] = sway_view_content(cenv, comp.pid, "simple-shm")
+        if case.dmabuf_client and renderer == "wlgpu":
+            box, content, err = dmabuf_client_shot(case, cenv, comp, take, shot, log, deadline, logf, procs)
+            if err:
+                return None, log(), err
+            DMABUF_VIEW.update(box=box, content=content)
         ppm_to_png(shot, png)
         if case.vnc:
             err = vnc_shot(cenv, png.replace(".png", "-vnc.png"), logf, procs)
@@ -433,6 +527,11 @@ def main():
             for line in case.wlgpu_log:
                 check(line in log, f"wlgpu: the log has {line!r}")
         shots[renderer] = png
+        if png and case.stop_client is not None:
+            box = SHM_VIEW.get(renderer)
+            bad = check_shm_padding(png, box) if box else -1
+            check(bad == 0, f"{renderer}: weston-simple-shm's right padding (20 px of its {box} content) is white after "
+                  f"it was stopped for {STOP_SECONDS} s while sway re-tiled it ({bad} pixels are not)")
         if png and case.vnc:
             result, err = compare(png, png.replace(".png", "-vnc.png"), png.replace(".png", "-vnc-diff.png"))
             check(not err and result[1] == 0, f"{renderer}: the frame wayvnc served matches grim's screenshot "
@@ -442,17 +541,31 @@ def main():
         check(n >= 16, f"the oracle's screenshot shows the clients ({n} colours, at least 16)")
         got = shots["wlgpu"]
         w, h, px = read_png(got)
+        # The DMA-BUF client's view (wlgpu run only): masked, its content checked on its own.
+        mask, boxes = bytearray(w * h), [(0, 0, w, h)]
+        if case.dmabuf_client:
+            x, y, bw, bh = DMABUF_VIEW["box"]
+            x0, y0, x1, y1 = max(x - 2, 0), max(y - 2, 0), min(x + bw + 2, w), min(y + bh + 2, h)
+            for yy in range(y0, y1):
+                mask[yy * w + x0:yy * w + x1] = b"\x01" * (x1 - x0)
+            boxes = [(0, 0, x0, h), (x1, 0, w - x1, h), (0, 0, w, y0), (0, y1, w, h - y1)]  # around it
+            cx, cy, cw, ch = DMABUF_VIEW["content"]
+            try:
+                check_client_pattern(px, w, cx, cy, cw, ch)
+                check(True, f"wlgpu: the DMA-BUF client's {cw}x{ch} window at ({cx},{cy}) shows what it drew")
+            except SystemExit:  # check_client_pattern printed why
+                check(False, "wlgpu: the DMA-BUF client's window shows what it drew")
         if args.corrupt_block:
-            write_png(got, w, h, bytes(with_wrong_block(w, h, px, [(0, 0, w, h)])))
-        result, err = compare(shots["pixman"], got, os.path.join(out, f"{args.case}-diff.png"))
+            write_png(got, w, h, bytes(with_wrong_block(w, h, px, boxes)))
+        result, err = compare(shots["pixman"], got, os.path.join(out, f"{args.case}-diff.png"), mask)
         if err:
             check(False, f"wlgpu vs pixman: {err}")
         else:
             worst, over, total = result
             check(over == 0, f"wlgpu vs pixman: max channel difference {worst}/255, {over} of {total} pixels over "
-                  f"{ROUNDING}")
+                  f"{ROUNDING}" + (f" (outside the DMA-BUF client's view {DMABUF_VIEW['box']})" if case.dmabuf_client else ""))
         if not err and over == 0:
-            caught = wrong_block_caught(shots["pixman"], got, [(0, 0, w, h)], bytearray(w * h))
+            caught = wrong_block_caught(shots["pixman"], got, boxes, mask)
             check(caught >= BLOCK * BLOCK // 2, f"self-check: a wrong {BLOCK}x{BLOCK} block would fail ({caught} pixels)")
     return check.finish(out)
 

@@ -216,7 +216,11 @@ CASES = {
 
 # The renderers compared with the oracle (pixman): name -> extra compositor options.
 # --renderers picks from them; gles2 runs only in the test bed (vgem_render_node).
-RENDERERS = {"wlgpu": [], "gles2": []}
+RENDERERS = {"wlgpu": [], "gles2": [], "autocreate": []}
+# "autocreate": the compositor calls wlr_renderer_autocreate/wlr_allocator_autocreate as an
+# unmodified one does, with --preload (libwlgpu-autocreate-V.so) and WLR_RENDERER=wlgpu; its log
+# must show that wlgpu rendered (AUTOCREATE_LINE).
+AUTOCREATE_LINE = "wlgpu: renderer on"
 ORACLE = "pixman"
 
 
@@ -330,6 +334,8 @@ def main():
                     help="comma-separated renderers compared with pixman (gles2: only in the test bed)")
     ap.add_argument("--corrupt-block", action="store_true",
                     help="paint the wrong block into each tested screenshot before comparing (must FAIL)")
+    ap.add_argument("--preload", default=None,
+                    help="libwlgpu-autocreate-V.so, preloaded into the compositor for --renderers autocreate")
     args = ap.parse_args()
     out, env = session(args.out, "e2e", preload=args.seed_lib)
     picture = os.path.join(out, "picture.png")
@@ -343,13 +349,21 @@ def main():
             print("FAIL: --renderers gles2 needs the test bed's vgem render node (run with scripts/testbed)")
             return 1
         env["WLR_RENDER_DRM_DEVICE"] = node
+    if "autocreate" in renderers and not args.preload:
+        print("FAIL: --renderers autocreate needs --preload libwlgpu-autocreate-V.so")
+        return 1
 
     def shoot(renderer, extra):
         """The screenshots (one per output: NAME.png, NAME-1.png, ...) and the log."""
         png = os.path.join(out, f"{args.case}-{renderer}.png")
-        rc, log = run(args, renderer, png, clients, case.opts + extra, env)
+        renv = env
+        if renderer == "autocreate":  # the seed library stays for the clients
+            renv = dict(env, WLR_RENDERER="wlgpu", LD_PRELOAD=os.path.abspath(args.preload) + ":" + env["LD_PRELOAD"])
+        rc, log = run(args, renderer, png, clients, case.opts + extra, renv)
         if rc != 0:
             return None, None, f"the compositor with --renderer {renderer} exited with {rc}"
+        if renderer == "autocreate" and AUTOCREATE_LINE not in log:
+            return None, None, f"--renderer autocreate: no {AUTOCREATE_LINE!r} in the log: wlgpu did not render"
         pngs = [png] + [png[:-4] + f"-{k}.png" for k in range(1, case.outputs)]
         if not all(os.path.exists(p) for p in pngs):
             return None, None, f"no screenshot of every output from --renderer {renderer}"

@@ -348,6 +348,11 @@ static void server_new_xdg_popup(struct wl_listener *listener, void *data) {
  * implicit write fences), and wlroots' own manager advertises the protocol when the renderer
  * and the backend support timelines. */
 static void setup_sync(struct server *s) {
+	if (strcmp(s->opt.renderer, "autocreate") == 0) {
+		/* an unmodified compositor: the preload library's wlr_compositor_create adds it */
+		say("explicit sync: not set up by this compositor (--renderer autocreate)");
+		return;
+	}
 	s->surface_sync = wlgpu_surface_sync_create(s->compositor, s->renderer, (uint32_t)s->opt.acquire_timeout_ms);
 	const char *path = wlgpu_surface_sync_get_path(s->surface_sync);
 	int fd = wlr_renderer_is_wlgpu(s->renderer) ? wlgpu_renderer_get_syncobj_drm_fd(s->renderer)
@@ -401,6 +406,9 @@ static struct wlr_renderer *create_renderer(struct server *s) {
 		return r;
 	}
 	if (strcmp(name, "pixman") == 0) return wlr_pixman_renderer_create();
+	/* As an unmodified compositor does it: wlroots' choice, WLR_RENDERER from the environment
+	 * (with libwlgpu-autocreate-V.so preloaded and WLR_RENDERER=wlgpu: wlgpu, through it). */
+	if (strcmp(name, "autocreate") == 0) return wlr_renderer_autocreate(s->backend);
 	if (strcmp(name, "gles2") == 0 || strcmp(name, "vulkan") == 0) {
 		/* wlroots' own selection, forced to this renderer (it finds a DRM render node when
 		 * the backend has none). */
@@ -409,14 +417,16 @@ static struct wlr_renderer *create_renderer(struct server *s) {
 		unsetenv("WLR_RENDERER");
 		return r;
 	}
-	say("unknown renderer '%s' (wlgpu, pixman, gles2, vulkan)", name);
+	say("unknown renderer '%s' (wlgpu, pixman, gles2, vulkan, autocreate)", name);
 	return NULL;
 }
 
 static void usage(FILE *f) {
 	fprintf(f,
 		"usage: wlgpu-test-compositor [options]\n"
-		"  --renderer R       wlgpu (default), pixman, gles2 or vulkan\n"
+		"  --renderer R       wlgpu (default), pixman, gles2, vulkan, or autocreate: wlroots'\n"
+		"                     wlr_renderer_autocreate/wlr_allocator_autocreate as an unmodified\n"
+		"                     compositor calls them (WLR_RENDERER from the environment)\n"
 		"  --backend B        headless (default) or auto (wlroots' choice: nested wayland/x11, DRM)\n"
 		"  --size WxH         output size in pixels (default 1280x720)\n"
 		"  --outputs N        number of headless outputs, side by side (default 1); --stats sums\n"
@@ -534,7 +544,7 @@ static bool init_buffer_protocols(struct server *s) {
 	}
 	struct wlr_linux_dmabuf_v1 *dmabuf = wlr_linux_dmabuf_v1_create_with_renderer(s->display, 4, s->renderer);
 	if (!dmabuf) { say("linux-dmabuf-v1 failed"); return false; }
-	if (wlr_renderer_is_wlgpu(s->renderer))
+	if (wlr_renderer_is_wlgpu(s->renderer) && strcmp(s->opt.renderer, "autocreate") != 0)
 		wlr_linux_dmabuf_v1_set_check_dmabuf_callback(dmabuf, wlgpu_renderer_check_dmabuf, s->renderer);
 	return true;
 }
@@ -566,8 +576,10 @@ int main(int argc, char **argv) {
 		return 3;
 	}
 	if (!init_buffer_protocols(&s)) return 1;
-	/* wlroots' choice where it can allocate, else udmabuf, else shm (gbm fails on vgem). */
-	s.allocator = wlgpu_allocator_autocreate(s.backend, s.renderer);
+	/* wlroots' choice where it can allocate, else udmabuf, else shm (gbm fails on vgem);
+	 * --renderer autocreate: wlr_allocator_autocreate, as an unmodified compositor calls it. */
+	s.allocator = strcmp(s.opt.renderer, "autocreate") == 0 ? wlr_allocator_autocreate(s.backend, s.renderer)
+		: wlgpu_allocator_autocreate(s.backend, s.renderer);
 	if (!s.allocator) { say("cannot create an allocator for the %s renderer", s.opt.renderer); return 1; }
 
 	s.compositor = wlr_compositor_create(s.display, 5, s.renderer);
