@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 
 #include "render/renderer_impl.hpp"
@@ -92,6 +93,19 @@ void Frame::clear(Color color, Clip clip) {
     (void)draw_rect(d);
 }
 
+namespace {
+// The draw maps texels onto pixels one to one: an integer source box (the whole texture when
+// empty) whose size, after the transform, is dst's.
+bool pixel_aligned_1to1(const TextureDraw& d, const Texture& t) {
+    const FBox src = d.src.empty() ? FBox{0, 0, double(t.width()), double(t.height())} : d.src;
+    auto integral = [](double v) { return v == std::floor(v); };
+    if (!integral(src.x) || !integral(src.y) || !integral(src.width) || !integral(src.height)) return false;
+    const bool swapped = uint32_t(d.transform) & 1;  // 90 and 270 (flipped or not) swap the axes
+    const double w = swapped ? src.height : src.width, h = swapped ? src.width : src.height;
+    return w == double(d.dst.width) && h == double(d.dst.height);
+}
+}  // namespace
+
 // Recording a draw calls no Dawn function that can start a thread, except making a bind group
 // (a cache miss: Renderer::Impl::bind_group blocks signals there) and a YUV texture's bind group
 // and uniforms (blocked below). So signals are not blocked per draw: that was two system calls
@@ -115,7 +129,11 @@ Result<bool> Frame::Impl::prepare_texture(const TextureDraw& d, const char* what
     const std::optional<YuvPlaneViews> yuv = yuv_plane_views(t);
     std::optional<AsyncSignalsBlocked> blocked;
     if (yuv) blocked.emplace();  // Dawn or the driver may start threads here
-    auto bg = yuv ? render::yuv::bind_group(*f.r, t, *yuv, d.filter) : f.r->bind_group(t, d.filter);
+    // A pixel-aligned 1:1 draw samples texel centres, where bilinear filtering is nearest
+    // filtering: nearest is exact there and cheaper (llvmpipe has a fast path for it). Not for
+    // YUV, whose chroma planes are upsampled by the filter.
+    const Filter filter = !yuv && pixel_aligned_1to1(d, t) ? Filter::nearest : d.filter;
+    auto bg = yuv ? render::yuv::bind_group(*f.r, t, *yuv, d.filter) : f.r->bind_group(t, filter);
     if (!bg) return std::unexpected(bg.error());
     // Imported (DMA-BUF) textures: BeginAccess/EndAccess once per frame around the submit.
     if (t.shared_access && std::ranges::find(f.shared, t.shared_access) == f.shared.end())

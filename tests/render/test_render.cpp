@@ -512,6 +512,34 @@ TEST(Frame, SteadyStateCreatesNothing) {
     ASSERT_TRUE(gpu().wait_idle());
 }
 
+// A pixel-aligned 1:1 bilinear draw samples texel centres, so the renderer samples it NEAREST
+// (exact there, and llvmpipe's fast path): it shares the nearest draw's bind group; a scaled
+// bilinear draw needs its own. (Exactness: DrawTexture.MatchesReference's bilinear x1 cases.)
+TEST(Frame, OneToOneBilinearSamplesNearest) {
+    std::mt19937 rng(515);
+    auto src = random_texture(rng, kTexW, kTexH, ref::Layout::argb8888);
+    auto dst = random_texture(rng, 64, 48, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    auto bind_groups = [] { return renderer()->stats().bind_groups_created; };
+    auto draw = [&](Filter filter, Box box, Transform t) {
+        auto frame = renderer()->begin(*dst.tex);
+        ASSERT_TRUE(frame) << frame.error().message;
+        TextureDraw d;
+        d.texture = src.tex.get();
+        d.dst = box;
+        d.transform = t;
+        d.filter = filter;
+        ASSERT_TRUE(frame->draw_texture(d));
+        ASSERT_TRUE(frame->submit());
+    };
+    draw(Filter::nearest, {1, 2, kTexW, kTexH}, Transform::normal);
+    const uint64_t after_nearest = bind_groups();
+    draw(Filter::bilinear, {3, 4, kTexW, kTexH}, Transform::normal);
+    draw(Filter::bilinear, {3, 4, kTexH, kTexW}, Transform::flipped_90);
+    EXPECT_EQ(bind_groups(), after_nearest) << "1:1 bilinear draws use the nearest bind group";
+    draw(Filter::bilinear, {3, 4, kTexW * 2, kTexH * 2}, Transform::normal);
+    EXPECT_EQ(bind_groups(), after_nearest + 1) << "a scaled bilinear draw filters bilinearly";
+}
+
 TEST(Frame, BatchesConsecutiveDrawsOfOneTexture) {
     std::mt19937 rng(3);
     auto src = random_texture(rng, 8, 8, ref::Layout::argb8888);
