@@ -55,6 +55,11 @@ std::optional<Fill> to_fill(const wlgpu_fill& f) {
 Box grown(Box b, int by) { return {b.x - by, b.y - by, b.width + 2 * by, b.height + 2 * by}; }
 
 }  // namespace
+
+const Effect* effect_of(const wlgpu_effect* e, const WlRenderer* r) {
+    return e && e->renderer == r ? e->effect.get() : nullptr;
+}
+
 }  // namespace wlgpu::wlr::detail
 
 using namespace wlgpu;
