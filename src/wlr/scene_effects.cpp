@@ -99,15 +99,18 @@ struct wlgpu_scene_effect {
 };
 
 struct OutputEffect {
+    wlgpu_scene_effects* fx = nullptr;
+    wlr_scene_output* output = nullptr;
     const wlgpu_effect* effect = nullptr;
     wlgpu_effect_params params{};
+    wl_listener destroy{};  // the scene output's: the entry goes with it
 };
 
 struct wlgpu_scene_effects {
     WlRenderer* renderer = nullptr;
     wl_list effects{};  // wlgpu_scene_effect::link
     std::unordered_map<const float*, RoundedNode*> rounded;  // by &scene_buffer->opacity
-    std::unordered_map<wlr_scene_output*, OutputEffect> outputs;
+    std::unordered_map<wlr_scene_output*, std::unique_ptr<OutputEffect>> outputs;
     const OutputEffect* building = nullptr;  // inside wlgpu_scene_output_build_state
 };
 
@@ -290,6 +293,16 @@ void extend_blur_damage(wlgpu_scene_effects* fx, wlr_scene_output* so) {
     }
 }
 
+void output_effect_remove(OutputEffect* oe) {
+    wl_list_remove(&oe->destroy.link);
+    oe->fx->outputs.erase(oe->output);  // frees oe
+}
+
+void output_destroyed(wl_listener* l, void*) {
+    OutputEffect* oe = wl_container_of(l, oe, destroy);
+    output_effect_remove(oe);
+}
+
 // wlr_scene_surface sets its buffer's opacity on every commit (1, or the alpha-modifier-v1
 // multiplier): a rounded node back at 1 goes just below it again before the frame.
 void keep_corners_unculled(wlgpu_scene_effects* fx) {
@@ -367,6 +380,7 @@ struct wlgpu_scene_effects* wlgpu_scene_effects_create(struct wlr_renderer* rend
 void wlgpu_scene_effects_destroy(struct wlgpu_scene_effects* fx) {
     if (!fx) return;
     while (!fx->rounded.empty()) rounded_addon_destroy(&fx->rounded.begin()->second->addon);
+    while (!fx->outputs.empty()) output_effect_remove(fx->outputs.begin()->second.get());
     wlgpu_scene_effect *e, *tmp;
     wl_list_for_each_safe(e, tmp, &fx->effects, link) {
         e->buffer->live = false;  // the node stays in the scene (the compositor's), drawing nothing
@@ -463,16 +477,24 @@ bool wlgpu_scene_output_set_effect(struct wlgpu_scene_effects* fx, struct wlr_sc
         log_error("wlgpu_scene_output_set_effect: bad arguments");
         return false;
     }
+    auto it = fx->outputs.find(so);
     if (!effect) {
-        fx->outputs.erase(so);
+        if (it != fx->outputs.end()) output_effect_remove(it->second.get());
     } else {
         if (!effect_of(effect, fx->renderer)) {
             log_error("wlgpu_scene_output_set_effect: the effect belongs to another renderer");
             return false;
         }
-        OutputEffect& oe = fx->outputs[so];
-        oe.effect = effect;
-        oe.params = params ? *params : wlgpu_effect_params{};
+        if (it == fx->outputs.end()) {
+            auto oe = std::make_unique<OutputEffect>();
+            oe->fx = fx;
+            oe->output = so;
+            oe->destroy.notify = output_destroyed;
+            wl_signal_add(&so->events.destroy, &oe->destroy);
+            it = fx->outputs.emplace(so, std::move(oe)).first;
+        }
+        it->second->effect = effect;
+        it->second->params = params ? *params : wlgpu_effect_params{};
     }
     wlr_damage_ring_add_whole(&so->damage_ring);
     wlr_output_schedule_frame(so->output);
@@ -486,7 +508,7 @@ bool wlgpu_scene_output_build_state(struct wlgpu_scene_effects* fx, struct wlr_s
     keep_corners_unculled(fx);
     extend_blur_damage(fx, so);
     auto it = fx->outputs.find(so);
-    fx->building = it == fx->outputs.end() ? nullptr : &it->second;
+    fx->building = it == fx->outputs.end() ? nullptr : it->second.get();
     const bool ok = wlr_scene_output_build_state(so, state, options);
     fx->building = nullptr;
     return ok;
