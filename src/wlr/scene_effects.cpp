@@ -239,7 +239,17 @@ void damage_node(wlgpu_scene_effect* e) {
     pixman_region32_fini(&all);
 }
 
-wlgpu_scene_effect* effect_create(wlgpu_scene_effects* fx, wlr_scene_tree* parent, EffectBuffer* b) {
+// A new effect node of kind under parent (nullptr, logged as what, on bad arguments).
+template <typename Options>
+wlgpu_scene_effect* effect_create(wlgpu_scene_effects* fx, wlr_scene_tree* parent, Kind kind,
+                                  Options EffectBuffer::*member, const Options* options, const char* what) {
+    if (!fx || !parent || !valid(options)) {
+        log_error("%s: bad arguments", what);
+        return nullptr;
+    }
+    auto* b = new EffectBuffer{};
+    b->kind = kind;
+    b->*member = *options;
     wlr_buffer_init(&b->base, &kEffectBufferImpl, 1, 1);
     wlr_scene_buffer* node = wlr_scene_buffer_create(parent, &b->base);
     if (!node) {
@@ -255,6 +265,23 @@ wlgpu_scene_effect* effect_create(wlgpu_scene_effects* fx, wlr_scene_tree* paren
     wl_list_insert(&fx->effects, &e->link);
     place(e);
     return e;
+}
+
+// New options of an effect of kind (EffectBuffer::*member): the old and new areas damaged.
+template <typename Options>
+bool effect_update(wlgpu_scene_effect* e, Kind kind, Options EffectBuffer::*member, const Options* options,
+                   const char* what) {
+    if (!e || e->buffer->kind != kind || !valid(options)) {
+        log_error("%s: bad arguments", what);
+        return false;
+    }
+    Options& current = e->buffer->*member;
+    if (std::memcmp(&current, options, sizeof(*options)) == 0) return true;
+    damage_node(e);
+    current = *options;
+    place(e);
+    damage_node(e);
+    return true;
 }
 
 // The box (output buffer pixels, as the damage ring holds them) of a blur node on an output.
@@ -421,52 +448,21 @@ bool wlgpu_scene_buffer_set_corner_radius(struct wlgpu_scene_effects* fx, struct
 
 struct wlgpu_scene_effect* wlgpu_scene_shadow_create(struct wlgpu_scene_effects* fx, struct wlr_scene_tree* parent,
                                                      const struct wlgpu_scene_shadow_options* options) {
-    if (!fx || !parent || !valid(options)) {
-        log_error("wlgpu_scene_shadow_create: bad arguments");
-        return nullptr;
-    }
-    auto* b = new EffectBuffer{};
-    b->kind = Kind::shadow;
-    b->shadow = *options;
-    return effect_create(fx, parent, b);
+    return effect_create(fx, parent, Kind::shadow, &EffectBuffer::shadow, options, "wlgpu_scene_shadow_create");
 }
 
 struct wlgpu_scene_effect* wlgpu_scene_blur_create(struct wlgpu_scene_effects* fx, struct wlr_scene_tree* parent,
                                                    const struct wlgpu_scene_blur_options* options) {
-    if (!fx || !parent || !valid(options)) {
-        log_error("wlgpu_scene_blur_create: bad arguments (blur passes must be 1..8)");
-        return nullptr;
-    }
-    auto* b = new EffectBuffer{};
-    b->kind = Kind::blur;
-    b->blur = *options;
-    return effect_create(fx, parent, b);
+    return effect_create(fx, parent, Kind::blur, &EffectBuffer::blur, options,
+                         "wlgpu_scene_blur_create (blur passes are 1..8)");
 }
 
 bool wlgpu_scene_shadow_update(struct wlgpu_scene_effect* e, const struct wlgpu_scene_shadow_options* options) {
-    if (!e || e->buffer->kind != Kind::shadow || !valid(options)) {
-        log_error("wlgpu_scene_shadow_update: bad arguments");
-        return false;
-    }
-    if (std::memcmp(&e->buffer->shadow, options, sizeof(*options)) == 0) return true;
-    damage_node(e);
-    e->buffer->shadow = *options;
-    place(e);
-    damage_node(e);
-    return true;
+    return effect_update(e, Kind::shadow, &EffectBuffer::shadow, options, "wlgpu_scene_shadow_update");
 }
 
 bool wlgpu_scene_blur_update(struct wlgpu_scene_effect* e, const struct wlgpu_scene_blur_options* options) {
-    if (!e || e->buffer->kind != Kind::blur || !valid(options)) {
-        log_error("wlgpu_scene_blur_update: bad arguments");
-        return false;
-    }
-    if (std::memcmp(&e->buffer->blur, options, sizeof(*options)) == 0) return true;
-    damage_node(e);
-    e->buffer->blur = *options;
-    place(e);
-    damage_node(e);
-    return true;
+    return effect_update(e, Kind::blur, &EffectBuffer::blur, options, "wlgpu_scene_blur_update");
 }
 
 struct wlr_scene_node* wlgpu_scene_effect_node(struct wlgpu_scene_effect* e) { return e ? &e->node->node : nullptr; }
