@@ -17,7 +17,8 @@ Scenarios:
           --full-redraw; a frame's figures are both outputs' together.
   effects / effects-blur  `full` with wlgpu's scene effects (tests/harness/effects.c): rounded
           corners (12) and a shadow (sigma 10) on every window; and a backdrop blur behind each
-          (3 passes); wlgpu only (the other renderers run the scene without them).
+          (3 passes); effects-damage: `damage` with corners and shadows. Meant for wlgpu (the
+          other renderers run the scene without the effects).
 
 Columns (see docs/perf.md):
   call CPU / call wall   ms per rendered frame inside wlr_scene_output_build_state (the demo's
@@ -60,6 +61,9 @@ SCENARIOS = {
                      title="full redraw, two 1920x1080 outputs, 6 clients (3 per output; per frame: both outputs)"),
     "effects": dict(size="1920x1080", clients=FULL_MIX, full_redraw=True, extra=["--corner-radius", "12", "--shadow"],
                     title="full redraw, 1920x1080, 6 clients, rounded corners and shadows (wlgpu's scene effects)"),
+    "effects-damage": dict(size="1920x1080", clients=DAMAGE_MIX, full_redraw=False,
+                           extra=["--corner-radius", "12", "--shadow"],
+                           title="damage only, the clients of `damage`, rounded corners and shadows"),
     "effects-blur": dict(size="1920x1080", clients=FULL_MIX, full_redraw=True,
                          extra=["--corner-radius", "12", "--shadow", "--blur"],
                          title="full redraw, 1920x1080, 6 clients, corners, shadows and backdrop blur"),
