@@ -15,6 +15,10 @@ Scenarios:
   4k      3840x2160, the clients of `full`, --full-redraw.
   outputs2  two 1920x1080 outputs side by side, the clients of `full` spread over them,
           --full-redraw; a frame's figures are both outputs' together.
+  effects / effects-blur  `full` with wlgpu's scene effects (tests/harness/effects.c): rounded
+          corners (12) and a shadow (sigma 10) on every window; and a backdrop blur behind each
+          (3 passes); effects-damage: `damage` with corners and shadows. Meant for wlgpu (the
+          other renderers run the scene without the effects).
 
 Columns (see docs/perf.md):
   call CPU / call wall   ms per rendered frame inside wlr_scene_output_build_state (the demo's
@@ -55,6 +59,14 @@ SCENARIOS = {
                title="full redraw, 3840x2160, 6 clients"),
     "outputs2": dict(size="1920x1080", clients=FULL_MIX, full_redraw=True, outputs=2,
                      title="full redraw, two 1920x1080 outputs, 6 clients (3 per output; per frame: both outputs)"),
+    "effects": dict(size="1920x1080", clients=FULL_MIX, full_redraw=True, extra=["--corner-radius", "12", "--shadow"],
+                    title="full redraw, 1920x1080, 6 clients, rounded corners and shadows (wlgpu's scene effects)"),
+    "effects-damage": dict(size="1920x1080", clients=DAMAGE_MIX, full_redraw=False,
+                           extra=["--corner-radius", "12", "--shadow"],
+                           title="damage only, the clients of `damage`, rounded corners and shadows"),
+    "effects-blur": dict(size="1920x1080", clients=FULL_MIX, full_redraw=True,
+                         extra=["--corner-radius", "12", "--shadow", "--blur"],
+                         title="full redraw, 1920x1080, 6 clients, corners, shadows and backdrop blur"),
 }
 STATS_RE = re.compile(r"STATS renderer=\S+ kind=(\w+) frames=(\d+) min=([\d.]+) median=([\d.]+) "
                       r"p99=([\d.]+) mean=([\d.]+)")
@@ -78,6 +90,7 @@ def run(args, renderer, sc, env):
         cmd.append("--full-redraw")
     if sc.get("outputs", 1) > 1:
         cmd += ["--outputs", str(sc["outputs"])]
+    cmd += sc.get("extra", [])
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     marks = {}
     out, err = [], []

@@ -72,6 +72,11 @@ BlurDraw to_blur(const wlgpu_backdrop_blur_options& o) {
 }
 
 }  // namespace
+
+const Effect* effect_of(const wlgpu_effect* e, const WlRenderer* r) {
+    return e && e->renderer == r ? e->effect.get() : nullptr;
+}
+
 }  // namespace wlgpu::wlr::detail
 
 using namespace wlgpu;

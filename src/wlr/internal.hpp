@@ -9,6 +9,7 @@
 //   buffer.cpp    the render target of a wlr_buffer, cached on it with a wlr_addon
 //   pass.cpp      wlr_render_pass_impl and begin_buffer_pass
 //   effects.cpp   wlgpu/wlr_effects.h: effects (docs/effects.md) on a wlgpu render pass
+//   scene_effects.cpp  wlgpu/wlr_scene_effects.h: the effects on a wlr_scene (effect nodes, corners)
 //   timer.cpp     wlr_render_timer_impl
 //   util.cpp      boxes, regions, errors, device loss
 //   sync.cpp      explicit sync: syncobj node, wait_timeline/signal_timeline, wlgpu/wlr_sync.h
@@ -72,6 +73,10 @@ extern const wlr_render_timer_impl kTimerImpl;
 
 struct WlRenderer;
 struct RendererSync;  // sync.cpp
+}  // namespace wlgpu::wlr::detail
+struct wlgpu_scene_effects;  // scene_effects.cpp
+struct wlgpu_effect;         // effects.cpp
+namespace wlgpu::wlr::detail {
 
 // The render Texture of one target wlr_buffer (wlr_addon on the buffer), buffer.cpp.
 struct RenderBuffer {
@@ -114,6 +119,7 @@ struct WlRenderer {
     bool trust_target_memory = false;  // wlgpu_renderer_set_trust_target_memory
     std::string transfer_text;         // wlgpu_renderer_get_transfer_stats
     std::unique_ptr<RendererSync, void (*)(RendererSync*)> sync{nullptr, nullptr};  // explicit sync, sync.cpp
+    wlgpu_scene_effects* scene_effects = nullptr;  // wlgpu_scene_effects_create (scene_effects.cpp)
 };
 
 struct WlTexture {
@@ -235,6 +241,20 @@ void sync_pass_begin(WlPass* p, const wlr_buffer_pass_options* options);
 // completion (Frame::submit: its end-of-access fence, or the queue's work-done), or now when
 // read_back (the frame was read back into the buffer's memory). Drops the ref.
 void sync_pass_end(WlPass* p, SyncPoint done, bool read_back);
+
+// ---- effects.cpp ----
+// The Effect of a wlgpu_effect made for renderer r; nullptr (not logged) when it is another's.
+const Effect* effect_of(const wlgpu_effect* e, const WlRenderer* r);
+
+// ---- scene_effects.cpp (wlgpu/wlr_scene_effects.h) ----
+// texture_from_buffer of an effect node's marker buffer; nullptr for any other buffer.
+wlr_texture* scene_effect_texture(WlRenderer* r, wlr_buffer* buffer);
+// add_texture: draws an effect node's effect or a rounded node's texture and returns true;
+// false for any other draw (the pass draws it as usual).
+bool scene_effect_add_texture(WlPass* p, const wlr_render_texture_options* o);
+// Before the frame's submit: the output effect of wlgpu_scene_output_build_state, over what
+// the pass drew.
+void scene_effect_before_submit(WlPass* p);
 
 // ---- timer.cpp ----
 wlr_render_timer* render_timer_create(wlr_renderer* wr);

@@ -124,7 +124,7 @@ namespace {
 
 void pass_add_texture(wlr_render_pass* wp, const wlr_render_texture_options* o) {
     WlPass* p = get_pass(wp);
-    if (p->failed) return;
+    if (p->failed || scene_effect_add_texture(p, o)) return;
     if (auto d = pass_texture_draw(p, o, "add_texture")) pass_check(p, "add_texture", p->frame->draw_texture(*d));
 }
 
@@ -149,6 +149,7 @@ bool pass_submit(wlr_render_pass* wp) {
     wlr_buffer* buffer = rb->buffer;
     bool ok = !p->failed;
     SyncPoint done;  // the frame's completion; work_done when it was not submitted
+    if (ok) scene_effect_before_submit(p);
     if (ok) {
         if (auto s = p->frame->submit(); !s) {
             log_error("submitting a render pass: %s", error_text(s.error()));

@@ -95,6 +95,7 @@ wlr_texture* wrap_texture(WlRenderer* r, std::shared_ptr<Texture> tex) {
 wlr_texture* texture_from_buffer(wlr_renderer* wr, wlr_buffer* buffer) {
     WlRenderer* r = get_renderer(wr);
     if (check_lost(r)) return nullptr;
+    if (wlr_texture* marker = scene_effect_texture(r, buffer)) return marker;
     wlr_texture* out = nullptr;
     bool accessed = with_data(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, [&](void* data, uint32_t format, uint32_t stride) {
         out = texture_from_data(r, buffer, data, format, stride);

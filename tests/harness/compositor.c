@@ -143,7 +143,7 @@ static void output_frame(struct wl_listener *listener, void *data) {
 	struct wlr_output_state state;
 	wlr_output_state_init(&state);
 	double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
-	bool ok = wlr_scene_output_build_state(so, &state, NULL);
+	bool ok = effects_build_state(o, &state);
 	double w1 = now_ms(CLOCK_MONOTONIC), c1 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
 	bool rendered = ok && (state.committed & WLR_OUTPUT_STATE_BUFFER);
 	if (!ok) say("output %s: rendering the scene failed", o->wlr_output->name);
@@ -219,6 +219,7 @@ static void server_new_output(struct wl_listener *listener, void *data) {
 	struct wlr_output_layout_output *lo = wlr_output_layout_add_auto(s->output_layout, wo);
 	o->scene_output = wlr_scene_output_create(s->scene, wo);
 	wlr_scene_output_layout_add_output(s->scene_layout, lo, o->scene_output);
+	effects_output_new(o);
 	if (s->opt.screenshot) s->screenshots_pending++;
 	say("output %s: %dx%d, scale %.2f, transform %d, renderer %s", wo->name, wo->width, wo->height,
 		wo->scale, (int)wo->transform, s->opt.renderer);
@@ -281,6 +282,7 @@ static void toplevel_commit(struct wl_listener *listener, void *data) {
 	(void)data;
 	struct toplevel *tl = wl_container_of(listener, tl, commit);
 	if (tl->xdg->base->initial_commit) wlr_xdg_toplevel_set_size(tl->xdg, 0, 0);
+	effects_toplevel_commit(tl);
 }
 
 static void toplevel_destroy(struct wl_listener *listener, void *data) {
@@ -311,6 +313,7 @@ static void server_new_xdg_toplevel(struct wl_listener *listener, void *data) {
 	tl->destroy.notify = toplevel_destroy;
 	wl_signal_add(&xt->events.destroy, &tl->destroy);
 	wl_list_insert(&s->toplevels, &tl->link);
+	effects_toplevel_new(tl);
 }
 
 static void popup_commit(struct wl_listener *listener, void *data) {
@@ -450,6 +453,7 @@ static void usage(FILE *f) {
 		"                     this long (default 2000; its surface keeps its previous content)\n"
 		"  --no-syncobj       do not advertise linux-drm-syncobj-v1\n"
 		"  -v, --verbose      wlroots debug log\n");
+	effects_usage(f);
 }
 
 static bool parse_transform(const char *s, enum wl_output_transform *t) {
@@ -469,7 +473,7 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 		{"kill", 1, 0, 'k'}, {"check-fds", 0, 0, 'd'}, {"full-redraw", 0, 0, 'R'},
 		{"damaged-screenshot", 0, 0, 'D'}, {"move", 0, 0, 'M'},
 		{"ready-timeout", 1, 0, 'w'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
-		{"acquire-timeout", 1, 0, 'A'}, {"no-syncobj", 0, 0, 'N'}, {0, 0, 0, 0},
+		{"acquire-timeout", 1, 0, 'A'}, {"no-syncobj", 0, 0, 'N'}, EFFECTS_LONG_OPTIONS {0, 0, 0, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "vh", longs, NULL)) != -1) {
@@ -514,6 +518,9 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 		case 'A': o->acquire_timeout_ms = atol(optarg); break;
 		case 'N': o->no_syncobj = true; break;
 		case 'h': usage(stdout); exit(0);
+		case EFFECTS_FIRST_OPTION ... EFFECTS_LAST_OPTION:
+			if (!effects_option(&o->fx, c, optarg)) return false;
+			break;
 		default: usage(stderr); return false;
 		}
 	}
@@ -592,6 +599,7 @@ int main(int argc, char **argv) {
 	s.scene = wlr_scene_create();
 	float bg[4] = {0.2f, 0.25f, 0.3f, 1.0f};
 	wlr_scene_rect_create(&s.scene->tree, 16384, 16384, bg);
+	effects_init(&s);
 	s.scene_layout = wlr_scene_attach_output_layout(s.scene, s.output_layout);
 	s.xdg_shell = wlr_xdg_shell_create(s.display, 3);
 	s.new_xdg_toplevel.notify = server_new_xdg_toplevel;
@@ -636,6 +644,7 @@ int main(int argc, char **argv) {
 	wl_list_remove(&s.new_xdg_popup.link);
 	wl_list_remove(&s.new_output.link);
 	wlr_scene_node_destroy(&s.scene->tree.node);
+	effects_finish(&s);
 	wlr_backend_destroy(s.backend);
 	wlr_allocator_destroy(s.allocator);
 	wlr_renderer_destroy(s.renderer);

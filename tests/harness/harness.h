@@ -18,6 +18,8 @@
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_scene.h>
 
+#include "effects.h"
+
 #define MAX_CLIENTS 16
 #define CELL_W 340
 #define CELL_H 330
@@ -45,6 +47,7 @@ struct options {
 	bool verbose;
 	long acquire_timeout_ms; /* explicit sync: log a client whose acquire point stays unsignalled */
 	bool no_syncobj;         /* do not advertise linux-drm-syncobj-v1 */
+	struct effects_options fx;  /* effects.c */
 };
 
 struct server {
@@ -85,6 +88,10 @@ struct server {
 	struct wlr_compositor *compositor;
 	struct wlgpu_surface_sync *surface_sync;
 	struct wlr_linux_drm_syncobj_manager_v1 *syncobj_manager;
+
+	/* Effects (effects.c): wlgpu's scene helper and the --effect output effect. */
+	struct wlgpu_scene_effects *scene_fx;
+	struct wlgpu_effect *output_effect;
 };
 
 struct output {
@@ -104,6 +111,7 @@ struct toplevel {
 	struct wlr_xdg_toplevel *xdg;
 	struct wlr_scene_tree *tree;
 	int slot;
+	struct wlgpu_scene_effect *shadow, *blur;  /* effects.c; freed with the tree */
 	struct wl_listener map, commit, destroy;
 };
 

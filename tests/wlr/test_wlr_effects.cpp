@@ -58,16 +58,6 @@ Pixels random_texture(wlr_renderer* r, std::mt19937& rng, int w, int h, ref::Lay
 wlr_render_color wlr_color(Color c) { return {c.r, c.g, c.b, c.a}; }
 wlgpu_corner_radii c_corners(const CornerRadii& c) { return {c.top_left, c.top_right, c.bottom_right, c.bottom_left}; }
 
-ref::Image read_buffer(wlr_buffer* b) {
-    void* data = nullptr;
-    uint32_t fmt = 0;
-    size_t stride = 0;
-    if (!wlr_buffer_begin_data_ptr_access(b, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data, &fmt, &stride)) return {};
-    std::vector<uint8_t> bytes(static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + stride * b->height);
-    wlr_buffer_end_data_ptr_access(b);
-    return ref::decode(bytes, b->width, b->height, int(stride), ref::Layout::xrgb8888);
-}
-
 struct Region {
     pixman_region32_t r;
     std::vector<Box> boxes;
