@@ -203,6 +203,7 @@ Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
     wg::RenderPassEncoder pass = begin_pass(f, enc, pass_index, passes);
 
     WGPURenderPipeline cur_pipe = nullptr;
+    PipelineKey cur_key{};
     WGPUBindGroup cur_bg = nullptr;
     Box cur_scissor{0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
     for (const Cmd& c : f.cmds) {
@@ -214,12 +215,15 @@ Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
             cur_scissor = {0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
             continue;
         }
-        auto pipe = pipeline_of(r, c.key);
-        if (!pipe) {
-            wgpuRenderPassEncoderEnd(pass.get());
-            return std::unexpected(pipe.error());
+        if (!cur_pipe || !(c.key == cur_key)) {  // consecutive commands mostly share their pipeline
+            auto pipe = pipeline_of(r, c.key);
+            if (!pipe) {
+                wgpuRenderPassEncoderEnd(pass.get());
+                return std::unexpected(pipe.error());
+            }
+            if (*pipe != cur_pipe) wgpuRenderPassEncoderSetPipeline(pass.get(), cur_pipe = *pipe);
+            cur_key = c.key;
         }
-        if (*pipe != cur_pipe) wgpuRenderPassEncoderSetPipeline(pass.get(), cur_pipe = *pipe);
         if (c.bind_group && c.bind_group != cur_bg)
             wgpuRenderPassEncoderSetBindGroup(pass.get(), 0, cur_bg = c.bind_group, 0, nullptr);
         if (!(c.scissor == cur_scissor)) {
