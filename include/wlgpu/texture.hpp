@@ -100,6 +100,8 @@ public:
     const FormatInfo& format() const { return *format_; }
     WGPUTexture handle() const { return texture_.get(); }
     WGPUTextureView view() const { return view_.get(); }
+    // The texture's WebGPU usage, read once when it was made (checked per frame).
+    WGPUTextureUsage usage() const { return usage_; }
     Bridge& bridge() const { return *bridge_; }
 
     // Set by importers of shared memory; null for ordinary textures.
@@ -117,6 +119,7 @@ private:
     wg::TextureView view_;
     const FormatInfo* format_;
     uint32_t width_, height_;
+    WGPUTextureUsage usage_;
     std::shared_ptr<HostImport> host_import_;  // read_back_to_memory's imported target memory
     const void* host_import_refused_ = nullptr;  // memory the device could not import (not retried)
     struct PendingReadback;

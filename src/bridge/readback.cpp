@@ -39,10 +39,8 @@ void submit_texture_copies(WGPUDevice device, WGPUQueue queue, WGPUTexture tex, 
 
 namespace {
 
-Result<void> check_copy_source(const Bridge& b, WGPUTexture tex, const char* label) {
+Result<void> check_device(const Bridge& b, const char* label) {
     if (b.lost()) return fail(Errc::device_lost, "{}: the device is lost", label);
-    if (!(wgpuTextureGetUsage(tex) & WGPUTextureUsage_CopySrc))
-        return fail(Errc::invalid_argument, "{}: the texture was not created with CopySrc usage", label);
     return {};
 }
 
@@ -71,7 +69,7 @@ Readback::~Readback() {
 
 Result<Readback> record_read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, std::span<const Box> boxes,
                                   WGPUCommandEncoder enc, const char* label) {
-    if (auto ok = check_copy_source(b, tex, label); !ok) return std::unexpected(ok.error());
+    if (auto ok = check_device(b, label); !ok) return std::unexpected(ok.error());
     Readback rb;
     uint64_t size = 0;
     for (const Box& x : boxes) {
@@ -182,7 +180,7 @@ Result<HostImport> HostImport::create(const Bridge& b, void* data, uint32_t stri
 
 Result<void> HostImport::encode_copy(const Bridge& b, WGPUCommandEncoder enc, WGPUTexture tex,
                                      std::span<const Box> boxes) const {
-    if (auto ok = check_copy_source(b, tex, "host-mapped read-back"); !ok) return ok;
+    if (auto ok = check_device(b, "host-mapped read-back"); !ok) return ok;
     std::vector<TextureCopy> copies;
     copies.reserve(boxes.size());
     for (const Box& x : boxes)

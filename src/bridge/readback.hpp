@@ -85,6 +85,8 @@ Result<Readback> record_read_back(const Bridge& b, WGPUTexture tex, uint32_t tex
                                   WGPUCommandEncoder enc, const char* label);
 
 // Copies the regions `boxes` (texels of texel_bytes) of `tex` and waits until they are mapped.
+// tex must have CopySrc usage (the caller checks: Texture::usage(); every read_back here and
+// in HostImport has that precondition).
 Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, std::span<const Box> boxes,
                            const char* label);
 inline Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, Box src,

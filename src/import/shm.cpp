@@ -83,7 +83,8 @@ void write_region(const Bridge& b, WGPUTexture tex, const FormatInfo& f, const u
 }  // namespace
 
 Texture::Texture(Bridge& b, wg::Texture t, const FormatInfo& f, uint32_t w, uint32_t h)
-    : bridge_(&b), texture_(std::move(t)), format_(&f), width_(w), height_(h) {
+    : bridge_(&b), texture_(std::move(t)), format_(&f), width_(w), height_(h),
+      usage_(texture_ ? wgpuTextureGetUsage(texture_.get()) : WGPUTextureUsage_None) {
     view_ = wg::TextureView::Acquire(wgpuTextureCreateView(texture_.get(), nullptr));
 }
 
@@ -179,6 +180,8 @@ Result<void> Texture::read_pixels(uint32_t drm_format, Box src, uint32_t dst_str
     if (auto r = check_stride(out, uint32_t(src.width), uint32_t(src.height), dst_stride, dst); !r)
         return std::unexpected(r.error().context("read_pixels"));
 
+    if (!(usage_ & WGPUTextureUsage_CopySrc))
+        return fail(Errc::invalid_argument, "read_pixels: the texture was not created with CopySrc usage");
     auto rb = read_back(*bridge_, texture_.get(), convert::texel_size(*format_), src, "wlgpu read_pixels");
     if (!rb) return std::unexpected(rb.error());
     copy_out(*rb, 0, src, *format_, out, static_cast<uint8_t*>(dst), dst_stride);
@@ -201,6 +204,8 @@ Result<bool> Texture::record_read_back(WGPUCommandEncoder enc, const MemoryTarge
     if (!pending_) pending_ = std::make_shared<PendingReadback>();
     PendingReadback& p = *pending_;
     if (p.active) return fail(Errc::invalid_argument, "read_back_to_memory: a read-back is already pending");
+    if (!(usage_ & WGPUTextureUsage_CopySrc))
+        return fail(Errc::invalid_argument, "read_back_to_memory: the texture was not created with CopySrc usage");
     auto df = lookup(m.drm_format);
     if (!df) return std::unexpected(df.error().context("read_back_to_memory"));
     const FormatInfo& out = **df;
