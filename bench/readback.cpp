@@ -1,6 +1,6 @@
 // bench/readback: what waiting for the GPU and reading a frame back into memory cost the CPU.
 //
-//   bench_readback [frames] [WxH] [quads]
+//   bench_readback [frames] [WxH] [quads] [read WxH]
 //
 // A frame = `quads` (default 8) translucent full-target quads of a 256x256 texture (GPU work), submitted; then
 //   wait   the calling thread waits for it (Bridge::wait_idle: wgpuInstanceWaitAny on the queue's
@@ -9,12 +9,17 @@
 //   read   the whole target is read back into page-aligned memory (stride a multiple of 256)
 //          with Texture::read_back_to_memory: the GPU writing into the imported memory
 //          (HostMappedPointer) or the staging buffer + CPU copy (may_import = false).
+// Then the same frame and a read-back of its top-left `read WxH` (default: the whole target) in
+// two submits (Frame::submit, then read_back_to_memory) and in one (Frame::submit(MemoryTarget):
+// the copy recorded in the frame's command buffer), host-mapped and staged, each measured from
+// Renderer::begin to the pixels being in memory.
 // For each: wall ms, the calling thread's CPU ms (CLOCK_THREAD_CPUTIME_ID: spinning shows here)
 // and the process's CPU ms (all threads; on lavapipe its rasteriser threads are the GPU), per
 // frame, mean over the frames after 3 warm-up frames.
 #include <sys/mman.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -71,7 +76,7 @@ struct Scene {
     Texture& target;
     Texture& tex;
     int quads;
-    void submit() {
+    void submit(const MemoryTarget* read_back = nullptr) {
         auto f = r.begin(target);
         if (!f) die("begin", f.error());
         f->clear({0, 0, 0, 1});
@@ -82,7 +87,7 @@ struct Scene {
             d.alpha = 0.5f;
             if (auto ok = f->draw_texture(d); !ok) die("draw", ok.error());
         }
-        if (auto s = f->submit(); !s) die("submit", s.error());
+        if (auto s = read_back ? f->submit(*read_back) : f->submit(); !s) die("submit", s.error());
     }
 };
 
@@ -97,6 +102,8 @@ int main(int argc, char** argv) {
     uint32_t w = 1920, h = 1080;
     if (argc > 2) std::sscanf(argv[2], "%ux%u", &w, &h);
     const int quads = argc > 3 ? std::atoi(argv[3]) : 8;
+    uint32_t rw = 0, rh = 0;
+    if (argc > 4) std::sscanf(argv[4], "%ux%u", &rw, &rh);
     const uint32_t argb = fourcc('A', 'R', '2', '4');
     auto bridge = Bridge::create();
     if (!bridge) die("bridge", bridge.error());
@@ -116,10 +123,13 @@ int main(int argc, char** argv) {
     void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) return 1;
     const Box all{0, 0, int32_t(w), int32_t(h)};
+    const Box part = rw && rh ? Box{0, 0, int32_t(std::min(rw, w)), int32_t(std::min(rh, h))} : all;
+    const MemoryTarget host_target{std::span<const Box>(&part, 1), mem, stride, argb, true};
+    const MemoryTarget staged_target{std::span<const Box>(&part, 1), mem, stride, argb, false};
 
     std::printf("bench_readback: %s, %ux%u target, %d quads, %d frames\n\n", b.summary().c_str(), w, h, quads, frames);
     std::printf("| per frame | wall ms | calling thread CPU ms | process CPU ms |\n|---|---:|---:|---:|\n");
-    Sample submit_s, wait_any, wait_poll, read_host, read_staged;
+    Sample submit_s, wait_any, wait_poll, read_host, read_staged, two_host, one_host, two_staged, one_staged;
     for (int i = 0; i < frames + 3; i++) {
         const bool timed = i >= 3;
         Sample scratch;
@@ -153,12 +163,33 @@ int main(int argc, char** argv) {
                 die("read back (staged)", ok.error());
             m.add_to(timed ? read_staged : scratch);
         }
+        for (const MemoryTarget* t : {&host_target, &staged_target}) {
+            {
+                Meter m;
+                scene.submit();
+                if (auto ok = (*target)->read_back_to_memory(t->boxes, t->data, t->stride, t->drm_format, t->may_import);
+                    !ok)
+                    die("read back", ok.error());
+                m.add_to(!timed ? scratch : t->may_import ? two_host : two_staged);
+            }
+            {
+                Meter m;
+                scene.submit(t);
+                m.add_to(!timed ? scratch : t->may_import ? one_host : one_staged);
+            }
+        }
     }
     row("record + submit", submit_s, frames);
     row("wait: WaitAny (Bridge::wait_idle)", wait_any, frames);
     row("wait: poll + 50 us sleeps", wait_poll, frames);
     row("frame wait + read-back, host-mapped", read_host, frames);
     row("frame wait + read-back, staging + memcpy", read_staged, frames);
+    std::printf("\nframe + read-back of %dx%d, from begin to the pixels in memory:\n\n", part.width, part.height);
+    std::printf("| per frame | wall ms | calling thread CPU ms | process CPU ms |\n|---|---:|---:|---:|\n");
+    row("two submits (submit, read_back_to_memory), host-mapped", two_host, frames);
+    row("one submit (submit(MemoryTarget)), host-mapped", one_host, frames);
+    row("two submits, staging + memcpy", two_staged, frames);
+    row("one submit, staging + memcpy", one_staged, frames);
     const TransferStats& t = b.transfers();
     std::printf("\ntransfers: readback host-mapped %llu, staged %llu, staging buffers created %llu, imports %llu\n",
                 (unsigned long long)t.readback_host_mapped, (unsigned long long)t.readback_staged,

@@ -255,12 +255,17 @@ public:
     Result<void> apply_effect(const Effect& effect, const EffectParams& params, Clip clip = std::nullopt);
     // Records the one render pass and submits it; returns what the frame's completion is.
     Result<SyncPoint> submit();
+    // The same, and in the same command buffer (one submit) the copy of read_back.boxes of the
+    // target into read_back's memory (Texture::read_back_to_memory's contract); waits until the
+    // pixels are there. An error of the read-back is returned after the frame was submitted.
+    Result<SyncPoint> submit(const MemoryTarget& read_back);
 
     struct Impl;
 
 private:
     friend class Renderer;
     explicit Frame(std::unique_ptr<Impl> impl);
+    Result<SyncPoint> submit_impl(const MemoryTarget* read_back);
     std::unique_ptr<Impl> impl_;
 };
 

@@ -48,6 +48,16 @@ public:
     virtual Result<sync::Fd> export_end_sync_file();
 };
 
+// CPU memory holding the same image as a texture (a wl_shm / data-ptr render target) and the
+// boxes of the texture to copy into it: see Texture::read_back_to_memory.
+struct MemoryTarget {
+    std::span<const Box> boxes;
+    void* data = nullptr;  // pixel (0,0)
+    uint32_t stride = 0;
+    uint32_t drm_format = 0;
+    bool may_import = false;
+};
+
 class Texture {
 public:
     // An uninitialised texture of the given DRM format and size.
@@ -75,12 +85,23 @@ public:
     // with other memory). Waits until the pixels are in memory.
     Result<void> read_back_to_memory(std::span<const Box> boxes, void* data, uint32_t stride, uint32_t drm_format,
                                      bool may_import);
+    // read_back_to_memory in two halves, for a caller that submits the copies in one command
+    // buffer with its own work (Frame::submit: a frame and its read-back, one submit):
+    // record_read_back encodes the copies into enc (false: nothing to copy, nothing recorded);
+    // after enc's command buffer was submitted, finish_read_back waits until the pixels are in
+    // memory. A recorded read-back whose command buffer is not submitted is dropped with
+    // cancel_read_back. One read-back at a time per texture.
+    Result<bool> record_read_back(WGPUCommandEncoder enc, const MemoryTarget& target);
+    Result<void> finish_read_back();
+    void cancel_read_back();
 
     uint32_t width() const { return width_; }
     uint32_t height() const { return height_; }
     const FormatInfo& format() const { return *format_; }
     WGPUTexture handle() const { return texture_.get(); }
     WGPUTextureView view() const { return view_.get(); }
+    // The texture's WebGPU usage, read once when it was made (checked per frame).
+    WGPUTextureUsage usage() const { return usage_; }
     Bridge& bridge() const { return *bridge_; }
 
     // Set by importers of shared memory; null for ordinary textures.
@@ -98,8 +119,11 @@ private:
     wg::TextureView view_;
     const FormatInfo* format_;
     uint32_t width_, height_;
+    WGPUTextureUsage usage_;
     std::shared_ptr<HostImport> host_import_;  // read_back_to_memory's imported target memory
     const void* host_import_refused_ = nullptr;  // memory the device could not import (not retried)
+    struct PendingReadback;
+    std::shared_ptr<PendingReadback> pending_;  // between record_read_back and finish_read_back
 };
 
 }  // namespace wlgpu

@@ -4,9 +4,7 @@
 
 namespace wlgpu {
 
-void submit_texture_copies(WGPUDevice device, WGPUQueue queue, WGPUTexture tex, WGPUBuffer buf,
-                           std::span<const TextureCopy> copies) {
-    wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(device, nullptr));
+void encode_texture_copies(WGPUCommandEncoder enc, WGPUTexture tex, WGPUBuffer buf, std::span<const TextureCopy> copies) {
     for (const TextureCopy& c : copies) {
         WGPUTexelCopyTextureInfo from{};
         from.texture = tex;
@@ -18,29 +16,39 @@ void submit_texture_copies(WGPUDevice device, WGPUQueue queue, WGPUTexture tex, 
         to.layout.bytesPerRow = c.bytes_per_row;
         to.layout.rowsPerImage = uint32_t(c.src.height);
         WGPUExtent3D size{uint32_t(c.src.width), uint32_t(c.src.height), 1};
-        wgpuCommandEncoderCopyTextureToBuffer(enc.get(), &from, &to, &size);
+        wgpuCommandEncoderCopyTextureToBuffer(enc, &from, &to, &size);
     }
+}
+
+namespace {
+
+void submit_encoder(WGPUQueue queue, wg::CommandEncoder enc) {
     wg::CommandBuffer cmd = wg::CommandBuffer::Acquire(wgpuCommandEncoderFinish(enc.get(), nullptr));
     WGPUCommandBuffer c = cmd.get();
     wgpuQueueSubmit(queue, 1, &c);
 }
 
+}  // namespace
+
+void submit_texture_copies(WGPUDevice device, WGPUQueue queue, WGPUTexture tex, WGPUBuffer buf,
+                           std::span<const TextureCopy> copies) {
+    wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(device, nullptr));
+    encode_texture_copies(enc.get(), tex, buf, copies);
+    submit_encoder(queue, std::move(enc));
+}
+
 namespace {
 
-Result<void> check_copy_source(const Bridge& b, WGPUTexture tex, const char* label) {
+Result<void> check_device(const Bridge& b, const char* label) {
     if (b.lost()) return fail(Errc::device_lost, "{}: the device is lost", label);
-    if (!(wgpuTextureGetUsage(tex) & WGPUTextureUsage_CopySrc))
-        return fail(Errc::invalid_argument, "{}: the texture was not created with CopySrc usage", label);
     return {};
 }
 
-void count(const Bridge& b, std::span<const Box> boxes, bool host_mapped) {
+void count_one(const Bridge& b, Box x, bool host_mapped) {
     TransferStats& s = b.transfers();
-    for (const Box& x : boxes) {
-        s.readback_copies++;
-        s.readback_pixels += uint64_t(x.width) * uint64_t(x.height);
-    }
-    (host_mapped ? s.readback_host_mapped : s.readback_staged) += boxes.size();
+    s.readback_copies++;
+    s.readback_pixels += uint64_t(x.width) * uint64_t(x.height);
+    (host_mapped ? s.readback_host_mapped : s.readback_staged)++;
 }
 
 wg::Buffer create_staging(const Bridge& b, uint64_t size, const char* label) {
@@ -55,14 +63,13 @@ wg::Buffer create_staging(const Bridge& b, uint64_t size, const char* label) {
 }  // namespace
 
 Readback::~Readback() {
-    WGPUBuffer buf = own_ ? own_.get() : staging_ ? staging_->buffer.get() : nullptr;
-    if (data_ && buf) wgpuBufferUnmap(buf);
+    if (data_ && buf_) wgpuBufferUnmap(buf_);
     if (staging_) staging_->in_use = false;
 }
 
-Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, std::span<const Box> boxes,
-                           const char* label) {
-    if (auto ok = check_copy_source(b, tex, label); !ok) return std::unexpected(ok.error());
+Result<Readback> record_read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, std::span<const Box> boxes,
+                                  WGPUCommandEncoder enc, const char* label) {
+    if (auto ok = check_device(b, label); !ok) return std::unexpected(ok.error());
     Readback rb;
     uint64_t size = 0;
     for (const Box& x : boxes) {
@@ -92,23 +99,38 @@ Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_byte
         if (!rb.own_) return fail(Errc::gpu_error, "{}: creating a {} byte staging buffer failed", label, size);
         buf = rb.own_.get();
     }
-    submit_texture_copies(b.device(), b.queue(), tex, buf, rb.boxes_);
+    rb.buf_ = buf;
+    rb.size_ = size;
+    encode_texture_copies(enc, tex, buf, rb.boxes_);
+    return rb;
+}
 
+Result<void> Readback::map(const Bridge& b, const char* label) {
     WGPUMapAsyncStatus status = WGPUMapAsyncStatus_Error;
     WGPUBufferMapCallbackInfo cb{};
     cb.mode = WGPUCallbackMode_WaitAnyOnly;
     cb.callback = [](WGPUMapAsyncStatus s, WGPUStringView, void* u, void*) { *static_cast<WGPUMapAsyncStatus*>(u) = s; };
     cb.userdata1 = &status;
-    if (auto w = b.wait(wgpuBufferMapAsync(buf, WGPUMapMode_Read, 0, size, cb)); !w) return std::unexpected(w.error());
+    if (auto w = b.wait(wgpuBufferMapAsync(buf_, WGPUMapMode_Read, 0, size_, cb)); !w) return w;
     if (status != WGPUMapAsyncStatus_Success)
         return fail(b.lost() ? Errc::device_lost : Errc::gpu_error, "{}: mapping the read-back buffer failed ({})",
                     label, int(status));
-    rb.data_ = static_cast<const uint8_t*>(wgpuBufferGetConstMappedRange(buf, 0, size));
-    if (!rb.data_) {
-        wgpuBufferUnmap(buf);
+    data_ = static_cast<const uint8_t*>(wgpuBufferGetConstMappedRange(buf_, 0, size_));
+    if (!data_) {
+        wgpuBufferUnmap(buf_);
         return fail(Errc::gpu_error, "{}: the mapped range is null", label);
     }
-    count(b, boxes, false);
+    for (const TextureCopy& c : boxes_) count_one(b, c.src, false);
+    return {};
+}
+
+Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, std::span<const Box> boxes,
+                           const char* label) {
+    wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
+    auto rb = record_read_back(b, tex, texel_bytes, boxes, enc.get(), label);
+    if (!rb) return rb;
+    submit_encoder(b.queue(), std::move(enc));
+    if (auto m = rb->map(b, label); !m) return std::unexpected(m.error());
     return rb;
 }
 
@@ -156,16 +178,28 @@ Result<HostImport> HostImport::create(const Bridge& b, void* data, uint32_t stri
     return h;
 }
 
-Result<void> HostImport::copy_from(const Bridge& b, WGPUTexture tex, std::span<const Box> boxes) const {
-    if (auto ok = check_copy_source(b, tex, "host-mapped read-back"); !ok) return ok;
+Result<void> HostImport::encode_copy(const Bridge& b, WGPUCommandEncoder enc, WGPUTexture tex,
+                                     std::span<const Box> boxes) const {
+    if (auto ok = check_device(b, "host-mapped read-back"); !ok) return ok;
     std::vector<TextureCopy> copies;
     copies.reserve(boxes.size());
     for (const Box& x : boxes)
         copies.push_back(TextureCopy{x, data_offset_ + uint64_t(x.y) * stride_ + uint64_t(x.x) * texel_, stride_});
-    submit_texture_copies(b.device(), b.queue(), tex, buffer_.get(), copies);
-    if (auto w = b.wait_idle(); !w) return w;
-    count(b, boxes, true);
+    encode_texture_copies(enc, tex, buffer_.get(), copies);
     return {};
+}
+
+Result<void> HostImport::wait(const Bridge& b, std::span<const Box> boxes) const {
+    if (auto w = b.wait_idle(); !w) return w;
+    for (const Box& x : boxes) count_one(b, x, true);
+    return {};
+}
+
+Result<void> HostImport::copy_from(const Bridge& b, WGPUTexture tex, std::span<const Box> boxes) const {
+    wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
+    if (auto ok = encode_copy(b, enc.get(), tex, boxes); !ok) return ok;
+    submit_encoder(b.queue(), std::move(enc));
+    return wait(b, boxes);
 }
 
 }  // namespace wlgpu

@@ -30,6 +30,8 @@ struct TextureCopy {
     uint32_t bytes_per_row = 0;
 };
 
+// Records the copies of `tex` into `buf` into enc (the caller submits it).
+void encode_texture_copies(WGPUCommandEncoder enc, WGPUTexture tex, WGPUBuffer buf, std::span<const TextureCopy> copies);
 // Records and submits the copies of `tex` into `buf` in one command buffer. Does not wait.
 void submit_texture_copies(WGPUDevice device, WGPUQueue queue, WGPUTexture tex, WGPUBuffer buf,
                            std::span<const TextureCopy> copies);
@@ -52,8 +54,8 @@ class Readback {
 public:
     Readback() = default;
     Readback(Readback&& o) noexcept
-        : staging_(std::exchange(o.staging_, nullptr)), own_(std::move(o.own_)), data_(std::exchange(o.data_, nullptr)),
-          boxes_(std::move(o.boxes_)) {}
+        : staging_(std::exchange(o.staging_, nullptr)), own_(std::move(o.own_)), buf_(std::exchange(o.buf_, nullptr)),
+          size_(o.size_), data_(std::exchange(o.data_, nullptr)), boxes_(std::move(o.boxes_)) {}
     Readback& operator=(Readback&&) = delete;
     ~Readback();
     const uint8_t* row(size_t box, uint32_t y) const {
@@ -61,16 +63,30 @@ public:
     }
     const uint8_t* row(uint32_t y) const { return row(0, y); }
     uint32_t row_bytes(size_t box = 0) const { return boxes_[box].bytes_per_row; }
+    // After the command buffer holding record_read_back's copies was submitted: waits until
+    // they are mapped (rows readable).
+    Result<void> map(const Bridge& b, const char* label);
 
 private:
-    friend Result<Readback> read_back(const Bridge&, WGPUTexture, uint32_t, std::span<const Box>, const char*);
-    ReadbackStaging* staging_ = nullptr;  // set while the bridge's staging buffer is mapped for us
+    friend Result<Readback> record_read_back(const Bridge&, WGPUTexture, uint32_t, std::span<const Box>,
+                                             WGPUCommandEncoder, const char*);
+    ReadbackStaging* staging_ = nullptr;  // set while the bridge's staging buffer is held for us
     wg::Buffer own_;                      // a buffer of our own when the staging one was busy
+    WGPUBuffer buf_ = nullptr;            // the one of the two the copies go to
+    uint64_t size_ = 0;
     const uint8_t* data_ = nullptr;
     std::vector<TextureCopy> boxes_;
 };
 
+// read_back in two halves, for a caller that submits the copies with other work in one command
+// buffer (Frame::submit: a frame and its read-back, one submit): encodes the copies of the boxes
+// into enc; after enc's command buffer was submitted, map() waits for them.
+Result<Readback> record_read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, std::span<const Box> boxes,
+                                  WGPUCommandEncoder enc, const char* label);
+
 // Copies the regions `boxes` (texels of texel_bytes) of `tex` and waits until they are mapped.
+// tex must have CopySrc usage (the caller checks: Texture::usage(); every read_back here and
+// in HostImport has that precondition).
 Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, std::span<const Box> boxes,
                            const char* label);
 inline Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_bytes, Box src,
@@ -96,6 +112,10 @@ public:
     }
     // Copies the boxes of tex into the memory and waits until the GPU has written them.
     Result<void> copy_from(const Bridge& b, WGPUTexture tex, std::span<const Box> boxes) const;
+    // copy_from in two halves (as record_read_back): encode_copy records the copies into enc;
+    // after enc's command buffer was submitted, wait() waits until the GPU has written them.
+    Result<void> encode_copy(const Bridge& b, WGPUCommandEncoder enc, WGPUTexture tex, std::span<const Box> boxes) const;
+    Result<void> wait(const Bridge& b, std::span<const Box> boxes) const;
 
 private:
     wg::Buffer buffer_;

@@ -17,8 +17,19 @@ const sigset_t& AsyncSignalsBlocked::async_signals() {
     return set;
 }
 
-AsyncSignalsBlocked::AsyncSignalsBlocked() { pthread_sigmask(SIG_BLOCK, &async_signals(), &saved_); }
+namespace {
+// How many AsyncSignalsBlocked are alive in this thread. Only the outermost one changes the
+// mask: inside it every async signal is already blocked, so a nested one (a frame's submit
+// calling the read-back calling the wait) would make two system calls for nothing.
+thread_local unsigned depth = 0;
+}  // namespace
 
-AsyncSignalsBlocked::~AsyncSignalsBlocked() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+AsyncSignalsBlocked::AsyncSignalsBlocked() {
+    if (depth++ == 0) pthread_sigmask(SIG_BLOCK, &async_signals(), &saved_);
+}
+
+AsyncSignalsBlocked::~AsyncSignalsBlocked() {
+    if (--depth == 0) pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+}
 
 }  // namespace wlgpu

@@ -39,6 +39,8 @@ struct Probed {
 
 // Copies one texture (a plane) back: row r of the result is the texture's row r.
 Result<std::vector<uint8_t>> read_texture(Bridge& b, WGPUTexture t, uint32_t w, uint32_t h, uint32_t bpp) {
+    if (!(wgpuTextureGetUsage(t) & WGPUTextureUsage_CopySrc))
+        return fail(Errc::invalid_argument, "wlgpu format probe: the texture was not created with CopySrc usage");
     auto rb = read_back(b, t, bpp, Box{0, 0, int32_t(w), int32_t(h)}, "wlgpu format probe");
     if (!rb) return std::unexpected(rb.error());
     std::vector<uint8_t> out(size_t(w) * bpp * h);

@@ -1,6 +1,7 @@
 // Textures from memory: create, from_pixels, damage-only update, read_pixels.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "bridge/readback.hpp"
@@ -82,7 +83,8 @@ void write_region(const Bridge& b, WGPUTexture tex, const FormatInfo& f, const u
 }  // namespace
 
 Texture::Texture(Bridge& b, wg::Texture t, const FormatInfo& f, uint32_t w, uint32_t h)
-    : bridge_(&b), texture_(std::move(t)), format_(&f), width_(w), height_(h) {
+    : bridge_(&b), texture_(std::move(t)), format_(&f), width_(w), height_(h),
+      usage_(texture_ ? wgpuTextureGetUsage(texture_.get()) : WGPUTextureUsage_None) {
     view_ = wg::TextureView::Acquire(wgpuTextureCreateView(texture_.get(), nullptr));
 }
 
@@ -178,48 +180,105 @@ Result<void> Texture::read_pixels(uint32_t drm_format, Box src, uint32_t dst_str
     if (auto r = check_stride(out, uint32_t(src.width), uint32_t(src.height), dst_stride, dst); !r)
         return std::unexpected(r.error().context("read_pixels"));
 
+    if (!(usage_ & WGPUTextureUsage_CopySrc))
+        return fail(Errc::invalid_argument, "read_pixels: the texture was not created with CopySrc usage");
     auto rb = read_back(*bridge_, texture_.get(), convert::texel_size(*format_), src, "wlgpu read_pixels");
     if (!rb) return std::unexpected(rb.error());
     copy_out(*rb, 0, src, *format_, out, static_cast<uint8_t*>(dst), dst_stride);
     return {};
 }
 
+// A read-back recorded and not yet finished: where the pixels go, and how they come.
+struct Texture::PendingReadback {
+    std::vector<Box> boxes;  // clamped to the texture
+    uint8_t* data = nullptr;
+    uint32_t stride = 0;
+    const FormatInfo* out = nullptr;
+    std::shared_ptr<HostImport> host;  // the GPU writes into the memory itself
+    std::optional<Readback> staged;    // else: the staging buffer, copied out after the map
+    bool active = false;
+};
+
+Result<bool> Texture::record_read_back(WGPUCommandEncoder enc, const MemoryTarget& m) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+    if (!pending_) pending_ = std::make_shared<PendingReadback>();
+    PendingReadback& p = *pending_;
+    if (p.active) return fail(Errc::invalid_argument, "read_back_to_memory: a read-back is already pending");
+    if (!(usage_ & WGPUTextureUsage_CopySrc))
+        return fail(Errc::invalid_argument, "read_back_to_memory: the texture was not created with CopySrc usage");
+    auto df = lookup(m.drm_format);
+    if (!df) return std::unexpected(df.error().context("read_back_to_memory"));
+    const FormatInfo& out = **df;
+    if (auto r = check_stride(out, width_, height_, m.stride, m.data); !r)
+        return std::unexpected(r.error().context("read_back_to_memory"));
+    p.boxes.clear();
+    for (const Box& d : m.boxes)
+        if (Box b = clamp_box(d, width_, height_); !b.empty()) p.boxes.push_back(b);
+    if (p.boxes.empty()) return false;
+
+    const uint32_t texel = convert::texel_size(*format_);
+    const bool same = m.may_import && &out == format_ && !format_->cpu_convert;
+    if (same && !(host_import_ && host_import_->matches(m.data, m.stride, width_, height_)) &&
+        host_import_refused_ != m.data) {
+        host_import_.reset();
+        if (HostImport::usable(*bridge_, m.data, m.stride, width_, height_, texel)) {
+            auto h = HostImport::create(*bridge_, m.data, m.stride, width_, height_, texel);
+            if (h) host_import_ = std::make_shared<HostImport>(std::move(*h));
+        }
+        if (!host_import_) host_import_refused_ = m.data;
+    }
+    p.host.reset();
+    if (same && host_import_ && host_import_->matches(m.data, m.stride, width_, height_)) {
+        if (auto ok = host_import_->encode_copy(*bridge_, enc, texture_.get(), p.boxes); !ok)
+            return std::unexpected(ok.error());
+        p.host = host_import_;
+    } else {
+        auto rb = wlgpu::record_read_back(*bridge_, texture_.get(), texel, p.boxes, enc, "wlgpu read_back_to_memory");
+        if (!rb) return std::unexpected(rb.error());
+        p.staged.emplace(std::move(*rb));
+    }
+    p.data = static_cast<uint8_t*>(m.data);
+    p.stride = m.stride;
+    p.out = &out;
+    p.active = true;
+    return true;
+}
+
+void Texture::cancel_read_back() {
+    if (!pending_) return;
+    pending_->active = false;
+    pending_->host.reset();
+    pending_->staged.reset();
+}
+
+Result<void> Texture::finish_read_back() {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+    if (!pending_ || !pending_->active) return {};
+    PendingReadback& p = *pending_;
+    Result<void> r;
+    if (p.host) {
+        r = p.host->wait(*bridge_, p.boxes);
+    } else if (r = p.staged->map(*bridge_, "wlgpu read_back_to_memory"); r) {
+        for (size_t i = 0; i < p.boxes.size(); i++) {
+            const Box& b = p.boxes[i];
+            copy_out(*p.staged, i, b, *format_, *p.out,
+                     p.data + size_t(b.y) * p.stride + size_t(b.x) * p.out->bytes_per_pixel, p.stride);
+        }
+    }
+    cancel_read_back();
+    return r;
+}
+
 Result<void> Texture::read_back_to_memory(std::span<const Box> boxes, void* data, uint32_t stride,
                                           uint32_t drm_format, bool may_import) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    auto df = lookup(drm_format);
-    if (!df) return std::unexpected(df.error().context("read_back_to_memory"));
-    const FormatInfo& out = **df;
-    if (auto r = check_stride(out, width_, height_, stride, data); !r)
-        return std::unexpected(r.error().context("read_back_to_memory"));
-    std::vector<Box> clamped;
-    clamped.reserve(boxes.size());
-    for (const Box& d : boxes)
-        if (Box b = clamp_box(d, width_, height_); !b.empty()) clamped.push_back(b);
-    if (clamped.empty()) return {};
-
-    const uint32_t texel = convert::texel_size(*format_);
-    const bool same = may_import && &out == format_ && !format_->cpu_convert;
-    if (same && !(host_import_ && host_import_->matches(data, stride, width_, height_)) &&
-        host_import_refused_ != data) {
-        host_import_.reset();
-        if (HostImport::usable(*bridge_, data, stride, width_, height_, texel)) {
-            auto h = HostImport::create(*bridge_, data, stride, width_, height_, texel);
-            if (h) host_import_ = std::make_shared<HostImport>(std::move(*h));
-        }
-        if (!host_import_) host_import_refused_ = data;
-    }
-    if (same && host_import_ && host_import_->matches(data, stride, width_, height_))
-        return host_import_->copy_from(*bridge_, texture_.get(), clamped);
-
-    auto rb = read_back(*bridge_, texture_.get(), texel, clamped, "wlgpu read_back_to_memory");
-    if (!rb) return std::unexpected(rb.error());
-    auto* base = static_cast<uint8_t*>(data);
-    for (size_t i = 0; i < clamped.size(); i++) {
-        const Box& b = clamped[i];
-        copy_out(*rb, i, b, *format_, out, base + size_t(b.y) * stride + size_t(b.x) * out.bytes_per_pixel, stride);
-    }
-    return {};
+    wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(bridge_->device(), nullptr));
+    auto recorded = record_read_back(enc.get(), MemoryTarget{boxes, data, stride, drm_format, may_import});
+    if (!recorded || !*recorded) return recorded ? Result<void>{} : std::unexpected(recorded.error());
+    wg::CommandBuffer cmd = wg::CommandBuffer::Acquire(wgpuCommandEncoderFinish(enc.get(), nullptr));
+    WGPUCommandBuffer c = cmd.get();
+    wgpuQueueSubmit(bridge_->queue(), 1, &c);
+    return finish_read_back();
 }
 
 }  // namespace wlgpu

@@ -397,7 +397,7 @@ Box blur_region(const Texture& target, Box box, uint32_t passes, float radius) {
 
 // The pool of the frame's target with `levels` levels, for a call named what.
 Result<render::effects::Pool*> frame_pool(Frame::Impl& f, uint32_t levels, const char* what) {
-    if (!(wgpuTextureGetUsage(f.target->handle()) & WGPUTextureUsage_CopySrc))
+    if (!(f.target->usage() & WGPUTextureUsage_CopySrc))
         return fail(Errc::invalid_argument, "{}: the {} {}x{} target has no copy-source usage", what,
                     f.target->format().name, f.target->width(), f.target->height());
     auto s = render::effects::state(*f.r);

@@ -221,6 +221,7 @@ Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
     wg::RenderPassEncoder pass = begin_pass(f, enc, pass_index, passes);
 
     WGPURenderPipeline cur_pipe = nullptr;
+    PipelineKey cur_key{};
     WGPUBindGroup cur_bg = nullptr;
     Box cur_scissor{0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
     for (const Cmd& c : f.cmds) {
@@ -232,12 +233,15 @@ Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
             cur_scissor = {0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
             continue;
         }
-        auto pipe = pipeline_of(r, c.key);
-        if (!pipe) {
-            wgpuRenderPassEncoderEnd(pass.get());
-            return std::unexpected(pipe.error());
+        if (!cur_pipe || !(c.key == cur_key)) {  // consecutive commands mostly share their pipeline
+            auto pipe = pipeline_of(r, c.key);
+            if (!pipe) {
+                wgpuRenderPassEncoderEnd(pass.get());
+                return std::unexpected(pipe.error());
+            }
+            if (*pipe != cur_pipe) wgpuRenderPassEncoderSetPipeline(pass.get(), cur_pipe = *pipe);
+            cur_key = c.key;
         }
-        if (*pipe != cur_pipe) wgpuRenderPassEncoderSetPipeline(pass.get(), cur_pipe = *pipe);
         if (c.bind_group && c.bind_group != cur_bg)
             wgpuRenderPassEncoderSetBindGroup(pass.get(), 0, cur_bg = c.bind_group, 0, nullptr);
         if (!(c.scissor == cur_scissor)) {
@@ -278,7 +282,11 @@ SyncPoint completion(SharedAccess* target) {
 }
 }  // namespace
 
-Result<SyncPoint> Frame::submit() {
+Result<SyncPoint> Frame::submit() { return submit_impl(nullptr); }
+
+Result<SyncPoint> Frame::submit(const MemoryTarget& read_back) { return submit_impl(&read_back); }
+
+Result<SyncPoint> Frame::submit_impl(const MemoryTarget* read_back) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto& f = *impl_;
     if (f.submitted) return fail(Errc::invalid_argument, "submit: the frame was already submitted");
@@ -293,6 +301,8 @@ Result<SyncPoint> Frame::submit() {
     wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
     if (auto ok = encode_pass(f, enc.get()); !ok) return std::unexpected(ok.error());
     if (f.timer) f.timer->encode_resolve(enc.get());
+    // The read-back goes last in the same command buffer: one submit for the frame and its copy.
+    Result<bool> recorded = read_back ? f.target->record_read_back(enc.get(), *read_back) : Result<bool>(false);
     wg::CommandBuffer cmd = wg::CommandBuffer::Acquire(wgpuCommandEncoderFinish(enc.get(), nullptr));
     WGPUCommandBuffer c = cmd.get();
     // Shared-memory textures (the target and imported sources): one access each for this submit.
@@ -302,6 +312,7 @@ Result<SyncPoint> Frame::submit() {
         if (auto ok = f.shared[i]->begin(f.shared[i] == f.target->shared_access); !ok) {
             for (size_t j = 0; j < i; j++) (void)f.shared[j]->end();
             f.shared.clear();
+            if (recorded && *recorded) f.target->cancel_read_back();
             return std::unexpected(ok.error());
         }
     }
@@ -314,8 +325,12 @@ Result<SyncPoint> Frame::submit() {
     r.stats.frames++;
     f.refs.clear();
     f.keep.clear();
+    SyncPoint done = completion(f.target->shared_access.get());
+    if (!recorded) return std::unexpected(recorded.error());
+    if (*recorded)
+        if (auto ok = f.target->finish_read_back(); !ok) return std::unexpected(ok.error());
     if (!ended) return std::unexpected(ended.error());
-    return completion(f.target->shared_access.get());
+    return done;
 }
 
 }  // namespace wlgpu

@@ -42,9 +42,8 @@ Renderer::~Renderer() = default;
 const RenderStats& Renderer::stats() const { return impl_->stats; }
 Bridge& Renderer::bridge() const { return *impl_->bridge; }
 
-Result<Frame> Renderer::begin(Texture& target, RenderTimer* timer) {
-    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    if (!(wgpuTextureGetUsage(target.handle()) & WGPUTextureUsage_RenderAttachment))
+Result<Frame> Renderer::begin(Texture& target, RenderTimer* timer) {  // no Dawn call: no signal mask needed
+    if (!(target.usage() & WGPUTextureUsage_RenderAttachment))
         return fail(Errc::invalid_argument, "the {} {}x{} target was not created with TextureUsage::render",
                     target.format().name, target.width(), target.height());
     auto f = std::make_unique<Frame::Impl>();

@@ -142,20 +142,24 @@ std::vector<Box> drawn_region(std::span<const Box> drawn) {
 
 }  // namespace
 
-bool render_buffer_finish(RenderBuffer* rb, std::span<const Box> drawn) {
-    if (rb->dmabuf) return true;  // drawn into the buffer itself
+Result<SyncPoint> render_buffer_submit(RenderBuffer* rb, Frame& frame, std::span<const Box> drawn) {
+    if (rb->dmabuf || drawn.empty()) return frame.submit();  // drawn into the buffer itself, or nothing drawn
     wlr_buffer* buffer = rb->buffer;
-    bool ok = true;
+    std::optional<Result<SyncPoint>> done;
     const std::vector<Box> boxes = drawn_region(drawn);
     bool accessed = with_data(buffer, WLR_BUFFER_DATA_PTR_ACCESS_WRITE, [&](void* data, uint32_t format, uint32_t stride) {
-    // The buffer's memory lives (mapped, at one address) as long as the wlr_buffer and so
+        // The buffer's memory lives (mapped, at one address) as long as the wlr_buffer and so
         // as long as rb->texture: the contract of read_back_to_memory.
-        if (auto rp = rb->texture->read_back_to_memory(boxes, data, stride, format, rb->may_import || rb->renderer->trust_target_memory); !rp) {
-            log_error("copying the rendered frame into buffer %p: %s", (void*)buffer, error_text(rp.error()));
-            ok = false;
-        }
+        const bool may_import = rb->may_import || rb->renderer->trust_target_memory;
+        done = frame.submit(MemoryTarget{boxes, data, stride, format, may_import});
     });
-    return accessed && ok;
+    if (accessed && done) return std::move(*done);
+    // No memory access: the frame is still submitted (its completion is waited for by whoever
+    // needs it), but the buffer does not hold it.
+    auto s = frame.submit();
+    if (!s) return s;
+    return fail(Errc::invalid_argument, "buffer {}: no write access to its memory to copy the frame into",
+                static_cast<void*>(buffer));
 }
 
 }  // namespace wlgpu::wlr::detail

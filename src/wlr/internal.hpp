@@ -214,9 +214,10 @@ RenderBuffer* get_render_buffer(WlRenderer* r, wlr_buffer* buffer);
 // The cached render target of buffer if it has one (no creation).
 RenderBuffer* find_render_buffer(WlRenderer* r, wlr_buffer* buffer);
 void render_buffer_destroy(RenderBuffer* rb);
-// After a pass: makes the buffer hold what was drawn into box d of the target (memory
-// buffers: copy back; DMA-BUF targets were drawn into directly).
-bool render_buffer_finish(RenderBuffer* rb, std::span<const Box> drawn);
+// Submits a pass's frame and makes the buffer hold what was drawn into the boxes `drawn` of the
+// target: memory buffers get the drawn region copied back in the frame's own submit (and the
+// call waits for it); DMA-BUF targets are drawn into directly.
+Result<SyncPoint> render_buffer_submit(RenderBuffer* rb, Frame& frame, std::span<const Box> drawn);
 
 // ---- pass.cpp ----
 wlr_render_pass* begin_buffer_pass(wlr_renderer* wr, wlr_buffer* buffer, const wlr_buffer_pass_options* options);

@@ -141,7 +141,7 @@ void pass_add_rect(wlr_render_pass* wp, const wlr_render_rect_options* o) {
     pass_check(p, "add_rect", p->frame->draw_rect(d));
 }
 
-// Submits the frame, then lets the target make its buffer hold the drawn box.
+// Submits the frame; the target's buffer holds the drawn boxes when it returns.
 bool pass_submit(wlr_render_pass* wp) {
     WlPass* p = get_pass(wp);
     WlRenderer* r = p->renderer;
@@ -151,16 +151,15 @@ bool pass_submit(wlr_render_pass* wp) {
     SyncPoint done;  // the frame's completion; work_done when it was not submitted
     if (ok) scene_effect_before_submit(p);
     if (ok) {
-        if (auto s = p->frame->submit(); !s) {
-            log_error("submitting a render pass: %s", error_text(s.error()));
+        if (auto s = render_buffer_submit(rb, *p->frame, p->drawn); !s) {
+            log_error("submitting a render pass into buffer %p: %s", (void*)buffer, error_text(s.error()));
             ok = false;
         } else {
             done = std::move(*s);
         }
     }
     p->frame.reset();
-    bool read_back = ok && !p->dirty.empty() && !rb->texture->shared_access;
-    if (ok && !p->dirty.empty()) ok = render_buffer_finish(rb, p->drawn);
+    const bool read_back = !p->dirty.empty() && !rb->texture->shared_access;
     if (p->signal_timeline) sync_pass_end(p, std::move(done), read_back && ok);
     delete p;
     wlr_buffer_unlock(buffer);

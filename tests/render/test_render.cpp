@@ -8,6 +8,7 @@
 // by at most ~1, plus the rounding above. Scales are 1x or 2x so that no sample
 // point lies exactly on a texel edge, where NEAREST may legitimately pick either side.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -426,6 +427,76 @@ TEST(Frame, MixedDrawsMatchReference) {
     // the top of this file) and the next layer carries (1 - a) of that difference,
     // so a stack of layers can end up 2 apart.
     EXPECT_TRUE(images_match(read_back(*dst.tex), want, 2));
+}
+
+// A frame and its read-back into memory in one submit (Frame::submit(MemoryTarget), what the wlr
+// adapter does for wl_shm targets): inside the boxes the memory holds the frame as drawn (CPU
+// reference), outside them what it held before; through the host-mapped import (a 256-byte
+// stride of page-aligned memory) and through the staging buffer alike. A read-back that cannot
+// be done (unknown format) is an error, and the frame is submitted all the same.
+TEST(Frame, SubmitWithReadBackWritesTheBoxesIntoMemory) {
+    constexpr int kW = 64, kH = 40;
+    constexpr uint32_t kStride = 256;
+    for (bool may_import : {true, false}) {
+        SCOPED_TRACE(may_import ? "host-mapped" : "staged");
+        std::mt19937 rng(77 + may_import);
+        auto dst = random_texture(rng, kW, kH, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+        Source src = random_texture(rng, 21, 13, ref::Layout::argb8888);
+        ref::Image want = dst.img;
+        auto frame = renderer()->begin(*dst.tex);
+        ASSERT_TRUE(frame);
+        TextureDraw d;
+        d.texture = src.tex.get();
+        d.dst = {5, 3, 21, 13};
+        d.filter = Filter::nearest;
+        ASSERT_TRUE(frame->draw_texture(d));
+        ref::draw_texture(want, src.img, {}, d.dst, Transform::normal, 1.0f, Filter::nearest, Blend::premultiplied,
+                          std::nullopt);
+        const Color col{60 / 255.f, 30 / 255.f, 90 / 255.f, 128 / 255.f};
+        const Box rect{30, 20, 25, 15};
+        ASSERT_TRUE(frame->draw_rect({rect, col, Blend::premultiplied, std::nullopt}));
+        ref::draw_rect(want, rect, {col.r, col.g, col.b, col.a}, Blend::premultiplied, std::nullopt);
+
+        void* map = mmap(nullptr, kStride * kH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        ASSERT_NE(map, MAP_FAILED);
+        auto* mem = static_cast<uint8_t*>(map);
+        std::memset(mem, 0x5a, kStride * kH);
+        const Box boxes[] = {d.dst, rect};
+        const TransferStats before = gpu().transfers();
+        auto done = frame->submit(MemoryTarget{boxes, mem, kStride, kARGB8888, may_import});
+        ASSERT_TRUE(done) << done.error().message;
+        const TransferStats after = gpu().transfers();
+        const bool host = may_import && gpu().caps().host_mapped_pointer;
+        EXPECT_EQ(after.readback_host_mapped - before.readback_host_mapped, host ? 2u : 0u);
+        EXPECT_EQ(after.readback_staged - before.readback_staged, host ? 0u : 2u);
+        EXPECT_EQ(after.readback_pixels - before.readback_pixels, uint64_t(21 * 13 + 25 * 15));
+
+        std::vector<uint8_t> bytes(mem, mem + kStride * kH);
+        munmap(map, kStride * kH);
+        const std::vector<uint8_t> fill(kStride * kH, 0x5a);
+        ref::Image expect = ref::decode(fill, kW, kH, kStride, ref::Layout::argb8888);
+        for (const Box& b : boxes)
+            for (int y = b.y; y < b.y + b.height; y++)
+                for (int x = b.x; x < b.x + b.width; x++) expect.at(x, y) = want.at(x, y);
+        EXPECT_TRUE(images_match(ref::decode(bytes, kW, kH, kStride, ref::Layout::argb8888), expect, 1));
+        for (int y = 0; y < kH; y++)  // the padding after each row is not written
+            for (uint32_t i = kW * 4; i < kStride; i++) ASSERT_EQ(bytes[size_t(y) * kStride + i], 0x5a);
+    }
+
+    std::mt19937 rng(79);
+    auto dst = random_texture(rng, kW, kH, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    auto frame = renderer()->begin(*dst.tex);
+    ASSERT_TRUE(frame);
+    const Color col{0.2f, 0.4f, 0.6f, 1.0f};
+    frame->clear(col);
+    std::vector<uint8_t> mem(kStride * kH);
+    const Box all{0, 0, kW, kH};
+    auto done = frame->submit(MemoryTarget{std::span<const Box>(&all, 1), mem.data(), kStride, 0, false});
+    ASSERT_FALSE(done);
+    EXPECT_NE(done.error().message.find("read_back_to_memory"), std::string::npos) << done.error().message;
+    ref::Image want(kW, kH);
+    ref::draw_rect(want, all, {col.r, col.g, col.b, col.a}, Blend::none, std::nullopt);
+    EXPECT_TRUE(images_match(read_back(*dst.tex), want, 1)) << "the frame was submitted";
 }
 
 // Colours and alpha outside 0..1 are clamped, NaN as 0. A clear with a NaN used to reach Dawn as
