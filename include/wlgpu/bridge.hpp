@@ -97,6 +97,9 @@ public:
     const Capabilities& caps() const { return caps_; }
     const WGPULimits& limits() const { return limits_; }
     bool lost() const { return *lost_; }
+    // Unique per Bridge in this process, never reused: a key for caches of per-device results
+    // that must not keep the device alive.
+    uint64_t serial() const { return serial_; }
     std::string summary() const;  // one line: adapter, backend, driver, caps
     // Counters of the transfers done on this device (the library updates them).
     TransferStats& transfers() const { return transfers_; }
@@ -139,6 +142,7 @@ private:
     Capabilities caps_;
     WGPULimits limits_{};
     std::shared_ptr<bool> lost_ = std::make_shared<bool>(false);
+    uint64_t serial_ = 0;
     mutable TransferStats transfers_;
     std::unique_ptr<ReadbackStaging> staging_;
     struct Callbacks;

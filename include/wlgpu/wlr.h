@@ -112,7 +112,11 @@ const char *wlgpu_renderer_get_transfer_stats(struct wlr_renderer *renderer);
  * (wlgpu_renderer_init_explicit_sync) on the compositor's event loop. renderer may be another
  * wlroots renderer (then only the protocol check and the 0.20 release are done). Call once,
  * after wlr_compositor_create() (before or after creating the syncobj manager); it is freed
- * with the compositor. NULL if compositor is NULL. */
+ * with the compositor. NULL if compositor is NULL.
+ * After a device loss it follows the compositor's renderer: when its renderer is destroyed it
+ * takes the compositor's current one, so a compositor that recovers as sway does
+ * (wlr_compositor_set_renderer(new) before wlr_renderer_destroy(old)) needs no call here; the
+ * acquire waits pending on the old renderer are cancelled and made again on the new one. */
 struct wlgpu_surface_sync *wlgpu_surface_sync_create(struct wlr_compositor *compositor,
 	struct wlr_renderer *renderer, uint32_t acquire_timeout_ms);
 

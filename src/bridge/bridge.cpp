@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <atomic>
 #include <format>
 
 namespace wlgpu {
@@ -307,7 +308,10 @@ Result<std::unique_ptr<Bridge>> BridgeBuilder::build(BridgeOptions& o) {
 
 Result<std::unique_ptr<Bridge>> Bridge::create(BridgeOptions options) { return BridgeBuilder::build(options); }
 
-Bridge::Bridge() : staging_(std::make_unique<ReadbackStaging>()) {}
+Bridge::Bridge() : staging_(std::make_unique<ReadbackStaging>()) {
+    static std::atomic<uint64_t> next{1};
+    serial_ = next++;
+}
 
 Bridge::~Bridge() {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here

@@ -33,7 +33,6 @@ namespace {
 using dmabuf::FormatSpec;
 
 struct Probed {
-    wg::Device device;  // keeps the key alive
     std::vector<DmabufFormat> texture, render;
 };
 
@@ -130,7 +129,6 @@ std::string probe(Bridge& b, const FormatSpec& spec, bool render) {
 
 Probed run_probe(Bridge& b) {
     Probed p;
-    p.device = wg::Device(b.device());
     if (!b.caps().dmabuf_import) return p;
     const bool verbose = std::getenv("WLGPU_DEBUG_DMABUF") != nullptr;
     for (const FormatSpec& spec : dmabuf::formats()) {
@@ -155,10 +153,13 @@ Probed run_probe(Bridge& b) {
 const Probed& probed(Bridge& b) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     static std::mutex mu;
-    static std::map<WGPUDevice, Probed> cache;
+    // Keyed by the bridge's serial, not its device: holding a device reference to keep a
+    // pointer key unique pinned every device ever probed (a compositor that re-creates its
+    // renderer after a device loss kept the old device's driver fds and memory).
+    static std::map<uint64_t, Probed> cache;
     std::lock_guard lock(mu);
-    auto it = cache.find(b.device());
-    if (it == cache.end()) it = cache.emplace(b.device(), run_probe(b)).first;
+    auto it = cache.find(b.serial());
+    if (it == cache.end()) it = cache.emplace(b.serial(), run_probe(b)).first;
     return it->second;
 }
 

@@ -115,6 +115,7 @@ struct WlRenderer {
     std::string summary;
     wl_list buffers{};  // RenderBuffer::link
     wl_list dmabuf_imports{};  // DmabufImport::link
+    wl_list textures{};  // WlTexture::link: destroyed with the renderer (wlroots' client buffers forget theirs)
     bool warned_dmabuf = false, warned_color = false, warned_output_transform = false;
     bool trust_target_memory = false;  // wlgpu_renderer_set_trust_target_memory
     std::string transfer_text;         // wlgpu_renderer_get_transfer_stats
@@ -131,6 +132,7 @@ struct WlTexture {
     // wlroots' gles2 and vulkan renderers do: wl_buffer.release reaches the client only once
     // nothing reads the buffer any more. Copies hold no lock (they are snapshots).
     wlr_buffer* locked_buffer = nullptr;
+    wl_list link{};  // WlRenderer::textures
 };
 
 struct WlTimer {
@@ -187,6 +189,9 @@ bool with_data(wlr_buffer* buffer, uint32_t flags, Fn&& fn) {
 // ---- texture.cpp ----
 wlr_texture* wrap_texture(WlRenderer* r, std::shared_ptr<Texture> tex);
 wlr_texture* texture_from_buffer(wlr_renderer* wr, wlr_buffer* buffer);
+// On renderer destroy: the textures nobody destroyed (wlr_client_buffer drops its texture on the
+// renderer's destroy signal without destroying it), as wlroots' gles2 and vulkan renderers do.
+void textures_destroy_all(WlRenderer* r);
 
 // ---- dmabuf.cpp ----
 // Fills the DMA-BUF format sets from the importer's probe (once, at creation).

@@ -55,6 +55,7 @@ void renderer_destroy(wlr_renderer* wr) {
     WlRenderer* r = get_renderer(wr);
     RenderBuffer *rb, *tmp;
     wl_list_for_each_safe(rb, tmp, &r->buffers, link) render_buffer_destroy(rb);
+    textures_destroy_all(r);
     dmabuf_imports_destroy_all(r);
     wlr_drm_format_set_finish(&r->texture_formats);
     wlr_drm_format_set_finish(&r->dmabuf_texture_formats);
@@ -111,6 +112,7 @@ Result<wlr_renderer*> create_renderer(wlr_backend* backend, RendererOptions opti
     r->summary = r->bridge->summary();
     wl_list_init(&r->buffers);
     wl_list_init(&r->dmabuf_imports);
+    wl_list_init(&r->textures);
     build_format_sets(r.get());
     dmabuf_init_formats(r.get());
     // Render targets: memory buffers always; DMA-BUF buffers when the device renders into

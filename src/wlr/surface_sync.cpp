@@ -40,12 +40,14 @@ struct SurfaceSync;
 }  // namespace wlgpu::wlr::detail
 
 struct wlgpu_surface_sync {
-    wl_listener new_surface{}, destroy{};
+    wl_listener new_surface{}, destroy{}, renderer_destroy{};
+    wlr_compositor* compositor = nullptr;
     wl_list surfaces;                    // SurfaceSync::link
     wlr_renderer* renderer = nullptr;    // wlgpu's, or nullptr: no commit is held
     wl_event_loop* loop = nullptr;
     const char* path = nullptr;          // "gpu", "cpu", or nullptr (no explicit sync)
     bool hold_acquire = false;           // cpu path: commits wait for their acquire point
+    uint32_t acquire_timeout_ms = 0;
     long commits = 0, held = 0, timeouts = 0, errors = 0, refused = 0;
     double held_max_ms = 0;
     std::string stats_text;
@@ -258,13 +260,10 @@ void acquired(void* data, enum wlgpu_acquire_status status, const char* message)
     hold_release(h);
 }
 
-void hold_for_acquire(SurfaceSync* s, wlr_linux_drm_syncobj_surface_v1_state* st) {
+// Waits for h's acquire point through the renderer (wlgpu_acquire); releases h when that cannot
+// be done.
+void hold_wait_acquire(SurfaceSync* s, Hold* h) {
     wlgpu_surface_sync* ss = s->sync;
-    ss->commits++;
-    Hold* h = hold_begin(s);
-    if (!h) return;
-    h->timeline = wlr_drm_syncobj_timeline_ref(st->acquire_timeline);
-    h->point = st->acquire_point;
     // The callback may run before this returns (already signalled): h is gone then.
     wlgpu_acquire* a =
         wlgpu_acquire_create(ss->renderer, h->timeline, h->point, describe_client(s->surface).c_str(), acquired, h);
@@ -280,6 +279,37 @@ void hold_for_acquire(SurfaceSync* s, wlr_linux_drm_syncobj_surface_v1_state* st
     } else {
         wlgpu_acquire_destroy(a);
     }
+}
+
+void hold_for_acquire(SurfaceSync* s, wlr_linux_drm_syncobj_surface_v1_state* st) {
+    s->sync->commits++;
+    Hold* h = hold_begin(s);
+    if (!h) return;
+    h->timeline = wlr_drm_syncobj_timeline_ref(st->acquire_timeline);
+    h->point = st->acquire_point;
+    hold_wait_acquire(s, h);
+}
+
+// A new renderer (device loss): the acquires pending on the old one are cancelled and made again
+// on the new one (or the commits applied, where it does not hold commits for acquire points).
+void rewait_acquires(wlgpu_surface_sync* ss) {
+    std::vector<std::pair<SurfaceSync*, Hold*>> pending;
+    SurfaceSync* s;
+    wl_list_for_each(s, &ss->surfaces, link) {
+        for (Hold& h : s->held) {
+            if (!h.acquire) continue;
+            wlgpu_acquire_destroy(h.acquire);
+            h.acquire = nullptr;
+            pending.emplace_back(s, &h);
+        }
+    }
+    for (auto [surface, h] : pending) {
+        if (find_hold(surface, h) == surface->held.end()) continue;  // released by an earlier one's callback
+        if (ss->hold_acquire) hold_wait_acquire(surface, h);
+        else hold_release(h);
+    }
+    if (!pending.empty())
+        log_info("surface sync: %zu acquire wait(s) moved to the new renderer", pending.size());
 }
 
 wl_iterator_result find_syncobj_surface(wl_resource* r, void* data) {
@@ -366,7 +396,40 @@ void compositor_destroy(wl_listener* l, void*) {
     wl_list_for_each_safe(s, tmp, &ss->surfaces, link) surface_sync_destroy(s);
     wl_list_remove(&ss->new_surface.link);
     wl_list_remove(&ss->destroy.link);
+    wl_list_remove(&ss->renderer_destroy.link);
     delete ss;
+}
+
+void renderer_destroy(wl_listener* l, void* data);
+
+// Takes renderer (nullptr: none) and listens for its destruction.
+void use_renderer(wlgpu_surface_sync* ss, wlr_renderer* renderer) {
+    wl_list_remove(&ss->renderer_destroy.link);
+    wl_list_init(&ss->renderer_destroy.link);
+    if (renderer) {
+        ss->renderer_destroy.notify = renderer_destroy;
+        wl_signal_add(&renderer->events.destroy, &ss->renderer_destroy);
+    }
+    ss->renderer = nullptr;
+    ss->path = nullptr;
+    ss->hold_acquire = false;
+    if (renderer && wlr_renderer_is_wlgpu(renderer)) {
+        ss->renderer = renderer;
+        ss->path = wlgpu_renderer_init_explicit_sync(renderer, ss->loop, ss->acquire_timeout_ms);  // NULL: no timeline
+        ss->hold_acquire = ss->path && std::strcmp(ss->path, "cpu") == 0;
+    } else if (renderer && renderer->features.timeline) {
+        ss->path = "gpu";  // wlroots' own renderers wait for the acquire point themselves
+    }
+}
+
+// The renderer goes (emitted before it frees anything): after a device loss the compositor has
+// its new one already (wlr_compositor_set_renderer first, as sway does); at shutdown none.
+void renderer_destroy(wl_listener* l, void* data) {
+    wlgpu_surface_sync* ss = wl_container_of(l, static_cast<wlgpu_surface_sync*>(nullptr), renderer_destroy);
+    wlr_renderer* next = ss->compositor->renderer;
+    if (next == static_cast<wlr_renderer*>(data)) next = nullptr;
+    use_renderer(ss, next);
+    rewait_acquires(ss);
 }
 
 }  // namespace
@@ -380,14 +443,11 @@ wlgpu_surface_sync* wlgpu_surface_sync_create(wlr_compositor* compositor, wlr_re
     if (!compositor) return nullptr;
     auto* ss = new wlgpu_surface_sync();
     wl_list_init(&ss->surfaces);
+    wl_list_init(&ss->renderer_destroy.link);
+    ss->compositor = compositor;
     ss->loop = wl_display_get_event_loop(wl_global_get_display(compositor->global));
-    if (renderer && wlr_renderer_is_wlgpu(renderer)) {
-        ss->renderer = renderer;
-        ss->path = wlgpu_renderer_init_explicit_sync(renderer, ss->loop, acquire_timeout_ms);  // NULL: no timeline
-        ss->hold_acquire = ss->path && std::strcmp(ss->path, "cpu") == 0;
-    } else if (renderer && renderer->features.timeline) {
-        ss->path = "gpu";  // wlroots' own renderers wait for the acquire point themselves
-    }
+    ss->acquire_timeout_ms = acquire_timeout_ms;
+    use_renderer(ss, renderer);
     ss->new_surface.notify = new_surface;
     wl_signal_add(&compositor->events.new_surface, &ss->new_surface);
     ss->destroy.notify = compositor_destroy;

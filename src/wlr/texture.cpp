@@ -59,6 +59,7 @@ uint32_t texture_preferred_read_format(wlr_texture* wt) {
 void texture_destroy(wlr_texture* wt) {
     WlTexture* t = get_texture(wt);
     if (t->locked_buffer) wlr_buffer_unlock(t->locked_buffer);
+    wl_list_remove(&t->link);
     delete t;
 }
 
@@ -89,7 +90,13 @@ wlr_texture* wrap_texture(WlRenderer* r, std::shared_ptr<Texture> tex) {
     wlr_texture_init(&t->base, &r->base, &kTextureImpl, tex->width(), tex->height());
     t->renderer = r;
     t->texture = std::move(tex);
+    wl_list_insert(&r->textures, &t->link);
     return &t->base;
+}
+
+void textures_destroy_all(WlRenderer* r) {
+    WlTexture *t, *tmp;
+    wl_list_for_each_safe(t, tmp, &r->textures, link) wlr_texture_destroy(&t->base);
 }
 
 wlr_texture* texture_from_buffer(wlr_renderer* wr, wlr_buffer* buffer) {

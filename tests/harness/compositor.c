@@ -66,6 +66,7 @@ static void spawn_clients(struct server *s) {
 			sigset_t set;
 			sigemptyset(&set);
 			sigprocmask(SIG_SETMASK, &set, NULL);
+			setenv("WAYLAND_DISPLAY", s->socket, 1);
 			char *cmd;
 			if (asprintf(&cmd, "exec %s", s->opt.clients[i]) < 0) _exit(127);
 			execl("/bin/sh", "/bin/sh", "-c", cmd, (char *)NULL);
@@ -121,15 +122,15 @@ static void output_frame(struct wl_listener *listener, void *data) {
 				kill(s->pids[s->opt.kill_client], SIGKILL);
 			}
 			double elapsed = now_ms(CLOCK_MONOTONIC) - ts_ms(&s->ready_at);
-			bool end = (s->opt.frames > 0 && f >= s->opt.frames) ||
-				(s->opt.seconds > 0 && elapsed >= s->opt.seconds * 1e3);
+			bool end = ((s->opt.frames > 0 && f >= s->opt.frames) ||
+				(s->opt.seconds > 0 && elapsed >= s->opt.seconds * 1e3)) && !device_loss_pending(s);
 			if (end) {
 				if (s->opt.screenshot && s->screenshots_pending > 0) capture = true;
 				else { finish(s); return; }
 			}
 		}
 	}
-	if (s->screenshots_pending > 0 && !o->screenshot_done && s->ready_frame >= 0 &&
+	if (s->screenshots_pending > 0 && !o->screenshot_done && s->ready_frame >= 0 && !device_loss_pending(s) &&
 			s->opt.frames > 0 && s->frame - s->ready_frame >= s->opt.frames)
 		capture = true;
 
@@ -142,9 +143,11 @@ static void output_frame(struct wl_listener *listener, void *data) {
 	if (capture && !s->opt.damaged_screenshot) wlr_damage_ring_add_whole(&so->damage_ring);
 	struct wlr_output_state state;
 	wlr_output_state_init(&state);
+	device_loss_frame_begin(o);
 	double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
 	bool ok = effects_build_state(o, &state);
 	double w1 = now_ms(CLOCK_MONOTONIC), c1 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+	device_loss_frame_end(o);
 	bool rendered = ok && (state.committed & WLR_OUTPUT_STATE_BUFFER);
 	if (!ok) say("output %s: rendering the scene failed", o->wlr_output->name);
 	if (rendered && s->ready_frame >= 0) stats_add(s, w1 - w0, c1 - c0);
@@ -291,6 +294,7 @@ static void toplevel_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&tl->map.link);
 	wl_list_remove(&tl->commit.link);
 	wl_list_remove(&tl->destroy.link);
+	device_loss_toplevel_finish(tl);
 	wl_list_remove(&tl->link);
 	free(tl);
 }
@@ -312,6 +316,7 @@ static void server_new_xdg_toplevel(struct wl_listener *listener, void *data) {
 	wl_signal_add(&xt->base->surface->events.commit, &tl->commit);
 	tl->destroy.notify = toplevel_destroy;
 	wl_signal_add(&xt->events.destroy, &tl->destroy);
+	device_loss_toplevel_init(tl);
 	wl_list_insert(&s->toplevels, &tl->link);
 	effects_toplevel_new(tl);
 }
@@ -395,7 +400,7 @@ static int handle_term(int sig, void *data) {
 	return 0;
 }
 
-static struct wlr_renderer *create_renderer(struct server *s) {
+struct wlr_renderer *create_renderer(struct server *s) {
 	const char *name = s->opt.renderer;
 	if (strcmp(name, "wlgpu") == 0) {
 		/* Each imported client DMA-BUF holds about 2 fds: a compositor raises its own limit. */
@@ -452,6 +457,11 @@ static void usage(FILE *f) {
 		"  --acquire-timeout MS  explicit sync: name a client whose acquire point stays unsignalled\n"
 		"                     this long (default 2000; its surface keeps its previous content)\n"
 		"  --no-syncobj       do not advertise linux-drm-syncobj-v1\n"
+		"  --lose-device P    on SIGUSR1, lose the (wlgpu) device: idle (at once, between frames),\n"
+		"                     frame (in the next render pass), import (in the next client commit,\n"
+		"                     before its import) or acquire (in the next commit held for its acquire\n"
+		"                     point); the renderer is re-created as sway does, and --frames counts\n"
+		"                     from the recovery (device_loss.c)\n"
 		"  -v, --verbose      wlroots debug log\n");
 	effects_usage(f);
 }
@@ -473,7 +483,8 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 		{"kill", 1, 0, 'k'}, {"check-fds", 0, 0, 'd'}, {"full-redraw", 0, 0, 'R'},
 		{"damaged-screenshot", 0, 0, 'D'}, {"move", 0, 0, 'M'},
 		{"ready-timeout", 1, 0, 'w'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
-		{"acquire-timeout", 1, 0, 'A'}, {"no-syncobj", 0, 0, 'N'}, EFFECTS_LONG_OPTIONS {0, 0, 0, 0},
+		{"acquire-timeout", 1, 0, 'A'}, {"no-syncobj", 0, 0, 'N'}, {"lose-device", 1, 0, 'L'},
+		EFFECTS_LONG_OPTIONS {0, 0, 0, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "vh", longs, NULL)) != -1) {
@@ -517,6 +528,9 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 		case 'v': o->verbose = true; break;
 		case 'A': o->acquire_timeout_ms = atol(optarg); break;
 		case 'N': o->no_syncobj = true; break;
+		case 'L':
+			if (!device_loss_parse(optarg, &o->lose_device)) { say("bad --lose-device '%s'", optarg); return false; }
+			break;
 		case 'h': usage(stdout); exit(0);
 		case EFFECTS_FIRST_OPTION ... EFFECTS_LAST_OPTION:
 			if (!effects_option(&o->fx, c, optarg)) return false;
@@ -553,6 +567,7 @@ static bool init_buffer_protocols(struct server *s) {
 	if (!dmabuf) { say("linux-dmabuf-v1 failed"); return false; }
 	if (wlr_renderer_is_wlgpu(s->renderer) && strcmp(s->opt.renderer, "autocreate") != 0)
 		wlr_linux_dmabuf_v1_set_check_dmabuf_callback(dmabuf, wlgpu_renderer_check_dmabuf, s->renderer);
+	s->dmabuf = dmabuf;
 	return true;
 }
 
@@ -591,6 +606,7 @@ int main(int argc, char **argv) {
 
 	s.compositor = wlr_compositor_create(s.display, 5, s.renderer);
 	setup_sync(&s);
+	device_loss_init(&s);
 	wlr_subcompositor_create(s.display);
 	wlr_data_device_manager_create(s.display);
 	wlr_viewporter_create(s.display);
@@ -616,7 +632,11 @@ int main(int argc, char **argv) {
 	/* After the start, so that new_output comes in creation order (HEADLESS-1 is output 0). */
 	if (strcmp(s.opt.backend, "headless") == 0)
 		for (int i = 0; i < s.opt.outputs; i++) wlr_headless_add_output(s.backend, s.opt.width, s.opt.height);
-	setenv("WAYLAND_DISPLAY", socket, 1);
+	/* The clients' environment only (spawn_clients): with WAYLAND_DISPLAY in the compositor's own,
+	 * Mesa's Vulkan device-select layer connects to this very compositor while a renderer is
+	 * created (vkEnumeratePhysicalDevices) and waits for its answer: a renderer re-created after
+	 * a device loss (device_loss.c) deadlocked there. */
+	s.socket = socket;
 	say("running on WAYLAND_DISPLAY=%s (%s backend, %s renderer, pid %d)", socket, s.opt.backend,
 		s.opt.renderer, getpid());
 
@@ -635,8 +655,13 @@ int main(int argc, char **argv) {
 	if (s.screenshots_pending > 0 && s.opt.screenshot) { say("no screenshot was taken"); s.exit_code = 1; }
 	if (s.opt.check_fds) {
 		say("fds: %d before the clients, %d after they are gone", s.fds_before, s.fds_after);
-		if (s.fds_after > s.fds_before) { say("fd leak: %d more", s.fds_after - s.fds_before); s.exit_code = 1; }
+		if (s.fds_after > s.fds_before) {
+			say("fd leak: %d more", s.fds_after - s.fds_before);
+			print_fds();
+			s.exit_code = 1;
+		}
 	}
+	device_loss_finish(&s);
 	wl_event_source_remove(sigchld);
 	wl_event_source_remove(sigint);
 	wl_event_source_remove(sigterm);

@@ -48,11 +48,32 @@ struct options {
 	long acquire_timeout_ms; /* explicit sync: log a client whose acquire point stays unsignalled */
 	bool no_syncobj;         /* do not advertise linux-drm-syncobj-v1 */
 	struct effects_options fx;  /* effects.c */
+	int lose_device;         /* enum loss_phase: where SIGUSR1 makes the device lost (device_loss.c) */
+};
+
+/* --lose-device PHASE (device_loss.c): where the loss is injected once SIGUSR1 arms it. */
+enum loss_phase {
+	LOSS_NONE,
+	LOSS_IDLE,     /* at once, between two frames */
+	LOSS_FRAME,    /* in the next render pass, right after a client's texture was drawn */
+	LOSS_IMPORT,   /* in the next client commit with a buffer, before wlroots imports it */
+	LOSS_ACQUIRE,  /* in the next commit held for its explicit-sync acquire point (wait pending) */
+};
+
+/* Device loss and recovery: the renderer's events.lost re-creates the renderer and allocator on
+ * an idle callback, as sway does (device_loss.c). */
+struct device_loss {
+	bool armed, injected, recovered;
+	int lost_events, recreations;
+	struct wl_event_source *sigusr1, *recreate;
+	struct wl_listener renderer_lost, sample;
+	bool sample_attached;
 };
 
 struct server {
 	struct options opt;
 	struct wl_display *display;
+	const char *socket;  /* the clients' WAYLAND_DISPLAY */
 	struct wl_event_loop *loop;
 	struct wlr_backend *backend;
 	struct wlr_renderer *renderer;
@@ -92,6 +113,9 @@ struct server {
 	/* Effects (effects.c): wlgpu's scene helper and the --effect output effect. */
 	struct wlgpu_scene_effects *scene_fx;
 	struct wlgpu_effect *output_effect;
+	struct wlr_linux_dmabuf_v1 *dmabuf;  /* its check_dmabuf callback names the renderer */
+
+	struct device_loss loss;
 };
 
 struct output {
@@ -113,6 +137,7 @@ struct toplevel {
 	int slot;
 	struct wlgpu_scene_effect *shadow, *blur;  /* effects.c; freed with the tree */
 	struct wl_listener map, commit, destroy;
+	struct wl_listener loss_commit;  /* device_loss.c: --lose-device import/acquire */
 };
 
 struct popup {
@@ -132,10 +157,24 @@ static inline double now_ms(clockid_t c) {
 /* stats.c */
 int count_fds(void);
 int count_fds_settled(struct wlr_renderer *renderer, int before);
+void print_fds(void);
 void stats_add(struct server *s, double wall, double cpu);
 void stats_end_frame(struct server *s);
 void print_stats(struct server *s);
 void print_sync_stats(struct server *s);
+
+/* compositor.c */
+struct wlr_renderer *create_renderer(struct server *s);
+
+/* device_loss.c */
+bool device_loss_parse(const char *name, int *phase);
+void device_loss_init(struct server *s);
+void device_loss_finish(struct server *s);
+bool device_loss_pending(struct server *s);  /* --lose-device given and not recovered yet */
+void device_loss_frame_begin(struct output *o);
+void device_loss_frame_end(struct output *o);
+void device_loss_toplevel_init(struct toplevel *tl);
+void device_loss_toplevel_finish(struct toplevel *tl);
 
 /* screenshot.c */
 char *screenshot_path(const char *base, int index);

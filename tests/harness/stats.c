@@ -34,6 +34,22 @@ int count_fds_settled(struct wlr_renderer *renderer, int before) {
 	return n;
 }
 
+/* Each open fd and what it is (after a leak: which fds grew). */
+void print_fds(void) {
+	DIR *d = opendir("/proc/self/fd");
+	if (!d) return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.') continue;
+		char path[300], target[256];
+		snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+		ssize_t n = readlink(path, target, sizeof target - 1);
+		target[n > 0 ? n : 0] = 0;
+		say("fd %s -> %s", e->d_name, target);
+	}
+	closedir(d);
+}
+
 static void record_stat(struct server *s, double wall, double cpu) {
 	if (s->nstats == s->capstats) {
 		s->capstats = s->capstats ? s->capstats * 2 : 256;

@@ -63,4 +63,28 @@ TEST(WlrDeviceLoss, EmitsLostOnceAndRefusesNewWork) {
     wlr_renderer_destroy(again);
 }
 
+// sway's order (sway/server.c do_renderer_recreate): the new renderer is created while the lost
+// one still exists, and the old one is destroyed after, with a texture the compositor never
+// destroyed (wlr_client_buffer forgets its texture on the renderer's destroy signal).
+TEST(WlrDeviceLoss, NewRendererWhileTheLostOneExists) {
+    wlr_log_init(WLR_ERROR, nullptr);
+    wlr_renderer* old = wlgpu_renderer_create(nullptr);
+    ASSERT_NE(old, nullptr);
+    std::vector<uint32_t> px(16 * 16, 0x80402010u);
+    wlr_texture* kept = wlr_texture_from_pixels(old, DRM_FORMAT_ARGB8888, 16 * 4, 16, 16, px.data());
+    ASSERT_NE(kept, nullptr);
+    wlgpu::Bridge* b = wlgpu::wlr::bridge(old);
+    wgpuDeviceForceLoss(b->device(), WGPUDeviceLostReason_Unknown, WGPUStringView{"test: simulated GPU reset", WGPU_STRLEN});
+    b->process_events();
+    ASSERT_TRUE(b->lost());
+
+    wlr_renderer* fresh = wlgpu_renderer_create(nullptr);
+    ASSERT_NE(fresh, nullptr) << "a new renderer can be made while the lost one exists";
+    wlr_renderer_destroy(old);  // destroys `kept` too, as wlroots' gles2 and vulkan renderers do
+    wlr_texture* t = wlr_texture_from_pixels(fresh, DRM_FORMAT_ARGB8888, 16 * 4, 16, 16, px.data());
+    EXPECT_NE(t, nullptr);
+    if (t) wlr_texture_destroy(t);
+    wlr_renderer_destroy(fresh);
+}
+
 }  // namespace
