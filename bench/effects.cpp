@@ -252,37 +252,34 @@ int main(int argc, char** argv) {
                 }
             });
         };
+        auto shadow_of = [](const Window& w) {
+            ShadowDraw s;
+            s.box = w.box;
+            s.corners = CornerRadii::all(12);
+            s.color = {0, 0, 0, 0.5f};
+            s.sigma = 12;
+            return s;
+        };
+        auto window_of = [](const Window& w) {
+            TextureDraw d;
+            d.texture = w.texture.get();
+            d.dst = w.box;
+            return d;
+        };
         auto fancy = [&] {
             frame_with(*target, [&](Frame& f) {
                 f.clear({0.2f, 0.3f, 0.4f, 1});
                 for (const Window& w : windows) {
-                    ShadowDraw s;
-                    s.box = w.box;
-                    s.corners = CornerRadii::all(12);
-                    s.color = {0, 0, 0, 0.5f};
-                    s.sigma = 12;
-                    must(f.draw_shadow(s), "shadow");
-                    TextureDraw d;
-                    d.texture = w.texture.get();
-                    d.dst = w.box;
-                    must(f.draw_rounded_texture(d, CornerRadii::all(12)), "rounded");
+                    must(f.draw_shadow(shadow_of(w)), "shadow");
+                    must(f.draw_rounded_texture(window_of(w), CornerRadii::all(12)), "rounded");
                 }
             });
         };
         auto one_draw = [&] {  // the same pixels, one draw per window
             frame_with(*target, [&](Frame& f) {
                 f.clear({0.2f, 0.3f, 0.4f, 1});
-                for (const Window& w : windows) {
-                    ShadowDraw s;
-                    s.box = w.box;
-                    s.corners = CornerRadii::all(12);
-                    s.color = {0, 0, 0, 0.5f};
-                    s.sigma = 12;
-                    TextureDraw d;
-                    d.texture = w.texture.get();
-                    d.dst = w.box;
-                    must(f.draw_rounded_texture(d, CornerRadii::all(12), s), "window over its shadow");
-                }
+                for (const Window& w : windows)
+                    must(f.draw_rounded_texture(window_of(w), CornerRadii::all(12), shadow_of(w)), "window over its shadow");
             });
         };
         // The first window's top-left corner and the shadow around it change.
