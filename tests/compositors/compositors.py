@@ -1,22 +1,27 @@
 #!/usr/bin/env python3
 """Unmodified compositors from Debian (sway, labwc, cage) rendered by wlgpu through the preload
 library (LD_PRELOAD=libwlgpu-autocreate-0.20.so WLR_RENDERER=wlgpu), and by wlroots' own pixman
-renderer (the oracle) in the same test; screenshots taken with grim (screencopy) and compared as
-tests/e2e/e2e.py does (its compare(), ROUNDING and wrong-block self-check).
+renderer (the oracle) in the same test; or the demo compositor (tests/harness, what scripts/demo
+runs; --test-compositor) nested, with --renderer wlgpu and --renderer pixman; screenshots taken
+with grim (screencopy) and compared as tests/e2e/e2e.py does (its compare(), ROUNDING and
+wrong-block self-check).
 
     compositors.py --case sway --preload build/src/preload/libwlgpu-autocreate-0.20.so \
         --seed-lib build/tests/libwlgpu-e2e-seed.so --frame-time-lib build/tests/libwlgpu-frame-time.so
 
 Headless (WLR_BACKENDS=headless, one 1280x720 output), no input devices; or nested (labwc-nested:
 in a window of a plain headless sway, wayland backend, grim on that sway; labwc-xvfb: in an Xvfb
-window, x11 backend, Xvfb's framebuffer as the screenshot). sway-wayvnc also reads one frame
+window, x11 backend, Xvfb's framebuffer as the screenshot; demo-nested and demo-xvfb: the same
+with the demo compositor, --backend auto). sway-wayvnc also reads one frame
 through wayvnc with a small VNC client (rfb.py) and compares it with grim's screenshot.
 Determinism:
   * tests/compositors/frame_time.c (preloaded into the compositor) sends every frame callback
-    with timestamp 0: weston-simple-shm paints the same picture each frame;
+    with timestamp 0: weston-simple-shm paints the same picture each frame (the demo compositor:
+    its own --frame-time 0, as tests/e2e/e2e.py runs it);
   * tests/e2e/fixed_seed.c pins weston-flower's petals;
   * clients are started one at a time by this script, each once the previous one has mapped, so
-    the tiling / placement order is the same in every run;
+    the tiling / placement order is the same in every run (the demo compositor starts its
+    --clients itself and places them by their index);
   * "ready" is a screenshot that changed after the client started and then stayed the same for
     STABLE consecutive screenshots.
 The wlgpu run must also show that wlgpu rendered it: the compositor's log has wlgpu's renderer
@@ -92,7 +97,7 @@ LABWC_RC = """<?xml version="1.0"?>
 class Case:
     def __init__(self, compositor, clients, output="", wlgpu_log=(), client_protocols=(), vnc=False,
                  nested=None, dmabuf_client=None, stop_client=None):
-        self.compositor = compositor  # sway, labwc, cage
+        self.compositor = compositor  # sway, labwc, cage, or harness (the demo compositor)
         self.clients = clients        # started in order, each after the previous one mapped
         self.output = output          # sway: extra output settings
         self.wlgpu_log = wlgpu_log    # lines the wlgpu run must log (what it must have used)
@@ -123,6 +128,10 @@ CASES = {
     "labwc-nested": Case("labwc", [FOOT, "weston-simple-shm"], nested="wayland"),
     "labwc-xvfb": Case("labwc", [FOOT, "weston-simple-shm"], nested="x11"),
     "labwc": Case("labwc", [FOOT, "weston-simple-shm"]),  # both centred: simple-shm on top of foot
+    # The demo compositor (--backend auto: wlroots picks the wayland or x11 backend from
+    # WLR_BACKENDS) with --renderer wlgpu and --renderer pixman, placing its clients on a grid.
+    "demo-nested": Case("harness", ["weston-simple-shm", "weston-flower"], nested="wayland"),
+    "demo-xvfb": Case("harness", ["weston-simple-shm", "weston-flower"], nested="x11"),
     "cage": Case("cage", ["weston-simple-shm"]),
     # Test bed only (label guest): wlroots' choice for wlgpu there is gbm on a vgem node, which
     # cannot allocate; wlgpu_allocator_autocreate must fall back to udmabuf, and wlgpu renders
@@ -172,11 +181,16 @@ def ppm_to_png(ppm, png):
     write_png(png, w, h, bytes(rgba))
 
 
+def ppm_colours(ppm, rows=None):
+    """How many colours the first rows (all: None) of a PPM screenshot have."""
+    w, h, rgb = read_ppm(ppm)
+    top = rgb[:w * (h if rows is None else rows) * 3]
+    return len(set(top[i:i + 3] for i in range(0, len(top), 3)))
+
+
 def bar_drawn(ppm):
     """swaybar has drawn its status text: the top 24 rows have more than 2 colours."""
-    w, h, rgb = read_ppm(ppm)
-    top = rgb[:w * 24 * 3]
-    return len(set(top[i:i + 3] for i in range(0, len(top), 3))) > 2
+    return ppm_colours(ppm, 24) > 2
 
 
 def sway_tree(env, pid):
@@ -305,7 +319,12 @@ def vnc_shot(env, png, logf, procs):
     return ""
 
 
-def compositor_cmd(case, workdir, first_client):
+def compositor_cmd(case, workdir, args, renderer):
+    """(command line, whether this script starts the clients)."""
+    if case.compositor == "harness":  # it starts its clients itself; stopped by this script
+        return [os.path.abspath(args.test_compositor), "--backend", "auto", "--renderer", renderer,
+                "--frame-time", "0", "--seconds", "600", "--ready-timeout", str(args.timeout),
+                "--clients", ";".join(case.clients)], False
     if case.compositor == "sway":
         cfg, status = os.path.join(workdir, "sway.config"), os.path.join(workdir, "status.sh")
         with open(status, "w") as f:  # one fixed status line; swaybar shows an error if the command exits
@@ -320,7 +339,7 @@ def compositor_cmd(case, workdir, first_client):
         with open(os.path.join(cdir, "rc.xml"), "w") as f:
             f.write(LABWC_RC)
         return ["labwc", "-V", "-C", cdir], True
-    return ["cage", "-D", "--", "sh", "-c", first_client], False  # cage runs its one client itself
+    return ["cage", "-D", "--", "sh", "-c", case.clients[0]], False  # cage runs its one client itself
 
 
 def wayland_sockets(runtime):
@@ -397,7 +416,11 @@ def shoot(args, case, renderer, out):
     env.update(WLR_BACKENDS="headless", WLR_LIBINPUT_NO_DEVICES="1", WLR_RENDERER=renderer,
                WLR_SCENE_DISABLE_DIRECT_SCANOUT="1", HOME=workdir, XDG_CONFIG_HOME=workdir)
     env["LD_PRELOAD"] = ":".join(os.path.abspath(p) for p in (args.preload, args.frame_time_lib, args.seed_lib))
-    cmd, clients_from_here = compositor_cmd(case, workdir, case.clients[0])
+    harness = case.compositor == "harness"
+    if harness:  # wlgpu linked in, its own --frame-time 0; the seed library for it and its clients
+        env["LD_PRELOAD"] = os.path.abspath(args.seed_lib)
+        env.pop("WLR_RENDERER")
+    cmd, clients_from_here = compositor_cmd(case, workdir, args, renderer)
     log_path = os.path.join(out, f"{renderer}.log")
     logf = open(log_path, "w")
     runtime = env["XDG_RUNTIME_DIR"]
@@ -419,7 +442,8 @@ def shoot(args, case, renderer, out):
                 return None, log(), "Xvfb did not start"
             take = lambda path: xvfb_shot(fbdir, path)  # noqa: E731
             env.update(DISPLAY=display, WLR_BACKENDS="x11")
-        print("+", " ".join(cmd), f"(WLR_RENDERER={renderer}, WLR_BACKENDS={env['WLR_BACKENDS']})", flush=True)
+        print("+", " ".join(cmd), f"(WLR_RENDERER={env.get('WLR_RENDERER', '-')}, WLR_BACKENDS={env['WLR_BACKENDS']})",
+              flush=True)
         # Through a shell that execs it, as wrappers start compositors: the preload library is
         # loaded into the shell first and must still reach the compositor.
         comp = subprocess.Popen(["sh", "-c", 'exec "$@"', "sh"] + cmd, env=env, stdout=logf,
@@ -435,9 +459,17 @@ def shoot(args, case, renderer, out):
         shot = os.path.join(workdir, "poll.ppm")
         # sway: the bar has drawn, and each client's view is mapped (IPC) before the next starts;
         # under TCG a screenshot can hold still for a while before either happens.
+        # The demo compositor: it logged that all its clients mapped before the screenshots start,
+        # and they show more than its background.
         sway = case.compositor == "sway"
+        mapped = f"all {len(case.clients)} clients mapped"
+        while harness and mapped not in log() and time.monotonic() < deadline and alive():
+            time.sleep(POLL)
+        if harness and mapped not in log():
+            return None, log(), f"the log has no {mapped!r}"
         data, err = wait_ready(take, shot, None, deadline, alive,
-                               (lambda: bar_drawn(shot)) if sway else (lambda: True))
+                               (lambda: bar_drawn(shot)) if sway else (lambda: ppm_colours(shot) > 2) if harness
+                               else (lambda: True))
         if err:
             return None, log(), f"startup: {err}"
         for i, c in enumerate(case.clients if clients_from_here else []):
@@ -496,19 +528,23 @@ def main():
     ap.add_argument("--preload", required=True, help="libwlgpu-autocreate-0.20.so")
     ap.add_argument("--seed-lib", required=True)
     ap.add_argument("--frame-time-lib", required=True)
+    ap.add_argument("--test-compositor", help="wlgpu-test-compositor (the demo-* cases)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--timeout", type=int, default=90)
     ap.add_argument("--corrupt-block", action="store_true",
                     help="paint a wrong block into wlgpu's screenshot before comparing (must FAIL)")
     args = ap.parse_args()
     case = CASES[args.case]
+    if case.compositor == "harness" and not args.test_compositor:
+        ap.error(f"--case {args.case} needs --test-compositor")
     out, _ = session(args.out, "comp")
     check = Checks()
-    # The preload library can only answer calls that go through the dynamic symbol table.
-    needed = {"wlr_renderer_autocreate", "wlr_allocator_autocreate"}
-    missing = needed - imports(case.compositor)
-    check(not missing, f"{case.compositor} imports {', '.join(sorted(needed))} from libwlroots"
-          + (f": {', '.join(sorted(missing))} missing" if missing else ""))
+    if case.compositor != "harness":  # the demo compositor links wlgpu: nothing to preload
+        # The preload library can only answer calls that go through the dynamic symbol table.
+        needed = {"wlr_renderer_autocreate", "wlr_allocator_autocreate"}
+        missing = needed - imports(case.compositor)
+        check(not missing, f"{case.compositor} imports {', '.join(sorted(needed))} from libwlroots"
+              + (f": {', '.join(sorted(missing))} missing" if missing else ""))
 
     shots = {}
     for renderer in ("pixman", "wlgpu"):
@@ -519,6 +555,10 @@ def main():
         for msg in case.client_protocols:
             seen = re.search(re.escape(msg).replace(r"\*", r"\d+"), log)
             check(seen, f"{renderer}: a client got/sent {msg} (WAYLAND_DEBUG)")
+        if case.compositor == "harness" and case.nested:  # the demo compositor's output is the window
+            output = {"wayland": "WL-1", "x11": "X11-1"}[case.nested]
+            check(f"output {output}: 1280x720" in log, f"{renderer}: the demo compositor's output is "
+                  f"{output} (the {case.nested} backend), 1280x720")
         has_wlgpu = "wlgpu: renderer on" in log
         check(has_wlgpu == (renderer == "wlgpu"),
               f"{renderer}: the wlgpu renderer line is {'present' if has_wlgpu else 'absent'} in the log")
