@@ -104,6 +104,9 @@ struct ShadowDraw {
     RoundedBox hole = {};
 };
 
+// What a shadow can cover: its box grown by ceil(3 sigma) each way (sigma <= 0: the box).
+Box shadow_extent(const ShadowDraw& d);
+
 // Backdrop blur: what the frame has drawn so far, blurred with dual Kawase (passes down to
 // 1/2^passes of the target's size and back up, sample offsets of radius texels of each level),
 // colour-adjusted, then drawn back into box (rounded by corners, inside clip), premultiplied

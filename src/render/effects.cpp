@@ -452,8 +452,7 @@ Result<void> Frame::draw_rounded_texture(const TextureDraw& d, const CornerRadii
     if (p.yuv) return fail(Errc::unsupported, "{}: effects on YUV textures are not supported yet", what);
     // One quad over the window and its shadow (grown by 3 sigma); the texture's uv mapping is
     // extended from dst to that quad.
-    const int32_t grow = int32_t(std::ceil(3.0f * shadow.sigma));
-    const Box sq{shadow.box.x - grow, shadow.box.y - grow, shadow.box.width + 2 * grow, shadow.box.height + 2 * grow};
+    const Box sq = shadow_extent(shadow);
     const int32_t x0 = std::min(sq.x, d.dst.x), y0 = std::min(sq.y, d.dst.y);
     const int32_t x1 = std::max(sq.x + sq.width, d.dst.x + d.dst.width);
     const int32_t y1 = std::max(sq.y + sq.height, d.dst.y + d.dst.height);
@@ -501,14 +500,18 @@ Result<void> Frame::draw_shape(const ShapeDraw& d) {
     return {};
 }
 
+Box shadow_extent(const ShadowDraw& d) {
+    const int32_t grow = d.sigma > 0 ? int32_t(std::ceil(3.0f * d.sigma)) : 0;
+    return {d.box.x - grow, d.box.y - grow, d.box.width + 2 * grow, d.box.height + 2 * grow};
+}
+
 Result<void> Frame::draw_shadow(const ShadowDraw& d) {
     auto& f = *impl_;
     if (f.submitted) return fail(Errc::invalid_argument, "draw_shadow: the frame was already submitted");
     if (d.box.empty()) return {};
     if (!(d.sigma > 0)) return draw_shape({d.box, d.corners, Fill::solid(d.color), d.clip, d.hole});
     if (d.sigma > 1e4f) return fail(Errc::invalid_argument, "draw_shadow: sigma {} is too large", d.sigma);
-    const int32_t grow = int32_t(std::ceil(3.0f * d.sigma));
-    const Box quad{d.box.x - grow, d.box.y - grow, d.box.width + 2 * grow, d.box.height + 2 * grow};
+    const Box quad = shadow_extent(d);
     EffectInstance e = shape_instance(*f.target, quad, d.box, d.corners);
     e.extra[1] = d.sigma;
     set_hole(e, d.hole);

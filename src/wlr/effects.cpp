@@ -2,7 +2,6 @@
 // call translates its C options into one wlgpu::Frame call, as pass.cpp does for wlroots' own.
 #include "internal.hpp"
 
-#include <cmath>
 #include <cstring>
 
 #include "wlgpu/wlr_effects.h"
@@ -55,8 +54,6 @@ std::optional<Fill> to_fill(const wlgpu_fill& f) {
     }
     return std::nullopt;
 }
-
-Box grown(Box b, int by) { return {b.x - by, b.y - by, b.width + 2 * by, b.height + 2 * by}; }
 
 BlurDraw to_blur(const wlgpu_backdrop_blur_options& o) {
     BlurDraw d;
@@ -125,8 +122,7 @@ bool wlgpu_render_pass_add_shadow(struct wlr_render_pass* wp, const struct wlgpu
     if (!p) return false;
     ShadowDraw d{to_box(o->box), to_corners(o->corners), to_color(o->color), o->sigma};
     d.hole = to_rounded(o->hole);
-    const int reach = o->sigma > 0 ? int(std::ceil(3 * o->sigma)) : 0;  // the shadow's quad
-    d.clip = pass_clip(p, o->clip, grown(d.box, reach));
+    d.clip = pass_clip(p, o->clip, shadow_extent(d));
     return pass_check(p, what, p->frame->draw_shadow(d));
 }
 
@@ -169,8 +165,7 @@ bool wlgpu_render_pass_add_shadowed_texture(struct wlr_render_pass* wp, const st
     ShadowDraw sd{to_box(s->box), to_corners(s->corners), to_color(s->color), s->sigma};
     sd.hole = to_rounded(s->hole);
     // The draw covers the window and the shadow's quad: both are what the pass drew.
-    const int reach = s->sigma > 0 ? int(std::ceil(3 * s->sigma)) : 0;
-    d->clip = pass_clip(p, w->base.clip, grown(sd.box, reach));
+    d->clip = pass_clip(p, w->base.clip, shadow_extent(sd));
     return pass_check(p, what, p->frame->draw_rounded_texture(*d, to_corners(w->corners), sd));
 }
 

@@ -326,7 +326,6 @@ TEST_F(WlrEffects, ShadowedTextureAndCachedBlurMatchTheReference) {
     ASSERT_TRUE(wlgpu_render_pass_add_cached_backdrop_blur(pass, &bo, cache));
     ASSERT_TRUE(wlr_render_pass_submit(pass));
     end();
-    const ref::Image second_background = want;
     blur_over(want, first_background);
     EXPECT_TRUE(images_match(read_buffer(buffer), want, 2)) << "pass 2: the kept blur";
 
@@ -340,7 +339,6 @@ TEST_F(WlrEffects, ShadowedTextureAndCachedBlurMatchTheReference) {
     const ref::Image third_background = want;
     blur_over(want, third_background);
     EXPECT_TRUE(images_match(read_buffer(buffer), want, 2)) << "pass 3: blurred again";
-    (void)second_background;
     wlgpu_blur_cache_destroy(cache);
 }
 
