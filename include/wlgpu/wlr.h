@@ -120,13 +120,24 @@ const char *wlgpu_renderer_get_transfer_stats(struct wlr_renderer *renderer);
 struct wlgpu_surface_sync *wlgpu_surface_sync_create(struct wlr_compositor *compositor,
 	struct wlr_renderer *renderer, uint32_t acquire_timeout_ms);
 
+/* Limits on what one client can make the compositor hold through its surfaces: the sum of the
+ * latest committed buffer of each of its surfaces, counted as width x height x 4 bytes (the
+ * texture a copy or import may need; max_bytes, 0: the default 2 GiB), and the number of its
+ * surfaces that have a buffer (max_buffers, 0: the default 1024). A surface that unmaps or is
+ * destroyed gives its share back. A commit that would pass a limit is rejected and the client
+ * disconnected (wl_display error no_memory), its name, pid and the limit logged; other clients
+ * are not affected. The defaults apply from wlgpu_surface_sync_create(). */
+void wlgpu_surface_sync_set_client_limits(struct wlgpu_surface_sync *sync, uint64_t max_bytes,
+	uint32_t max_buffers);
+
 /* The acquire path: "gpu", "cpu", or NULL when the renderer has no timeline support (then
  * linux-drm-syncobj-v1 must not be advertised). */
 const char *wlgpu_surface_sync_get_path(struct wlgpu_surface_sync *sync);
 
 /* One line of counters: "path=cpu wait_in_loop=1 commits=N held=N held_max_ms=X timeouts=N
- * errors=N refused=N" (commits: syncobj commits seen on the cpu path; refused: commits rejected
- * past the limit of held commits; held: those not yet signalled at
+ * errors=N refused=N over_budget=N" (commits: syncobj commits seen on the cpu path; refused:
+ * commits rejected past the limit of held commits; over_budget: commits rejected past the client
+ * limits; held: those not yet signalled at
  * commit). Valid until the next call. */
 const char *wlgpu_surface_sync_get_stats(struct wlgpu_surface_sync *sync);
 

@@ -27,6 +27,7 @@ extern "C" {
 #include <cstring>
 #include <format>
 #include <list>
+#include <unordered_map>
 #include <vector>
 
 #include "wlgpu/sync.hpp"
@@ -36,6 +37,14 @@ extern "C" {
 namespace wlgpu::wlr::detail {
 namespace {
 struct SurfaceSync;
+
+// What one client's surfaces make the renderer hold: their latest committed buffers.
+struct ClientBudget {
+    uint64_t bytes = 0;    // width x height x 4 of each
+    uint32_t buffers = 0;  // surfaces with a buffer
+};
+constexpr uint64_t kDefaultClientBytes = uint64_t(2) << 30;
+constexpr uint32_t kDefaultClientBuffers = 1024;
 }
 }  // namespace wlgpu::wlr::detail
 
@@ -48,7 +57,10 @@ struct wlgpu_surface_sync {
     const char* path = nullptr;          // "gpu", "cpu", or nullptr (no explicit sync)
     bool hold_acquire = false;           // cpu path: commits wait for their acquire point
     uint32_t acquire_timeout_ms = 0;
-    long commits = 0, held = 0, timeouts = 0, errors = 0, refused = 0;
+    uint64_t client_max_bytes = wlgpu::wlr::detail::kDefaultClientBytes;
+    uint32_t client_max_buffers = wlgpu::wlr::detail::kDefaultClientBuffers;
+    std::unordered_map<wl_client*, wlgpu::wlr::detail::ClientBudget> budgets;
+    long commits = 0, held = 0, timeouts = 0, errors = 0, refused = 0, over_budget = 0;
     double held_max_ms = 0;
     std::string stats_text;
 };
@@ -87,6 +99,7 @@ struct SurfaceSync {
     wlr_surface* surface = nullptr;
     std::unique_ptr<sync::WlEventLoop> loop;
     std::list<Hold> held;  // stable addresses: callbacks carry Hold*
+    uint64_t charged = 0;  // bytes of its latest committed buffer charged to its client (0: none)
     wl_listener client_commit{}, commit{}, destroy{};
     wl_list link{};
 };
@@ -318,9 +331,57 @@ wl_iterator_result find_syncobj_surface(wl_resource* r, void* data) {
     return WL_ITERATOR_STOP;
 }
 
+// ---- per-client budget: a client cannot make the renderer hold more than client_max_bytes of
+// textures (each surface's latest buffer, counted as width x height x 4) nor more than
+// client_max_buffers imported buffers, however many surfaces it creates.
+
+uint64_t charge_of(const wlr_buffer* b) { return b ? uint64_t(b->width) * uint64_t(b->height) * 4 : 0; }
+
+void budget_set(SurfaceSync* s, uint64_t charge) {
+    auto& budgets = s->sync->budgets;
+    wl_client* client = wl_resource_get_client(s->surface->resource);
+    ClientBudget& c = budgets[client];
+    c.bytes = c.bytes - s->charged + charge;
+    c.buffers = c.buffers - (s->charged ? 1 : 0) + (charge ? 1 : 0);
+    s->charged = charge;
+    if (c.buffers == 0) budgets.erase(client);
+}
+
+// Charges the pending commit's buffer to the client; false (the commit rejected and the client
+// disconnected, its name and the limit logged) when that would pass a limit.
+bool budget_admit(SurfaceSync* s) {
+    wlr_surface* surface = s->surface;
+    if (!(surface->pending.committed & WLR_SURFACE_STATE_BUFFER)) return true;
+    const uint64_t charge = charge_of(surface->pending.buffer);
+    wlgpu_surface_sync* ss = s->sync;
+    const auto it = ss->budgets.find(wl_resource_get_client(surface->resource));
+    const ClientBudget now = it == ss->budgets.end() ? ClientBudget{} : it->second;
+    const uint64_t bytes = now.bytes - s->charged + charge;
+    const uint32_t buffers = now.buffers - (s->charged ? 1 : 0) + (charge ? 1 : 0);
+    if (charge > s->charged && bytes > ss->client_max_bytes) {
+        ss->over_budget++;
+        log_error("surface sync: %s: a %dx%d buffer would make the client's buffers %llu bytes (limit %llu); "
+                  "disconnecting it",
+                  describe_client(surface).c_str(), surface->pending.buffer->width, surface->pending.buffer->height,
+                  (unsigned long long)bytes, (unsigned long long)ss->client_max_bytes);
+    } else if (buffers > now.buffers && buffers > ss->client_max_buffers) {
+        ss->over_budget++;
+        log_error("surface sync: %s: the client's surfaces would hold %u buffers (limit %u); disconnecting it",
+                  describe_client(surface).c_str(), buffers, ss->client_max_buffers);
+    } else {
+        budget_set(s, charge);
+        return true;
+    }
+    wl_resource* display = wl_client_get_object(wl_resource_get_client(surface->resource), 1);
+    wlr_surface_reject_pending(surface, display ? display : surface->resource, WL_DISPLAY_ERROR_NO_MEMORY,
+                               "the client's buffers exceed the compositor's limit");
+    return false;
+}
+
 void surface_client_commit(wl_listener* l, void*) {
     SurfaceSync* s = wl_container_of(l, static_cast<SurfaceSync*>(nullptr), client_commit);
     wlr_surface* surface = s->surface;
+    if (!budget_admit(s)) return;
     if (!(surface->pending.committed & WLR_SURFACE_STATE_BUFFER) || !surface->pending.buffer) return;
     wlr_linux_drm_syncobj_surface_v1_state* st = pending_syncobj_state(surface);
     if (st && st->acquire_timeline) {
@@ -359,6 +420,7 @@ void surface_commit(wl_listener* l, void*) {
 
 void surface_sync_destroy(SurfaceSync* s) {
     for (Hold& h : s->held) hold_drop(h);  // the commits go with the surface: nothing unlocked
+    budget_set(s, 0);
     wl_list_remove(&s->client_commit.link);
     wl_list_remove(&s->commit.link);
     wl_list_remove(&s->destroy.link);
@@ -457,12 +519,20 @@ wlgpu_surface_sync* wlgpu_surface_sync_create(wlr_compositor* compositor, wlr_re
 
 const char* wlgpu_surface_sync_get_path(wlgpu_surface_sync* sync) { return sync ? sync->path : nullptr; }
 
+void wlgpu_surface_sync_set_client_limits(wlgpu_surface_sync* sync, uint64_t max_bytes, uint32_t max_buffers) {
+    using namespace wlgpu::wlr::detail;
+    if (!sync) return;
+    sync->client_max_bytes = max_bytes ? max_bytes : kDefaultClientBytes;
+    sync->client_max_buffers = max_buffers ? max_buffers : kDefaultClientBuffers;
+}
+
 const char* wlgpu_surface_sync_get_stats(wlgpu_surface_sync* sync) {
     if (!sync) return "";
     sync->stats_text = std::format(
-        "path={} wait_in_loop={} commits={} held={} held_max_ms={:.1f} timeouts={} errors={} refused={}",
+        "path={} wait_in_loop={} commits={} held={} held_max_ms={:.1f} timeouts={} errors={} refused={} "
+        "over_budget={}",
         sync->path ? sync->path : "none", int(sync->hold_acquire), sync->commits, sync->held, sync->held_max_ms,
-        sync->timeouts, sync->errors, sync->refused);
+        sync->timeouts, sync->errors, sync->refused, sync->over_budget);
     return sync->stats_text.c_str();
 }
 

@@ -362,6 +362,7 @@ static void setup_sync(struct server *s) {
 		return;
 	}
 	s->surface_sync = wlgpu_surface_sync_create(s->compositor, s->renderer, (uint32_t)s->opt.acquire_timeout_ms);
+	wlgpu_surface_sync_set_client_limits(s->surface_sync, s->opt.client_max_bytes, s->opt.client_max_buffers);
 	const char *path = wlgpu_surface_sync_get_path(s->surface_sync);
 	int fd = wlr_renderer_is_wlgpu(s->renderer) ? wlgpu_renderer_get_syncobj_drm_fd(s->renderer)
 		: wlr_renderer_get_drm_fd(s->renderer);
@@ -457,6 +458,8 @@ static void usage(FILE *f) {
 		"  --acquire-timeout MS  explicit sync: name a client whose acquire point stays unsignalled\n"
 		"                     this long (default 2000; its surface keeps its previous content)\n"
 		"  --no-syncobj       do not advertise linux-drm-syncobj-v1\n"
+		"  --client-limits B,N  a client's surfaces may hold at most B bytes of buffers and N\n"
+		"                     buffers (wlgpu_surface_sync_set_client_limits; 0: its default)\n"
 		"  --lose-device P    on SIGUSR1, lose the (wlgpu) device: idle (at once, between frames),\n"
 		"                     frame (in the next render pass), import (in the next client commit,\n"
 		"                     before its import) or acquire (in the next commit held for its acquire\n"
@@ -484,6 +487,7 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 		{"damaged-screenshot", 0, 0, 'D'}, {"move", 0, 0, 'M'},
 		{"ready-timeout", 1, 0, 'w'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
 		{"acquire-timeout", 1, 0, 'A'}, {"no-syncobj", 0, 0, 'N'}, {"lose-device", 1, 0, 'L'},
+		{"client-limits", 1, 0, 'B'},
 		EFFECTS_LONG_OPTIONS {0, 0, 0, 0},
 	};
 	int c;
@@ -528,6 +532,12 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 		case 'v': o->verbose = true; break;
 		case 'A': o->acquire_timeout_ms = atol(optarg); break;
 		case 'N': o->no_syncobj = true; break;
+		case 'B':
+			if (sscanf(optarg, "%llu,%u", &o->client_max_bytes, &o->client_max_buffers) != 2) {
+				say("bad --client-limits '%s'", optarg);
+				return false;
+			}
+			break;
 		case 'L':
 			if (!device_loss_parse(optarg, &o->lose_device)) { say("bad --lose-device '%s'", optarg); return false; }
 			break;

@@ -47,6 +47,8 @@ struct options {
 	bool verbose;
 	long acquire_timeout_ms; /* explicit sync: log a client whose acquire point stays unsignalled */
 	bool no_syncobj;         /* do not advertise linux-drm-syncobj-v1 */
+	unsigned long long client_max_bytes;  /* --client-limits: wlgpu_surface_sync_set_client_limits */
+	unsigned client_max_buffers;
 	struct effects_options fx;  /* effects.c */
 	int lose_device;         /* enum loss_phase: where SIGUSR1 makes the device lost (device_loss.c) */
 };

@@ -1,0 +1,154 @@
+/*
+ * budget_client: a client that tries to make the compositor hold more buffers than its limit
+ * (wlgpu_surface_sync_set_client_limits), and a well-behaved one beside it (tests/e2e/budget.py).
+ *
+ *   budget_client --mode hog --size WxH [--surfaces N]
+ *       maps a 64x64 toplevel, then commits a WxH wl_shm buffer (sealed memfd, fresh pixels) on
+ *       new role-less surfaces, a round trip after each; after the 4th it gives two shares back
+ *       (destroys one surface, unmaps another) and goes on until the compositor refuses a commit
+ *       or N surfaces (default 64) were committed.
+ *       Prints "BUDGET hog committed=K gave_back=2 error=E" (E: ENOMEM for wl_display's
+ *       no_memory error, IFACE:CODE for another object's, none).
+ *   budget_client --mode good --seconds S
+ *       a 200x150 toplevel that redraws every frame callback for S seconds.
+ *       Prints "BUDGET good frames=N max_gap_ms=X" (the longest wait for a frame callback).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <wayland-client.h>
+
+#include "client_common.h"
+
+static struct wl_compositor *compositor;
+static struct wl_shm *shm;
+static struct xdg_wm_base *wm;
+
+static void global(void *d, struct wl_registry *r, uint32_t name, const char *iface, uint32_t ver) {
+	(void)d, (void)ver;
+	if (!strcmp(iface, wl_compositor_interface.name)) compositor = wl_registry_bind(r, name, &wl_compositor_interface, 4);
+	else if (!strcmp(iface, wl_shm_interface.name)) shm = wl_registry_bind(r, name, &wl_shm_interface, 1);
+	else if (!strcmp(iface, xdg_wm_base_interface.name)) wm = wl_registry_bind(r, name, &xdg_wm_base_interface, 1);
+}
+static void global_remove(void *d, struct wl_registry *r, uint32_t name) { (void)d, (void)r, (void)name; }
+static const struct wl_registry_listener registry_listener = {global, global_remove};
+
+/* A w x h XRGB8888 buffer in a memfd sealed against shrinking, pixels from seed. */
+static struct wl_buffer *make_buffer(int w, int h, unsigned seed) {
+	size_t size = (size_t)w * 4 * h;
+	int fd = memfd_create("budget", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) return NULL;
+	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+	uint32_t *px = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (px == MAP_FAILED) { close(fd); return NULL; }
+	for (size_t i = 0; i < size / 4; i++) px[i] = 0xff000000u | (uint32_t)rand_r(&seed);
+	munmap(px, size);
+	struct wl_shm_pool *pool = wl_shm_create_pool(shm, fd, (int32_t)size);
+	struct wl_buffer *b = wl_shm_pool_create_buffer(pool, 0, w, h, w * 4, WL_SHM_FORMAT_XRGB8888);
+	wl_shm_pool_destroy(pool);
+	close(fd);
+	return b;
+}
+
+static void show(struct wl_surface *s, struct wl_buffer *b, int w, int h) {
+	wl_surface_attach(s, b, 0, 0);
+	wl_surface_damage_buffer(s, 0, 0, w, h);
+	wl_surface_commit(s);
+}
+
+/* How the connection ended: "IFACE:CODE" for a protocol error on an object, the errno's name for
+ * an error on wl_display itself (libwayland maps no_memory to ENOMEM), or "none". */
+static const char *error_name(struct wl_display *d, char *buf, size_t n) {
+	const int err = wl_display_get_error(d);
+	if (err == 0) return "none";
+	if (err != EPROTO) return strerrorname_np(err);
+	const struct wl_interface *iface = NULL;
+	uint32_t code = wl_display_get_protocol_error(d, &iface, NULL);
+	snprintf(buf, n, "%s:%u", iface ? iface->name : "?", code);
+	return buf;
+}
+
+static int hog(struct wl_display *d, int w, int h, int max) {
+	struct tc_window win;
+	tc_window_init(&win, compositor, wm, "budget-hog");
+	if (tc_dispatch(d, 10000, &win.configured) != 1) return 1;
+	struct wl_buffer *small = make_buffer(64, 64, 7);
+	bool framed = false;
+	tc_request_frame(win.surface, &framed);
+	show(win.surface, small, 64, 64);
+	if (tc_dispatch(d, 10000, &framed) != 1) return 1;  /* mapped: the compositor counts us */
+	struct wl_surface *surf[256] = {0};
+	int committed = 0, gave_back = 0;
+	if (max > 256) max = 256;
+	for (int i = 0; i < max; i++) {
+		surf[i] = wl_compositor_create_surface(compositor);
+		struct wl_buffer *b = make_buffer(w, h, 1000u + (unsigned)i);
+		if (!b) return 1;
+		show(surf[i], b, w, h);
+		if (wl_display_roundtrip(d) < 0) break;
+		committed++;
+		if (committed == 4) {  /* two shares back: one surface destroyed, one unmapped */
+			wl_surface_destroy(surf[0]);
+			surf[0] = NULL;
+			wl_surface_attach(surf[1], NULL, 0, 0);
+			wl_surface_commit(surf[1]);
+			if (wl_display_roundtrip(d) < 0) break;
+			gave_back = 2;
+		}
+	}
+	char buf[64];
+	printf("BUDGET hog committed=%d gave_back=%d error=%s\n", committed, gave_back, error_name(d, buf, sizeof buf));
+	return 0;
+}
+
+static void redraw(struct wl_surface *s, struct wl_buffer **bufs, int frame) {
+	show(s, bufs[frame % 2], 200, 150);
+}
+
+static int good(struct wl_display *d, double seconds) {
+	struct tc_window win;
+	tc_window_init(&win, compositor, wm, "budget-good");
+	if (tc_dispatch(d, 10000, &win.configured) != 1) return 1;
+	struct wl_buffer *bufs[2] = {make_buffer(200, 150, 1), make_buffer(200, 150, 2)};
+	if (!bufs[0] || !bufs[1]) return 1;
+	const double start = tc_now_ms();
+	double last = start, max_gap = 0;
+	int frames = 0;
+	while (tc_now_ms() - start < seconds * 1000) {
+		bool done = false;
+		tc_request_frame(win.surface, &done);
+		redraw(win.surface, bufs, frames);
+		if (tc_dispatch(d, 5000, &done) != 1) break;
+		const double now = tc_now_ms();
+		if (frames > 0 && now - last > max_gap) max_gap = now - last;  /* the first waits for mapping */
+		last = now;
+		frames++;
+	}
+	printf("BUDGET good frames=%d max_gap_ms=%.0f\n", frames, max_gap);
+	return 0;
+}
+
+int main(int argc, char **argv) {
+	const char *mode = "good";
+	int w = 1024, h = 1024, max = 64;
+	double seconds = 3;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--mode")) mode = argv[i + 1];
+		else if (!strcmp(argv[i], "--size")) sscanf(argv[i + 1], "%dx%d", &w, &h);
+		else if (!strcmp(argv[i], "--surfaces")) max = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	struct wl_display *d = wl_display_connect(NULL);
+	if (!d) { printf("BUDGET %s cannot connect\n", mode); return 1; }
+	struct wl_registry *reg = wl_display_get_registry(d);
+	wl_registry_add_listener(reg, &registry_listener, NULL);
+	wl_display_roundtrip(d);
+	if (!compositor || !shm || !wm) { printf("BUDGET %s missing globals\n", mode); return 1; }
+	return !strcmp(mode, "hog") ? hog(d, w, h, max) : good(d, seconds);
+}
