@@ -116,7 +116,9 @@ const char *wlgpu_renderer_get_transfer_stats(struct wlr_renderer *renderer);
  * After a device loss it follows the compositor's renderer: when its renderer is destroyed it
  * takes the compositor's current one, so a compositor that recovers as sway does
  * (wlr_compositor_set_renderer(new) before wlr_renderer_destroy(old)) needs no call here; the
- * acquire waits pending on the old renderer are cancelled and made again on the new one. */
+ * acquire waits pending on the old renderer are cancelled and made again on the new one, and
+ * each surface's current buffer is imported again by the new renderer (wlroots itself would
+ * leave a surface blank until its client commits again), where wlroots still has that buffer. */
 struct wlgpu_surface_sync *wlgpu_surface_sync_create(struct wlr_compositor *compositor,
 	struct wlr_renderer *renderer, uint32_t acquire_timeout_ms);
 

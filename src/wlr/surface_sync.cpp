@@ -17,6 +17,7 @@
 extern "C" {
 #define static
 #include <wlr/render/drm_syncobj.h>
+#include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_linux_drm_syncobj_v1.h>
 #undef static
@@ -484,6 +485,43 @@ void use_renderer(wlgpu_surface_sync* ss, wlr_renderer* renderer) {
     }
 }
 
+// A surface's texture belongs to the renderer that made it, and wlroots makes a new one only at
+// the surface's next commit (wlr_compositor_set_renderer updates no texture): after a device loss
+// a client that does not commit again would stay blank. Its buffer is imported again by the new
+// renderer where wlroots still has it (client_buffer->source: a DMA-BUF is kept by its texture, a
+// wl_shm buffer while the client keeps its wl_buffer; a released shm buffer shows what the client
+// has drawn into it since) and the texture swapped. Relies on wlr_client_buffer's private
+// renderer_destroy listener (the same in 0.19 and 0.20; this file is built against both).
+void reimport_surfaces(wlgpu_surface_sync* ss, wlr_renderer* next) {
+    int done = 0, missing = 0, failed = 0;
+    SurfaceSync* s;
+    wl_list_for_each(s, &ss->surfaces, link) {
+        wlr_client_buffer* cb = s->surface->buffer;
+        if (!cb) continue;
+        if (!cb->source) {
+            missing++;
+            continue;
+        }
+        wlr_texture* t = wlr_texture_from_buffer(next, cb->source);
+        if (!t) {
+            failed++;
+            continue;
+        }
+        wlr_texture_destroy(cb->texture);
+        cb->texture = t;
+        // wlroots drops a client buffer's texture when the texture's renderer is destroyed
+        // (its private renderer_destroy listener, on the old renderer's signal, which is being
+        // emitted now and would destroy the new texture too): it follows the texture instead.
+        wl_list_remove(&cb->WLR_PRIVATE.renderer_destroy.link);
+        wl_signal_add(&next->events.destroy, &cb->WLR_PRIVATE.renderer_destroy);
+        done++;
+    }
+    if (done + missing + failed)
+        log_info("surface sync: new renderer: %d surfaces' buffers imported again, %d without their buffer (shown "
+                 "at their next commit), %d failed",
+                 done, missing, failed);
+}
+
 // The renderer goes (emitted before it frees anything): after a device loss the compositor has
 // its new one already (wlr_compositor_set_renderer first, as sway does); at shutdown none.
 void renderer_destroy(wl_listener* l, void* data) {
@@ -491,6 +529,7 @@ void renderer_destroy(wl_listener* l, void* data) {
     wlr_renderer* next = ss->compositor->renderer;
     if (next == static_cast<wlr_renderer*>(data)) next = nullptr;
     use_renderer(ss, next);
+    if (next) reimport_surfaces(ss, next);
     rewait_acquires(ss);
 }
 

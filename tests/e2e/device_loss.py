@@ -19,9 +19,11 @@ tests/wlr/test_wlr_lost does) in the phase named:
            is no oracle for it (pixman has no explicit sync): the wait must move to the new
            renderer, the commit be applied only after the signal, release point 1 signal, and
            the screenshot (7 s after the clients mapped, after the recovery) show green.
-The clients commit a new buffer every frame (weston-simple-shm, weston-simple-damage), so they
-are re-imported by the new renderer on their next commit, as under sway; --frame-time 0 and the
-seed library make every frame they draw the same picture (tests/e2e/e2e.py).
+Two clients commit a new buffer every frame (weston-simple-shm, weston-simple-damage) and are
+re-imported by the new renderer on their next commit, as under sway; weston-flower draws once and
+never commits again: its buffer is re-imported by wlgpu's surface sync when the old renderer goes
+(without that it stays blank: 8,260 pixels over). --frame-time 0 and the seed library make every
+frame the clients draw the same picture (tests/e2e/e2e.py).
 
 Checks: the compositor exits 0; the loss was injected once and the device really lost; events.lost
 reached the compositor once and it made exactly one new renderer; wlgpu logged the loss once
@@ -45,7 +47,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e import (ROUNDING, Checks, compare, edge_mask, read_png, run_collect, scene_boxes, session,  # noqa: E402
                  wrong_block_caught)
 
-CLIENTS = ["weston-simple-shm", "weston-simple-damage"]
+CLIENTS = ["weston-simple-shm", "weston-simple-damage", "weston-flower"]
 PHASES = ("idle", "frame", "import", "acquire")
 
 
