@@ -13,6 +13,9 @@
 // two submits (Frame::submit, then read_back_to_memory) and in one (Frame::submit(MemoryTarget):
 // the copy recorded in the frame's command buffer), host-mapped and staged, each measured from
 // Renderer::begin to the pixels being in memory.
+// Last, the floor any Dawn renderer pays for a frame (raw Dawn, no wlgpu code): an empty command
+// buffer submitted and waited for, and a render pass on the target that loads, draws nothing and
+// stores, submitted and waited for: what a damage-only frame costs before it draws anything.
 // For each: wall ms, the calling thread's CPU ms (CLOCK_THREAD_CPUTIME_ID: spinning shows here)
 // and the process's CPU ms (all threads; on lavapipe its rasteriser threads are the GPU), per
 // frame, mean over the frames after 3 warm-up frames.
@@ -69,6 +72,30 @@ void wait_polling(Bridge& b) {
         timespec ts{0, 50'000};
         nanosleep(&ts, nullptr);
     }
+}
+
+// Raw Dawn: an encoder, a render pass on `view` that loads and stores (none: no pass), finish,
+// submit, wait.
+void submit_raw(Bridge& b, WGPUTextureView view) {
+    WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(b.device(), nullptr);
+    if (view) {
+        WGPURenderPassColorAttachment color{};
+        color.view = view;
+        color.depthSlice = WGPU_DEPTH_SLICE_UNDEFINED;
+        color.loadOp = WGPULoadOp_Load;
+        color.storeOp = WGPUStoreOp_Store;
+        WGPURenderPassDescriptor rp{};
+        rp.colorAttachmentCount = 1;
+        rp.colorAttachments = &color;
+        WGPURenderPassEncoder p = wgpuCommandEncoderBeginRenderPass(enc, &rp);
+        wgpuRenderPassEncoderEnd(p);
+        wgpuRenderPassEncoderRelease(p);
+    }
+    WGPUCommandBuffer cb = wgpuCommandEncoderFinish(enc, nullptr);
+    wgpuQueueSubmit(b.queue(), 1, &cb);
+    wgpuCommandBufferRelease(cb);
+    wgpuCommandEncoderRelease(enc);
+    if (auto ok = b.wait_idle(); !ok) die("wait", ok.error());
 }
 
 struct Scene {
@@ -190,6 +217,24 @@ int main(int argc, char** argv) {
     row("one submit (submit(MemoryTarget)), host-mapped", one_host, frames);
     row("two submits, staging + memcpy", two_staged, frames);
     row("one submit, staging + memcpy", one_staged, frames);
+    Sample empty, pass;
+    for (int i = 0; i < frames + 3; i++) {
+        Sample scratch;
+        {
+            Meter m;
+            submit_raw(b, nullptr);
+            m.add_to(i >= 3 ? empty : scratch);
+        }
+        {
+            Meter m;
+            submit_raw(b, (*target)->view());
+            m.add_to(i >= 3 ? pass : scratch);
+        }
+    }
+    std::printf("\nraw Dawn, the floor of a frame (no wlgpu code), submitted and waited for:\n\n");
+    std::printf("| per frame | wall ms | calling thread CPU ms | process CPU ms |\n|---|---:|---:|---:|\n");
+    row("empty command buffer", empty, frames);
+    row("render pass (load, no draw, store)", pass, frames);
     const TransferStats& t = b.transfers();
     std::printf("\ntransfers: readback host-mapped %llu, staged %llu, staging buffers created %llu, imports %llu\n",
                 (unsigned long long)t.readback_host_mapped, (unsigned long long)t.readback_staged,

@@ -9,6 +9,10 @@
  *       or N surfaces (default 64) were committed.
  *       Prints "BUDGET hog committed=K gave_back=2 error=E" (E: ENOMEM for wl_display's
  *       no_memory error, IFACE:CODE for another object's, none).
+ *   budget_client --mode big --size WxH [--surfaces N]
+ *       maps a 64x64 toplevel, then commits N (default 8) WxH wl_shm buffers with full damage on
+ *       one role-less surface, one round trip each (each commit is a whole-buffer upload on the
+ *       compositor's event loop). Prints "BUDGET big commits=N max_roundtrip_ms=X".
  *   budget_client --mode good --seconds S
  *       a 200x150 toplevel that redraws every frame callback for S seconds.
  *       Prints "BUDGET good frames=N max_gap_ms=X" (the longest wait for a frame callback).
@@ -106,6 +110,30 @@ static int hog(struct wl_display *d, int w, int h, int max) {
 	return 0;
 }
 
+static int big(struct wl_display *d, int w, int h, int n) {
+	struct tc_window win;
+	tc_window_init(&win, compositor, wm, "budget-big");
+	if (tc_dispatch(d, 10000, &win.configured) != 1) return 1;
+	struct wl_buffer *small = make_buffer(64, 64, 7);
+	bool framed = false;
+	tc_request_frame(win.surface, &framed);
+	show(win.surface, small, 64, 64);
+	if (tc_dispatch(d, 10000, &framed) != 1) return 1;
+	struct wl_buffer *bufs[2] = {make_buffer(w, h, 11), make_buffer(w, h, 12)};
+	if (!bufs[0] || !bufs[1]) return 1;
+	struct wl_surface *s = wl_compositor_create_surface(compositor);
+	double worst = 0;
+	int done = 0;
+	for (; done < n; done++) {
+		const double t0 = tc_now_ms();
+		show(s, bufs[done % 2], w, h);
+		if (wl_display_roundtrip(d) < 0) break;
+		if (tc_now_ms() - t0 > worst) worst = tc_now_ms() - t0;
+	}
+	printf("BUDGET big commits=%d max_roundtrip_ms=%.0f\n", done, worst);
+	return 0;
+}
+
 static void redraw(struct wl_surface *s, struct wl_buffer **bufs, int frame) {
 	show(s, bufs[frame % 2], 200, 150);
 }
@@ -135,7 +163,7 @@ static int good(struct wl_display *d, double seconds) {
 
 int main(int argc, char **argv) {
 	const char *mode = "good";
-	int w = 1024, h = 1024, max = 64;
+	int w = 1024, h = 1024, max = -1;
 	double seconds = 3;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--mode")) mode = argv[i + 1];
@@ -150,5 +178,7 @@ int main(int argc, char **argv) {
 	wl_registry_add_listener(reg, &registry_listener, NULL);
 	wl_display_roundtrip(d);
 	if (!compositor || !shm || !wm) { printf("BUDGET %s missing globals\n", mode); return 1; }
-	return !strcmp(mode, "hog") ? hog(d, w, h, max) : good(d, seconds);
+	if (!strcmp(mode, "hog")) return hog(d, w, h, max < 0 ? 64 : max);
+	if (!strcmp(mode, "big")) return big(d, w, h, max < 0 ? 8 : max);
+	return good(d, seconds);
 }
