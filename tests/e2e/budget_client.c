@@ -9,10 +9,13 @@
  *       or N surfaces (default 64) were committed.
  *       Prints "BUDGET hog committed=K gave_back=2 error=E" (E: ENOMEM for wl_display's
  *       no_memory error, IFACE:CODE for another object's, none).
- *   budget_client --mode big --size WxH [--surfaces N]
- *       maps a 64x64 toplevel, then commits N (default 8) WxH wl_shm buffers with full damage on
- *       one role-less surface, one round trip each (each commit is a whole-buffer upload on the
- *       compositor's event loop). Prints "BUDGET big commits=N max_roundtrip_ms=X".
+ *   budget_client --mode big --size WxH [--surfaces N] [--seconds S]
+ *       a toplevel that commits N (default 8) WxH wl_shm buffers with full damage, two pictures
+ *       in turn (budget.py's pattern), one round trip each, then stays S seconds: each commit is
+ *       a whole-buffer upload. Prints "BUDGET big commits=N last_picture=K".
+ *   budget_client --mode big-hidden ...
+ *       the same, the big buffers on a role-less surface (uploaded, never drawn) beside a 64x64
+ *       window: what the upload costs the compositor, without drawing a huge texture.
  *   budget_client --mode good --seconds S
  *       a 200x150 toplevel that redraws every frame callback for S seconds.
  *       Prints "BUDGET good frames=N max_gap_ms=X" (the longest wait for a frame callback).
@@ -110,27 +113,50 @@ static int hog(struct wl_display *d, int w, int h, int max) {
 	return 0;
 }
 
-static int big(struct wl_display *d, int w, int h, int n) {
+/* A w x h XRGB8888 buffer (sealed memfd) with pixel (x, y) of picture k: budget.py's pattern(). */
+static struct wl_buffer *make_pattern(int w, int h, unsigned k) {
+	size_t size = (size_t)w * 4 * h;
+	int fd = memfd_create("budget-big", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) return NULL;
+	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+	uint32_t *px = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (px == MAP_FAILED) { close(fd); return NULL; }
+	for (uint32_t y = 0; y < (uint32_t)h; y++)
+		for (uint32_t x = 0; x < (uint32_t)w; x++)
+			px[(size_t)y * w + x] = 0xff000000u | (((x * 3 + y * 5 + k * 40) & 255) << 16) |
+				(((x ^ y) & 255) << 8) | ((x * y + k * 7) & 255);
+	munmap(px, size);
+	struct wl_shm_pool *pool = wl_shm_create_pool(shm, fd, (int32_t)size);
+	struct wl_buffer *b = wl_shm_pool_create_buffer(pool, 0, w, h, w * 4, WL_SHM_FORMAT_XRGB8888);
+	wl_shm_pool_destroy(pool);
+	close(fd);
+	return b;
+}
+
+static int big(struct wl_display *d, int w, int h, int n, double seconds, bool hidden) {
 	struct tc_window win;
 	tc_window_init(&win, compositor, wm, "budget-big");
 	if (tc_dispatch(d, 10000, &win.configured) != 1) return 1;
-	struct wl_buffer *small = make_buffer(64, 64, 7);
-	bool framed = false;
-	tc_request_frame(win.surface, &framed);
-	show(win.surface, small, 64, 64);
-	if (tc_dispatch(d, 10000, &framed) != 1) return 1;
-	struct wl_buffer *bufs[2] = {make_buffer(w, h, 11), make_buffer(w, h, 12)};
+	struct wl_surface *target = win.surface;
+	if (hidden) {  /* a 64x64 window maps; the big buffers go to a role-less surface */
+		struct wl_buffer *small = make_buffer(64, 64, 7);
+		bool framed = false;
+		tc_request_frame(win.surface, &framed);
+		show(win.surface, small, 64, 64);
+		if (tc_dispatch(d, 10000, &framed) != 1) return 1;
+		target = wl_compositor_create_surface(compositor);
+	}
+	const double start = tc_now_ms();
+	struct wl_buffer *bufs[2] = {make_pattern(w, h, 0), make_pattern(w, h, 1)};
 	if (!bufs[0] || !bufs[1]) return 1;
-	struct wl_surface *s = wl_compositor_create_surface(compositor);
-	double worst = 0;
+	printf("BUDGET big patterns_ms=%.0f at_ms=%.0f\n", tc_now_ms() - start, tc_now_ms());
 	int done = 0;
 	for (; done < n; done++) {
-		const double t0 = tc_now_ms();
-		show(s, bufs[done % 2], w, h);
+		show(target, bufs[done % 2], w, h);
 		if (wl_display_roundtrip(d) < 0) break;
-		if (tc_now_ms() - t0 > worst) worst = tc_now_ms() - t0;
 	}
-	printf("BUDGET big commits=%d max_roundtrip_ms=%.0f\n", done, worst);
+	printf("BUDGET big commits=%d last_picture=%d\n", done, (done - 1) % 2);
+	while (tc_now_ms() - start < seconds * 1000 && tc_dispatch(d, 100, NULL) >= 0) {}
 	return 0;
 }
 
@@ -145,7 +171,8 @@ static int good(struct wl_display *d, double seconds) {
 	struct wl_buffer *bufs[2] = {make_buffer(200, 150, 1), make_buffer(200, 150, 2)};
 	if (!bufs[0] || !bufs[1]) return 1;
 	const double start = tc_now_ms();
-	double last = start, max_gap = 0;
+	printf("BUDGET good start_ms=%.0f\n", start);
+	double last = start, max_gap = 0, max_at = 0;
 	int frames = 0;
 	while (tc_now_ms() - start < seconds * 1000) {
 		bool done = false;
@@ -153,11 +180,11 @@ static int good(struct wl_display *d, double seconds) {
 		redraw(win.surface, bufs, frames);
 		if (tc_dispatch(d, 5000, &done) != 1) break;
 		const double now = tc_now_ms();
-		if (frames > 0 && now - last > max_gap) max_gap = now - last;  /* the first waits for mapping */
+		if (frames > 0 && now - last > max_gap) max_gap = now - last, max_at = last;  /* the first waits for mapping */
 		last = now;
 		frames++;
 	}
-	printf("BUDGET good frames=%d max_gap_ms=%.0f\n", frames, max_gap);
+	printf("BUDGET good frames=%d max_gap_ms=%.0f at_ms=%.0f\n", frames, max_gap, max_at);
 	return 0;
 }
 
@@ -179,6 +206,7 @@ int main(int argc, char **argv) {
 	wl_display_roundtrip(d);
 	if (!compositor || !shm || !wm) { printf("BUDGET %s missing globals\n", mode); return 1; }
 	if (!strcmp(mode, "hog")) return hog(d, w, h, max < 0 ? 64 : max);
-	if (!strcmp(mode, "big")) return big(d, w, h, max < 0 ? 8 : max);
+	if (!strcmp(mode, "big")) return big(d, w, h, max < 0 ? 8 : max, seconds, false);
+	if (!strcmp(mode, "big-hidden")) return big(d, w, h, max < 0 ? 8 : max, seconds, true);
 	return good(d, seconds);
 }
