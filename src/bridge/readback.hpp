@@ -121,6 +121,16 @@ public:
     }
     uint32_t width() const { return width_; }
     uint32_t height() const { return height_; }
+    const void* data() const { return data_; }
+    uint32_t stride() const { return stride_; }
+    // HostUse::upload: whether the GPU copying box out of the memory costs the CPU less than
+    // writeTexture's memcpy: always where one copy takes the box; with one copy per row, where a
+    // row has at least kMinRowCopyBytes (bench/upload: a row copy costs the calling thread about
+    // what the memcpy of 1 KiB does).
+    static constexpr uint32_t kMinRowCopyBytes = 1024;
+    bool gpu_copy_cheaper(const Box& x) const {
+        return stride_ % kCopyRowAlign == 0 || uint64_t(x.width) * texel_ >= kMinRowCopyBytes;
+    }
     // Copies the boxes of tex into the memory and waits until the GPU has written them.
     Result<void> copy_from(const Bridge& b, WGPUTexture tex, std::span<const Box> boxes) const;
     // copy_from in two halves (as record_read_back): encode_copy records the copies into enc;

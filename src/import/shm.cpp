@@ -153,9 +153,11 @@ Result<WGPUFuture> Texture::update_from_import(const HostImport& from, std::span
     if (from.width() != width_ || from.height() != height_ || format_->cpu_convert)
         return fail(Errc::invalid_argument, "uploading {}x{} imported memory into a {} {}x{} texture", from.width(),
                     from.height(), format_->name, width_, height_);
-    std::vector<Box> boxes;
+    std::vector<Box> boxes, by_cpu;
     for (const Box& d : damage)
-        if (Box b = clamp_box(d, width_, height_); !b.empty()) boxes.push_back(b);
+        if (Box b = clamp_box(d, width_, height_); !b.empty())
+            (from.gpu_copy_cheaper(b) ? boxes : by_cpu).push_back(b);
+    if (auto ok = update(from.data(), from.stride(), by_cpu); !ok) return std::unexpected(ok.error());
     if (boxes.empty()) return WGPUFuture{0};
     wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(bridge_->device(), nullptr));
     from.encode_upload(*bridge_, enc.get(), texture_.get(), boxes);

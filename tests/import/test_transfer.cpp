@@ -230,8 +230,9 @@ TEST(Transfers, ReadBackIntoAnotherFormatConvertsOnTheCpu) {
 
 // Client memory imported for uploads (HostUse::upload): the GPU copies the damage out of it, the
 // CPU copies nothing; a stride that is a multiple of 256 takes one copy per box, others (most
-// clients': weston-simple-shm's rows are 1000 bytes) one per row. Pixel (0,0) on a page start and
-// 260 bytes into one (a buffer at an offset in its pool).
+// clients': weston-simple-shm's rows are 1000 bytes) one per row, and there boxes narrower than
+// 256 texels go through writeTexture (cheaper). Pixel (0,0) on a page start and 260 bytes into
+// one (a buffer at an offset in its pool).
 TEST(Transfers, ImportedClientMemoryIsUploadedByTheGpuOnlyInItsDamage) {
     if (!device_has_host_mapped()) GTEST_SKIP() << "the device lacks HostMappedPointer";
     Bridge& g = test::gpu();
@@ -275,24 +276,28 @@ TEST(Transfers, ImportedClientMemoryIsUploadedByTheGpuOnlyInItsDamage) {
             EXPECT_EQ(delta(s0, g.transfers()).upload_copies, 0u);
             const auto b = random_bytes(71 + stride + uint32_t(offset), size_t(stride) * h);
             std::memcpy(px, b.data(), b.size());
-            const Box damage{600, 400, 64, 64};
+            // A 64x64 box and a 300x2 one: with a copy per row (stride not a multiple of 256) the
+            // narrow box is cheaper through writeTexture (HostImport::gpu_copy_cheaper).
+            const bool by_row = stride % 256 != 0;
+            const std::vector<Box> damage = {{600, 400, 64, 64}, {100, 800, 300, 2}};
             s0 = g.transfers();
-            done = (*t)->update_from_import(*imp, std::span<const Box>(&damage, 1));
+            done = (*t)->update_from_import(*imp, damage);
             ASSERT_TRUE(done);
+            ASSERT_NE(done->id, 0u);
             ASSERT_TRUE(g.wait(*done));
             d = delta(s0, g.transfers());
-            EXPECT_EQ(d.upload_copies, 1u);
-            EXPECT_EQ(d.upload_host_mapped, 1u);
-            EXPECT_EQ(d.upload_pixels, 64u * 64u);
+            EXPECT_EQ(d.upload_copies, 2u);
+            EXPECT_EQ(d.upload_host_mapped, by_row ? 1u : 2u);
+            EXPECT_EQ(d.upload_staged, by_row ? 1u : 0u);
+            EXPECT_EQ(d.upload_pixels, 64u * 64u + 300 * 2);
             EXPECT_EQ(d.host_imports_created, 0u);
             ASSERT_TRUE((*t)->read_pixels(kARGB8888, all, w * 4, out.data()));
             size_t bad = 0;
             for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++) {
-                    const bool in = x >= damage.x && x < damage.x + 64 && y >= damage.y && y < damage.y + 64;
+                for (int x = 0; x < w; x++)
                     bad += std::memcmp(out.data() + (size_t(y) * w + x) * 4,
-                                       (in ? b : a).data() + size_t(y) * stride + size_t(x) * 4, 4) != 0;
-                }
+                                       (inside(damage, x, y) ? b : a).data() + size_t(y) * stride + size_t(x) * 4,
+                                       4) != 0;
             EXPECT_EQ(bad, 0u);
         }
     EXPECT_TRUE(test::gpu_state().uncaptured.empty()) << test::gpu_state().uncaptured.front();

@@ -244,15 +244,25 @@ size_t wrong_texels(wlr_texture* t, const std::vector<uint8_t>& inside, const st
     return bad;
 }
 
-TEST(WlrUpload, SealedClientMemoryIsCopiedByTheGpuAndStaysLockedUntilItFinished) {
-    wlr_log_init(WLR_ERROR, nullptr);
-    wlr_renderer* r = wlgpu_renderer_create(nullptr);
-    ASSERT_NE(r, nullptr);
-    wlgpu::Bridge* bridge = wlgpu::wlr::bridge(r);
+// A wlgpu renderer, wlroots' shm allocator and a small target buffer that a pass draws into,
+// destroyed at the end of the test.
+struct RendererAndTarget {
+    wlr_renderer* r = (wlr_log_init(WLR_ERROR, nullptr), wlgpu_renderer_create(nullptr));
     wlr_allocator* alloc = wlr_shm_allocator_create();
-    ASSERT_NE(alloc, nullptr);
-    wlr_buffer* target = wlgpu::test::make_xrgb_buffer(alloc, 64, 64);
-    ASSERT_NE(target, nullptr);
+    wlr_buffer* target = r && alloc ? wlgpu::test::make_xrgb_buffer(alloc, 64, 64) : nullptr;
+    ~RendererAndTarget() {
+        if (target) wlr_buffer_drop(target);
+        if (alloc) wlr_allocator_destroy(alloc);
+        if (r) wlr_renderer_destroy(r);
+    }
+};
+
+TEST(WlrUpload, SealedClientMemoryIsCopiedByTheGpuAndStaysLockedUntilItFinished) {
+    RendererAndTarget env;
+    ASSERT_NE(env.target, nullptr);
+    wlr_renderer* r = env.r;
+    wlr_buffer* target = env.target;
+    wlgpu::Bridge* bridge = wlgpu::wlr::bridge(r);
     const bool host_mapped = bridge->caps().host_mapped_pointer;
     if (bridge->identity().type == WGPUAdapterType_CPU) {
         EXPECT_TRUE(host_mapped) << "lavapipe has HostMappedPointer";
@@ -321,22 +331,21 @@ TEST(WlrUpload, SealedClientMemoryIsCopiedByTheGpuAndStaysLockedUntilItFinished)
         EXPECT_TRUE(wlr_texture_update_from_buffer(t, b, &damage));
         pixman_region32_fini(&damage);
         s1 = bridge->transfers();
+        // (With a copy per row, a 64-texel-wide box is cheaper through writeTexture.)
+        const bool gpu_box = gpu && c.stride % 256 == 0;
         EXPECT_EQ(s1.upload_copies - s0.upload_copies, 1u);
         EXPECT_EQ(s1.upload_pixels - s0.upload_pixels, 64u * 64);
-        EXPECT_EQ(s1.upload_host_mapped - s0.upload_host_mapped, gpu ? 1u : 0u);
-        EXPECT_EQ(s1.upload_staged - s0.upload_staged, gpu ? 0u : 1u);
+        EXPECT_EQ(s1.upload_host_mapped - s0.upload_host_mapped, gpu_box ? 1u : 0u);
+        EXPECT_EQ(s1.upload_staged - s0.upload_staged, gpu_box ? 0u : 1u);
         EXPECT_EQ(s1.host_imports_created - s0.host_imports_created, 0u);
         wlr_buffer_unlock(b);
-        EXPECT_EQ(client->released, !gpu);
+        EXPECT_EQ(client->released, !gpu_box);
         ASSERT_TRUE(draw(r, target, {{0, 0, 64, 64, 9, 8, 7}}));
         EXPECT_TRUE(client->released);
         EXPECT_EQ(wrong_texels(t, next, a, c.stride, box), 0u);
         wlr_texture_destroy(t);
     }
-    EXPECT_NE(std::string(wlgpu_renderer_get_transfer_stats(r)).find("uploads copies="), std::string::npos);
-    wlr_buffer_drop(target);
-    wlr_allocator_destroy(alloc);
-    wlr_renderer_destroy(r);
+    EXPECT_NE(std::string(wlgpu_renderer_get_transfer_stats(r)).find("host_mapped="), std::string::npos);
 }
 
 }  // namespace
