@@ -196,12 +196,15 @@ const wlr_buffer_impl kClientShmImpl = {
     .end_data_ptr_access = [](wlr_buffer*) {},
 };
 
-std::unique_ptr<ClientShm> make_client(int w, int h, uint32_t stride, uint32_t offset, bool seal) {
+// file_short_by: the file is that much shorter than the buffer needs (a pool declared larger
+// than its file; kept within the last page, whose bytes past the end read as zeros).
+std::unique_ptr<ClientShm> make_client(int w, int h, uint32_t stride, uint32_t offset, bool seal,
+                                       uint32_t file_short_by) {
     auto c = std::make_unique<ClientShm>();
     wl_list_init(&c->on_release.link);
     c->fd = memfd_create("wlgpu-test-client-pool", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     c->size = offset + size_t(stride) * h;
-    if (c->fd < 0 || ftruncate(c->fd, off_t(c->size)) != 0) return nullptr;
+    if (c->fd < 0 || ftruncate(c->fd, off_t(c->size - file_short_by)) != 0) return nullptr;
     if (seal && fcntl(c->fd, F_ADD_SEALS, F_SEAL_SHRINK) != 0) return nullptr;
     void* m = mmap(nullptr, c->size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
     if (m == MAP_FAILED) return nullptr;
@@ -272,17 +275,19 @@ TEST(WlrUpload, SealedClientMemoryIsCopiedByTheGpuAndStaysLockedUntilItFinished)
         const char* what;
         uint32_t stride, offset;
         bool seal, gpu;
+        uint32_t file_short_by = 0;
     } cases[] = {
         {"sealed, stride a multiple of 256: one copy per box", w * 4, 0, true, true},
         {"sealed, stride not a multiple of 256, at an offset in the pool: a copy per row", w * 4 + 12, 4096 + 260,
          true, true},
         {"sealed, pixel (0,0) 2 bytes off a texel: CPU copy", w * 4, 2, true, false},
         {"not sealed (the client may truncate it): CPU copy", w * 4, 0, false, false},
+        {"sealed, but its file 8 bytes shorter than the buffer: CPU copy", w * 4, 0, true, false, 8},
     };
     for (const Case& c : cases) {
         SCOPED_TRACE(c.what);
         const bool gpu = c.gpu && host_mapped;
-        auto client = make_client(w, h, c.stride, c.offset, c.seal);
+        auto client = make_client(w, h, c.stride, c.offset, c.seal, c.file_short_by);
         ASSERT_TRUE(client);
         if (c.seal) {
             EXPECT_EQ(ftruncate(client->fd, 4096), -1) << "the kernel refuses to shrink a sealed memfd";
