@@ -29,33 +29,18 @@
 #include <random>
 #include <vector>
 
+#include "meter.hpp"
 #include "wlgpu/bridge.hpp"
 #include "wlgpu/format.hpp"
 #include "wlgpu/render.hpp"
 #include "wlgpu/texture.hpp"
 
 using namespace wlgpu;
+using bench::Meter;
+using bench::Sample;
+using bench::row;
 
 namespace {
-
-double now_ms(clockid_t c) {
-    timespec t{};
-    clock_gettime(c, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-struct Sample {
-    double wall = 0, thread = 0, process = 0;
-};
-
-struct Meter {
-    double w0 = now_ms(CLOCK_MONOTONIC), t0 = now_ms(CLOCK_THREAD_CPUTIME_ID), p0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
-    void add_to(Sample& s) const {
-        s.wall += now_ms(CLOCK_MONOTONIC) - w0;
-        s.thread += now_ms(CLOCK_THREAD_CPUTIME_ID) - t0;
-        s.process += now_ms(CLOCK_PROCESS_CPUTIME_ID) - p0;
-    }
-};
 
 void die(const char* what, const Error& e) {
     std::fprintf(stderr, "bench_readback: %s: %s\n", what, e.message.c_str());
@@ -117,10 +102,6 @@ struct Scene {
         if (auto s = read_back ? f->submit(*read_back) : f->submit(); !s) die("submit", s.error());
     }
 };
-
-void row(const char* name, const Sample& s, int n) {
-    std::printf("| %s | %.3f | %.3f | %.3f |\n", name, s.wall / n, s.thread / n, s.process / n);
-}
 
 }  // namespace
 

@@ -64,12 +64,14 @@ struct Capabilities {
 // What crossed between CPU memory and the GPU, counted by the import layer (tests and benchmarks
 // read it). A "copy" is one GPU copy command; pixels are what it moved.
 struct TransferStats {
-    uint64_t upload_copies = 0, upload_pixels = 0;      // Texture::update (client memory -> texture)
+    uint64_t upload_copies = 0, upload_pixels = 0;      // client memory -> texture, every path
+    uint64_t upload_host_mapped = 0;  // of those, copied by the GPU out of the imported client memory
+    uint64_t upload_staged = 0;       // of those, copied by the CPU into Dawn's staging memory (writeTexture)
     uint64_t readback_copies = 0, readback_pixels = 0;  // texture -> CPU memory, every path
     uint64_t readback_host_mapped = 0;  // of those, written by the GPU straight into the caller's memory
     uint64_t readback_staged = 0;       // of those, through the staging buffer and a CPU copy
     uint64_t staging_buffers_created = 0;   // read-back staging buffers (grown, never one per frame)
-    uint64_t host_imports_created = 0;      // caller memory imported as a buffer (once per target memory)
+    uint64_t host_imports_created = 0;      // caller memory imported as a buffer (once per target / client buffer)
 };
 
 class ReadbackStaging;

@@ -71,8 +71,17 @@ public:
     static std::shared_ptr<Texture> wrap(Bridge& bridge, WGPUTexture texture, const FormatInfo& format,
                                          uint32_t width, uint32_t height);
 
-    // Uploads only the damaged boxes of a full client image (data points at pixel 0,0).
+    // Uploads only the damaged boxes of a full client image (data points at pixel 0,0): the CPU
+    // copies them into Dawn's staging memory (wgpuQueueWriteTexture).
     Result<void> update(const void* data, uint32_t stride, std::span<const Box> damage);
+    // Uploads the damaged boxes of a client image that `from` imports (HostImport::create with
+    // HostUse::upload, over memory of this texture's format, size and no CPU conversion): the
+    // GPU copies them out of the memory, the CPU copies nothing; only narrow boxes of a stride
+    // that takes a copy per row go through update (HostImport::gpu_copy_cheaper). Submits the
+    // GPU's copies at once and returns the future of their completion (id 0 when the GPU copies
+    // nothing): until it completes the memory must stay mapped and the client must not write
+    // into it.
+    Result<WGPUFuture> update_from_import(const HostImport& from, std::span<const Box> damage);
     // Reads back src (in texture pixels) into dst as drm_format with dst_stride.
     Result<void> read_pixels(uint32_t drm_format, Box src, uint32_t dst_stride, void* dst);
     // Copies the boxes of this texture into CPU memory that holds the same image (a wl_shm /

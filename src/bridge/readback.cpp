@@ -135,12 +135,14 @@ Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t texel_byte
 }
 
 Result<void> HostImport::usable(const Bridge& b, const void* data, uint32_t stride, uint32_t width, uint32_t height,
-                                uint32_t texel_bytes) {
+                                uint32_t texel_bytes, HostUse use) {
     const uint32_t a = b.caps().host_mapped_alignment;
     if (!b.caps().host_mapped_pointer) return fail(Errc::unsupported, "the device lacks HostMappedPointer");
     if (a > uint64_t(sysconf(_SC_PAGESIZE)))
         return fail(Errc::unsupported, "the host pointer alignment {} is larger than a page", a);
-    if (stride % kCopyRowAlign != 0 || stride % texel_bytes != 0)
+    if (stride % texel_bytes != 0)
+        return fail(Errc::unsupported, "stride {} is not a multiple of {} bytes", stride, texel_bytes);
+    if (use == HostUse::read_back && stride % kCopyRowAlign != 0)
         return fail(Errc::unsupported, "stride {} is not a multiple of {} (bytesPerRow)", stride, kCopyRowAlign);
     if (reinterpret_cast<uintptr_t>(data) % texel_bytes != 0)
         return fail(Errc::unsupported, "the pointer {} is not a multiple of {} bytes", data, texel_bytes);
@@ -149,8 +151,8 @@ Result<void> HostImport::usable(const Bridge& b, const void* data, uint32_t stri
 }
 
 Result<HostImport> HostImport::create(const Bridge& b, void* data, uint32_t stride, uint32_t width, uint32_t height,
-                                      uint32_t texel_bytes) {
-    if (auto ok = usable(b, data, stride, width, height, texel_bytes); !ok) return std::unexpected(ok.error());
+                                      uint32_t texel_bytes, HostUse use) {
+    if (auto ok = usable(b, data, stride, width, height, texel_bytes, use); !ok) return std::unexpected(ok.error());
     // The import covers the whole aligned blocks (at most pages) that the image touches: they
     // are mapped wherever one of their bytes is; copies write only the boxes' texels.
     const uint64_t a = b.caps().host_mapped_alignment;
@@ -165,9 +167,10 @@ Result<HostImport> HostImport::create(const Bridge& b, void* data, uint32_t stri
     host.disposeCallback = [](void*) {};  // the memory is the caller's
     WGPUBufferDescriptor bd{};
     bd.nextInChain = &host.chain;
-    bd.label = wg::sv("wlgpu host-mapped read-back target");
+    const bool up = use == HostUse::upload;
+    bd.label = wg::sv(up ? "wlgpu host-mapped upload source" : "wlgpu host-mapped read-back target");
     bd.size = size;
-    bd.usage = WGPUBufferUsage_CopyDst;
+    bd.usage = up ? WGPUBufferUsage_CopySrc : WGPUBufferUsage_CopyDst;
     auto r = b.scoped([&] { h.buffer_ = wg::Buffer::Acquire(wgpuDeviceCreateBuffer(b.device(), &bd)); },
                       std::format("importing {} bytes of memory at {} as a buffer", size, host.pointer));
     if (!r) return std::unexpected(r.error());
@@ -193,6 +196,32 @@ Result<void> HostImport::wait(const Bridge& b, std::span<const Box> boxes) const
     if (auto w = b.wait_idle(); !w) return w;
     for (const Box& x : boxes) count_one(b, x, true);
     return {};
+}
+
+void HostImport::encode_upload(const Bridge& b, WGPUCommandEncoder enc, WGPUTexture tex,
+                               std::span<const Box> boxes) const {
+    const bool by_row = stride_ % kCopyRowAlign != 0;
+    TransferStats& s = b.transfers();
+    for (const Box& x : boxes) {
+        const int32_t parts = by_row ? x.height : 1;
+        for (int32_t i = 0; i < parts; i++) {
+            const Box part = by_row ? Box{x.x, x.y + i, x.width, 1} : x;
+            WGPUTexelCopyBufferInfo from{};
+            from.buffer = buffer_.get();
+            from.layout.offset = data_offset_ + uint64_t(part.y) * stride_ + uint64_t(part.x) * texel_;
+            from.layout.bytesPerRow = by_row ? WGPU_COPY_STRIDE_UNDEFINED : stride_;
+            from.layout.rowsPerImage = uint32_t(part.height);
+            WGPUTexelCopyTextureInfo to{};
+            to.texture = tex;
+            to.origin = {uint32_t(part.x), uint32_t(part.y), 0};
+            to.aspect = WGPUTextureAspect_All;
+            WGPUExtent3D size{uint32_t(part.width), uint32_t(part.height), 1};
+            wgpuCommandEncoderCopyBufferToTexture(enc, &from, &to, &size);
+        }
+        s.upload_copies++;
+        s.upload_pixels += uint64_t(x.width) * uint64_t(x.height);
+        s.upload_host_mapped++;
+    }
 }
 
 Result<void> HostImport::copy_from(const Bridge& b, WGPUTexture tex, std::span<const Box> boxes) const {

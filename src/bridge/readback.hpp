@@ -3,7 +3,8 @@
 //   read_back        copies boxes into the bridge's persistent MapRead staging buffer (grown when
 //                    too small, never one per frame) and maps it; the caller copies out;
 //   HostImport       caller memory imported once as a WGPUBuffer (HostMappedPointer): the GPU
-//                    copies straight into it and the CPU copies nothing.
+//                    copies straight into it and the CPU copies nothing. The same import serves
+//                    the other direction (HostUse::upload: client memory -> texture).
 #pragma once
 
 #include <cstdint>
@@ -94,21 +95,41 @@ inline Result<Readback> read_back(const Bridge& b, WGPUTexture tex, uint32_t tex
     return read_back(b, tex, texel_bytes, std::span<const Box>(&src, 1), label);
 }
 
+// Which way the GPU copies through a HostImport.
+enum class HostUse {
+    read_back,  // texture -> the memory (a memory render target)
+    upload,     // the memory -> texture (a client's wl_shm buffer)
+};
+
 // CPU memory of a width x height image (rows `stride` bytes apart, pixel (0,0) at `data`)
-// imported as a WGPUBuffer (HostMappedPointer), so that texture copies land in it directly.
-// The memory must stay mapped at that address while the HostImport lives.
+// imported as a WGPUBuffer (HostMappedPointer), so that texture copies land in it (read_back)
+// or start from it (upload) directly. The memory must stay mapped at that address while the
+// HostImport lives, and until the GPU has finished the copies recorded with it.
 class HostImport {
 public:
     // Whether the device can import this memory and copies can address it: the feature, its
     // alignment no larger than a page (the import covers the whole pages the image touches), a
-    // stride that is a multiple of 256 (bytesPerRow) and of texel_bytes, a pointer that is a
-    // multiple of texel_bytes. Else the reason, for the log.
+    // stride that is a multiple of texel_bytes and, for read_back, of 256 (bytesPerRow; uploads
+    // of other strides are copied row by row), a pointer that is a multiple of texel_bytes.
+    // Else the reason, for the log.
     static Result<void> usable(const Bridge& b, const void* data, uint32_t stride, uint32_t width, uint32_t height,
-                               uint32_t texel_bytes);
+                               uint32_t texel_bytes, HostUse use = HostUse::read_back);
     static Result<HostImport> create(const Bridge& b, void* data, uint32_t stride, uint32_t width, uint32_t height,
-                                     uint32_t texel_bytes);
+                                     uint32_t texel_bytes, HostUse use = HostUse::read_back);
     bool matches(const void* data, uint32_t stride, uint32_t width, uint32_t height) const {
         return data == data_ && stride == stride_ && width == width_ && height == height_;
+    }
+    uint32_t width() const { return width_; }
+    uint32_t height() const { return height_; }
+    const void* data() const { return data_; }
+    uint32_t stride() const { return stride_; }
+    // HostUse::upload: whether the GPU copying box out of the memory costs the CPU less than
+    // writeTexture's memcpy: always where one copy takes the box; with one copy per row, where a
+    // row has at least kMinRowCopyBytes (bench/upload: a row copy costs the calling thread about
+    // what the memcpy of 1 KiB does).
+    static constexpr uint32_t kMinRowCopyBytes = 1024;
+    bool gpu_copy_cheaper(const Box& x) const {
+        return stride_ % kCopyRowAlign == 0 || uint64_t(x.width) * texel_ >= kMinRowCopyBytes;
     }
     // Copies the boxes of tex into the memory and waits until the GPU has written them.
     Result<void> copy_from(const Bridge& b, WGPUTexture tex, std::span<const Box> boxes) const;
@@ -116,6 +137,10 @@ public:
     // after enc's command buffer was submitted, wait() waits until the GPU has written them.
     Result<void> encode_copy(const Bridge& b, WGPUCommandEncoder enc, WGPUTexture tex, std::span<const Box> boxes) const;
     Result<void> wait(const Bridge& b, std::span<const Box> boxes) const;
+    // HostUse::upload: records copies of the boxes (inside the image) from the memory into tex,
+    // one per box where the stride is a valid bytesPerRow (a multiple of 256), else one per row
+    // (a one-row copy needs none). Counts them; the caller submits enc.
+    void encode_upload(const Bridge& b, WGPUCommandEncoder enc, WGPUTexture tex, std::span<const Box> boxes) const;
 
 private:
     wg::Buffer buffer_;

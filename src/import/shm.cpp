@@ -142,8 +142,32 @@ Result<void> Texture::update(const void* data, uint32_t stride, std::span<const 
         write_region(*bridge_, texture_.get(), *format_, static_cast<const uint8_t*>(data), stride, b, scratch);
         stats.upload_copies++;
         stats.upload_pixels += uint64_t(b.width) * uint64_t(b.height);
+        stats.upload_staged++;
     }
     return {};
+}
+
+Result<WGPUFuture> Texture::update_from_import(const HostImport& from, std::span<const Box> damage) {
+    AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
+    if (bridge_->lost()) return fail(Errc::device_lost, "uploading from imported memory: the device is lost");
+    if (from.width() != width_ || from.height() != height_ || format_->cpu_convert)
+        return fail(Errc::invalid_argument, "uploading {}x{} imported memory into a {} {}x{} texture", from.width(),
+                    from.height(), format_->name, width_, height_);
+    std::vector<Box> boxes, by_cpu;
+    for (const Box& d : damage)
+        if (Box b = clamp_box(d, width_, height_); !b.empty())
+            (from.gpu_copy_cheaper(b) ? boxes : by_cpu).push_back(b);
+    if (auto ok = update(from.data(), from.stride(), by_cpu); !ok) return std::unexpected(ok.error());
+    if (boxes.empty()) return WGPUFuture{0};
+    wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(bridge_->device(), nullptr));
+    from.encode_upload(*bridge_, enc.get(), texture_.get(), boxes);
+    wg::CommandBuffer cmd = wg::CommandBuffer::Acquire(wgpuCommandEncoderFinish(enc.get(), nullptr));
+    WGPUCommandBuffer c = cmd.get();
+    wgpuQueueSubmit(bridge_->queue(), 1, &c);
+    WGPUQueueWorkDoneCallbackInfo done{};
+    done.mode = WGPUCallbackMode_WaitAnyOnly;
+    done.callback = [](WGPUQueueWorkDoneStatus, WGPUStringView, void*, void*) {};
+    return wgpuQueueOnSubmittedWorkDone(bridge_->queue(), done);
 }
 
 namespace {

@@ -10,8 +10,6 @@
 // target (usage sample|render, content kept), so the pass renders into it without copies.
 #include "internal.hpp"
 
-#include <fcntl.h>
-
 namespace wlgpu::wlr::detail {
 namespace {
 
@@ -36,15 +34,6 @@ RenderBuffer* attach(WlRenderer* r, wlr_buffer* buffer, std::shared_ptr<Texture>
     return rb;
 }
 
-// Whether the GPU may write into the buffer's memory directly: compositor memory without an
-// fd, or an fd sealed against shrinking (nobody can truncate it under the GPU).
-bool memory_cannot_shrink(wlr_buffer* buffer) {
-    wlr_shm_attributes shm{};
-    if (!wlr_buffer_get_shm(buffer, &shm)) return true;
-    int seals = fcntl(shm.fd, F_GET_SEALS);
-    return seals >= 0 && (seals & F_SEAL_SHRINK);
-}
-
 // A render Texture for a memory buffer, filled with the buffer's current contents.
 RenderBuffer* create_memory_target(WlRenderer* r, wlr_buffer* buffer, void* data, uint32_t format, uint32_t stride) {
     char name[8];
@@ -66,7 +55,7 @@ RenderBuffer* create_memory_target(WlRenderer* r, wlr_buffer* buffer, void* data
         return nullptr;
     }
     RenderBuffer* rb = attach(r, buffer, std::move(*tex), format, false);
-    rb->may_import = memory_cannot_shrink(buffer);
+    rb->may_import = memory_cannot_shrink(buffer, true);
     log_debug("render target %p: %dx%d memory, stride %u; %s", (void*)buffer, buffer->width, buffer->height, stride,
               rb->may_import ? "the GPU may write into it (no fd, or sealed against shrinking)"
                              : r->trust_target_memory ? "the GPU may write into it (trusted by the compositor)"

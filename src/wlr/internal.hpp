@@ -14,6 +14,8 @@
 //   util.cpp      boxes, regions, errors, device loss
 //   sync.cpp      explicit sync: syncobj node, wait_timeline/signal_timeline, wlgpu/wlr_sync.h
 //   surface_sync.cpp  wlgpu_surface_sync_create: commits held for acquire points / write fences
+//   upload.cpp    client memory (wl_shm) uploads: GPU copies out of the imported memory where it
+//                 cannot shrink, the buffer locked until they finished; else CPU copies
 //   allocator.cpp wlgpu_allocator_autocreate: wlroots' allocator choice, else udmabuf, else shm
 //
 // No rendering logic lives in src/wlr: the files only translate wlroots structs (buffers,
@@ -29,6 +31,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -50,6 +53,7 @@ extern "C" {
 #undef static
 }
 
+#include "bridge/readback.hpp"
 #include "wlgpu/bridge.hpp"
 #include "wlgpu/dmabuf.hpp"
 #include "wlgpu/format.hpp"
@@ -101,6 +105,21 @@ struct DmabufImport {
     wl_list link{};  // WlRenderer::dmabuf_imports
 };
 
+// The imported memory of one client memory (wl_shm) wlr_buffer (wlr_addon on the buffer),
+// upload.cpp. import empty: refused (the reason logged once; the buffer is not retried).
+struct ShmImport {
+    wlr_addon addon{};
+    std::optional<HostImport> import;
+    wl_list link{};  // WlRenderer::shm_imports
+};
+
+// A GPU upload out of a client buffer's memory, submitted and maybe not finished: the buffer is
+// locked until `done` completes (upload.cpp).
+struct PendingUpload {
+    WGPUFuture done{};
+    wlr_buffer* buffer = nullptr;
+};
+
 struct WlRenderer {
     wlr_renderer base{};
     std::unique_ptr<Bridge> bridge;
@@ -115,6 +134,8 @@ struct WlRenderer {
     std::string summary;
     wl_list buffers{};  // RenderBuffer::link
     wl_list dmabuf_imports{};  // DmabufImport::link
+    wl_list shm_imports{};     // ShmImport::link
+    std::vector<PendingUpload> uploads;  // oldest first
     wl_list textures{};  // WlTexture::link: destroyed with the renderer (wlroots' client buffers forget theirs)
     bool warned_dmabuf = false, warned_color = false, warned_output_transform = false;
     bool trust_target_memory = false;  // wlgpu_renderer_set_trust_target_memory
@@ -172,6 +193,10 @@ Box to_box(const wlr_box& b);
 std::vector<Box> region_boxes(const pixman_region32_t* region);
 // "code: message" (valid until the next call on this thread).
 const char* error_text(const Error& e);
+// Whether nobody can truncate the buffer's memory under the GPU: its wl_shm fd is sealed
+// against shrinking (F_SEAL_SHRINK) and its file holds the whole buffer. A buffer without an
+// fd gets no_fd (compositor memory for a target: true; for a client texture: false).
+bool memory_cannot_shrink(wlr_buffer* buffer, bool no_fd);
 
 // Runs fn(data, format, stride) with read (or write) access to buffer's memory; false when
 // the buffer has no data-ptr access.
@@ -192,6 +217,16 @@ wlr_texture* texture_from_buffer(wlr_renderer* wr, wlr_buffer* buffer);
 // On renderer destroy: the textures nobody destroyed (wlr_client_buffer drops its texture on the
 // renderer's destroy signal without destroying it), as wlroots' gles2 and vulkan renderers do.
 void textures_destroy_all(WlRenderer* r);
+
+// ---- upload.cpp ----
+// Uploads the damage of a client memory buffer (data, stride: its begun data-ptr access) into
+// t: copied by the GPU out of the imported memory where that is safe, else by Texture::update.
+Result<void> upload_memory(WlRenderer* r, Texture& t, wlr_buffer* buffer, void* data, uint32_t stride,
+                           std::span<const Box> damage);
+// Unlocks the buffers whose uploads the GPU has finished; with wait, waits for all of them.
+void uploads_release(WlRenderer* r, bool wait);
+// On renderer destroy: waits for the uploads, unlocks their buffers, drops every import.
+void shm_imports_destroy_all(WlRenderer* r);
 
 // ---- dmabuf.cpp ----
 // Fills the DMA-BUF format sets from the importer's probe (once, at creation).

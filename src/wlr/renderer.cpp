@@ -53,6 +53,7 @@ int renderer_get_drm_fd(wlr_renderer* wr) {
 
 void renderer_destroy(wlr_renderer* wr) {
     WlRenderer* r = get_renderer(wr);
+    shm_imports_destroy_all(r);  // first: waits for the GPU's uploads out of client buffers
     RenderBuffer *rb, *tmp;
     wl_list_for_each_safe(rb, tmp, &r->buffers, link) render_buffer_destroy(rb);
     textures_destroy_all(r);
@@ -112,6 +113,7 @@ Result<wlr_renderer*> create_renderer(wlr_backend* backend, RendererOptions opti
     r->summary = r->bridge->summary();
     wl_list_init(&r->buffers);
     wl_list_init(&r->dmabuf_imports);
+    wl_list_init(&r->shm_imports);
     wl_list_init(&r->textures);
     build_format_sets(r.get());
     dmabuf_init_formats(r.get());
@@ -196,9 +198,9 @@ const char* wlgpu_renderer_get_transfer_stats(struct wlr_renderer* renderer) {
     auto* r = wlgpu::wlr::detail::get_renderer(renderer);
     const wlgpu::TransferStats& t = r->bridge->transfers();
     r->transfer_text = std::format(
-        "uploads copies={} pixels={} | read-backs copies={} pixels={} host_mapped={} staged={} "
-        "staging_buffers={} imports={}",
-        t.upload_copies, t.upload_pixels, t.readback_copies, t.readback_pixels, t.readback_host_mapped,
+        "uploads copies={} pixels={} host_mapped={} staged={} | read-backs copies={} pixels={} host_mapped={} "
+        "staged={} staging_buffers={} imports={}",
+        t.upload_copies, t.upload_pixels, t.upload_host_mapped, t.upload_staged, t.readback_copies, t.readback_pixels, t.readback_host_mapped,
         t.readback_staged, t.staging_buffers_created, t.host_imports_created);
     return r->transfer_text.c_str();
 }

@@ -1,4 +1,4 @@
-// wlr_texture: textures from memory (SHM / data-ptr) buffers; update_from_buffer with damage,
+// wlr_texture: textures from memory (SHM / data-ptr) buffers (uploads: upload.cpp); update_from_buffer with damage,
 // read_pixels (imported DMA-BUF textures too), preferred_read_format. DMA-BUF buffers are
 // imported (or, where the driver cannot, copied) by dmabuf.cpp.
 #include "internal.hpp"
@@ -15,7 +15,7 @@ bool texture_update_from_buffer(wlr_texture* wt, wlr_buffer* buffer, const pixma
                                           : std::vector<Box>{Box{0, 0, buffer->width, buffer->height}};
     bool accessed = with_data(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, [&](void* data, uint32_t format, uint32_t stride) {
         if (format != t->texture->format().drm_fourcc) return;  // wlroots then re-creates the texture
-        auto r = t->texture->update(data, stride, boxes);
+        auto r = upload_memory(t->renderer, *t->texture, buffer, data, stride, boxes);
         if (!r) log_error("updating a texture from buffer %p: %s", (void*)buffer, error_text(r.error()));
         ok = bool(r);
     });
@@ -63,14 +63,17 @@ void texture_destroy(wlr_texture* wt) {
     delete t;
 }
 
-// A texture from a memory buffer: one upload; nullptr (logged) when the format is unknown.
+// A texture from a memory buffer: one upload of the whole buffer (upload_memory); nullptr
+// (logged) when the format is unknown or the upload fails.
 wlr_texture* texture_from_data(WlRenderer* r, wlr_buffer* buffer, void* data, uint32_t format, uint32_t stride) {
-    auto tex = Texture::from_pixels(*r->bridge, format, buffer->width, buffer->height, stride, data,
-                                    TextureUsage::sample);
-    if (!tex) {
+    auto tex = Texture::create(*r->bridge, format, buffer->width, buffer->height, TextureUsage::sample);
+    const Box all{0, 0, buffer->width, buffer->height};
+    Result<void> up = tex ? upload_memory(r, **tex, buffer, data, stride, std::span<const Box>(&all, 1))
+                          : Result<void>(std::unexpected(tex.error()));
+    if (!up) {
         char name[8];
         log_error("cannot import %dx%d %s memory buffer: %s", buffer->width, buffer->height,
-                  fourcc_name(format, name), error_text(tex.error()));
+                  fourcc_name(format, name), error_text(up.error()));
         return nullptr;
     }
     return wrap_texture(r, std::move(*tex));

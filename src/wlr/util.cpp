@@ -2,7 +2,9 @@
 // fd limit a compositor may raise (wlgpu_raise_fd_limit).
 #include "internal.hpp"
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
@@ -11,6 +13,16 @@
 #include <string>
 
 namespace wlgpu::wlr::detail {
+
+bool memory_cannot_shrink(wlr_buffer* buffer, bool no_fd) {
+    wlr_shm_attributes shm{};
+    if (!wlr_buffer_get_shm(buffer, &shm)) return no_fd;
+    const int seals = fcntl(shm.fd, F_GET_SEALS);
+    struct stat st{};
+    if (seals < 0 || !(seals & F_SEAL_SHRINK) || fstat(shm.fd, &st) != 0) return false;
+    // Sealed, but a pool may be declared larger than its file: the file must hold the buffer.
+    return uint64_t(st.st_size) >= uint64_t(shm.offset) + uint64_t(shm.stride) * uint64_t(shm.height);
+}
 
 bool check_lost(WlRenderer* r) {
     if (!r->lost->load() && !r->bridge->lost()) return false;

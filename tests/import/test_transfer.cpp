@@ -6,8 +6,10 @@
 #include <sys/mman.h>
 
 #include <cstring>
+#include <format>
 #include <random>
 
+#include "bridge/readback.hpp"
 #include "support/gpu.hpp"
 #include "wlgpu/format.hpp"
 #include "wlgpu/texture.hpp"
@@ -40,14 +42,18 @@ struct Mapped {
 };
 
 TransferStats delta(const TransferStats& a, const TransferStats& b) {
-    return {b.upload_copies - a.upload_copies,
-            b.upload_pixels - a.upload_pixels,
-            b.readback_copies - a.readback_copies,
-            b.readback_pixels - a.readback_pixels,
-            b.readback_host_mapped - a.readback_host_mapped,
-            b.readback_staged - a.readback_staged,
-            b.staging_buffers_created - a.staging_buffers_created,
-            b.host_imports_created - a.host_imports_created};
+    TransferStats d;
+    d.upload_copies = b.upload_copies - a.upload_copies;
+    d.upload_pixels = b.upload_pixels - a.upload_pixels;
+    d.upload_host_mapped = b.upload_host_mapped - a.upload_host_mapped;
+    d.upload_staged = b.upload_staged - a.upload_staged;
+    d.readback_copies = b.readback_copies - a.readback_copies;
+    d.readback_pixels = b.readback_pixels - a.readback_pixels;
+    d.readback_host_mapped = b.readback_host_mapped - a.readback_host_mapped;
+    d.readback_staged = b.readback_staged - a.readback_staged;
+    d.staging_buffers_created = b.staging_buffers_created - a.staging_buffers_created;
+    d.host_imports_created = b.host_imports_created - a.host_imports_created;
+    return d;
 }
 
 bool inside(const std::vector<Box>& boxes, int x, int y) {
@@ -220,4 +226,79 @@ TEST(Transfers, ReadBackIntoAnotherFormatConvertsOnTheCpu) {
             bad += m[0] != s[2] || m[1] != s[1] || m[2] != s[0] || m[3] != s[3];
         }
     EXPECT_EQ(bad, 0u);
+}
+
+// Client memory imported for uploads (HostUse::upload): the GPU copies the damage out of it, the
+// CPU copies nothing; a stride that is a multiple of 256 takes one copy per box, others (most
+// clients': weston-simple-shm's rows are 1000 bytes) one per row, and there boxes narrower than
+// 256 texels go through writeTexture (cheaper). Pixel (0,0) on a page start and 260 bytes into
+// one (a buffer at an offset in its pool).
+TEST(Transfers, ImportedClientMemoryIsUploadedByTheGpuOnlyInItsDamage) {
+    if (!device_has_host_mapped()) GTEST_SKIP() << "the device lacks HostMappedPointer";
+    Bridge& g = test::gpu();
+    const int w = 1920, h = 1080;
+    for (uint32_t stride : {uint32_t(w * 4), uint32_t(w * 4 + 12)})
+        for (size_t offset : {size_t(0), size_t(260)}) {
+            SCOPED_TRACE(std::format("stride {} offset {}", stride, offset));
+            Mapped mem(offset + size_t(stride) * h);
+            ASSERT_TRUE(mem.data);
+            uint8_t* px = mem.data + offset;
+            const auto a = random_bytes(61 + stride + uint32_t(offset), size_t(stride) * h);
+            std::memcpy(px, a.data(), a.size());
+            auto t = Texture::create(g, kARGB8888, w, h);
+            ASSERT_TRUE(t);
+            ASSERT_TRUE(HostImport::usable(g, px, stride, w, h, 4, HostUse::upload));
+            TransferStats s0 = g.transfers();
+            auto imp = HostImport::create(g, px, stride, w, h, 4, HostUse::upload);
+            ASSERT_TRUE(imp) << imp.error().message;
+            const Box all{0, 0, w, h};
+            auto done = (*t)->update_from_import(*imp, std::span<const Box>(&all, 1));
+            ASSERT_TRUE(done);
+            ASSERT_NE(done->id, 0u);
+            ASSERT_TRUE(g.wait(*done));
+            TransferStats d = delta(s0, g.transfers());
+            EXPECT_EQ(d.host_imports_created, 1u);
+            EXPECT_EQ(d.upload_host_mapped, 1u);
+            EXPECT_EQ(d.upload_staged, 0u) << "no CPU copy";
+            EXPECT_EQ(d.upload_pixels, uint64_t(w) * h);
+            std::vector<uint8_t> out(size_t(w) * h * 4);
+            ASSERT_TRUE((*t)->read_pixels(kARGB8888, all, w * 4, out.data()));
+            int bad_rows = 0;
+            for (int y = 0; y < h; y++)
+                bad_rows += std::memcmp(out.data() + size_t(y) * w * 4, a.data() + size_t(y) * stride, size_t(w) * 4) != 0;
+            EXPECT_EQ(bad_rows, 0);
+
+            // Nothing damaged: nothing recorded. A 64x64 damage: those pixels, nothing else.
+            s0 = g.transfers();
+            auto none = (*t)->update_from_import(*imp, {});
+            ASSERT_TRUE(none);
+            EXPECT_EQ(none->id, 0u);
+            EXPECT_EQ(delta(s0, g.transfers()).upload_copies, 0u);
+            const auto b = random_bytes(71 + stride + uint32_t(offset), size_t(stride) * h);
+            std::memcpy(px, b.data(), b.size());
+            // A 64x64 box and a 300x2 one: with a copy per row (stride not a multiple of 256) the
+            // narrow box is cheaper through writeTexture (HostImport::gpu_copy_cheaper).
+            const bool by_row = stride % 256 != 0;
+            const std::vector<Box> damage = {{600, 400, 64, 64}, {100, 800, 300, 2}};
+            s0 = g.transfers();
+            done = (*t)->update_from_import(*imp, damage);
+            ASSERT_TRUE(done);
+            ASSERT_NE(done->id, 0u);
+            ASSERT_TRUE(g.wait(*done));
+            d = delta(s0, g.transfers());
+            EXPECT_EQ(d.upload_copies, 2u);
+            EXPECT_EQ(d.upload_host_mapped, by_row ? 1u : 2u);
+            EXPECT_EQ(d.upload_staged, by_row ? 1u : 0u);
+            EXPECT_EQ(d.upload_pixels, 64u * 64u + 300 * 2);
+            EXPECT_EQ(d.host_imports_created, 0u);
+            ASSERT_TRUE((*t)->read_pixels(kARGB8888, all, w * 4, out.data()));
+            size_t bad = 0;
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    bad += std::memcmp(out.data() + (size_t(y) * w + x) * 4,
+                                       (inside(damage, x, y) ? b : a).data() + size_t(y) * stride + size_t(x) * 4,
+                                       4) != 0;
+            EXPECT_EQ(bad, 0u);
+        }
+    EXPECT_TRUE(test::gpu_state().uncaptured.empty()) << test::gpu_state().uncaptured.front();
 }

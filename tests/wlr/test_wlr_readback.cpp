@@ -5,10 +5,21 @@
 //     (wlgpu_renderer_set_trust_target_memory); the buffer's pixels are compared with a CPU
 //     reference of the same rects each time;
 //   - textures: wlr_texture_update_from_buffer with no damage (a re-commit of an unchanged
-//     buffer) copies nothing, with a 64x64 damage of a 1920x1080 buffer copies 64x64 pixels.
+//     buffer) copies nothing, with a 64x64 damage of a 1920x1080 buffer copies 64x64 pixels;
+//   - client wl_shm buffers (a real memfd, as a client's pool): copied by the GPU out of the
+//     imported memory where the memfd is sealed against shrinking, the buffer kept locked (no
+//     wl_buffer.release) until the GPU has finished; by the CPU (writeTexture) where it is not
+//     sealed or the pointer is not texel-aligned. Every texel compared with the client memory.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
+#include <memory>
+#include <random>
 #include <vector>
 
 #include <drm_fourcc.h>
@@ -17,6 +28,7 @@
 
 extern "C" {
 #define static
+#include <wlr/interfaces/wlr_buffer.h>
 #include <wlr/render/allocator.h>
 #include <wlr/render/drm_format_set.h>
 #include <wlr/render/pass.h>
@@ -144,6 +156,201 @@ TEST(WlrReadback, TextureUpdateCopiesOnlyTheDamage) {
     wlr_buffer_drop(b);
     wlr_allocator_destroy(alloc);
     wlr_renderer_destroy(r);
+}
+
+// A client's wl_shm buffer as wlroots' wlr_shm gives it to the renderer: ARGB8888 pixels at an
+// offset in a memfd (the pool), sealed against shrinking or not; get_shm names the fd,
+// data-ptr access gives the mapping. `released`: wlr_buffer's release event (what becomes
+// wl_buffer.release) came.
+struct ClientShm {
+    wlr_buffer base{};
+    int fd = -1;
+    uint8_t* map = nullptr;
+    size_t size = 0;
+    uint32_t offset = 0, stride = 0;
+    bool released = false;
+    wl_listener on_release{};
+    uint8_t* pixels() const { return map + offset; }
+    ~ClientShm() {
+        wl_list_remove(&on_release.link);
+        wlr_buffer_drop(&base);
+        if (map) munmap(map, size);
+        if (fd >= 0) close(fd);
+    }
+};
+
+const wlr_buffer_impl kClientShmImpl = {
+    .destroy = [](wlr_buffer* b) { wlr_buffer_finish(b); },  // storage is the test's
+    .get_dmabuf = nullptr,
+    .get_shm = [](wlr_buffer* b, wlr_shm_attributes* a) {
+        auto* c = reinterpret_cast<ClientShm*>(b);
+        a->fd = c->fd, a->format = DRM_FORMAT_ARGB8888, a->width = b->width, a->height = b->height;
+        a->stride = int(c->stride), a->offset = c->offset;
+        return true;
+    },
+    .begin_data_ptr_access = [](wlr_buffer* b, uint32_t, void** data, uint32_t* format, size_t* stride) {
+        auto* c = reinterpret_cast<ClientShm*>(b);
+        *data = c->pixels(), *format = DRM_FORMAT_ARGB8888, *stride = c->stride;
+        return true;
+    },
+    .end_data_ptr_access = [](wlr_buffer*) {},
+};
+
+// file_short_by: the file is that much shorter than the buffer needs (a pool declared larger
+// than its file; kept within the last page, whose bytes past the end read as zeros).
+std::unique_ptr<ClientShm> make_client(int w, int h, uint32_t stride, uint32_t offset, bool seal,
+                                       uint32_t file_short_by) {
+    auto c = std::make_unique<ClientShm>();
+    wl_list_init(&c->on_release.link);
+    c->fd = memfd_create("wlgpu-test-client-pool", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    c->size = offset + size_t(stride) * h;
+    if (c->fd < 0 || ftruncate(c->fd, off_t(c->size - file_short_by)) != 0) return nullptr;
+    if (seal && fcntl(c->fd, F_ADD_SEALS, F_SEAL_SHRINK) != 0) return nullptr;
+    void* m = mmap(nullptr, c->size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
+    if (m == MAP_FAILED) return nullptr;
+    c->map = static_cast<uint8_t*>(m);
+    c->offset = offset, c->stride = stride;
+    wlr_buffer_init(&c->base, &kClientShmImpl, w, h);
+    c->on_release.notify = [](wl_listener* l, void*) {
+        ClientShm* self = wl_container_of(l, static_cast<ClientShm*>(nullptr), on_release);
+        self->released = true;
+    };
+    wl_signal_add(&c->base.events.release, &c->on_release);
+    return c;
+}
+
+// The client draws a new frame: fresh random bytes in every row (padding included).
+std::vector<uint8_t> client_draws(ClientShm& c, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::vector<uint8_t> frame(size_t(c.stride) * c.base.height);
+    for (auto& b : frame) b = uint8_t(rng());
+    std::memcpy(c.pixels(), frame.data(), frame.size());
+    return frame;
+}
+
+// Texels of the texture that differ from `inside` within box and from `outside` elsewhere (both
+// client frames, rows `stride` apart).
+size_t wrong_texels(wlr_texture* t, const std::vector<uint8_t>& inside, const std::vector<uint8_t>& outside,
+                    uint32_t stride, wlr_box box) {
+    const int w = int(t->width), h = int(t->height);
+    std::vector<uint8_t> got(size_t(w) * h * 4);
+    wlr_texture_read_pixels_options o{
+        .data = got.data(), .format = DRM_FORMAT_ARGB8888, .stride = uint32_t(w) * 4, .dst_x = 0, .dst_y = 0, .src_box = {}};
+    if (!wlr_texture_read_pixels(t, &o)) return SIZE_MAX;
+    size_t bad = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const bool in = x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height;
+            bad += std::memcmp(got.data() + (size_t(y) * w + x) * 4,
+                               (in ? inside : outside).data() + size_t(y) * stride + size_t(x) * 4, 4) != 0;
+        }
+    return bad;
+}
+
+// A wlgpu renderer, wlroots' shm allocator and a small target buffer that a pass draws into,
+// destroyed at the end of the test.
+struct RendererAndTarget {
+    wlr_renderer* r = (wlr_log_init(WLR_ERROR, nullptr), wlgpu_renderer_create(nullptr));
+    wlr_allocator* alloc = wlr_shm_allocator_create();
+    wlr_buffer* target = r && alloc ? wlgpu::test::make_xrgb_buffer(alloc, 64, 64) : nullptr;
+    ~RendererAndTarget() {
+        if (target) wlr_buffer_drop(target);
+        if (alloc) wlr_allocator_destroy(alloc);
+        if (r) wlr_renderer_destroy(r);
+    }
+};
+
+TEST(WlrUpload, SealedClientMemoryIsCopiedByTheGpuAndStaysLockedUntilItFinished) {
+    RendererAndTarget env;
+    ASSERT_NE(env.target, nullptr);
+    wlr_renderer* r = env.r;
+    wlr_buffer* target = env.target;
+    wlgpu::Bridge* bridge = wlgpu::wlr::bridge(r);
+    const bool host_mapped = bridge->caps().host_mapped_pointer;
+    if (bridge->identity().type == WGPUAdapterType_CPU) {
+        EXPECT_TRUE(host_mapped) << "lavapipe has HostMappedPointer";
+    }
+    const int w = 1920, h = 1080;
+    struct Case {
+        const char* what;
+        uint32_t stride, offset;
+        bool seal, gpu;
+        uint32_t file_short_by = 0;
+    } cases[] = {
+        {"sealed, stride a multiple of 256: one copy per box", w * 4, 0, true, true},
+        {"sealed, stride not a multiple of 256, at an offset in the pool: a copy per row", w * 4 + 12, 4096 + 260,
+         true, true},
+        {"sealed, pixel (0,0) 2 bytes off a texel: CPU copy", w * 4, 2, true, false},
+        {"not sealed (the client may truncate it): CPU copy", w * 4, 0, false, false},
+        {"sealed, but its file 8 bytes shorter than the buffer: CPU copy", w * 4, 0, true, false, 8},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.what);
+        const bool gpu = c.gpu && host_mapped;
+        auto client = make_client(w, h, c.stride, c.offset, c.seal, c.file_short_by);
+        ASSERT_TRUE(client);
+        if (c.seal) {
+            EXPECT_EQ(ftruncate(client->fd, 4096), -1) << "the kernel refuses to shrink a sealed memfd";
+            EXPECT_EQ(errno, EPERM);
+        }
+        wlr_buffer* b = &client->base;
+        const auto a = client_draws(*client, 101);
+
+        // The first commit: wlr_surface holds the buffer while wlr_client_buffer makes the texture.
+        wlr_buffer_lock(b);
+        wlgpu::TransferStats s0 = bridge->transfers();
+        wlr_texture* t = wlr_texture_from_buffer(r, b);
+        ASSERT_NE(t, nullptr);
+        wlgpu::TransferStats s1 = bridge->transfers();
+        EXPECT_EQ(s1.upload_pixels - s0.upload_pixels, uint64_t(w) * h);
+        EXPECT_EQ(s1.upload_host_mapped - s0.upload_host_mapped, gpu ? 1u : 0u);
+        EXPECT_EQ(s1.upload_staged - s0.upload_staged, gpu ? 0u : 1u) << "CPU copies";
+        EXPECT_EQ(s1.host_imports_created - s0.host_imports_created, gpu ? 1u : 0u);
+        wlr_buffer_unlock(b);  // the surface lets go: only a GPU copy in flight may hold it now
+        EXPECT_EQ(client->released, !gpu) << "wl_buffer.release while the GPU may still read the buffer";
+        EXPECT_EQ(b->n_locks, gpu ? 1u : 0u);
+        ASSERT_TRUE(draw(r, target, {{0, 0, 64, 64, 9, 8, 7}}));  // the next frame: the copy is done
+        EXPECT_TRUE(client->released);
+        EXPECT_EQ(b->n_locks, 0u);
+        // Released: what the client draws now is not in the texture.
+        const auto next = client_draws(*client, 102);
+        EXPECT_EQ(wrong_texels(t, a, a, c.stride, {}), 0u);
+
+        // A re-commit of the unchanged buffer: no copy, no lock.
+        client->released = false;
+        wlr_buffer_lock(b);
+        pixman_region32_t damage;
+        pixman_region32_init(&damage);
+        s0 = bridge->transfers();
+        EXPECT_TRUE(wlr_texture_update_from_buffer(t, b, &damage));
+        EXPECT_EQ(bridge->transfers().upload_copies - s0.upload_copies, 0u);
+        wlr_buffer_unlock(b);
+        EXPECT_TRUE(client->released);
+
+        // 64x64 of the new frame damaged: those 64x64 texels come, from the same import.
+        client->released = false;
+        const wlr_box box{700, 500, 64, 64};
+        pixman_region32_union_rect(&damage, &damage, box.x, box.y, box.width, box.height);
+        wlr_buffer_lock(b);
+        s0 = bridge->transfers();
+        EXPECT_TRUE(wlr_texture_update_from_buffer(t, b, &damage));
+        pixman_region32_fini(&damage);
+        s1 = bridge->transfers();
+        // (With a copy per row, a 64-texel-wide box is cheaper through writeTexture.)
+        const bool gpu_box = gpu && c.stride % 256 == 0;
+        EXPECT_EQ(s1.upload_copies - s0.upload_copies, 1u);
+        EXPECT_EQ(s1.upload_pixels - s0.upload_pixels, 64u * 64);
+        EXPECT_EQ(s1.upload_host_mapped - s0.upload_host_mapped, gpu_box ? 1u : 0u);
+        EXPECT_EQ(s1.upload_staged - s0.upload_staged, gpu_box ? 0u : 1u);
+        EXPECT_EQ(s1.host_imports_created - s0.host_imports_created, 0u);
+        wlr_buffer_unlock(b);
+        EXPECT_EQ(client->released, !gpu_box);
+        ASSERT_TRUE(draw(r, target, {{0, 0, 64, 64, 9, 8, 7}}));
+        EXPECT_TRUE(client->released);
+        EXPECT_EQ(wrong_texels(t, next, a, c.stride, box), 0u);
+        wlr_texture_destroy(t);
+    }
+    EXPECT_NE(std::string(wlgpu_renderer_get_transfer_stats(r)).find("host_mapped="), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,98 @@
+// Uploads of client memory (wl_shm) buffers into their textures. Where the memory cannot be
+// truncated under the GPU (memory_cannot_shrink: a pool fd sealed with F_SEAL_SHRINK that holds
+// the buffer) and the device can import it (HostImport::usable), the buffer's memory is
+// imported once (a HostImport cached on the wlr_buffer with a wlr_addon, as the mapping is
+// per buffer) and the GPU copies the damage out of it: no CPU copy. The buffer stays locked
+// (no wl_buffer.release, so the client does not write into it, and its mapping stays) until
+// the GPU has finished the copy: checked without waiting at each upload and pass begin, waited
+// for at each pass submit (the copies come before the frame on the queue) and at renderer
+// destroy. Anything else takes Texture::update (the CPU copies the damage into Dawn's staging
+// memory); the transfer counters tell the two apart (upload_host_mapped, upload_staged).
+#include "internal.hpp"
+
+namespace wlgpu::wlr::detail {
+namespace {
+
+void import_addon_destroy(wlr_addon* addon) {
+    auto* s = wl_container_of(addon, static_cast<ShmImport*>(nullptr), addon);
+    wlr_addon_finish(&s->addon);
+    wl_list_remove(&s->link);
+    delete s;
+}
+
+const wlr_addon_interface kShmImportAddon = {.name = "wlgpu_shm_import", .destroy = import_addon_destroy};
+
+// Why the buffer's memory is not imported, or "" when it may be.
+std::string refusal(WlRenderer* r, const Texture& t, wlr_buffer* buffer, void* data, uint32_t stride) {
+    if (!memory_cannot_shrink(buffer, false))
+        return "its memory has no fd sealed against shrinking (F_SEAL_SHRINK) that holds the buffer";
+    const uint32_t texel = t.format().bytes_per_pixel;
+    if (t.format().cpu_convert) return "its format is converted on the CPU";
+    if (uint64_t(stride) < uint64_t(t.width()) * texel) return "its stride is shorter than a row";
+    auto ok = HostImport::usable(*r->bridge, data, stride, t.width(), t.height(), texel, HostUse::upload);
+    return ok ? "" : error_text(ok.error());
+}
+
+// The buffer's import (created on first use), or nullptr where it is refused (logged once).
+const HostImport* find_import(WlRenderer* r, const Texture& t, wlr_buffer* buffer, void* data, uint32_t stride) {
+    ShmImport* s = nullptr;
+    if (wlr_addon* a = wlr_addon_find(&buffer->addons, r, &kShmImportAddon))
+        s = wl_container_of(a, static_cast<ShmImport*>(nullptr), addon);
+    if (s && (!s->import || s->import->matches(data, stride, t.width(), t.height())))
+        return s->import ? &*s->import : nullptr;
+    if (!s) {
+        s = new ShmImport();
+        wlr_addon_init(&s->addon, &buffer->addons, r, &kShmImportAddon);
+        wl_list_insert(&r->shm_imports, &s->link);
+    }
+    s->import.reset();
+    if (std::string why = refusal(r, t, buffer, data, stride); !why.empty()) {
+        log_debug("client buffer %p: uploads copied by the CPU: %s", (void*)buffer, why.c_str());
+        return nullptr;
+    }
+    auto h = HostImport::create(*r->bridge, data, stride, t.width(), t.height(), t.format().bytes_per_pixel,
+                                HostUse::upload);
+    if (!h) {
+        log_error("client buffer %p: importing its memory: %s; uploads copied by the CPU", (void*)buffer,
+                  error_text(h.error()));
+        return nullptr;
+    }
+    log_debug("client buffer %p: imported, uploads copied by the GPU", (void*)buffer);
+    s->import.emplace(std::move(*h));
+    return &*s->import;
+}
+
+}  // namespace
+
+Result<void> upload_memory(WlRenderer* r, Texture& t, wlr_buffer* buffer, void* data, uint32_t stride,
+                           std::span<const Box> damage) {
+    uploads_release(r, false);
+    const HostImport* h = find_import(r, t, buffer, data, stride);
+    if (!h) return t.update(data, stride, damage);
+    auto done = t.update_from_import(*h, damage);
+    if (!done) return std::unexpected(done.error());
+    if (done->id == 0) return {};
+    wlr_buffer_lock(buffer);
+    r->uploads.push_back(PendingUpload{*done, buffer});
+    return {};
+}
+
+void uploads_release(WlRenderer* r, bool wait) {
+    std::vector<wlr_buffer*> finished;
+    std::erase_if(r->uploads, [&](const PendingUpload& u) {
+        // A failed endless wait (a broken device) unlocks too: a lock held forever is worse.
+        if (!r->bridge->wait(u.done, wait ? UINT64_MAX : 0) && !wait) return false;
+        finished.push_back(u.buffer);
+        return true;
+    });
+    // Unlocked once the list is consistent: a release may destroy the buffer (and its import).
+    for (wlr_buffer* b : finished) wlr_buffer_unlock(b);
+}
+
+void shm_imports_destroy_all(WlRenderer* r) {
+    uploads_release(r, true);
+    ShmImport *s, *tmp;
+    wl_list_for_each_safe(s, tmp, &r->shm_imports, link) import_addon_destroy(&s->addon);
+}
+
+}  // namespace wlgpu::wlr::detail
