@@ -84,7 +84,7 @@ Result<State*> state(Renderer::Impl& r) {
 wg::RenderPipeline make_pipeline(Renderer::Impl& r, WGPUShaderModule module, uint32_t kind, PipelineKey key) {
     static const char* const entries[] = {"fs_fx_texture", "fs_fx_solid",  "fs_fx_linear",     "fs_fx_conic",
                                           "fs_fx_shadow",  "fs_blur_down", "fs_blur_up", "fs_blur_composite",
-                                          "fs_fx_shadowed_texture"};
+                                          "fs_fx_shadowed_texture", "fs_blur_composite_plain"};
     const bool user = kind >= kUserFirst;
     const bool textured = user || kind == kTexture || kind >= kBlurDown;
     QuadPipelineDesc q{module,
@@ -576,7 +576,10 @@ void push_blur_composite(Frame::Impl& f, const BlurDraw& d, WGPUBindGroup blurre
     e.uv_a[0] = float(d.box.x) / tw, e.uv_a[1] = float(d.box.y) / th;
     e.uv_a[2] = float(d.box.width) / tw, e.uv_b[1] = float(d.box.height) / th, e.uv_b[2] = 1;
     e.data[0][0] = d.brightness, e.data[0][1] = d.contrast, e.data[0][2] = d.saturation, e.data[0][3] = d.noise;
-    push_effect(f, render::effects::kBlurComposite, Blend::premultiplied, blurred, d.box, d.clip, e);
+    // No adjustments: the shader without the colour maths (a cached panel's steady-state cost).
+    const bool plain = d.brightness == 1 && d.contrast == 1 && d.saturation == 1 && d.noise == 0;
+    const uint32_t kind = plain ? render::effects::kBlurCompositePlain : render::effects::kBlurComposite;
+    push_effect(f, kind, Blend::premultiplied, blurred, d.box, d.clip, e);
 }
 
 bool visible(const Frame::Impl& f, Box b) {
