@@ -40,7 +40,7 @@ struct wlgpu_scene_effect;
 struct wlgpu_scene_effects *wlgpu_scene_effects_create(struct wlr_renderer *renderer);
 void wlgpu_scene_effects_destroy(struct wlgpu_scene_effects *fx);
 
-/* Rounded corners (radius in logical pixels, all four corners) on a buffer node, e.g. a
+/* Rounded corners (radius in logical pixels, the same on all four corners) on a buffer node, e.g. a
  * toplevel's main surface (wlr_scene_surface->buffer); 0 removes them. The node's opacity is set
  * just below 1 (drawn as 1) so that wlr_scene does not treat it as opaque and draws what shows
  * through the cut corners; wlr_scene_surface puts it back to 1 on every commit, and
@@ -48,6 +48,9 @@ void wlgpu_scene_effects_destroy(struct wlgpu_scene_effects *fx);
  * setting goes with the node (a wlr_addon) and ends when it is destroyed. */
 bool wlgpu_scene_buffer_set_corner_radius(struct wlgpu_scene_effects *fx, struct wlr_scene_buffer *buffer,
 	float radius);
+/* The same with a radius per corner (logical pixels, each >= 0; all 0 removes them). */
+bool wlgpu_scene_buffer_set_corner_radii(struct wlgpu_scene_effects *fx, struct wlr_scene_buffer *buffer,
+	const struct wlgpu_corner_radii *radii);
 
 /* A box shadow under a window: box (parent coordinates) moved by offset, filled with color,
  * Gaussian-blurred (sigma), not drawn inside box itself (the window). The node covers box grown
@@ -58,6 +61,7 @@ struct wlgpu_scene_shadow_options {
 	struct wlr_render_color color;
 	float sigma;
 	int offset_x, offset_y;
+	struct wlgpu_corner_radii corners;  /* per corner; all 0: corner_radius for all four */
 };
 
 /* Backdrop blur of what lies under box (parent coordinates), e.g. behind a translucent
@@ -67,6 +71,7 @@ struct wlgpu_scene_blur_options {
 	struct wlr_box box;
 	float corner_radius;
 	struct wlgpu_backdrop_blur_options blur;
+	struct wlgpu_corner_radii corners;  /* per corner; all 0: corner_radius for all four */
 };
 
 /* Effect nodes: wlr_scene_buffer nodes under parent whose buffer is drawn by the effect.

@@ -30,7 +30,7 @@ constexpr uint32_t kSlots = sizeof(EffectInstance) / sizeof(Instance);
 // Built-in effect pipelines; user effects are kUserFirst + the effect's id.
 enum BuiltinKind : uint32_t {
     kTexture = kEffectKindFirst, kSolid, kLinear, kConic, kShadow, kBlurDown, kBlurUp, kBlurComposite,
-    kShadowedTexture,
+    kShadowedTexture, kBlurCompositePlain,
 };
 constexpr uint32_t kUserFirst = 1u << 16;
 

@@ -225,6 +225,15 @@ fn fs_blur_composite(in: FxOut) -> @location(0) vec4f {
     rgb += (wlgpu_hash(vec2u(in.pos.xy)) - 0.5) * in.d0.w * c.a;
     return vec4f(clamp(rgb, vec3f(0.0), vec3f(c.a)), c.a) * wlgpu_coverage(in);
 }
+
+// fs_blur_composite with no adjustments (brightness, contrast, saturation 1, noise 0): the same
+// pixels (what it leaves out is the identity but for float rounding far below 8 bits) without
+// the per-pixel colour maths and hash. The clamp to alpha stays: a target may hold rgb > a.
+@fragment
+fn fs_blur_composite_plain(in: FxOut) -> @location(0) vec4f {
+    let c = textureSample(wlgpu_tex, wlgpu_smp, in.uv);
+    return vec4f(min(c.rgb, vec3f(c.a)), c.a) * wlgpu_coverage(in);
+}
 )";
 
 const char* const kUserFragWgsl = R"(

@@ -118,7 +118,7 @@ struct RoundedNode {
     wlr_addon addon{};
     wlgpu_scene_effects* fx = nullptr;
     wlr_scene_buffer* node = nullptr;
-    float radius = 0;
+    wlgpu_corner_radii radii{};  // logical pixels
 };
 
 namespace {
@@ -145,6 +145,19 @@ void node_size(const wlr_scene_buffer* b, int* w, int* h) {
 float draw_scale(Box dst, int w, int h) {
     if (w <= 0 || h <= 0) return 1;
     return float(std::sqrt(double(dst.width) * dst.height / (double(w) * h)));
+}
+
+// Per-corner radii (logical pixels) scaled by k; all 0: radius on every corner.
+CornerRadii corners_of(const wlgpu_corner_radii& c, float radius, float k) {
+    if (c.top_left == 0 && c.top_right == 0 && c.bottom_right == 0 && c.bottom_left == 0)
+        return CornerRadii::all(radius * k);
+    return {c.top_left * k, c.top_right * k, c.bottom_right * k, c.bottom_left * k};
+}
+
+bool valid(const wlgpu_corner_radii& c) {
+    for (float r : {c.top_left, c.top_right, c.bottom_right, c.bottom_left})
+        if (!(r >= 0) || !std::isfinite(r)) return false;
+    return true;
 }
 
 Box inset(Box b, float by) {
@@ -183,7 +196,7 @@ void draw_effect(WlPass* p, EffectBuffer* b, const wlr_render_texture_options* o
         const int lw = s.box.width + 2 * b->reach, lh = s.box.height + 2 * b->reach;
         const float k = draw_scale(dst, lw, lh);
         const auto& c = s.color;
-        ShadowDraw d{inset(dst, b->reach * k), CornerRadii::all(s.corner_radius * k),
+        ShadowDraw d{inset(dst, b->reach * k), corners_of(s.corners, s.corner_radius, k),
                      Color{c.r * alpha, c.g * alpha, c.b * alpha, c.a * alpha}, s.sigma * k};
         d.hole = {d.box, d.corners};
         d.hole.box.x -= int(std::lround(s.offset_x * k));
@@ -199,7 +212,7 @@ void draw_effect(WlPass* p, EffectBuffer* b, const wlr_render_texture_options* o
     const float k = draw_scale(dst, s.box.width + 2 * b->reach, s.box.height + 2 * b->reach);
     BlurDraw d;
     d.box = inset(dst, b->reach * k);
-    d.corners = CornerRadii::all(s.corner_radius * k);
+    d.corners = corners_of(s.corners, s.corner_radius, k);
     d.passes = s.blur.passes;
     d.radius = s.blur.radius;
     d.noise = s.blur.noise;
@@ -217,7 +230,7 @@ bool draw_rounded(WlPass* p, RoundedNode* n, const wlr_render_texture_options* o
     int w = 0, h = 0;
     node_size(n->node, &w, &h);
     const float k = draw_scale(d->dst, w, h);
-    pass_check(p, "add_texture (rounded)", p->frame->draw_rounded_texture(*d, CornerRadii::all(n->radius * k)));
+    pass_check(p, "add_texture (rounded)", p->frame->draw_rounded_texture(*d, corners_of(n->radii, 0, k)));
     return true;
 }
 
@@ -231,12 +244,12 @@ void effect_node_destroy(wl_listener* l, void*) {
 
 bool valid(const wlgpu_scene_shadow_options* o) {
     return o && o->box.width > 0 && o->box.height > 0 && o->sigma >= 0 && std::isfinite(o->sigma) &&
-           o->sigma <= 1000 && o->corner_radius >= 0;
+           o->sigma <= 1000 && o->corner_radius >= 0 && valid(o->corners);
 }
 
 bool valid(const wlgpu_scene_blur_options* o) {
     return o && o->box.width > 0 && o->box.height > 0 && o->blur.passes >= 1 && o->blur.passes <= 8 &&
-           o->corner_radius >= 0 && std::isfinite(o->blur.radius);
+           o->corner_radius >= 0 && std::isfinite(o->blur.radius) && valid(o->corners);
 }
 
 // Places the node over the effect's box grown by its reach (and the shadow's offset).
@@ -444,13 +457,19 @@ void wlgpu_scene_effects_destroy(struct wlgpu_scene_effects* fx) {
 
 bool wlgpu_scene_buffer_set_corner_radius(struct wlgpu_scene_effects* fx, struct wlr_scene_buffer* buffer,
                                           float radius) {
-    if (!fx || !buffer || !(radius >= 0) || !std::isfinite(radius)) {
-        log_error("wlgpu_scene_buffer_set_corner_radius: bad arguments");
+    const wlgpu_corner_radii radii{radius, radius, radius, radius};
+    return wlgpu_scene_buffer_set_corner_radii(fx, buffer, &radii);
+}
+
+bool wlgpu_scene_buffer_set_corner_radii(struct wlgpu_scene_effects* fx, struct wlr_scene_buffer* buffer,
+                                         const struct wlgpu_corner_radii* radii) {
+    if (!fx || !buffer || !radii || !valid(*radii)) {
+        log_error("wlgpu_scene_buffer_set_corner_radii: bad arguments");
         return false;
     }
     wlr_addon* a = wlr_addon_find(&buffer->node.addons, fx, &kRoundedAddon);
     RoundedNode* n = a ? wl_container_of(a, n, addon) : nullptr;
-    if (radius == 0) {
+    if (!corners_of(*radii, 0, 1).any()) {
         if (n) rounded_addon_destroy(&n->addon);
         if (n && buffer->opacity == kAlmostOne) wlr_scene_buffer_set_opacity(buffer, 1);
         return true;
@@ -462,7 +481,7 @@ bool wlgpu_scene_buffer_set_corner_radius(struct wlgpu_scene_effects* fx, struct
         wlr_addon_init(&n->addon, &buffer->node.addons, fx, &kRoundedAddon);
         fx->rounded[&buffer->opacity] = n;
     }
-    n->radius = radius;
+    n->radii = *radii;
     if (buffer->opacity >= 1) wlr_scene_buffer_set_opacity(buffer, kAlmostOne);
     wlr_scene_node_set_enabled(&buffer->node, !buffer->node.enabled);  // damage it: new corners
     wlr_scene_node_set_enabled(&buffer->node, !buffer->node.enabled);

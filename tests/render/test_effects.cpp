@@ -391,6 +391,39 @@ TEST_F(Effects, CachedBlurReblursOnlyWhenInvalidated) {
     }
 }
 
+// A cached blur without colour adjustments (the composite's cheaper shader): frame 0 blurs,
+// frame 1 draws the kept blur (one render pass); both match the reference, which clamps the
+// colour to alpha like the adjusted path. Part of the target holds rgb > a (a rect drawn
+// unblended), so a shader that leaves out the clamp is off there (by up to 8 here).
+TEST_F(Effects, CachedBlurWithoutAdjustmentsMatchesReference) {
+    std::mt19937 rng(91);
+    auto s = random_texture(rng, 64, 48, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    auto bg = random_texture(rng, 16, 12, ref::Layout::xrgb8888);
+    const BlurDraw b{{5, 4, 46, 38}, {9, 3, 0, 6}, 2, 1.5f, 0, 1, 1, 1, std::nullopt};
+    const RectDraw over_a{{14, 10, 20, 16}, {1.0f, 0.25f, 0.9f, 0.5f}, Blend::none};  // r, b > a
+    BlurCache cache;
+    for (int frame = 0; frame < 2; frame++) {
+        const uint64_t passes = renderer().stats().render_passes;
+        auto f = renderer().begin(*s.tex);
+        ASSERT_TRUE(f) << f.error().message;
+        const TextureDraw d = nearest_draw(bg, {0, 0, 64, 48}, Transform::normal);  // x4
+        ASSERT_TRUE(f->draw_texture(d));
+        ASSERT_TRUE(f->draw_rect(over_a));
+        ASSERT_TRUE(f->draw_backdrop_blur(b, cache));
+        ASSERT_TRUE(f->submit());
+        EXPECT_EQ(renderer().stats().render_passes - passes, frame == 0 ? 2u + 2 * b.passes : 1u) << "frame " << frame;
+
+        ref::Image want(64, 48);
+        ref::draw_texture(want, bg.img, {}, d.dst, d.transform, 1, d.filter, Blend::none, std::nullopt);
+        ref::draw_rect(want, over_a.box, px(over_a.color), Blend::none, std::nullopt);
+        const ref::Image blurred = kawase(want, b.passes, b.radius);
+        over(want, b.box, b.clip,
+             [&](int x, int y) { return scale(adjust(blurred.at(x, y), b, x, y), coverage(x, y, b.box, b.corners)); });
+        // +-2 as BlurRegion (each level rounded on both sides, no adjustment gain).
+        EXPECT_TRUE(images_match(read_back(*s.tex), want, 2)) << "frame " << frame;
+    }
+}
+
 // ---- user WGSL effects ----
 
 std::shared_ptr<Effect> user_effect() {

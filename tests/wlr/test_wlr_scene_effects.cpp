@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <random>
 
 #include <pixman.h>
 #include <wayland-server-core.h>
@@ -27,6 +29,7 @@ extern "C" {
 #undef static
 }
 
+#include "render/effects_reference.hpp"
 #include "support/wlr_buffers.hpp"
 #include "wlgpu/wlr.h"
 #include "wlgpu/wlr_scene_effects.h"
@@ -104,6 +107,25 @@ wlr_scene_rect* rect(wlr_scene_tree* parent, int x, int y, int w, int h, float r
     return n;
 }
 
+// A started scene with its effects helper over a flat background of colour bg.
+struct FlatScene : Scene {
+    wlgpu_scene_effects* fx = nullptr;
+    float bg[3] = {};
+    bool start_flat(float r, float g, float b) {
+        bg[0] = r, bg[1] = g, bg[2] = b;
+        if (!start() || !(fx = wlgpu_scene_effects_create(renderer))) return false;
+        rect(&scene->tree, 0, 0, kW, kH, r, g, b);
+        return true;
+    }
+    // The CPU reference's start: the background alone.
+    ref::Image background() const {
+        ref::Image img(kW, kH);
+        for (auto& p : img.px) p = {bg[0], bg[1], bg[2], 1};
+        return img;
+    }
+    ~FlatScene() { wlgpu_scene_effects_destroy(fx); }
+};
+
 }  // namespace
 
 // Under a blur (box 40,20 80x60, 2 passes: reach 11 px) a small rect changes colour; right of
@@ -141,6 +163,81 @@ TEST(SceneEffects, BlurDamageCoversWhatTheBlurReads) {
     EXPECT_EQ(over, 0) << "incremental vs full: " << over << " pixels over 1 level, worst " << worst
                        << " (damage " << damage << " px)";
     wlgpu_scene_effects_destroy(fx);
+}
+
+// A buffer node (random opaque texels) with a different radius on each corner, over a flat
+// background, against the CPU reference: each corner cut by its own circle, anti-aliased
+// (coverage of the pixel centre's distance, tests/render/effects_reference.hpp). +-1 level.
+TEST(SceneEffects, BufferNodeWithPerCornerRadii) {
+    FlatScene s;
+    ASSERT_TRUE(s.start_flat(0.2f, 0.25f, 0.3f));
+    const wlgpu::Box box{30, 25, 60, 40};
+    wlr_buffer* buf = make_xrgb_buffer(s.allocator, box.width, box.height);
+    ASSERT_NE(buf, nullptr);
+    ref::Image texels(box.width, box.height);
+    {
+        void* data = nullptr;
+        uint32_t fmt = 0;
+        size_t stride = 0;
+        ASSERT_TRUE(wlr_buffer_begin_data_ptr_access(buf, WLR_BUFFER_DATA_PTR_ACCESS_WRITE, &data, &fmt, &stride));
+        std::mt19937 rng(7);
+        for (int y = 0; y < box.height; y++)
+            for (int x = 0; x < box.width; x++) {
+                const uint32_t v = rng() | 0xff000000u;  // XRGB8888: B, G, R, X in memory
+                std::memcpy(static_cast<uint8_t*>(data) + size_t(y) * stride + size_t(x) * 4, &v, 4);
+                texels.at(x, y) = {float((v >> 16) & 0xff) / 255, float((v >> 8) & 0xff) / 255, float(v & 0xff) / 255, 1};
+            }
+        wlr_buffer_end_data_ptr_access(buf);
+    }
+    wlr_scene_buffer* node = wlr_scene_buffer_create(&s.scene->tree, buf);
+    wlr_buffer_drop(buf);
+    ASSERT_NE(node, nullptr);
+    wlr_scene_node_set_position(&node->node, box.x, box.y);
+    const wlgpu_corner_radii radii{14, 3, 9, 0};
+    ASSERT_TRUE(wlgpu_scene_buffer_set_corner_radii(s.fx, node, &radii));
+    const ref::Image got = s.frame(s.fx);
+    ASSERT_FALSE(got.px.empty());
+
+    ref::Image want = s.background();
+    const wlgpu::CornerRadii c{radii.top_left, radii.top_right, radii.bottom_right, radii.bottom_left};
+    fxref::over(want, box, std::nullopt, [&](int x, int y) {
+        return fxref::scale(texels.at(x - box.x, y - box.y), fxref::coverage(x, y, box, c));
+    });
+    int over = 0;
+    const int worst = worst_difference(got, want, &over);
+    EXPECT_EQ(over, 0) << over << " pixels over 1 level, worst " << worst;
+    const wlgpu_corner_radii bad{1, -1, 0, 0};
+    EXPECT_FALSE(wlgpu_scene_buffer_set_corner_radii(s.fx, node, &bad));
+}
+
+// A shadow node with a radius per corner (corner_radius, which they replace, set to something
+// else): the Gaussian of that rounded box, not drawn inside it (the window), against the CPU
+// reference. +-2 levels as tests/render's shadows (the shader's erf and 24-row integral).
+TEST(SceneEffects, ShadowNodeWithPerCornerRadii) {
+    FlatScene s;
+    ASSERT_TRUE(s.start_flat(0.7f, 0.6f, 0.5f));
+    wlgpu_scene_shadow_options so{};
+    so.box = {40, 30, 70, 50};
+    so.corner_radius = 4;
+    so.corners = {12, 2, 7, 0};
+    so.color = {0.05f, 0.1f, 0.0f, 0.6f};
+    so.sigma = 4;
+    ASSERT_NE(wlgpu_scene_shadow_create(s.fx, &s.scene->tree, &so), nullptr);
+    const ref::Image got = s.frame(s.fx);
+    ASSERT_FALSE(got.px.empty());
+
+    ref::Image want = s.background();
+    const wlgpu::Box box{so.box.x, so.box.y, so.box.width, so.box.height};
+    const wlgpu::CornerRadii c{12, 2, 7, 0};
+    const auto cov = fxref::reference_shadow(kW, kH, box, c, so.sigma);
+    const ref::Px col{so.color.r, so.color.g, so.color.b, so.color.a};
+    fxref::over(want, {0, 0, kW, kH}, std::nullopt, [&](int x, int y) {
+        const float outside = float(std::clamp(0.5 + fxref::rounded_distance(x + 0.5, y + 0.5, box, c), 0.0, 1.0));
+        return fxref::scale(col, float(cov[size_t(y) * kW + x]) * outside);
+    });
+    int over = 0;
+    const int worst = worst_difference(got, want, &over);
+    EXPECT_LE(worst, 2) << over << " pixels over 1 level";
 }
 
 TEST(SceneEffects, Refusals) {
