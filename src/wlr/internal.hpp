@@ -220,7 +220,9 @@ void textures_destroy_all(WlRenderer* r);
 
 // ---- upload.cpp ----
 // Uploads the damage of a client memory buffer (data, stride: its begun data-ptr access) into
-// t: copied by the GPU out of the imported memory where that is safe, else by Texture::update.
+// t: copied by the GPU out of the imported memory where that is safe, else by Texture::update,
+// at most DmabufImportOptions::kDefaultMaxCopyBytes of damage per call (a bigger CPU copy is
+// refused: it would stall the event loop).
 Result<void> upload_memory(WlRenderer* r, Texture& t, wlr_buffer* buffer, void* data, uint32_t stride,
                            std::span<const Box> damage);
 // Unlocks the buffers whose uploads the GPU has finished; with wait, waits for all of them.

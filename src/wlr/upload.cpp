@@ -10,6 +10,8 @@
 // memory); the transfer counters tell the two apart (upload_host_mapped, upload_staged).
 #include "internal.hpp"
 
+#include <algorithm>
+
 namespace wlgpu::wlr::detail {
 namespace {
 
@@ -62,13 +64,37 @@ const HostImport* find_import(WlRenderer* r, const Texture& t, wlr_buffer* buffe
     return &*s->import;
 }
 
+// The CPU copies a commit's damage on the compositor's event loop: at most as many bytes as the
+// copy path of read-only DMA-BUFs (DmabufImportOptions::kDefaultMaxCopyBytes, 128 MiB: a
+// 7680x4320 XRGB8888 buffer fits), so that no client stalls the others for longer than that copy.
+// A bigger upload is refused (the surface keeps its content); memory the GPU may copy
+// (sealed, above) has no such limit: recording its copy costs the event loop almost nothing.
+Result<void> check_cpu_copy(const Texture& t, wlr_buffer* buffer, std::span<const Box> damage) {
+    uint64_t bytes = 0;
+    for (const Box& d : damage) {
+        const int64_t x0 = std::max<int64_t>(d.x, 0), y0 = std::max<int64_t>(d.y, 0);
+        const int64_t x1 = std::min<int64_t>(int64_t(d.x) + d.width, t.width());
+        const int64_t y1 = std::min<int64_t>(int64_t(d.y) + d.height, t.height());
+        if (x1 > x0 && y1 > y0) bytes += uint64_t(x1 - x0) * uint64_t(y1 - y0) * t.format().bytes_per_pixel;
+    }
+    constexpr uint64_t limit = DmabufImportOptions::kDefaultMaxCopyBytes;
+    if (bytes <= limit) return {};
+    return fail(Errc::invalid_argument,
+                "client buffer {} ({}x{} {}): one commit would make the CPU copy {} bytes (limit {}); a pool fd "
+                "sealed with F_SEAL_SHRINK is copied by the GPU instead",
+                (void*)buffer, t.width(), t.height(), t.format().name, bytes, limit);
+}
+
 }  // namespace
 
 Result<void> upload_memory(WlRenderer* r, Texture& t, wlr_buffer* buffer, void* data, uint32_t stride,
                            std::span<const Box> damage) {
     uploads_release(r, false);
     const HostImport* h = find_import(r, t, buffer, data, stride);
-    if (!h) return t.update(data, stride, damage);
+    if (!h) {
+        if (auto ok = check_cpu_copy(t, buffer, damage); !ok) return ok;
+        return t.update(data, stride, damage);
+    }
     auto done = t.update_from_import(*h, damage);
     if (!done) return std::unexpected(done.error());
     if (done->id == 0) return {};

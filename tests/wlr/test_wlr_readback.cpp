@@ -23,6 +23,8 @@
 #include <vector>
 
 #include <drm_fourcc.h>
+
+#include "wlgpu/dmabuf.hpp"
 #include <pixman.h>
 #include <wayland-server-core.h>
 
@@ -354,3 +356,45 @@ TEST(WlrUpload, SealedClientMemoryIsCopiedByTheGpuAndStaysLockedUntilItFinished)
 }
 
 }  // namespace
+
+// A commit whose upload the CPU would copy (memory not sealed) is bounded like the DMA-BUF copy
+// path (128 MiB): bigger is refused with the reason; the same buffer sealed is copied by the GPU;
+// just under the limit is copied by the CPU.
+TEST(WlrUpload, CpuCopiesOfOneCommitAreBounded) {
+    RendererAndTarget env;
+    ASSERT_NE(env.target, nullptr);
+    wlgpu::Bridge* bridge = wlgpu::wlr::bridge(env.r);
+    const int w = 8192;
+    const int over = int(wlgpu::DmabufImportOptions::kDefaultMaxCopyBytes / (uint64_t(w) * 4)) + 8;  // 4104 rows
+    struct Case {
+        const char* what;
+        int h;
+        bool seal, shown;
+    } cases[] = {
+        {"not sealed, 8 rows over the limit: refused", over, false, false},
+        {"not sealed, 8 rows under the limit: copied by the CPU", over - 16, false, true},
+        {"sealed, over the limit: copied by the GPU", over, true, true},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.what);
+        if (c.seal && !bridge->caps().host_mapped_pointer) continue;  // no GPU path on this device
+        auto client = make_client(w, c.h, uint32_t(w) * 4, 0, c.seal, 0);
+        ASSERT_TRUE(client);
+        const auto a = client_draws(*client, 7);
+        wlr_buffer_lock(&client->base);
+        wlr_texture* t = wlr_texture_from_buffer(env.r, &client->base);
+        EXPECT_EQ(t != nullptr, c.shown);
+        if (t) {
+            // A sample of rows (the whole 128 MiB texture read back would take long): rows 0..15.
+            std::vector<uint8_t> got(size_t(w) * 4 * 16);
+            wlr_texture_read_pixels_options o{.data = got.data(), .format = DRM_FORMAT_ARGB8888,
+                                              .stride = uint32_t(w) * 4, .dst_x = 0, .dst_y = 0,
+                                              .src_box = {0, c.h - 16, w, 16}};
+            ASSERT_TRUE(wlr_texture_read_pixels(t, &o));
+            EXPECT_EQ(std::memcmp(got.data(), a.data() + size_t(c.h - 16) * w * 4, got.size()), 0);
+            wlr_texture_destroy(t);
+        }
+        wlr_buffer_unlock(&client->base);
+        ASSERT_TRUE(draw(env.r, env.target, {{0, 0, 64, 64, 9, 8, 7}}));  // lets a GPU copy finish
+    }
+}
