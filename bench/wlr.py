@@ -137,7 +137,9 @@ def run(args, renderer, sc, env):
 
 
 def table(args, name, sc, results, failed, adapter):
-    lines = [f"#### {args.title}: {sc['title']}, {args.frames} frames", ""]
+    # The machine: --title, else the adapter wlgpu ran on (its name up to the bracket).
+    machine = args.title or (adapter.split(" [")[0] if adapter else "unknown machine")
+    lines = [f"#### {machine}: {sc['title']}, {args.frames} frames", ""]
     if adapter:
         lines += [f"wlgpu adapter: {adapter}", ""]
     lines += ["| renderer | clients mapped | rendered frames | call CPU ms (mean) | call CPU median | call CPU p99 | call wall ms (mean) "
@@ -167,7 +169,7 @@ def main():
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("--append", help="append the tables to this markdown file")
-    ap.add_argument("--title", default="lavapipe (Mesa 26.2, CPU)")
+    ap.add_argument("--title", default=None, help="the machine, for the tables' headings (default: wlgpu's adapter)")
     args = ap.parse_args()
     args.renderers = [r for r in args.renderers.split(",") if r]
     runtime = tempfile.mkdtemp(prefix="wlgpu-bench-xdg-")
