@@ -32,35 +32,8 @@
 
 #include "client_common.h"
 
-static struct wl_compositor *compositor;
-static struct wl_shm *shm;
-static struct xdg_wm_base *wm;
+static struct tc_globals g;
 
-static void global(void *d, struct wl_registry *r, uint32_t name, const char *iface, uint32_t ver) {
-	(void)d, (void)ver;
-	if (!strcmp(iface, wl_compositor_interface.name)) compositor = wl_registry_bind(r, name, &wl_compositor_interface, 4);
-	else if (!strcmp(iface, wl_shm_interface.name)) shm = wl_registry_bind(r, name, &wl_shm_interface, 1);
-	else if (!strcmp(iface, xdg_wm_base_interface.name)) wm = wl_registry_bind(r, name, &xdg_wm_base_interface, 1);
-}
-static void global_remove(void *d, struct wl_registry *r, uint32_t name) { (void)d, (void)r, (void)name; }
-static const struct wl_registry_listener registry_listener = {global, global_remove};
-
-/* A w x h XRGB8888 buffer in a memfd sealed against shrinking, pixels from seed. */
-static struct wl_buffer *make_buffer(int w, int h, unsigned seed) {
-	size_t size = (size_t)w * 4 * h;
-	int fd = memfd_create("budget", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) return NULL;
-	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
-	uint32_t *px = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (px == MAP_FAILED) { close(fd); return NULL; }
-	for (size_t i = 0; i < size / 4; i++) px[i] = 0xff000000u | (uint32_t)rand_r(&seed);
-	munmap(px, size);
-	struct wl_shm_pool *pool = wl_shm_create_pool(shm, fd, (int32_t)size);
-	struct wl_buffer *b = wl_shm_pool_create_buffer(pool, 0, w, h, w * 4, WL_SHM_FORMAT_XRGB8888);
-	wl_shm_pool_destroy(pool);
-	close(fd);
-	return b;
-}
 
 static void show(struct wl_surface *s, struct wl_buffer *b, int w, int h) {
 	wl_surface_attach(s, b, 0, 0);
@@ -82,9 +55,9 @@ static const char *error_name(struct wl_display *d, char *buf, size_t n) {
 
 static int hog(struct wl_display *d, int w, int h, int max) {
 	struct tc_window win;
-	tc_window_init(&win, compositor, wm, "budget-hog");
+	tc_window_init(&win, g.compositor, g.wm, "budget-hog");
 	if (tc_dispatch(d, 10000, &win.configured) != 1) return 1;
-	struct wl_buffer *small = make_buffer(64, 64, 7);
+	struct wl_buffer *small = tc_shm_buffer_random(g.shm, 64, 64, true, 7);
 	bool framed = false;
 	tc_request_frame(win.surface, &framed);
 	show(win.surface, small, 64, 64);
@@ -93,8 +66,8 @@ static int hog(struct wl_display *d, int w, int h, int max) {
 	int committed = 0, gave_back = 0;
 	if (max > 256) max = 256;
 	for (int i = 0; i < max; i++) {
-		surf[i] = wl_compositor_create_surface(compositor);
-		struct wl_buffer *b = make_buffer(w, h, 1000u + (unsigned)i);
+		surf[i] = wl_compositor_create_surface(g.compositor);
+		struct wl_buffer *b = tc_shm_buffer_random(g.shm, w, h, true, 1000u + (unsigned)i);
 		if (!b) return 1;
 		show(surf[i], b, w, h);
 		if (wl_display_roundtrip(d) < 0) break;
@@ -113,38 +86,31 @@ static int hog(struct wl_display *d, int w, int h, int max) {
 	return 0;
 }
 
-/* A w x h XRGB8888 buffer (sealed memfd) with pixel (x, y) of picture k: budget.py's pattern(). */
+/* A w x h buffer (sealed memfd) with pixel (x, y) of picture k: budget.py's pattern(). */
 static struct wl_buffer *make_pattern(int w, int h, unsigned k) {
-	size_t size = (size_t)w * 4 * h;
-	int fd = memfd_create("budget-big", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) return NULL;
-	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
-	uint32_t *px = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (px == MAP_FAILED) { close(fd); return NULL; }
+	uint32_t *px = NULL;
+	struct wl_buffer *b = tc_shm_buffer(g.shm, w, h, true, &px);
+	if (!b) return NULL;
 	for (uint32_t y = 0; y < (uint32_t)h; y++)
 		for (uint32_t x = 0; x < (uint32_t)w; x++)
 			px[(size_t)y * w + x] = 0xff000000u | (((x * 3 + y * 5 + k * 40) & 255) << 16) |
 				(((x ^ y) & 255) << 8) | ((x * y + k * 7) & 255);
-	munmap(px, size);
-	struct wl_shm_pool *pool = wl_shm_create_pool(shm, fd, (int32_t)size);
-	struct wl_buffer *b = wl_shm_pool_create_buffer(pool, 0, w, h, w * 4, WL_SHM_FORMAT_XRGB8888);
-	wl_shm_pool_destroy(pool);
-	close(fd);
+	munmap(px, (size_t)w * 4 * h);
 	return b;
 }
 
 static int big(struct wl_display *d, int w, int h, int n, double seconds, bool hidden) {
 	struct tc_window win;
-	tc_window_init(&win, compositor, wm, "budget-big");
+	tc_window_init(&win, g.compositor, g.wm, "budget-big");
 	if (tc_dispatch(d, 10000, &win.configured) != 1) return 1;
 	struct wl_surface *target = win.surface;
 	if (hidden) {  /* a 64x64 window maps; the big buffers go to a role-less surface */
-		struct wl_buffer *small = make_buffer(64, 64, 7);
+		struct wl_buffer *small = tc_shm_buffer_random(g.shm, 64, 64, true, 7);
 		bool framed = false;
 		tc_request_frame(win.surface, &framed);
 		show(win.surface, small, 64, 64);
 		if (tc_dispatch(d, 10000, &framed) != 1) return 1;
-		target = wl_compositor_create_surface(compositor);
+		target = wl_compositor_create_surface(g.compositor);
 	}
 	const double start = tc_now_ms();
 	struct wl_buffer *bufs[2] = {make_pattern(w, h, 0), make_pattern(w, h, 1)};
@@ -166,9 +132,9 @@ static void redraw(struct wl_surface *s, struct wl_buffer **bufs, int frame) {
 
 static int good(struct wl_display *d, double seconds) {
 	struct tc_window win;
-	tc_window_init(&win, compositor, wm, "budget-good");
+	tc_window_init(&win, g.compositor, g.wm, "budget-good");
 	if (tc_dispatch(d, 10000, &win.configured) != 1) return 1;
-	struct wl_buffer *bufs[2] = {make_buffer(200, 150, 1), make_buffer(200, 150, 2)};
+	struct wl_buffer *bufs[2] = {tc_shm_buffer_random(g.shm, 200, 150, true, 1), tc_shm_buffer_random(g.shm, 200, 150, true, 2)};
 	if (!bufs[0] || !bufs[1]) return 1;
 	const double start = tc_now_ms();
 	printf("BUDGET good start_ms=%.0f\n", start);
@@ -201,10 +167,7 @@ int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	struct wl_display *d = wl_display_connect(NULL);
 	if (!d) { printf("BUDGET %s cannot connect\n", mode); return 1; }
-	struct wl_registry *reg = wl_display_get_registry(d);
-	wl_registry_add_listener(reg, &registry_listener, NULL);
-	wl_display_roundtrip(d);
-	if (!compositor || !shm || !wm) { printf("BUDGET %s missing globals\n", mode); return 1; }
+	if (!tc_bind_globals(d, &g)) { printf("BUDGET %s missing globals\n", mode); return 1; }
 	if (!strcmp(mode, "hog")) return hog(d, w, h, max < 0 ? 64 : max);
 	if (!strcmp(mode, "big")) return big(d, w, h, max < 0 ? 8 : max, seconds, false);
 	if (!strcmp(mode, "big-hidden")) return big(d, w, h, max < 0 ? 8 : max, seconds, true);

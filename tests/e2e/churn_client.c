@@ -25,51 +25,23 @@
 
 #include "client_common.h"
 
-static struct wl_compositor *compositor;
-static struct wl_shm *shm;
-static struct xdg_wm_base *wm;
+static struct tc_globals g;
 
-static void global(void *d, struct wl_registry *r, uint32_t name, const char *iface, uint32_t ver) {
-	(void)d, (void)ver;
-	if (!strcmp(iface, wl_compositor_interface.name)) compositor = wl_registry_bind(r, name, &wl_compositor_interface, 4);
-	else if (!strcmp(iface, wl_shm_interface.name)) shm = wl_registry_bind(r, name, &wl_shm_interface, 1);
-	else if (!strcmp(iface, xdg_wm_base_interface.name)) wm = wl_registry_bind(r, name, &xdg_wm_base_interface, 1);
-}
-static void global_remove(void *d, struct wl_registry *r, uint32_t name) { (void)d, (void)r, (void)name; }
-static const struct wl_registry_listener registry_listener = {global, global_remove};
-
-static struct wl_buffer *make_buffer(int w, int h, unsigned seed) {
-	size_t size = (size_t)w * 4 * h;
-	int fd = memfd_create("churn", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) return NULL;
-	uint32_t *px = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (px == MAP_FAILED) { close(fd); return NULL; }
-	for (size_t i = 0; i < size / 4; i++) px[i] = 0xff000000u | (uint32_t)rand_r(&seed);
-	munmap(px, size);
-	struct wl_shm_pool *pool = wl_shm_create_pool(shm, fd, (int32_t)size);
-	struct wl_buffer *b = wl_shm_pool_create_buffer(pool, 0, w, h, w * 4, WL_SHM_FORMAT_XRGB8888);
-	wl_shm_pool_destroy(pool);
-	close(fd);
-	return b;
-}
 
 /* The child: 0 after a frame, 3 when it should be killed (it waits), 1 on failure. */
 static int child(int cycle) {
 	struct wl_display *display = wl_display_connect(NULL);
 	if (!display) return 1;
-	struct wl_registry *reg = wl_display_get_registry(display);
-	wl_registry_add_listener(reg, &registry_listener, NULL);
-	wl_display_roundtrip(display);
-	if (!compositor || !shm || !wm) return 1;
+	if (!tc_bind_globals(display, &g)) return 1;
 	struct tc_window win;
-	tc_window_init(&win, compositor, wm, "churn");
+	tc_window_init(&win, g.compositor, g.wm, "churn");
 	if (tc_dispatch(display, 10000, &win.configured) != 1) return 1;
 	unsigned seed = (unsigned)cycle * 2654435761u;
 	/* One of 8 sizes: lavapipe keeps ~140 KB per distinct texture size it samples (see
 	 * docs/reliability.md); a bounded set lets its caches plateau, so growth is the compositor's. */
 	static const int sizes[8][2] = {{32, 32}, {61, 17}, {200, 150}, {97, 131}, {256, 64}, {13, 190}, {128, 128}, {75, 75}};
 	int w = sizes[cycle % 8][0], h = sizes[cycle % 8][1];
-	struct wl_buffer *b = make_buffer(w, h, seed);
+	struct wl_buffer *b = tc_shm_buffer_random(g.shm, w, h, false, seed);
 	if (!b) return 1;
 	bool frame = false;
 	wl_surface_attach(win.surface, b, 0, 0);
@@ -81,7 +53,7 @@ static int child(int cycle) {
 	case 1:  /* killed by the parent now, mid-frame */
 		for (;;) pause();
 	case 2: {  /* a second buffer, then exit without cleaning up */
-		struct wl_buffer *b2 = make_buffer(w, h, seed + 1);
+		struct wl_buffer *b2 = tc_shm_buffer_random(g.shm, w, h, false, seed + 1);
 		if (!b2) return 1;
 		wl_surface_attach(win.surface, b2, 0, 0);
 		wl_surface_damage_buffer(win.surface, 0, 0, w, h);

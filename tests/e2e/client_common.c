@@ -67,6 +67,52 @@ out:
 	return fd;
 }
 
+static void global(void *d, struct wl_registry *r, uint32_t name, const char *iface, uint32_t ver) {
+	(void)ver;
+	struct tc_globals *g = d;
+	if (!strcmp(iface, wl_compositor_interface.name)) g->compositor = wl_registry_bind(r, name, &wl_compositor_interface, 4);
+	else if (!strcmp(iface, wl_shm_interface.name)) g->shm = wl_registry_bind(r, name, &wl_shm_interface, 1);
+	else if (!strcmp(iface, xdg_wm_base_interface.name)) g->wm = wl_registry_bind(r, name, &xdg_wm_base_interface, 1);
+}
+static void global_remove(void *d, struct wl_registry *r, uint32_t name) { (void)d, (void)r, (void)name; }
+static const struct wl_registry_listener registry_listener = {global, global_remove};
+
+bool tc_bind_globals(struct wl_display *display, struct tc_globals *g) {
+	*g = (struct tc_globals){0};
+	struct wl_registry *reg = wl_display_get_registry(display);
+	wl_registry_add_listener(reg, &registry_listener, g);
+	wl_display_roundtrip(display);
+	return g->compositor && g->shm && g->wm;
+}
+
+struct wl_buffer *tc_shm_buffer(struct wl_shm *shm, int w, int h, bool seal, uint32_t **pixels) {
+	const size_t size = (size_t)w * 4 * h;
+	int fd = memfd_create("wlgpu-test-client-shm", MFD_CLOEXEC | (seal ? MFD_ALLOW_SEALING : 0));
+	if (fd < 0) return NULL;
+	if (ftruncate(fd, (off_t)size) < 0 || (seal && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)) {
+		close(fd);
+		return NULL;
+	}
+	if (pixels) {
+		*pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (*pixels == MAP_FAILED) { close(fd); return NULL; }
+	}
+	struct wl_shm_pool *pool = wl_shm_create_pool(shm, fd, (int32_t)size);
+	struct wl_buffer *b = wl_shm_pool_create_buffer(pool, 0, w, h, w * 4, WL_SHM_FORMAT_XRGB8888);
+	wl_shm_pool_destroy(pool);
+	close(fd);
+	return b;
+}
+
+struct wl_buffer *tc_shm_buffer_random(struct wl_shm *shm, int w, int h, bool seal, unsigned seed) {
+	uint32_t *px = NULL;
+	struct wl_buffer *b = tc_shm_buffer(shm, w, h, seal, &px);
+	if (!b) return NULL;
+	for (size_t i = 0; i < (size_t)w * h; i++) px[i] = 0xff000000u | (uint32_t)rand_r(&seed);
+	munmap(px, (size_t)w * 4 * h);
+	return b;
+}
+
 static void wm_ping(void *d, struct xdg_wm_base *wm, uint32_t serial) { (void)d; xdg_wm_base_pong(wm, serial); }
 static const struct xdg_wm_base_listener wm_listener = {wm_ping};
 static void xs_configure(void *d, struct xdg_surface *s, uint32_t serial) {

@@ -22,6 +22,22 @@ int tc_open_drm(const char *prefix, const char *driver);
  * of it. Returns the dma-buf fd, or -1 with errno set. */
 int tc_udmabuf(size_t size, uint32_t fill, uint32_t **map);
 
+/* The globals a window client binds: wl_compositor (version 4), wl_shm and xdg_wm_base (1). */
+struct tc_globals {
+	struct wl_compositor *compositor;
+	struct wl_shm *shm;
+	struct xdg_wm_base *wm;
+};
+/* Binds them (one round trip); false when one is missing. */
+bool tc_bind_globals(struct wl_display *display, struct tc_globals *g);
+
+/* A w x h XRGB8888 wl_shm buffer in a memfd of its own (sealed against shrinking when seal);
+ * *pixels (when pixels is not NULL) gets its read-write mapping of w * h * 4 bytes for the caller
+ * to fill and munmap. NULL on failure. */
+struct wl_buffer *tc_shm_buffer(struct wl_shm *shm, int w, int h, bool seal, uint32_t **pixels);
+/* The same, filled with opaque random pixels from seed (rand_r) and unmapped. */
+struct wl_buffer *tc_shm_buffer_random(struct wl_shm *shm, int w, int h, bool seal, unsigned seed);
+
 /* An xdg toplevel: surface, xdg_surface, toplevel with title; pongs pings; closing exits(0). */
 struct tc_window {
 	struct wl_surface *surface;
