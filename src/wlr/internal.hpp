@@ -15,7 +15,7 @@
 //   sync.cpp      explicit sync: syncobj node, wait_timeline/signal_timeline, wlgpu/wlr_sync.h
 //   surface_sync.cpp  wlgpu_surface_sync_create: commits held for acquire points / write fences
 //   upload.cpp    client memory (wl_shm) uploads: GPU copies out of the imported memory where it
-//                 cannot shrink, the buffer locked until they finished; else CPU copies
+//                 cannot shrink (waited for before the buffer goes back); else CPU copies
 //   allocator.cpp wlgpu_allocator_autocreate: wlroots' allocator choice, else udmabuf, else shm
 //
 // No rendering logic lives in src/wlr: the files only translate wlroots structs (buffers,
@@ -113,13 +113,6 @@ struct ShmImport {
     wl_list link{};  // WlRenderer::shm_imports
 };
 
-// A GPU upload out of a client buffer's memory, submitted and maybe not finished: the buffer is
-// locked until `done` completes (upload.cpp).
-struct PendingUpload {
-    WGPUFuture done{};
-    wlr_buffer* buffer = nullptr;
-};
-
 struct WlRenderer {
     wlr_renderer base{};
     std::unique_ptr<Bridge> bridge;
@@ -135,7 +128,6 @@ struct WlRenderer {
     wl_list buffers{};  // RenderBuffer::link
     wl_list dmabuf_imports{};  // DmabufImport::link
     wl_list shm_imports{};     // ShmImport::link
-    std::vector<PendingUpload> uploads;  // oldest first
     wl_list textures{};  // WlTexture::link: destroyed with the renderer (wlroots' client buffers forget theirs)
     bool warned_dmabuf = false, warned_color = false, warned_output_transform = false;
     bool trust_target_memory = false;  // wlgpu_renderer_set_trust_target_memory
@@ -225,9 +217,7 @@ void textures_destroy_all(WlRenderer* r);
 // refused: it would stall the event loop).
 Result<void> upload_memory(WlRenderer* r, Texture& t, wlr_buffer* buffer, void* data, uint32_t stride,
                            std::span<const Box> damage);
-// Unlocks the buffers whose uploads the GPU has finished; with wait, waits for all of them.
-void uploads_release(WlRenderer* r, bool wait);
-// On renderer destroy: waits for the uploads, unlocks their buffers, drops every import.
+// On renderer destroy: drops every import.
 void shm_imports_destroy_all(WlRenderer* r);
 
 // ---- dmabuf.cpp ----

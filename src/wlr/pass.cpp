@@ -163,7 +163,6 @@ bool pass_submit(wlr_render_pass* wp) {
     if (p->signal_timeline) sync_pass_end(p, std::move(done), read_back && ok);
     delete p;
     wlr_buffer_unlock(buffer);
-    uploads_release(r, true);  // the uploads came before the frame on the queue: client buffers go back
     if (!ok) check_lost(r);
     return ok;
 }
@@ -179,7 +178,6 @@ const wlr_render_pass_impl kPassImpl = {
 wlr_render_pass* begin_buffer_pass(wlr_renderer* wr, wlr_buffer* buffer, const wlr_buffer_pass_options* options) {
     WlRenderer* r = get_renderer(wr);
     if (check_lost(r)) return nullptr;
-    uploads_release(r, false);
     RenderBuffer* rb = get_render_buffer(r, buffer);
     if (!rb) return nullptr;
     RenderTimer* timer = nullptr;

@@ -53,7 +53,7 @@ int renderer_get_drm_fd(wlr_renderer* wr) {
 
 void renderer_destroy(wlr_renderer* wr) {
     WlRenderer* r = get_renderer(wr);
-    shm_imports_destroy_all(r);  // first: waits for the GPU's uploads out of client buffers
+    shm_imports_destroy_all(r);
     RenderBuffer *rb, *tmp;
     wl_list_for_each_safe(rb, tmp, &r->buffers, link) render_buffer_destroy(rb);
     textures_destroy_all(r);

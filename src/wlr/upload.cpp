@@ -2,11 +2,9 @@
 // truncated under the GPU (memory_cannot_shrink: a pool fd sealed with F_SEAL_SHRINK that holds
 // the buffer) and the device can import it (HostImport::usable), the buffer's memory is
 // imported once (a HostImport cached on the wlr_buffer with a wlr_addon, as the mapping is
-// per buffer) and the GPU copies the damage out of it: no CPU copy. The buffer stays locked
-// (no wl_buffer.release, so the client does not write into it, and its mapping stays) until
-// the GPU has finished the copy: checked without waiting at each upload and pass begin, waited
-// for at each pass submit (the copies come before the frame on the queue) and at renderer
-// destroy. Anything else takes Texture::update (the CPU copies the damage into Dawn's staging
+// per buffer) and the GPU copies the damage out of it: no CPU copy. The upload waits until the
+// GPU has finished the copy, so that wlroots may release the buffer to the client as it does
+// after a CPU copy (upload_memory). Anything else takes Texture::update (the CPU copies the damage into Dawn's staging
 // memory); the transfer counters tell the two apart (upload_host_mapped, upload_staged).
 #include "internal.hpp"
 
@@ -89,7 +87,6 @@ Result<void> check_cpu_copy(const Texture& t, wlr_buffer* buffer, std::span<cons
 
 Result<void> upload_memory(WlRenderer* r, Texture& t, wlr_buffer* buffer, void* data, uint32_t stride,
                            std::span<const Box> damage) {
-    uploads_release(r, false);
     const HostImport* h = find_import(r, t, buffer, data, stride);
     if (!h) {
         if (auto ok = check_cpu_copy(t, buffer, damage); !ok) return ok;
@@ -98,25 +95,15 @@ Result<void> upload_memory(WlRenderer* r, Texture& t, wlr_buffer* buffer, void* 
     auto done = t.update_from_import(*h, damage);
     if (!done) return std::unexpected(done.error());
     if (done->id == 0) return {};
-    wlr_buffer_lock(buffer);
-    r->uploads.push_back(PendingUpload{*done, buffer});
-    return {};
-}
-
-void uploads_release(WlRenderer* r, bool wait) {
-    std::vector<wlr_buffer*> finished;
-    std::erase_if(r->uploads, [&](const PendingUpload& u) {
-        // A failed endless wait (a broken device) unlocks too: a lock held forever is worse.
-        if (!r->bridge->wait(u.done, wait ? UINT64_MAX : 0) && !wait) return false;
-        finished.push_back(u.buffer);
-        return true;
-    });
-    // Unlocked once the list is consistent: a release may destroy the buffer (and its import).
-    for (wlr_buffer* b : finished) wlr_buffer_unlock(b);
+    // Waited for here, not later: clients take a wl_shm buffer back as soon as the commit has
+    // been copied (wlroots releases it right after this call), and some count on it
+    // (weston-simple-shm aborts when both its buffers are still busy at its next frame; held
+    // until a later render pass, under sway in the test bed it did). The event loop waits for
+    // the GPU's copy, not for a CPU memcpy.
+    return r->bridge->wait(*done);
 }
 
 void shm_imports_destroy_all(WlRenderer* r) {
-    uploads_release(r, true);
     ShmImport *s, *tmp;
     wl_list_for_each_safe(s, tmp, &r->shm_imports, link) import_addon_destroy(&s->addon);
 }

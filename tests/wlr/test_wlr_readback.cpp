@@ -262,11 +262,10 @@ struct RendererAndTarget {
     }
 };
 
-TEST(WlrUpload, SealedClientMemoryIsCopiedByTheGpuAndStaysLockedUntilItFinished) {
+TEST(WlrUpload, SealedClientMemoryIsCopiedByTheGpuBeforeTheBufferIsReleased) {
     RendererAndTarget env;
     ASSERT_NE(env.target, nullptr);
     wlr_renderer* r = env.r;
-    wlr_buffer* target = env.target;
     wlgpu::Bridge* bridge = wlgpu::wlr::bridge(r);
     const bool host_mapped = bridge->caps().host_mapped_pointer;
     if (bridge->identity().type == WGPUAdapterType_CPU) {
@@ -308,11 +307,8 @@ TEST(WlrUpload, SealedClientMemoryIsCopiedByTheGpuAndStaysLockedUntilItFinished)
         EXPECT_EQ(s1.upload_host_mapped - s0.upload_host_mapped, gpu ? 1u : 0u);
         EXPECT_EQ(s1.upload_staged - s0.upload_staged, gpu ? 0u : 1u) << "CPU copies";
         EXPECT_EQ(s1.host_imports_created - s0.host_imports_created, gpu ? 1u : 0u);
-        wlr_buffer_unlock(b);  // the surface lets go: only a GPU copy in flight may hold it now
-        EXPECT_EQ(client->released, !gpu) << "wl_buffer.release while the GPU may still read the buffer";
-        EXPECT_EQ(b->n_locks, gpu ? 1u : 0u);
-        ASSERT_TRUE(draw(r, target, {{0, 0, 64, 64, 9, 8, 7}}));  // the next frame: the copy is done
-        EXPECT_TRUE(client->released);
+        wlr_buffer_unlock(b);  // the surface lets go: the copy is done, the client gets it back now
+        EXPECT_TRUE(client->released) << "clients reuse a released buffer at once (weston-simple-shm)";
         EXPECT_EQ(b->n_locks, 0u);
         // Released: what the client draws now is not in the texture.
         const auto next = client_draws(*client, 102);
@@ -346,8 +342,6 @@ TEST(WlrUpload, SealedClientMemoryIsCopiedByTheGpuAndStaysLockedUntilItFinished)
         EXPECT_EQ(s1.upload_staged - s0.upload_staged, gpu_box ? 0u : 1u);
         EXPECT_EQ(s1.host_imports_created - s0.host_imports_created, 0u);
         wlr_buffer_unlock(b);
-        EXPECT_EQ(client->released, !gpu_box);
-        ASSERT_TRUE(draw(r, target, {{0, 0, 64, 64, 9, 8, 7}}));
         EXPECT_TRUE(client->released);
         EXPECT_EQ(wrong_texels(t, next, a, c.stride, box), 0u);
         wlr_texture_destroy(t);
