@@ -6,6 +6,7 @@ wlroots' reason.
 
     bench/wlr.py --compositor build/tests/harness/wlgpu-test-compositor [--scenarios full,damage,4k,outputs2]
                  [--frames 300] [--renderers wlgpu,pixman,gles2,vulkan] [--append docs/perf.md]
+                 [--ready-timeout 20] [--timeout 300]
 
 Scenarios:
   full    1920x1080, 6 clients (simple-shm, simple-damage, flower, ...), --full-redraw
@@ -85,7 +86,8 @@ def cpu_seconds(pid):
 
 def run(args, renderer, sc, env):
     cmd = [args.compositor, "--renderer", renderer, "--frames", str(args.frames), "--stats",
-           "--size", sc["size"], "--clients", ";".join(sc["clients"])]
+           "--size", sc["size"], "--clients", ";".join(sc["clients"]),
+           "--ready-timeout", str(args.ready_timeout)]
     if sc["full_redraw"]:
         cmd.append("--full-redraw")
     if sc.get("outputs", 1) > 1:
@@ -168,6 +170,9 @@ def main():
     ap.add_argument("--renderers", default=",".join(RENDERERS))
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--ready-timeout", type=int, default=20,
+                    help="seconds the compositor waits for every client to map before it counts frames "
+                         "(the test bed needs minutes: its clients draw on a TCG guest)")
     ap.add_argument("--append", help="append the tables to this markdown file")
     ap.add_argument("--title", default=None, help="the machine, for the tables' headings (default: wlgpu's adapter)")
     args = ap.parse_args()
