@@ -19,7 +19,9 @@ followed by a wl_display.sync:
   off_loop  beside the good client (role-less surface): no buffer is released before the sync
             sent right after its commit (copied synchronously, it is released while the commit
             request is handled, before the sync is: "inline"), the surface sync counts eight
-            copies made off the event loop, and the good client keeps its frames;
+            copies made off the event loop, and the good client keeps its frames; a third client
+            commits one unsealed 4096x4096 buffer and disconnects at once, while its copy runs
+            (the compositor must survive it: under ASan, no report);
   pixels    the same commits on a toplevel, screenshot against pixman's.
 
     budget.py --compositor build/tests/harness/wlgpu-test-compositor --client build/tests/budget_client
@@ -78,10 +80,13 @@ def main():
 
 def off_loop(args, out, env, check):
     big = f"{args.client} --mode big-hidden --size 2048x2048 --unsealed 1 --seconds 3"
-    cmd = [args.compositor, "--renderer", "wlgpu", "--seconds", "5", "--size", "640x480", "--stats",
-           "--clients", f"{args.client} --mode good --seconds 4;{big}"]
+    # 1280x720: the third client's window must be on the output (it waits for a frame callback).
+    cmd = [args.compositor, "--renderer", "wlgpu", "--seconds", "5", "--size", "1280x720", "--stats",
+           "--clients", f"{args.client} --mode good --seconds 4;{big};"
+           f"{args.client} --mode big-hidden --size 4096x4096 --unsealed 1 --quit 1"]
     rc, log = run_collect(cmd, env, args.timeout, os.path.join(out, "budget-off_loop.log"))
     check(rc == 0, f"off_loop: the compositor exited with 0 (got {rc})")
+    check("BUDGET big quit" in log, "off_loop: the quitting client committed and left")
     m = re.search(r"BUDGET big commits=(\d+) last_picture=\d+ inline=(\d+)", log)
     check(bool(m) and m.group(1) == "8", "off_loop: the big client made its 8 commits")
     if m:

@@ -18,6 +18,8 @@
  *       by a renderer that reads the buffer while drawing). A buffer is committed again only
  *       once released. --unsealed 1: pool fds not sealed against shrinking (the GPU may not
  *       copy out of them). Prints "BUDGET big commits=N last_picture=K inline=I".
+ *       --quit 1: after the first big commit, disconnect at once (no sync, no wait): the
+ *       compositor is still copying it (prints "BUDGET big quit").
  *   budget_client --mode big-hidden ...
  *       the same, the big buffers on a role-less surface (uploaded, never drawn) beside a 64x64
  *       window: what the upload costs the compositor, without drawing a huge texture.
@@ -92,7 +94,7 @@ static int hog(struct wl_display *d, int w, int h, int max) {
 }
 
 /* A w x h buffer (memfd, sealed unless `unsealed`) with pixel (x, y) of picture k: budget.py's pattern(). */
-static bool unsealed;
+static bool unsealed, quit;
 static struct wl_buffer *make_pattern(int w, int h, unsigned k) {
 	uint32_t *px = NULL;
 	struct wl_buffer *b = tc_shm_buffer(g.shm, w, h, !unsealed, &px);
@@ -144,6 +146,11 @@ static int big(struct wl_display *d, int w, int h, int n, double seconds, bool h
 		if (!released[k] && tc_dispatch(d, 20000, &released[k]) != 1) break;
 		released[k] = false;
 		show(target, bufs[k], w, h);
+		if (quit) {
+			wl_display_flush(d);
+			printf("BUDGET big quit\n");
+			exit(0);
+		}
 		bool synced = false;
 		wl_callback_add_listener(wl_display_sync(d), &sync_listener, &synced);
 		if (tc_dispatch(d, 20000, &synced) != 1) break;
@@ -192,6 +199,7 @@ int main(int argc, char **argv) {
 		else if (!strcmp(argv[i], "--surfaces")) max = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
 		else if (!strcmp(argv[i], "--unsealed")) unsealed = atoi(argv[i + 1]) != 0;
+		else if (!strcmp(argv[i], "--quit")) quit = atoi(argv[i + 1]) != 0;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	struct wl_display *d = wl_display_connect(NULL);
