@@ -74,6 +74,11 @@ struct DmabufImportOptions {
     // the compositor's thread for seconds on each copy.
     uint64_t max_copy_bytes = kDefaultMaxCopyBytes;
     static constexpr uint64_t kDefaultMaxCopyBytes = 128ull << 20;
+    // The copy path only: plane 0 already read into compositor memory (read_dmabuf_rows, for
+    // instance on a thread other than the event loop's). Where it holds every row to copy (and
+    // has the plane's stride) the copy path uploads it (Texture::update_from_copy) instead of
+    // mapping and reading the buffer on the calling thread. Borrowed for the call.
+    const RowCopy* copied = nullptr;
 };
 
 // Checks the attributes without any driver call, exactly as import_dmabuf does before it calls
@@ -116,7 +121,13 @@ Result<void> validate_copy_dmabuf(const Bridge& bridge, const DmabufAttributes& 
 // texture holds the buffer's content as of its previous commit and damage is what changed since
 // (the surface damage of a re-commit of the same buffer).
 Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs);
-Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs, std::span<const Box> damage);
+Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs, std::span<const Box> damage,
+                           const RowCopy* copied = nullptr);
+// What the copy path reads, without Dawn or a Bridge (any thread; the buffer must have passed
+// validate_copy_dmabuf): rows [into.first(), into.end()) of plane 0, mapped read-only between
+// DMA_BUF_IOCTL_SYNC START/END READ, copied into `into` (made with the plane's stride). The
+// copy path (DmabufImportOptions::copied, recopy_dmabuf's copied) uploads it later.
+Result<void> read_dmabuf_rows(const DmabufAttributes& attrs, RowCopy& into);
 // Successful copy_dmabuf + recopy_dmabuf calls in this process, and the bytes they read from
 // dma-bufs (damaged boxes only, for a recopy with damage).
 uint64_t dmabuf_copy_count();
@@ -144,7 +155,7 @@ Result<void> validate_dmabuf_texture(const Bridge& bridge, const DmabufAttribute
 // there); an import shares the memory and needs nothing.
 Result<void> refresh_dmabuf_texture(const DmabufTexture& texture, const DmabufAttributes& attrs);
 Result<void> refresh_dmabuf_texture(const DmabufTexture& texture, const DmabufAttributes& attrs,
-                                    std::span<const Box> damage);
+                                    std::span<const Box> damage, const RowCopy* copied = nullptr);
 
 // What a renderer binds to draw a YUV texture. The importer owns the memory, the plane views and
 // the colour description; the renderer keeps its own bind groups and uniforms.

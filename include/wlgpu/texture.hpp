@@ -48,6 +48,35 @@ public:
     virtual Result<sync::Fd> export_end_sync_file();
 };
 
+// Rows of a client image copied by the CPU into memory the compositor owns: read on any thread,
+// without Dawn (read_dmabuf_rows; the wlroots adapter's copies of wl_shm pools, made off the event
+// loop), then uploaded by Texture::update_from_copy. An anonymous mapping as large as the image
+// (pixel (0,0) at data(), rows stride() apart, page aligned) of which only rows [first(), end())
+// are written; the other pages are never touched (not resident).
+class RowCopy {
+public:
+    static Result<RowCopy> allocate(uint32_t stride, uint32_t height, uint32_t first, uint32_t end);
+    RowCopy(RowCopy&& o) noexcept;
+    RowCopy& operator=(RowCopy&& o) noexcept;
+    RowCopy(const RowCopy&) = delete;
+    RowCopy& operator=(const RowCopy&) = delete;
+    ~RowCopy();
+    uint8_t* data() const { return data_; }
+    uint32_t stride() const { return stride_; }
+    uint32_t first() const { return first_; }
+    uint32_t end() const { return end_; }
+    uint8_t* row(uint32_t y) const { return data_ + uint64_t(y) * stride_; }
+    uint64_t bytes() const { return uint64_t(end_ - first_) * stride_; }  // what the rows hold
+    // Whether every non-empty box lies within the copied rows.
+    bool covers(std::span<const Box> boxes) const;
+
+private:
+    RowCopy() = default;
+    uint8_t* data_ = nullptr;
+    size_t size_ = 0;
+    uint32_t stride_ = 0, first_ = 0, end_ = 0;
+};
+
 // CPU memory holding the same image as a texture (a wl_shm / data-ptr render target) and the
 // boxes of the texture to copy into it: see Texture::read_back_to_memory.
 struct MemoryTarget {
@@ -82,6 +111,11 @@ public:
     // nothing): until it completes the memory must stay mapped and the client must not write
     // into it.
     Result<WGPUFuture> update_from_import(const HostImport& from, std::span<const Box> damage);
+    // Uploads the damaged boxes of a RowCopy of this texture's image (every box within its rows,
+    // Errc::invalid_argument otherwise): copied by the GPU out of an import of the memory where
+    // the device allows (HostImport), else by update. Returns once the GPU has finished (the
+    // memory may be freed): the calling thread waits for the GPU's copy, not for a CPU memcpy.
+    Result<void> update_from_copy(const RowCopy& from, std::span<const Box> damage);
     // Reads back src (in texture pixels) into dst as drm_format with dst_stride.
     Result<void> read_pixels(uint32_t drm_format, Box src, uint32_t dst_stride, void* dst);
     // Copies the boxes of this texture into CPU memory that holds the same image (a wl_shm /

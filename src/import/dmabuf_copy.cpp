@@ -67,22 +67,34 @@ std::vector<Box> clamp_damage(std::span<const Box> damage, const DmabufAttribute
     return out;
 }
 
-// The one plane of a, mapped read-only for the duration of fn(data, stride).
+// The one plane of a (its first `size` bytes), mapped read-only for the duration of
+// fn(data, stride), between DMA_BUF_IOCTL_SYNC START/END READ. No Dawn, no Bridge: any thread.
 template <typename Fn>
-Result<void> with_mapped(const Bridge& bridge, const DmabufAttributes& a, uint64_t max_copy_bytes, Fn&& fn) {
-    auto size = validate_copy(bridge, a, max_copy_bytes);
-    if (!size) return std::unexpected(size.error());
-    const std::string who = describe_dmabuf(a);
+Result<void> map_plane(const DmabufAttributes& a, uint64_t size, Fn&& fn) {
     const DmabufPlane& p = a.planes[0];
-    void* map = mmap(nullptr, size_t(*size), PROT_READ, MAP_SHARED, p.fd, 0);
+    void* map = mmap(nullptr, size_t(size), PROT_READ, MAP_SHARED, p.fd, 0);
     if (map == MAP_FAILED)
-        return fail(Errc::unsupported, "{}: mmap (read-only) of fd {} failed: {}", who, p.fd, strerror(errno));
+        return fail(Errc::unsupported, "{}: mmap (read-only) of fd {} failed: {}", describe_dmabuf(a), p.fd,
+                    strerror(errno));
     // Sync failures are not fatal (not every exporter implements begin/end_cpu_access the same
     // way); the content is then read as the kernel maps it.
     const bool synced = sync_ioctl(p.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ) == 0;
     Result<void> r = fn(static_cast<const uint8_t*>(map) + p.offset, p.stride);
     if (synced) sync_ioctl(p.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
-    munmap(map, size_t(*size));
+    munmap(map, size_t(size));
+    return r;
+}
+
+// The one plane of a, validated and mapped for fn(data, stride); or, where `copied` holds every
+// box the upload needs, that copy (fn_copy(copied)) without mapping anything.
+template <typename Fn, typename FnCopy>
+Result<void> with_mapped(const Bridge& bridge, const DmabufAttributes& a, uint64_t max_copy_bytes, const RowCopy* copied,
+                         std::span<const Box> boxes, Fn&& fn, FnCopy&& fn_copy) {
+    auto size = validate_copy(bridge, a, max_copy_bytes);
+    if (!size) return std::unexpected(size.error());
+    Result<void> r = copied && copied->stride() == a.planes[0].stride && copied->covers(boxes)
+                         ? fn_copy(*copied)
+                         : map_plane(a, *size, fn);
     if (r) g_copies.fetch_add(1, std::memory_order_relaxed);
     return r;
 }
@@ -97,19 +109,44 @@ bool dmabuf_read_only(const DmabufAttributes& attrs) {
     return false;
 }
 
+Result<void> read_dmabuf_rows(const DmabufAttributes& attrs, RowCopy& into) {
+    const DmabufPlane& p = attrs.planes[0];
+    if (attrs.n_planes != 1 || into.stride() != p.stride || into.end() > attrs.height)
+        return fail(Errc::invalid_argument, "{}: a copy of rows [{}, {}) with stride {} does not fit its plane",
+                    describe_dmabuf(attrs), into.first(), into.end(), into.stride());
+    // Rows up to end() only: the plane's layout was validated when the buffer was created.
+    const uint64_t size = uint64_t(p.offset) + uint64_t(p.stride) * into.end();
+    return map_plane(attrs, size, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
+        std::memcpy(into.row(into.first()), data + uint64_t(into.first()) * stride, into.bytes());
+        return {};
+    });
+}
+
 Result<std::shared_ptr<Texture>> copy_dmabuf(Bridge& bridge, const DmabufAttributes& attrs,
                                              const DmabufImportOptions& options) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     std::shared_ptr<Texture> out;
-    auto r = with_mapped(bridge, attrs, options.max_copy_bytes, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
-        auto t = Texture::from_pixels(bridge, attrs.format, attrs.width, attrs.height, stride, data,
-                                      TextureUsage::sample);
+    const Box all{0, 0, int32_t(attrs.width), int32_t(attrs.height)};
+    const auto counted = [&](Result<std::shared_ptr<Texture>> t) -> Result<void> {
         if (!t) return fail(t.error().code, "{} (copy): {}", describe_dmabuf(attrs), t.error().message);
         out = std::move(*t);
         g_copy_bytes.fetch_add(uint64_t(attrs.width) * out->format().bytes_per_pixel * attrs.height,
                                std::memory_order_relaxed);
         return {};
-    });
+    };
+    auto r = with_mapped(
+        bridge, attrs, options.max_copy_bytes, options.copied, std::span<const Box>(&all, 1),
+        [&](const uint8_t* data, uint32_t stride) {
+            return counted(Texture::from_pixels(bridge, attrs.format, attrs.width, attrs.height, stride, data,
+                                                TextureUsage::sample));
+        },
+        [&](const RowCopy& copy) {
+            auto t = Texture::create(bridge, attrs.format, attrs.width, attrs.height, TextureUsage::sample);
+            if (t)
+                if (auto u = (*t)->update_from_copy(copy, std::span<const Box>(&all, 1)); !u)
+                    return counted(std::unexpected(u.error()));
+            return counted(std::move(t));
+        });
     if (!r) return std::unexpected(r.error());
     return out;
 }
@@ -119,7 +156,8 @@ Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs) {
     return recopy_dmabuf(texture, attrs, std::span<const Box>(&all, 1));
 }
 
-Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs, std::span<const Box> damage) {
+Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs, std::span<const Box> damage,
+                           const RowCopy* copied) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (texture.shared_access)
         return fail(Errc::invalid_argument, "{}: recopy_dmabuf needs a texture from copy_dmabuf, not an import",
@@ -128,17 +166,19 @@ Result<void> recopy_dmabuf(Texture& texture, const DmabufAttributes& attrs, std:
         texture.format().drm_fourcc != attrs.format)
         return fail(Errc::invalid_argument, "{}: the texture is {}x{} {}; recopy needs the same size and format",
                     describe_dmabuf(attrs), texture.width(), texture.height(), texture.format().name);
-    // The texture exists, so the buffer passed the limit when it was first copied; it is the
-    // same size, so no limit applies again.
-    return with_mapped(texture.bridge(), attrs, UINT64_MAX, [&](const uint8_t* data, uint32_t stride) -> Result<void> {
-        uint64_t bytes = 0;
-        const std::vector<Box> boxes = clamp_damage(damage, attrs, &bytes);
-        if (boxes.empty()) return {};
-        auto u = texture.update(data, stride, boxes);
+    uint64_t bytes = 0;
+    const std::vector<Box> boxes = clamp_damage(damage, attrs, &bytes);
+    const auto counted = [&](Result<void> u) -> Result<void> {
         if (!u) return fail(u.error().code, "{} (recopy): {}", describe_dmabuf(attrs), u.error().message);
         g_copy_bytes.fetch_add(bytes, std::memory_order_relaxed);
         return {};
-    });
+    };
+    // The texture exists, so the buffer passed the limit when it was first copied; it is the
+    // same size, so no limit applies again.
+    return with_mapped(
+        texture.bridge(), attrs, UINT64_MAX, copied, boxes,
+        [&](const uint8_t* data, uint32_t stride) { return counted(texture.update(data, stride, boxes)); },
+        [&](const RowCopy& copy) { return counted(texture.update_from_copy(copy, boxes)); });
 }
 
 Result<void> validate_copy_dmabuf(const Bridge& bridge, const DmabufAttributes& attrs,
@@ -185,10 +225,10 @@ Result<void> refresh_dmabuf_texture(const DmabufTexture& texture, const DmabufAt
 }
 
 Result<void> refresh_dmabuf_texture(const DmabufTexture& texture, const DmabufAttributes& attrs,
-                                    std::span<const Box> damage) {
+                                    std::span<const Box> damage, const RowCopy* copied) {
     if (texture.path == DmabufPath::import) return {};
     if (!texture.texture) return fail(Errc::invalid_argument, "{}: refresh of an empty DmabufTexture", describe_dmabuf(attrs));
-    return recopy_dmabuf(*texture.texture, attrs, damage);
+    return recopy_dmabuf(*texture.texture, attrs, damage, copied);
 }
 
 }  // namespace wlgpu

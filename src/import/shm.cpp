@@ -1,7 +1,11 @@
 // Textures from memory: create, from_pixels, damage-only update, read_pixels.
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "bridge/readback.hpp"
@@ -168,6 +172,65 @@ Result<WGPUFuture> Texture::update_from_import(const HostImport& from, std::span
     done.mode = WGPUCallbackMode_WaitAnyOnly;
     done.callback = [](WGPUQueueWorkDoneStatus, WGPUStringView, void*, void*) {};
     return wgpuQueueOnSubmittedWorkDone(bridge_->queue(), done);
+}
+
+Result<RowCopy> RowCopy::allocate(uint32_t stride, uint32_t height, uint32_t first, uint32_t end) {
+    if (stride == 0 || first >= end || end > height)
+        return fail(Errc::invalid_argument, "row copy: rows [{}, {}) of a {}-row image (stride {})", first, end, height,
+                    stride);
+    RowCopy c;
+    c.size_ = size_t(uint64_t(stride) * height);
+    void* p = mmap(nullptr, c.size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return fail(Errc::system, "row copy: mapping {} bytes failed: {}", c.size_, strerror(errno));
+    c.data_ = static_cast<uint8_t*>(p);
+    c.stride_ = stride;
+    c.first_ = first;
+    c.end_ = end;
+    return c;
+}
+
+RowCopy::RowCopy(RowCopy&& o) noexcept { *this = std::move(o); }
+
+RowCopy& RowCopy::operator=(RowCopy&& o) noexcept {
+    if (this == &o) return *this;
+    if (data_) munmap(data_, size_);
+    data_ = std::exchange(o.data_, nullptr);
+    size_ = std::exchange(o.size_, 0);
+    stride_ = o.stride_;
+    first_ = o.first_;
+    end_ = o.end_;
+    return *this;
+}
+
+RowCopy::~RowCopy() {
+    if (data_) munmap(data_, size_);
+}
+
+bool RowCopy::covers(std::span<const Box> boxes) const {
+    for (const Box& b : boxes)
+        if (!b.empty() && (b.y < int64_t(first_) || int64_t(b.y) + b.height > int64_t(end_))) return false;
+    return true;
+}
+
+Result<void> Texture::update_from_copy(const RowCopy& from, std::span<const Box> damage) {
+    if (!from.covers(damage))
+        return fail(Errc::invalid_argument, "uploading a copy of rows [{}, {}): the damage reaches outside them",
+                    from.first(), from.end());
+    // The GPU copies out of an import of the whole image (a driver may pin every page it covers):
+    // only where every row was copied.
+    const uint32_t texel = format_->bytes_per_pixel;
+    const bool whole = from.first() == 0 && from.end() == height_;
+    if (whole && !format_->cpu_convert &&
+        HostImport::usable(*bridge_, from.data(), from.stride(), width_, height_, texel, HostUse::upload)) {
+        auto h = HostImport::create(*bridge_, from.data(), from.stride(), width_, height_, texel, HostUse::upload);
+        if (h) {
+            auto done = update_from_import(*h, damage);
+            if (!done) return std::unexpected(done.error());
+            return done->id == 0 ? Result<void>{} : bridge_->wait(*done);
+        }
+    }
+    return update(from.data(), from.stride(), damage);
 }
 
 namespace {

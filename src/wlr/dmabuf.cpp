@@ -58,8 +58,10 @@ std::shared_ptr<Texture> import_cached(WlRenderer* r, wlr_buffer* buffer, const 
         if (!cached->texture.texture) return nullptr;  // failed before (logged then)
         *copy = cached->texture.path == DmabufPath::copy;
         const bool same_buffer = commit.shown && commit.shown == cached->texture.texture.get();
-        auto c = same_buffer ? refresh_dmabuf_texture(cached->texture, to_dmabuf(attrs), commit.damage)
-                             : refresh_dmabuf_texture(cached->texture, to_dmabuf(attrs));
+        const Box all{0, 0, attrs.width, attrs.height};
+        auto c = refresh_dmabuf_texture(cached->texture, to_dmabuf(attrs),
+                                        same_buffer ? commit.damage : std::span<const Box>(&all, 1),
+                                        copied_rows(r, buffer));
         if (!c && !cached->warned_recopy) {
             log_error("client buffer %p: copying it again failed, showing its previous content: %s",
                       (void*)buffer, error_text(c.error()));
@@ -67,7 +69,9 @@ std::shared_ptr<Texture> import_cached(WlRenderer* r, wlr_buffer* buffer, const 
         }
         return cached->texture.texture;
     }
-    auto tex = dmabuf_texture(*r->bridge, to_dmabuf(attrs));
+    DmabufImportOptions options;
+    options.copied = copied_rows(r, buffer);  // read off the event loop (commit_copy.cpp), if it was
+    auto tex = dmabuf_texture(*r->bridge, to_dmabuf(attrs), options);
     if (!tex) {
         log_error("cannot import client buffer %p (%s): %s (not retried for this buffer)", (void*)buffer,
                   describe(attrs).c_str(), error_text(tex.error()));
@@ -141,6 +145,16 @@ bool dmabuf_copy_update(WlTexture* t, wlr_buffer* buffer, std::span<const Box> d
     t->texture = std::move(tex);  // the buffer's own (re-)copied texture: no writes into another buffer's
     t->dmabuf_copy = copy;
     return true;
+}
+
+bool dmabuf_takes_copy(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs) {
+    if (!r->dmabuf_textures) return false;
+    if (wlr_addon* a = wlr_addon_find(&buffer->addons, r, &kImportAddon)) {
+        const DmabufImport* cached = wl_container_of(a, static_cast<DmabufImport*>(nullptr), addon);
+        return cached->texture.texture && cached->texture.path == DmabufPath::copy;
+    }
+    const DmabufAttributes d = to_dmabuf(attrs);
+    return d.n_planes == 1 && d.modifier == kDrmFormatModLinear && find_shm_format(d.format) && dmabuf_read_only(d);
 }
 
 bool check_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& attrs) {

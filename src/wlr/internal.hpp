@@ -14,6 +14,8 @@
 //   util.cpp      boxes, regions, errors, device loss
 //   sync.cpp      explicit sync: syncobj node, wait_timeline/signal_timeline, wlgpu/wlr_sync.h
 //   surface_sync.cpp  wlgpu_surface_sync_create: commits held for acquire points / write fences
+//   commit_copy.cpp  big CPU copies of a commit (unsealed wl_shm, read-only DMA-BUFs) made by a
+//                 worker thread while surface_sync.cpp holds the commit
 //   upload.cpp    client memory (wl_shm) uploads: GPU copies out of the imported memory where it
 //                 cannot shrink (waited for before the buffer goes back); else CPU copies
 //   allocator.cpp wlgpu_allocator_autocreate: wlroots' allocator choice, else udmabuf, else shm
@@ -27,8 +29,11 @@
 #include <wayland-server-core.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <optional>
 #include <span>
@@ -61,6 +66,8 @@ extern "C" {
 #include "wlgpu/texture.hpp"
 #include "wlgpu/wlr.h"
 #include "wlgpu/wlr.hpp"
+
+struct wlr_surface;
 
 #define WLGPU_WLR_020 (WLR_VERSION_NUM >= ((0 << 16) | (20 << 8) | 0))
 
@@ -134,6 +141,10 @@ struct WlRenderer {
     std::string transfer_text;         // wlgpu_renderer_get_transfer_stats
     std::unique_ptr<RendererSync, void (*)(RendererSync*)> sync{nullptr, nullptr};  // explicit sync, sync.cpp
     wlgpu_scene_effects* scene_effects = nullptr;  // wlgpu_scene_effects_create (scene_effects.cpp)
+    // While a held commit is applied (CopiedRows, commit_copy.cpp): its buffer's rows, copied off
+    // the event loop, that its upload takes instead of the client's memory.
+    wlr_buffer* copied_buffer = nullptr;
+    const RowCopy* copied = nullptr;
 };
 
 struct WlTexture {
@@ -235,6 +246,67 @@ bool dmabuf_copy_update(WlTexture* t, wlr_buffer* buffer, std::span<const Box> d
 // driver cannot map), then the advertised format/modifier set; logs the refusal.
 bool check_dmabuf(WlRenderer* r, const wlr_dmabuf_attributes& attrs);
 void dmabuf_imports_destroy_all(WlRenderer* r);
+
+// True where the buffer is shown through the copy path: its cached texture is a copy, or it has
+// none yet and only the copy path can show it (a read-only single-plane LINEAR RGB dma-buf).
+bool dmabuf_takes_copy(WlRenderer* r, wlr_buffer* buffer, const wlr_dmabuf_attributes& attrs);
+
+// ---- commit_copy.cpp ----
+// A commit whose upload would make the CPU copy at least this many bytes of client memory is
+// held while a worker thread copies them (8 MiB: a 1920x1080 XRGB8888 buffer is just under).
+constexpr uint64_t kOffLoopBytes = 8ull << 20;
+// One copy: planned at the commit, opened when it starts (its fds: one running copy per surface
+// holds them), run by the worker, its result read on the event loop once `done` is readable.
+struct CopyJob {
+    enum class Kind { shm, dmabuf };
+    Kind kind = Kind::shm;
+    wlr_buffer* buffer = nullptr;  // event loop only: the held commit's buffer (locked by the commit)
+    sync::Fd fd;                   // a dup of the pool's or the dma-buf's fd
+    uint64_t shm_offset = 0;       // shm: pixel (0,0) in the pool
+    DmabufAttributes dmabuf{};     // dmabuf: planes[0].fd is fd
+    uint32_t stride = 0, height = 0, first = 0, end = 0;  // the rows [first, end) to copy
+    sync::Fd done;                 // eventfd, written once by the worker
+    std::atomic<bool> cancelled{false};  // the commit went (its surface was destroyed)
+    // Written by the worker before `done`:
+    std::optional<RowCopy> rows;
+    std::string error;
+    double ms = 0;
+};
+// The copy a pending commit needs (wlgpu renderer, its buffer's upload a CPU copy of at least
+// kOffLoopBytes), or nullptr: copied at commit as before.
+std::shared_ptr<CopyJob> plan_commit_copy(WlRenderer* r, wlr_surface* surface);
+// On the event loop, as the copy starts (its commit still holds the buffer): dups the buffer's fd
+// and makes the eventfd.
+Result<void> open_commit_copy(CopyJob& job);
+// One thread, copying jobs in order; stopped (after its current job) when destroyed.
+class CopyWorker {
+public:
+    CopyWorker();
+    ~CopyWorker();
+    void push(std::shared_ptr<CopyJob> job);
+
+private:
+    void run();
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<std::shared_ptr<CopyJob>> queue_;
+    bool stop_ = false;
+    std::thread thread_;
+};
+// For its lifetime (the apply of a held commit), a job's rows are what uploads of its buffer
+// take (copied_rows).
+class CopiedRows {
+public:
+    CopiedRows(wlr_renderer* renderer, const CopyJob* job);
+    ~CopiedRows();
+    CopiedRows(const CopiedRows&) = delete;
+    CopiedRows& operator=(const CopiedRows&) = delete;
+
+private:
+    WlRenderer* r_ = nullptr;
+};
+// The rows of buffer copied off the event loop for the commit being applied, or nullptr.
+const RowCopy* copied_rows(WlRenderer* r, wlr_buffer* buffer);
 
 // ---- allocator.cpp ----
 // wlgpu_allocator_autocreate: the first of wlroots' choice, udmabuf, shm that allocates.

@@ -61,8 +61,10 @@ struct wlgpu_surface_sync {
     uint64_t client_max_bytes = wlgpu::wlr::detail::kDefaultClientBytes;
     uint32_t client_max_buffers = wlgpu::wlr::detail::kDefaultClientBuffers;
     std::unordered_map<wl_client*, wlgpu::wlr::detail::ClientBudget> budgets;
+    std::unique_ptr<wlgpu::wlr::detail::CopyWorker> copier;  // started with the first big copy
     long commits = 0, held = 0, timeouts = 0, errors = 0, refused = 0, over_budget = 0;
-    double held_max_ms = 0;
+    long copies = 0, copy_errors = 0;  // big copies made off the event loop
+    double held_max_ms = 0, copy_max_ms = 0;
     std::string stats_text;
 };
 
@@ -80,6 +82,11 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxHeld = 16;
 
+// A held commit's copy of its buffer off the event loop (commit_copy.cpp): it starts once what
+// the commit waits for is done and it is its surface's oldest held commit (a surface's copies
+// run in commit order, one at a time), and the commit is applied when it is done.
+enum class CopyState { none, waiting, ready, running, done };
+
 struct Hold {
     SurfaceSync* owner = nullptr;
     uint32_t seq = 0;
@@ -93,6 +100,10 @@ struct Hold {
     wlgpu_acquire* acquire = nullptr;
     bool waiting_after_timeout = false;
     wlr_drm_syncobj_timeline_waiter waiter{};  // after the timeout: until the point signals
+    // a big CPU copy of its buffer
+    std::shared_ptr<CopyJob> copy;
+    CopyState copy_state = CopyState::none;
+    sync::EventLoop::SourcePtr copy_watch;  // running: the job's eventfd
 };
 
 struct SurfaceSync {
@@ -127,9 +138,8 @@ std::list<Hold>::iterator find_hold(SurfaceSync* s, const Hold* h) {
     return s->held.end();
 }
 
-// Frees what the hold keeps (its fences, acquire, waiter, timeline reference); the commit stays
-// locked. For a surface going away: its commits go with it, nothing is unlocked.
-void hold_drop(Hold& h) {
+// Frees what the hold waits with (its fences, acquire, waiter, timeline reference).
+void hold_drop_waits(Hold& h) {
     h.watch.reset();
     h.fences.clear();
     wlgpu_acquire_destroy(h.acquire);
@@ -140,21 +150,82 @@ void hold_drop(Hold& h) {
     h.timeline = nullptr;
 }
 
-// What the commit waited for is done: the commit is applied (unlocking may apply more: last).
+// Frees what the hold keeps, its copy cancelled (the worker keeps its own reference to the job
+// until it is done with it); the commit stays locked. For a surface going away: its commits go
+// with it, nothing is unlocked.
+void hold_drop(Hold& h) {
+    hold_drop_waits(h);
+    h.copy_watch.reset();
+    if (h.copy) h.copy->cancelled = true;
+    h.copy.reset();
+}
+
+void copy_start_front(SurfaceSync* s);
+
+// What the commit waited for is done: its copy is made next, if it has one, else the commit is
+// applied (unlocking may apply more: last), with its copy's rows for the upload.
 void hold_release(Hold* h) {
     SurfaceSync* s = h->owner;
     wlgpu_surface_sync* ss = s->sync;
     auto it = find_hold(s, h);
     if (it == s->held.end()) return;
+    if (h->copy_state == CopyState::waiting) {
+        h->copy_state = CopyState::ready;
+        hold_drop_waits(*h);
+    }
+    if (h->copy_state == CopyState::ready || h->copy_state == CopyState::running) return copy_start_front(s);
     const double held = ms_since(h->started);
     ss->held_max_ms = std::max(ss->held_max_ms, held);
     if (h->timeline && held >= 100)
         log_info("explicit sync: %s: acquire point %llu held %.0f ms", describe_client(s->surface).c_str(),
                  (unsigned long long)h->point, held);
     const uint32_t seq = h->seq;
+    const std::shared_ptr<CopyJob> copy = std::move(h->copy);
     hold_drop(*h);
     s->held.erase(it);
+    copy_start_front(s);  // the next one's copy may start now (it is applied after this one)
+    CopiedRows copied(ss->renderer, copy.get());
     wlr_surface_unlock_cached(s->surface, seq);
+}
+
+// ---- big copies off the event loop (commit_copy.cpp)
+
+void copy_done(Hold* h) {
+    wlgpu_surface_sync* ss = h->owner->sync;
+    h->copy_watch.reset();  // the eventfd stays readable
+    h->copy_state = CopyState::done;
+    const CopyJob& job = *h->copy;
+    ss->copy_max_ms = std::max(ss->copy_max_ms, job.ms);
+    if (job.rows) {
+        ss->copies++;
+        log_debug("surface sync: %s: rows [%u, %u) of buffer %p copied off the event loop in %.1f ms",
+                  describe_client(h->owner->surface).c_str(), job.first, job.end, (void*)job.buffer, job.ms);
+    } else {
+        ss->copy_errors++;
+        log_error("surface sync: %s: copying buffer %p off the event loop failed: %s; it is read at commit",
+                  describe_client(h->owner->surface).c_str(), (void*)job.buffer, job.error.c_str());
+    }
+    hold_release(h);
+}
+
+// Starts the copy of the surface's oldest held commit where what it waits for is done.
+void copy_start_front(SurfaceSync* s) {
+    if (s->held.empty()) return;
+    Hold* h = &s->held.front();
+    if (h->copy_state != CopyState::ready) return;
+    wlgpu_surface_sync* ss = s->sync;
+    if (auto opened = open_commit_copy(*h->copy); !opened) {
+        ss->copy_errors++;
+        log_error("surface sync: %s: cannot copy buffer %p off the event loop: %s; it is read at commit",
+                  describe_client(s->surface).c_str(), (void*)h->copy->buffer, error_text(opened.error()));
+        h->copy.reset();
+        h->copy_state = CopyState::done;
+        return hold_release(h);
+    }
+    if (!ss->copier) ss->copier = std::make_unique<CopyWorker>();
+    h->copy_state = CopyState::running;
+    h->copy_watch = s->loop->watch_fd(h->copy->done.get(), [h] { copy_done(h); });
+    ss->copier->push(h->copy);
 }
 
 // Takes the commit being made; nullptr (and the client disconnected) past kMaxHeld.
@@ -379,6 +450,23 @@ bool budget_admit(SurfaceSync* s) {
     return false;
 }
 
+// The commit being made, when its upload would be a big CPU copy: held (after whatever else it
+// waits for) while the copy worker copies its buffer. Not past kMaxHeld: the commit is then
+// copied when it is applied, as without this.
+void hold_for_copy(SurfaceSync* s) {
+    wlr_surface* surface = s->surface;
+    if (!s->sync->renderer || !(surface->pending.committed & WLR_SURFACE_STATE_BUFFER)) return;
+    if (s->held.size() >= kMaxHeld) return;
+    auto job = plan_commit_copy(get_renderer(s->sync->renderer), surface);
+    if (!job) return;
+    const bool own = !s->held.empty() && s->held.back().seq == surface->pending.seq;  // its fences' hold
+    Hold* h = own ? &s->held.back() : hold_begin(s);
+    if (!h) return;
+    h->copy = std::move(job);
+    h->copy_state = CopyState::waiting;
+    if (!own) hold_release(h);  // nothing else to wait for: the copy starts
+}
+
 void surface_client_commit(wl_listener* l, void*) {
     SurfaceSync* s = wl_container_of(l, static_cast<SurfaceSync*>(nullptr), client_commit);
     wlr_surface* surface = s->surface;
@@ -400,9 +488,10 @@ void surface_client_commit(wl_listener* l, void*) {
             return;
         }
         if (s->sync->hold_acquire) hold_for_acquire(s, st);
-        return;
+        return hold_for_copy(s);
     }
     if (s->sync->renderer) hold_for_write_fences(s);
+    hold_for_copy(s);
 }
 
 #if WLGPU_WLR_020
@@ -457,6 +546,7 @@ void compositor_destroy(wl_listener* l, void*) {
     wlgpu_surface_sync* ss = wl_container_of(l, static_cast<wlgpu_surface_sync*>(nullptr), destroy);
     SurfaceSync *s, *tmp;
     wl_list_for_each_safe(s, tmp, &ss->surfaces, link) surface_sync_destroy(s);
+    ss->copier.reset();  // after its current job
     wl_list_remove(&ss->new_surface.link);
     wl_list_remove(&ss->destroy.link);
     wl_list_remove(&ss->renderer_destroy.link);
@@ -569,9 +659,10 @@ const char* wlgpu_surface_sync_get_stats(wlgpu_surface_sync* sync) {
     if (!sync) return "";
     sync->stats_text = std::format(
         "path={} wait_in_loop={} commits={} held={} held_max_ms={:.1f} timeouts={} errors={} refused={} "
-        "over_budget={}",
+        "over_budget={} copies_off_loop={} copy_errors={} copy_max_ms={:.1f}",
         sync->path ? sync->path : "none", int(sync->hold_acquire), sync->commits, sync->held, sync->held_max_ms,
-        sync->timeouts, sync->errors, sync->refused, sync->over_budget);
+        sync->timeouts, sync->errors, sync->refused, sync->over_budget, sync->copies, sync->copy_errors,
+        sync->copy_max_ms);
     return sync->stats_text.c_str();
 }
 

@@ -5,7 +5,9 @@
 // per buffer) and the GPU copies the damage out of it: no CPU copy. The upload waits until the
 // GPU has finished the copy, so that wlroots may release the buffer to the client as it does
 // after a CPU copy (upload_memory). Anything else takes Texture::update (the CPU copies the damage into Dawn's staging
-// memory); the transfer counters tell the two apart (upload_host_mapped, upload_staged).
+// memory); the transfer counters tell the two apart (upload_host_mapped, upload_staged). A commit
+// whose CPU copy was made off the event loop while it was held (commit_copy.cpp) is uploaded from
+// that copy (Texture::update_from_copy).
 #include "internal.hpp"
 
 #include <algorithm>
@@ -64,7 +66,8 @@ const HostImport* find_import(WlRenderer* r, const Texture& t, wlr_buffer* buffe
 
 // The CPU copies a commit's damage on the compositor's event loop: at most as many bytes as the
 // copy path of read-only DMA-BUFs (DmabufImportOptions::kDefaultMaxCopyBytes, 128 MiB: a
-// 7680x4320 XRGB8888 buffer fits), so that no client stalls the others for longer than that copy.
+// 7680x4320 XRGB8888 buffer fits), so that no client stalls the others for longer than that copy
+// (a copy of 8 MiB or more is made off the event loop first, where it can be: commit_copy.cpp).
 // A bigger upload is refused (the surface keeps its content); memory the GPU may copy
 // (sealed, above) has no such limit: recording its copy costs the event loop almost nothing.
 Result<void> check_cpu_copy(const Texture& t, wlr_buffer* buffer, std::span<const Box> damage) {
@@ -87,6 +90,9 @@ Result<void> check_cpu_copy(const Texture& t, wlr_buffer* buffer, std::span<cons
 
 Result<void> upload_memory(WlRenderer* r, Texture& t, wlr_buffer* buffer, void* data, uint32_t stride,
                            std::span<const Box> damage) {
+    // Copied off the event loop while the commit was held (commit_copy.cpp): no client memory read here.
+    if (const RowCopy* c = copied_rows(r, buffer); c && c->stride() == stride && c->covers(damage))
+        return t.update_from_copy(*c, damage);
     const HostImport* h = find_import(r, t, buffer, data, stride);
     if (!h) {
         if (auto ok = check_cpu_copy(t, buffer, damage); !ok) return ok;

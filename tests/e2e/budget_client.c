@@ -9,10 +9,17 @@
  *       or N surfaces (default 64) were committed.
  *       Prints "BUDGET hog committed=K gave_back=2 error=E" (E: ENOMEM for wl_display's
  *       no_memory error, IFACE:CODE for another object's, none).
- *   budget_client --mode big --size WxH [--surfaces N] [--seconds S]
+ *   budget_client --mode big --size WxH [--surfaces N] [--seconds S] [--unsealed 1]
  *       a toplevel that commits N (default 8) WxH wl_shm buffers with full damage, two pictures
  *       in turn (budget.py's pattern), one round trip each, then stays S seconds: each commit is
- *       a whole-buffer upload. Prints "BUDGET big commits=N last_picture=K".
+ *       a whole-buffer upload. Each commit is followed by a wl_display.sync; a commit whose
+ *       buffer was released before that sync's done was uploaded while the compositor handled
+ *       the commit request (inline), one released after it later (off the event loop, or kept
+ *       by a renderer that reads the buffer while drawing). A buffer is committed again only
+ *       once released. --unsealed 1: pool fds not sealed against shrinking (the GPU may not
+ *       copy out of them). Prints "BUDGET big commits=N last_picture=K inline=I".
+ *       --quit 1: after the first big commit, disconnect at once (no sync, no wait): the
+ *       compositor is still copying it (prints "BUDGET big quit").
  *   budget_client --mode big-hidden ...
  *       the same, the big buffers on a role-less surface (uploaded, never drawn) beside a 64x64
  *       window: what the upload costs the compositor, without drawing a huge texture.
@@ -86,10 +93,11 @@ static int hog(struct wl_display *d, int w, int h, int max) {
 	return 0;
 }
 
-/* A w x h buffer (sealed memfd) with pixel (x, y) of picture k: budget.py's pattern(). */
+/* A w x h buffer (memfd, sealed unless `unsealed`) with pixel (x, y) of picture k: budget.py's pattern(). */
+static bool unsealed, quit;
 static struct wl_buffer *make_pattern(int w, int h, unsigned k) {
 	uint32_t *px = NULL;
-	struct wl_buffer *b = tc_shm_buffer(g.shm, w, h, true, &px);
+	struct wl_buffer *b = tc_shm_buffer(g.shm, w, h, !unsealed, &px);
 	if (!b) return NULL;
 	for (uint32_t y = 0; y < (uint32_t)h; y++)
 		for (uint32_t x = 0; x < (uint32_t)w; x++)
@@ -98,6 +106,19 @@ static struct wl_buffer *make_pattern(int w, int h, unsigned k) {
 	munmap(px, (size_t)w * 4 * h);
 	return b;
 }
+
+static void buffer_release(void *data, struct wl_buffer *b) {
+	(void)b;
+	*(bool *)data = true;
+}
+static const struct wl_buffer_listener release_listener = {.release = buffer_release};
+
+static void sync_done(void *data, struct wl_callback *cb, uint32_t serial) {
+	(void)serial;
+	*(bool *)data = true;
+	wl_callback_destroy(cb);
+}
+static const struct wl_callback_listener sync_listener = {.done = sync_done};
 
 static int big(struct wl_display *d, int w, int h, int n, double seconds, bool hidden) {
 	struct tc_window win;
@@ -115,13 +136,27 @@ static int big(struct wl_display *d, int w, int h, int n, double seconds, bool h
 	const double start = tc_now_ms();
 	struct wl_buffer *bufs[2] = {make_pattern(w, h, 0), make_pattern(w, h, 1)};
 	if (!bufs[0] || !bufs[1]) return 1;
+	bool released[2] = {true, true};
+	wl_buffer_add_listener(bufs[0], &release_listener, &released[0]);
+	wl_buffer_add_listener(bufs[1], &release_listener, &released[1]);
 	printf("BUDGET big patterns_ms=%.0f at_ms=%.0f\n", tc_now_ms() - start, tc_now_ms());
-	int done = 0;
+	int done = 0, inline_uploads = 0;
 	for (; done < n; done++) {
-		show(target, bufs[done % 2], w, h);
-		if (wl_display_roundtrip(d) < 0) break;
+		const int k = done % 2;
+		if (!released[k] && tc_dispatch(d, 20000, &released[k]) != 1) break;
+		released[k] = false;
+		show(target, bufs[k], w, h);
+		if (quit) {
+			wl_display_flush(d);
+			printf("BUDGET big quit\n");
+			exit(0);
+		}
+		bool synced = false;
+		wl_callback_add_listener(wl_display_sync(d), &sync_listener, &synced);
+		if (tc_dispatch(d, 20000, &synced) != 1) break;
+		inline_uploads += released[k];
 	}
-	printf("BUDGET big commits=%d last_picture=%d\n", done, (done - 1) % 2);
+	printf("BUDGET big commits=%d last_picture=%d inline=%d\n", done, (done - 1) % 2, inline_uploads);
 	while (tc_now_ms() - start < seconds * 1000 && tc_dispatch(d, 100, NULL) >= 0) {}
 	return 0;
 }
@@ -163,6 +198,8 @@ int main(int argc, char **argv) {
 		else if (!strcmp(argv[i], "--size")) sscanf(argv[i + 1], "%dx%d", &w, &h);
 		else if (!strcmp(argv[i], "--surfaces")) max = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--unsealed")) unsealed = atoi(argv[i + 1]) != 0;
+		else if (!strcmp(argv[i], "--quit")) quit = atoi(argv[i + 1]) != 0;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	struct wl_display *d = wl_display_connect(NULL);

@@ -8,7 +8,9 @@
  * It paints the buffer STALE, attaches an unsignalled vgem write fence to it, commits it (first
  * commit: the toplevel maps with it), then after --late-ms paints the final picture (a
  * gradient, FINAL(x, y) below) and only then signals the fence. A compositor that honours
- * implicit sync never shows STALE. Lines "IMPLICIT_CLIENT key=value" on stdout.
+ * implicit sync never shows STALE. Lines "IMPLICIT_CLIENT key=value" on stdout. --size WxH
+ * (default 160x120): 2048x1024 (8 MiB) is a read-only buffer big enough for wlgpu to copy it off
+ * the event loop (src/wlr/commit_copy.cpp), after the fence.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -26,8 +28,7 @@
 
 #include "common/vgem_uapi.h"
 
-#define W 160
-#define H 120
+static int W = 160, H = 120; /* --size WxH */
 #define STALE 0xff00ff00u /* opaque green: what must never show */
 /* The final picture: every pixel different, independent channels. */
 #define FINAL(x, y) (0xff000000u | (uint32_t)((x) * 255 / (W - 1)) << 16 | (uint32_t)((y) * 255 / (H - 1)) << 8 | \
@@ -60,6 +61,7 @@ int main(int argc, char **argv) {
 		if (!strcmp(argv[i], "--rw")) rw = true;
 		else if (!strcmp(argv[i], "--ro")) rw = false;
 		else if (!strcmp(argv[i], "--late-ms") && i + 1 < argc) late_ms = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--size") && i + 1 < argc) sscanf(argv[++i], "%dx%d", &W, &H);
 		else die("usage: implicit_client [--ro|--rw] [--late-ms MS]");
 	}
 	int vgem = tc_open_drm("card", "vgem");
@@ -71,8 +73,8 @@ int main(int argc, char **argv) {
 	uint32_t *px = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, vgem, (off_t)md.offset);
 	if (px == MAP_FAILED) die("mmap: %s", strerror(errno));
 	uint32_t stride_px = cd.pitch / 4;
-	for (uint32_t y = 0; y < H; y++)
-		for (uint32_t x = 0; x < W; x++) px[y * stride_px + x] = STALE;
+	for (uint32_t y = 0; y < (uint32_t)H; y++)
+		for (uint32_t x = 0; x < (uint32_t)W; x++) px[y * stride_px + x] = STALE;
 	int dmabuf = -1;
 	if (drmPrimeHandleToFD(vgem, cd.handle, DRM_CLOEXEC | (rw ? DRM_RDWR : 0), &dmabuf))
 		die("prime export: %s", strerror(errno));
@@ -103,8 +105,8 @@ int main(int argc, char **argv) {
 	wl_display_flush(c.display);
 	out("committed %s buffer %dx%d with an unsignalled write fence", rw ? "read-write" : "read-only", W, H);
 	if (tc_dispatch(c.display, late_ms, NULL) < 0) die("connection lost");
-	for (uint32_t y = 0; y < H; y++)
-		for (uint32_t x = 0; x < W; x++) px[y * stride_px + x] = FINAL(x, y);
+	for (uint32_t y = 0; y < (uint32_t)H; y++)
+		for (uint32_t x = 0; x < (uint32_t)W; x++) px[y * stride_px + x] = FINAL(x, y);
 	struct vgem_fence_signal sig = {.fence = fa.out_fence};
 	if (drmIoctl(vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &sig)) die("VGEM_FENCE_SIGNAL: %s", strerror(errno));
 	out("painted the final picture and signalled the fence after %d ms", late_ms);

@@ -11,6 +11,10 @@ wlgpu_surface_sync_create) must hold the commit until the fence signals, so its 
 exactly the final picture in the client's window: every pixel is compared with FINAL(x, y), the
 same formula the client uses (at 1:1 an XRGB8888 copy or sample is exact: tolerance 0). With the
 fence ignored, the read-only buffer is copied at commit time and shows the client's STALE fill.
+
+--size 2048x1024 (read-only, 8 MiB): the copy is big enough to be made off the event loop
+(src/wlr/commit_copy.cpp): held for the fence, then for the copy; the surface sync must count it,
+and the visible part of the window is compared.
 """
 import argparse
 import os
@@ -35,17 +39,21 @@ def main():
     ap.add_argument("--client", required=True)
     ap.add_argument("--mode", choices=["ro", "rw"], required=True)
     ap.add_argument("--late-ms", type=int, default=1500)
+    ap.add_argument("--size", default="160x120")
     ap.add_argument("--out", default=None)
     ap.add_argument("--timeout", type=int, default=300)
     args = ap.parse_args()
+    global W, H
+    W, H = (int(v) for v in args.size.split("x"))
+    big = W * H * 4 >= 8 << 20
     if not os.path.exists("/dev/udmabuf"):
         print("FAIL: not in the test bed (no /dev/udmabuf): run with scripts/testbed")
         return 1
     out, env = e2e.session(args.out, "implicit")
     png = os.path.join(out, f"implicit-{args.mode}.png")
-    client = f"{os.path.abspath(args.client)} --{args.mode} --late-ms {args.late_ms}"
+    client = f"{os.path.abspath(args.client)} --{args.mode} --late-ms {args.late_ms} --size {W}x{H}"
     cmd = [args.compositor, "--renderer", "wlgpu", "--frames", "10", "--frame-time", "0", "--ready-timeout", "60",
-           "--screenshot", png, "--clients", client, "--size", "640x480", "-v"]
+           "--screenshot", png, "--clients", client, "--size", "640x480", "--stats", "-v"]
     print("+", " ".join(cmd), flush=True)
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=args.timeout)
     log = p.stdout
@@ -63,11 +71,16 @@ def main():
     need(re.search(r"implicit sync: holding a commit of surface", log), "no commit was held for its fence")
     path = "CPU copy" if args.mode == "ro" else "imported client buffer"
     need(path in log, f"the buffer did not take the expected path ({path})")
-    w, _, px = e2e.read_png(png)
+    if big:
+        m = re.search(r"SURFACE_SYNC .*copies_off_loop=(\d+) copy_errors=(\d+)", log)
+        need(m and int(m.group(1)) >= 1 and m.group(2) == "0",
+             f"the buffer was not copied off the event loop ({m.group(0) if m else 'no SURFACE_SYNC line'})")
+    w, h, px = e2e.read_png(png)
     stale = wrong = 0
     first = None
-    for y in range(H):
-        for x in range(W):
+    vw, vh = min(W, w - SLOT[0]), min(H, h - SLOT[1])  # the visible part of the window
+    for y in range(vh):
+        for x in range(vw):
             i = ((SLOT[1] + y) * w + SLOT[0] + x) * 4
             got, want = tuple(px[i:i + 3]), final(x, y)
             if got == (0, 255, 0):
@@ -75,7 +88,7 @@ def main():
             if got != want:
                 wrong += 1
                 first = first or (x, y, got, want)
-    print(f"implicit-{args.mode}: {wrong} of {W * H} window pixels differ from the final picture "
+    print(f"implicit-{args.mode}: {wrong} of {vw * vh} window pixels differ from the final picture "
           f"({stale} show the stale fill); first: {first}")
     need(wrong == 0, "the window does not show exactly the picture painted before the fence signalled")
     print("PASS")

@@ -108,6 +108,7 @@ void print_stats(struct server *s) {
 }
 
 void print_sync_stats(struct server *s) {
+	if (s->surface_sync) fprintf(stdout, "SURFACE_SYNC %s\n", wlgpu_surface_sync_get_stats(s->surface_sync));
 	if (!s->syncobj_manager) {
 		say("explicit sync: not advertised");
 		fprintf(stdout, "SYNC advertised=0\n");

@@ -302,3 +302,67 @@ TEST(Transfers, ImportedClientMemoryIsUploadedByTheGpuOnlyInItsDamage) {
         }
     EXPECT_TRUE(test::gpu_state().uncaptured.empty()) << test::gpu_state().uncaptured.front();
 }
+
+// A RowCopy (compositor memory, filled off the event loop) is uploaded by the GPU out of an import
+// of it when it holds every row, by writeTexture when it holds some; a box outside its rows is an
+// error, nothing uploaded. Pixels compared with the bytes written into the copy.
+TEST(Transfers, RowCopyIsUploadedFromTheRowsItHolds) {
+    const bool gpu = device_has_host_mapped();
+    Bridge& g = test::gpu();
+    const int w = 640, h = 480;
+    const uint32_t stride = w * 4 + 64;
+    auto t = Texture::create(g, kARGB8888, w, h);
+    ASSERT_TRUE(t);
+    const Box all{0, 0, w, h};
+    std::vector<uint8_t> want(size_t(stride) * h);
+    const auto fill = [&](RowCopy& c, uint32_t seed) {
+        const auto bytes = random_bytes(seed, size_t(c.bytes()));
+        std::memcpy(c.row(c.first()), bytes.data(), bytes.size());
+        std::memcpy(want.data() + size_t(c.first()) * stride, bytes.data(), bytes.size());
+    };
+    const auto wrong_rows = [&] {
+        std::vector<uint8_t> out(size_t(w) * h * 4);
+        EXPECT_TRUE((*t)->read_pixels(kARGB8888, all, w * 4, out.data()));
+        int bad = 0;
+        for (int y = 0; y < h; y++)
+            bad += std::memcmp(out.data() + size_t(y) * w * 4, want.data() + size_t(y) * stride, size_t(w) * 4) != 0;
+        return bad;
+    };
+
+    auto whole = RowCopy::allocate(stride, h, 0, h);
+    ASSERT_TRUE(whole) << whole.error().message;
+    fill(*whole, 81);
+    TransferStats s0 = g.transfers();
+    ASSERT_TRUE((*t)->update_from_copy(*whole, std::span<const Box>(&all, 1)));
+    TransferStats d = delta(s0, g.transfers());
+    EXPECT_EQ(d.upload_pixels, uint64_t(w) * h);
+    EXPECT_EQ(d.upload_host_mapped, gpu ? 1u : 0u);
+    EXPECT_EQ(d.upload_staged, gpu ? 0u : 1u) << "CPU copies";
+    EXPECT_EQ(wrong_rows(), 0);
+
+    // Rows [100, 300) only: a box inside them is uploaded (writeTexture), one reaching row 300 is
+    // refused and changes nothing.
+    auto part = RowCopy::allocate(stride, h, 100, 300);
+    ASSERT_TRUE(part);
+    fill(*part, 82);
+    const Box in{20, 100, 500, 200}, out_of{0, 250, w, 51};
+    EXPECT_TRUE(part->covers(std::span<const Box>(&in, 1)));
+    EXPECT_FALSE(part->covers(std::span<const Box>(&out_of, 1)));
+    s0 = g.transfers();
+    auto refused = (*t)->update_from_copy(*part, std::span<const Box>(&out_of, 1));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Errc::invalid_argument);
+    EXPECT_EQ(delta(s0, g.transfers()).upload_copies, 0u);
+    ASSERT_TRUE((*t)->update_from_copy(*part, std::span<const Box>(&in, 1)));
+    d = delta(s0, g.transfers());
+    EXPECT_EQ(d.upload_pixels, 500u * 200u);
+    EXPECT_EQ(d.upload_staged, 1u);
+    // The texture: the part's rows inside the box, the whole copy around it.
+    auto first = random_bytes(81, size_t(stride) * h);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (!(y >= in.y && y < in.y + in.height && x >= in.x && x < in.x + in.width))
+                std::memcpy(want.data() + size_t(y) * stride + size_t(x) * 4, first.data() + size_t(y) * stride + size_t(x) * 4, 4);
+    EXPECT_EQ(wrong_rows(), 0);
+    EXPECT_FALSE(RowCopy::allocate(stride, h, 300, 300)) << "no rows";
+}
