@@ -31,12 +31,10 @@ struct FxOut {
     @location(13) @interpolate(flat) hole: vec4f, @location(14) @interpolate(flat) hole_radii: vec4f,
 }
 
-@vertex
-fn vs_fx(@builtin(vertex_index) vi: u32, in: FxIn) -> FxOut {
-    let s = f32(vi & 1u);
-    let t = f32(vi >> 1u);
+// The vertex at (s, t) of the quad (0..1 across it), at pos (normalized device coordinates).
+fn wlgpu_fx_vertex(in: FxIn, pos: vec2f, s: f32, t: f32) -> FxOut {
     var out: FxOut;
-    out.pos = vec4f(mix(in.rect.x, in.rect.z, s), mix(in.rect.y, in.rect.w, t), 0.0, 1.0);
+    out.pos = vec4f(pos, 0.0, 1.0);
     out.uv = in.uv_a.xy + in.uv_a.zw * s + in.uv_b.xy * t;
     out.params = in.uv_b.zw;
     out.box = in.box;
@@ -47,6 +45,26 @@ fn vs_fx(@builtin(vertex_index) vi: u32, in: FxIn) -> FxOut {
     out.hole = in.hole;
     out.hole_radii = in.hole_radii;
     return out;
+}
+
+@vertex
+fn vs_fx(@builtin(vertex_index) vi: u32, in: FxIn) -> FxOut {
+    let s = f32(vi & 1u);
+    let t = f32(vi >> 1u);
+    return wlgpu_fx_vertex(in, vec2f(mix(in.rect.x, in.rect.z, s), mix(in.rect.y, in.rect.w, t)), s, t);
+}
+
+// The frame between the quad (rect) and an inner rect (uv_a; no texture is sampled), as a
+// strip of 10 vertices: outer and inner corner k alternately, k = 0 1 2 3 0 clockwise from the
+// top-left (the top, right, bottom and left trapezoids).
+@vertex
+fn vs_fx_ring(@builtin(vertex_index) vi: u32, in: FxIn) -> FxOut {
+    let k = (vi >> 1u) & 3u;
+    let s = select(0.0, 1.0, k == 1u || k == 2u);
+    let t = select(0.0, 1.0, k >= 2u);
+    let r = select(in.uv_a, in.rect, (vi & 1u) == 0u);
+    let pos = vec2f(mix(r.x, r.z, s), mix(r.y, r.w, t));
+    return wlgpu_fx_vertex(in, pos, (pos.x - in.rect.x) / (in.rect.z - in.rect.x), (pos.y - in.rect.y) / (in.rect.w - in.rect.y));
 }
 
 @group(0) @binding(0) var wlgpu_tex: texture_2d<f32>;

@@ -284,6 +284,36 @@ TEST_F(Effects, WindowOverItsShadowInOneDraw) {
     EXPECT_TRUE(images_match(read_back(*t.s.tex), want, 2));
 }
 
+// A shadow with its window as the hole is drawn as the frame between its quad and the hole
+// inset by the largest radius + 1 (the inside is not rasterised). Under a translucent window
+// (alpha 0.7, per-corner radii, the shadow offset with its own corners, a clip across the
+// frame) the pixels must be those of the whole quad: the shadow only outside the hole's
+// anti-aliased edge, nothing of it inside, the background through the window.
+TEST_F(Effects, ShadowFrameAroundItsHoleUnderATranslucentWindow) {
+    std::mt19937 rng(93);
+    auto src = random_texture(rng, 30, 22, ref::Layout::argb8888);
+    auto t = target(rng, 80, 64);
+    const Box damage[] = {{0, 0, 41, 64}, {41, 21, 39, 17}};
+    TextureDraw d = nearest_draw(src, {17, 13, 30, 22}, Transform::normal);
+    d.alpha = 0.7f;
+    d.clip = Clip(damage);
+    const CornerRadii wc{9, 2, 6, 0};
+    ShadowDraw sd{{20, 17, 30, 22}, CornerRadii::all(4), random_color(rng), 3.0f, Clip(damage)};
+    sd.hole = {d.dst, wc};
+    ASSERT_TRUE(t.frame.draw_shadow(sd));
+    ASSERT_TRUE(t.frame.draw_rounded_texture(d, wc));
+    ASSERT_TRUE(t.frame.submit());
+
+    ref::Image want = t.s.img;
+    const auto cov = reference_shadow(want.w, want.h, sd.box, sd.corners, sd.sigma);
+    over(want, {11, 8, 48, 40}, sd.clip, [&](int x, int y) {
+        const double outside = std::clamp(0.5 + rounded_distance(x + 0.5, y + 0.5, d.dst, wc), 0.0, 1.0);
+        return scale(px(sd.color), float(cov[size_t(y) * want.w + x] * outside));
+    });
+    over(want, d.dst, d.clip, [&](int x, int y) { return scale(texture_sample(src.img, d, x, y), coverage(x, y, d.dst, wc)); });
+    EXPECT_TRUE(images_match(read_back(*t.s.tex), want, 2));
+}
+
 // ---- backdrop blur ----
 
 class BackdropBlur : public NoGpuErrors<::testing::TestWithParam<BlurDraw>> {};
