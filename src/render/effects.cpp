@@ -2,6 +2,7 @@
 // Renderer::Impl::effects, and the Frame calls that record them (see effects.hpp).
 #include "render/effects.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -84,9 +85,9 @@ Result<State*> state(Renderer::Impl& r) {
 wg::RenderPipeline make_pipeline(Renderer::Impl& r, WGPUShaderModule module, uint32_t kind, PipelineKey key) {
     static const char* const entries[] = {"fs_fx_texture", "fs_fx_solid",  "fs_fx_linear",     "fs_fx_conic",
                                           "fs_fx_shadow",  "fs_blur_down", "fs_blur_up", "fs_blur_composite",
-                                          "fs_fx_shadowed_texture", "fs_blur_composite_plain"};
+                                          "fs_fx_shadowed_texture", "fs_blur_composite_plain", "fs_fx_shadow"};
     const bool user = kind >= kUserFirst;
-    const bool textured = user || kind == kTexture || kind >= kBlurDown;
+    const bool textured = user || kind == kTexture || (kind >= kBlurDown && kind != kShadowRing);
     QuadPipelineDesc q{module,
                        textured ? r.pipelines.texture_pipeline_layout.get() : r.pipelines.rect_pipeline_layout.get(),
                        user ? "fs_user" : entries[kind - kTexture],
@@ -95,7 +96,7 @@ wg::RenderPipeline make_pipeline(Renderer::Impl& r, WGPUShaderModule module, uin
                        key.blend,
                        kAttributes,
                        sizeof(EffectInstance),
-                       "vs_fx"};
+                       kind == kShadowRing ? "vs_fx_ring" : "vs_fx"};
     return create_quad_pipeline(r.bridge->device(), q);
 }
 
@@ -520,7 +521,19 @@ Result<void> Frame::draw_shadow(const ShadowDraw& d) {
     e.extra[1] = d.sigma;
     set_hole(e, d.hole);
     set_color(e.data[0], d.color);
-    push_effect(f, render::effects::kShadow, Blend::premultiplied, nullptr, quad, d.clip, e);
+    // A hole (the window over its shadow) is not rasterised: the draw is the frame between the
+    // quad and the hole inset by its largest radius + 1, where the shadow is exactly 0 (every
+    // pixel centre there lies over 1.5 px inside the hole's edges and corner circles).
+    const Box& h = d.hole.box;
+    const auto& hc = d.hole.corners;
+    const int32_t in = int32_t(std::ceil(std::max({hc.top_left, hc.top_right, hc.bottom_right, hc.bottom_left, 0.0f}))) + 1;
+    const Box inner = h.empty() ? Box{} : intersect({h.x + in, h.y + in, h.width - 2 * in, h.height - 2 * in}, quad);
+    uint32_t kind = render::effects::kShadow;
+    if (!inner.empty()) {
+        kind = render::effects::kShadowRing;
+        render::set_rect(e.uv_a, inner, f.target->width(), f.target->height());
+    }
+    push_effect(f, kind, Blend::premultiplied, nullptr, quad, d.clip, e);
     return {};
 }
 

@@ -30,8 +30,11 @@ constexpr uint32_t kSlots = sizeof(EffectInstance) / sizeof(Instance);
 // Built-in effect pipelines; user effects are kUserFirst + the effect's id.
 enum BuiltinKind : uint32_t {
     kTexture = kEffectKindFirst, kSolid, kLinear, kConic, kShadow, kBlurDown, kBlurUp, kBlurComposite,
-    kShadowedTexture, kBlurCompositePlain,
+    kShadowedTexture, kBlurCompositePlain, kShadowRing,
 };
+// Vertices of one instance: a quad (a 4-vertex strip), or for kShadowRing the frame between the
+// quad (rect) and an inner rect (uv_a, normalized device coordinates) as a 10-vertex strip.
+constexpr uint32_t vertices(Kind kind) { return uint32_t(kind) == kShadowRing ? 10 : 4; }
 constexpr uint32_t kUserFirst = 1u << 16;
 
 extern const char* const kEffectsWgsl;      // the shared part: vertex stage, shapes, sampling

@@ -31,12 +31,10 @@ struct FxOut {
     @location(13) @interpolate(flat) hole: vec4f, @location(14) @interpolate(flat) hole_radii: vec4f,
 }
 
-@vertex
-fn vs_fx(@builtin(vertex_index) vi: u32, in: FxIn) -> FxOut {
-    let s = f32(vi & 1u);
-    let t = f32(vi >> 1u);
+// The vertex at (s, t) of the quad (0..1 across it), at pos (normalized device coordinates).
+fn wlgpu_fx_vertex(in: FxIn, pos: vec2f, s: f32, t: f32) -> FxOut {
     var out: FxOut;
-    out.pos = vec4f(mix(in.rect.x, in.rect.z, s), mix(in.rect.y, in.rect.w, t), 0.0, 1.0);
+    out.pos = vec4f(pos, 0.0, 1.0);
     out.uv = in.uv_a.xy + in.uv_a.zw * s + in.uv_b.xy * t;
     out.params = in.uv_b.zw;
     out.box = in.box;
@@ -47,6 +45,26 @@ fn vs_fx(@builtin(vertex_index) vi: u32, in: FxIn) -> FxOut {
     out.hole = in.hole;
     out.hole_radii = in.hole_radii;
     return out;
+}
+
+@vertex
+fn vs_fx(@builtin(vertex_index) vi: u32, in: FxIn) -> FxOut {
+    let s = f32(vi & 1u);
+    let t = f32(vi >> 1u);
+    return wlgpu_fx_vertex(in, vec2f(mix(in.rect.x, in.rect.z, s), mix(in.rect.y, in.rect.w, t)), s, t);
+}
+
+// The frame between the quad (rect) and an inner rect (uv_a; no texture is sampled), as a
+// strip of 10 vertices: outer and inner corner k alternately, k = 0 1 2 3 0 clockwise from the
+// top-left (the top, right, bottom and left trapezoids).
+@vertex
+fn vs_fx_ring(@builtin(vertex_index) vi: u32, in: FxIn) -> FxOut {
+    let k = (vi >> 1u) & 3u;
+    let s = select(0.0, 1.0, k == 1u || k == 2u);
+    let t = select(0.0, 1.0, k >= 2u);
+    let r = select(in.uv_a, in.rect, (vi & 1u) == 0u);
+    let pos = vec2f(mix(r.x, r.z, s), mix(r.y, r.w, t));
+    return wlgpu_fx_vertex(in, pos, (pos.x - in.rect.x) / (in.rect.z - in.rect.x), (pos.y - in.rect.y) / (in.rect.w - in.rect.y));
 }
 
 @group(0) @binding(0) var wlgpu_tex: texture_2d<f32>;
@@ -121,10 +139,53 @@ fn wlgpu_erf(x: vec2f) -> vec2f {
     return s - s / (r * r);
 }
 
-// The coverage of the Gaussian blur (sigma) of the rounded box (box, radii) at pos: exact in x
-// (erf over the box's row at height y), a 24-point midpoint rule in y over the box rows within
-// 4 sigma of pos. Deeper than 4 sigma plus the largest radius inside the box the blurred box is
-// solid (the truncated integral gives 0.99994 there: the same byte), and the integral is skipped.
+fn wlgpu_erf1(x: f32) -> f32 {
+    let a = abs(x);
+    var r = 1.0 + (0.278393 + (0.230389 + (0.000972 + 0.078108 * a) * a) * a) * a;
+    r = r * r;
+    return sign(x) * (1.0 - 1.0 / (r * r));
+}
+
+// The blur of the cutout of the corner at (+half.x, +half.y), radius r, at q (pos mirrored
+// into that corner's quadrant: the Gaussian is symmetric), k = 1 / (sigma sqrt 2).
+fn wlgpu_shadow_cutout(q: vec2f, half: vec2f, r: f32, sigma: f32, k: f32) -> f32 {
+    let reach = 4.0 * sigma;
+    if (r <= 0.0 || any(q < half - vec2f(r + reach)) || any(q > half + vec2f(reach))) {
+        return 0.0;
+    }
+    let y0 = max(half.y - r, q.y - reach);
+    let y1 = min(half.y, q.y + reach);
+    if (y1 <= y0) {
+        return 0.0;
+    }
+    let t0 = asin(clamp((y0 - (half.y - r)) / r, 0.0, 1.0));
+    let t1 = asin(clamp((y1 - (half.y - r)) / r, 0.0, 1.0));
+    let m = clamp(ceil(3.0 * r * (t1 - t0) / sigma), 1.0, 16.0);
+    let dt = (t1 - t0) / m;
+    let edge = wlgpu_erf1((q.x - half.x) * k);
+    // cos and sin of t stepped by a rotation (one cos and sin of the step, not of every t).
+    let rot = vec2f(cos(dt), sin(dt));
+    var cs = vec2f(cos(t0 + 0.5 * dt), sin(t0 + 0.5 * dt));
+    var sum = 0.0;
+    for (var i = 0.0; i < m; i += 1.0) {
+        let y = half.y - r + r * cs.y;
+        let dy = (q.y - y) / sigma;
+        sum += (wlgpu_erf1((q.x - half.x + r * (1.0 - cs.x)) * k) - edge) * exp(-0.5 * dy * dy) * cs.x;
+        cs = vec2f(cs.x * rot.x - cs.y * rot.y, cs.y * rot.x + cs.x * rot.y);
+    }
+    return 0.5 * sum * dt * r / (sigma * 2.5066282746310002);
+}
+
+// The coverage of the Gaussian blur (sigma) of the rounded box (box, radii) at pos, in closed
+// form where the box is straight: the sharp box's blur is separable, (erf differences in x) x
+// (erf differences in y) / 4. Each rounded corner takes away the part of its r x r square
+// outside its circle; near a corner (within 4 sigma of its square) that cutout's blur is
+// integrated: exact in x (erf across the cutout's row), a midpoint rule in y over the circle's
+// angle (t: the row at r sin t from the corner's straight edge is r (1 - cos t) short, dy = r cos t
+// dt: smooth, where a rule in y meets the circle's vertical tangent), over the rows within 4
+// sigma of pos, 2 r dt / sigma points (1..16). Elsewhere (the straight sides, the far field) a
+// pixel costs four erf. Deeper than 4 sigma plus the largest radius inside the box the blurred
+// box is solid, and nothing is evaluated.
 fn wlgpu_shadow(pos: vec2f, box: vec4f, radii: vec4f, sigma: f32) -> f32 {
     let half = box.zw * 0.5;
     let p = pos - (box.xy + half);
@@ -132,29 +193,16 @@ fn wlgpu_shadow(pos: vec2f, box: vec4f, radii: vec4f, sigma: f32) -> f32 {
     if (all(abs(p) <= half - vec2f(inset))) {
         return 1.0;
     }
-    let lo = max(-half.y, p.y - 4.0 * sigma);
-    let hi = min(half.y, p.y + 4.0 * sigma);
-    if (hi <= lo) {
-        return 0.0;
-    }
-    let n = 24;
-    let step = (hi - lo) / f32(n);
     let k = 0.7071067811865476 / sigma;
-    var sum = 0.0;
-    for (var i = 0; i < n; i++) {
-        let y = lo + (f32(i) + 0.5) * step;
-        // The row's left and right ends, each bent by its own corner.
-        let rl = select(radii.x, radii.w, y > 0.0);
-        let rr = select(radii.y, radii.z, y > 0.0);
-        let dl = max(abs(y) - (half.y - rl), 0.0);
-        let dr = max(abs(y) - (half.y - rr), 0.0);
-        let left = -half.x + rl - sqrt(max(rl * rl - dl * dl, 0.0));
-        let right = half.x - rr + sqrt(max(rr * rr - dr * dr, 0.0));
-        let e = wlgpu_erf(vec2f(p.x - left, p.x - right) * k);
-        let dy = (p.y - y) / sigma;
-        sum += 0.5 * (e.x - e.y) * exp(-0.5 * dy * dy);
-    }
-    return clamp(sum * step / (sigma * 2.5066282746310002), 0.0, 1.0);
+    let ex = wlgpu_erf(vec2f(p.x + half.x, p.x - half.x) * k);
+    let ey = wlgpu_erf(vec2f(p.y + half.y, p.y - half.y) * k);
+    var v = 0.25 * (ex.x - ex.y) * (ey.x - ey.y);
+    // radii: top-left, top-right, bottom-right, bottom-left (y down).
+    v -= wlgpu_shadow_cutout(vec2f(-p.x, -p.y), half, radii.x, sigma, k);
+    v -= wlgpu_shadow_cutout(vec2f(p.x, -p.y), half, radii.y, sigma, k);
+    v -= wlgpu_shadow_cutout(p, half, radii.z, sigma, k);
+    v -= wlgpu_shadow_cutout(vec2f(-p.x, p.y), half, radii.w, sigma, k);
+    return clamp(v, 0.0, 1.0);
 }
 
 // A box shadow: box, radii, d0 = colour, extra.y = sigma; nothing inside the hole (the

@@ -249,7 +249,7 @@ Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
             wgpuRenderPassEncoderSetScissorRect(pass.get(), uint32_t(c.scissor.x), uint32_t(c.scissor.y),
                                                 uint32_t(c.scissor.width), uint32_t(c.scissor.height));
         }
-        wgpuRenderPassEncoderDraw(pass.get(), 4, c.count, 0, c.first);
+        wgpuRenderPassEncoderDraw(pass.get(), render::effects::vertices(c.key.kind), c.count, 0, c.first);
         r.stats.draws++;
         if (c.clipped) r.stats.scissored_draws++;
     }
