@@ -144,13 +144,13 @@ static void output_frame(struct wl_listener *listener, void *data) {
 	struct wlr_output_state state;
 	wlr_output_state_init(&state);
 	device_loss_frame_begin(o);
-	double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+	double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID), t0 = now_ms(CLOCK_THREAD_CPUTIME_ID);
 	bool ok = effects_build_state(o, &state);
-	double w1 = now_ms(CLOCK_MONOTONIC), c1 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+	double w1 = now_ms(CLOCK_MONOTONIC), c1 = now_ms(CLOCK_PROCESS_CPUTIME_ID), t1 = now_ms(CLOCK_THREAD_CPUTIME_ID);
 	device_loss_frame_end(o);
 	bool rendered = ok && (state.committed & WLR_OUTPUT_STATE_BUFFER);
 	if (!ok) say("output %s: rendering the scene failed", o->wlr_output->name);
-	if (rendered && s->ready_frame >= 0) stats_add(s, w1 - w0, c1 - c0);
+	if (rendered && s->ready_frame >= 0) stats_add(s, w1 - w0, c1 - c0, t1 - t0);
 	if (capture && rendered) {
 		wlr_scene_output_for_each_buffer(so, print_buffer_box, o);
 		print_frame_damage(o, &state);
@@ -686,6 +686,7 @@ int main(int argc, char **argv) {
 	wl_display_destroy(s.display);
 	free(s.ms_wall);
 	free(s.ms_cpu);
+	free(s.ms_thread);
 	free(s.opt.client_list);
 	say("done (exit %d)", s.exit_code);
 	return s.exit_code;
