@@ -203,7 +203,7 @@ static void server_new_output(struct wl_listener *listener, void *data) {
 	wlr_output_state_set_enabled(&state, true);
 	struct wlr_output_mode *mode = wlr_output_preferred_mode(wo);
 	if (mode) wlr_output_state_set_mode(&state, mode);
-	else wlr_output_state_set_custom_mode(&state, s->opt.width, s->opt.height, 0);
+	else wlr_output_state_set_custom_mode(&state, s->opt.width, s->opt.height, s->opt.refresh_mhz);
 	wlr_output_state_set_scale(&state, s->opt.scale);
 	wlr_output_state_set_transform(&state, s->opt.transform);
 	if (!wlr_output_commit_state(wo, &state)) say("output %s: mode commit failed", wo->name);
@@ -449,6 +449,8 @@ static void usage(FILE *f) {
 		"  --screenshot F.png write the last frame of each output (F.png, F-1.png, ...)\n"
 		"  --stats            print frame times (min, median, p99, mean)\n"
 		"  --frame-time MS    send this fixed time in frame callbacks (deterministic animations)\n"
+		"  --refresh HZ       headless outputs' refresh rate (default: wlroots' 60 Hz); a high rate\n"
+		"                     renders frames back to back (benchmarks: a warm frame against a paced one)\n"
 		"  --kill I@F         kill client I (SIGKILL) F frames after every client mapped\n"
 		"  --check-fds        fail if the compositor holds more fds at the end than before clients\n"
 		"  --full-redraw      re-render the whole output every frame (benchmarks)\n"
@@ -487,7 +489,7 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 		{"damaged-screenshot", 0, 0, 'D'}, {"move", 0, 0, 'M'},
 		{"ready-timeout", 1, 0, 'w'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
 		{"acquire-timeout", 1, 0, 'A'}, {"no-syncobj", 0, 0, 'N'}, {"lose-device", 1, 0, 'L'},
-		{"client-limits", 1, 0, 'B'},
+		{"client-limits", 1, 0, 'B'}, {"refresh", 1, 0, 'H'},
 		EFFECTS_LONG_OPTIONS {0, 0, 0, 0},
 	};
 	int c;
@@ -521,6 +523,15 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 		case 'p': o->screenshot = optarg; break;
 		case 'x': o->stats = true; break;
 		case 'F': o->frame_time_ms = atol(optarg); break;
+		case 'H': {
+			double hz = atof(optarg);
+			if (!(hz > 0 && hz <= 100000)) {
+				say("bad --refresh '%s' (Hz, 0 < HZ <= 100000)", optarg);
+				return false;
+			}
+			o->refresh_mhz = (int32_t)(hz * 1000 + 0.5);
+			break;
+		}
 		case 'k':
 			if (sscanf(optarg, "%d@%d", &o->kill_client, &o->kill_frame) != 2) { say("bad --kill"); return false; }
 			break;

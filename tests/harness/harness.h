@@ -38,6 +38,7 @@ struct options {
 	const char *renderer;   /* wlgpu, pixman, gles2, vulkan */
 	const char *backend;    /* headless, auto */
 	long frame_time_ms;     /* >= 0: fixed timestamp in frame callbacks (deterministic clients) */
+	int32_t refresh_mhz;    /* > 0: headless outputs' refresh (--refresh); 0: wlroots' default */
 	int kill_client, kill_frame;  /* kill client #kill_client at frame kill_frame */
 	bool check_fds;
 	double ready_timeout;
