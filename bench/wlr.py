@@ -26,6 +26,8 @@ Columns (see docs/perf.md):
                          --stats: CLOCK_PROCESS_CPUTIME_ID and CLOCK_MONOTONIC around the call;
                          for wlgpu with SHM outputs it includes the wait for the GPU and the copy
                          back into the output buffer);
+  call thread CPU        the same call, CLOCK_THREAD_CPUTIME_ID of the compositor thread only (not
+                         the driver's or Dawn's threads; a wait that spins shows here);
   loop CPU / loop wall   from the moment every client mapped ("all N clients mapped") to the end
                          of the N frames (the statistics' first line, on stderr): the compositor process's CPU time
                          (utime+stime of /proc/PID/stat: all its threads, lavapipe's too, not the
@@ -145,8 +147,8 @@ def table(args, name, sc, results, failed, adapter):
     if adapter:
         lines += [f"wlgpu adapter: {adapter}", ""]
     lines += ["| renderer | clients mapped | rendered frames | call CPU ms (mean) | call CPU median | call CPU p99 | call wall ms (mean) "
-              "| loop CPU ms/frame | loop wall ms/frame | call CPU vs wlgpu |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "| call thread CPU ms (mean) | loop CPU ms/frame | loop wall ms/frame | call CPU vs wlgpu |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     base = results["wlgpu"]["cpu"]["mean"] if "wlgpu" in results else None
     for r in args.renderers:
         if r in results:
@@ -155,10 +157,11 @@ def table(args, name, sc, results, failed, adapter):
             lc = f"{loop['cpu']:.3f}" if loop else "-"
             lw = f"{loop['wall']:.3f}" if loop else "-"
             ratio = f"{c['mean'] / base:.2f}x" if base else "-"
+            th = f"{results[r]['thread']['mean']:.3f}" if "thread" in results[r] else "-"
             lines.append(f"| {r} | {results[r]['mapped']}/{len(sc['clients'])} | {c['frames']} | {c['mean']:.3f} | {c['median']:.3f} | {c['p99']:.3f} | "
-                         f"{w['mean']:.3f} | {lc} | {lw} | {ratio} |")
+                         f"{w['mean']:.3f} | {th} | {lc} | {lw} | {ratio} |")
     for r, why in failed.items():
-        lines.append(f"| {r} | - | - | did not start: {why} | | | | | | |")
+        lines.append(f"| {r} | - | - | did not start: {why} | | | | | | | |")
     lines.append("")
     return "\n".join(lines)
 

@@ -40,6 +40,9 @@ struct RenderStats {
     uint64_t frames = 0, render_passes = 0, draws = 0, scissored_draws = 0;
     uint64_t buffers_created = 0, bind_groups_created = 0, pipelines_created = 0;
     uint64_t textures_created = 0;  // effects' pooled intermediate textures (src/render/effects*)
+    // Bytes of draw instances written to the GPU: a frame writes only the instances that differ
+    // from what the instance buffer already holds (an unchanged frame writes none).
+    uint64_t instance_bytes_written = 0;
 };
 
 // ---- Effects (src/render/effects*.cpp, docs/effects.md) ----

@@ -296,7 +296,7 @@ Result<SyncPoint> Frame::submit_impl(const MemoryTarget* read_back) {
     if (b.lost()) return fail(Errc::device_lost, "submit: the device is lost");
     const uint64_t bytes = f.instances.size() * sizeof(Instance);
     if (auto ok = r.ensure_instance_capacity(bytes); !ok) return std::unexpected(ok.error());
-    if (bytes) wgpuQueueWriteBuffer(b.queue(), r.instances.get(), 0, f.instances.data(), bytes);
+    r.upload_instances(f.instances);
 
     wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
     if (auto ok = encode_pass(f, enc.get()); !ok) return std::unexpected(ok.error());

@@ -1,6 +1,8 @@
 // Renderer: owns the pipelines, the one growing instance buffer and the bind-group
 // cache; begins frames.
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 
 #include "render/renderer_impl.hpp"
 #include "common/signals_blocked.hpp"
@@ -105,8 +107,25 @@ Result<void> Renderer::Impl::ensure_instance_capacity(uint64_t bytes) {
     if (!b) return fail(Errc::gpu_error, "creating a {} byte instance buffer failed", cap);
     instances = std::move(b);
     instances_capacity = cap;
+    uploaded.clear();
     stats.buffers_created++;
     return {};
+}
+
+void Renderer::Impl::upload_instances(std::span<const render::Instance> in) {
+    const size_t n = in.size(), held = std::min(n, uploaded.size());
+    auto same = [&](size_t i) { return std::memcmp(&in[i], &uploaded[i], sizeof(render::Instance)) == 0; };
+    size_t lo = 0;
+    while (lo < held && same(lo)) lo++;
+    if (lo == n) return;  // the buffer already holds every instance of this frame
+    size_t hi = n;        // one past the last instance to write
+    if (n <= uploaded.size())
+        while (hi > lo && same(hi - 1)) hi--;
+    if (uploaded.size() < n) uploaded.resize(n);
+    std::copy(in.begin() + lo, in.begin() + hi, uploaded.begin() + lo);
+    const uint64_t bytes = (hi - lo) * sizeof(render::Instance);
+    wgpuQueueWriteBuffer(bridge->queue(), instances.get(), lo * sizeof(render::Instance), &in[lo], bytes);
+    stats.instance_bytes_written += bytes;
 }
 
 }  // namespace wlgpu

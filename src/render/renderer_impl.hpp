@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <tuple>
 #include <vector>
 
@@ -118,6 +119,8 @@ struct Renderer::Impl {
     render::Pipelines pipelines;
     wg::Buffer instances;
     uint64_t instances_capacity = 0;  // in bytes
+    // What the instance buffer holds, as written (the GPU only reads it; emptied with a new buffer).
+    std::vector<render::Instance> uploaded;
     RenderStats stats;
     // Scratch storage lent to the frame being recorded (keeps steady state allocation-free).
     std::vector<render::Instance> scratch_instances;
@@ -130,6 +133,9 @@ struct Renderer::Impl {
     Texture::RendererCache::Entry& cache_entry(const Texture& t);
     Result<WGPUBindGroup> bind_group(const Texture& t, Filter f);
     Result<void> ensure_instance_capacity(uint64_t bytes);
+    // Writes the frame's instances into the instance buffer (large enough): only the span from
+    // the first to the last instance that differs from what it holds, nothing when none does.
+    void upload_instances(std::span<const render::Instance> in);
 };
 
 class GpuTimer;

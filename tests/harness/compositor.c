@@ -144,13 +144,13 @@ static void output_frame(struct wl_listener *listener, void *data) {
 	struct wlr_output_state state;
 	wlr_output_state_init(&state);
 	device_loss_frame_begin(o);
-	double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+	double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID), t0 = now_ms(CLOCK_THREAD_CPUTIME_ID);
 	bool ok = effects_build_state(o, &state);
-	double w1 = now_ms(CLOCK_MONOTONIC), c1 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+	double w1 = now_ms(CLOCK_MONOTONIC), c1 = now_ms(CLOCK_PROCESS_CPUTIME_ID), t1 = now_ms(CLOCK_THREAD_CPUTIME_ID);
 	device_loss_frame_end(o);
 	bool rendered = ok && (state.committed & WLR_OUTPUT_STATE_BUFFER);
 	if (!ok) say("output %s: rendering the scene failed", o->wlr_output->name);
-	if (rendered && s->ready_frame >= 0) stats_add(s, w1 - w0, c1 - c0);
+	if (rendered && s->ready_frame >= 0) stats_add(s, w1 - w0, c1 - c0, t1 - t0);
 	if (capture && rendered) {
 		wlr_scene_output_for_each_buffer(so, print_buffer_box, o);
 		print_frame_damage(o, &state);
@@ -203,7 +203,7 @@ static void server_new_output(struct wl_listener *listener, void *data) {
 	wlr_output_state_set_enabled(&state, true);
 	struct wlr_output_mode *mode = wlr_output_preferred_mode(wo);
 	if (mode) wlr_output_state_set_mode(&state, mode);
-	else wlr_output_state_set_custom_mode(&state, s->opt.width, s->opt.height, 0);
+	else wlr_output_state_set_custom_mode(&state, s->opt.width, s->opt.height, s->opt.refresh_mhz);
 	wlr_output_state_set_scale(&state, s->opt.scale);
 	wlr_output_state_set_transform(&state, s->opt.transform);
 	if (!wlr_output_commit_state(wo, &state)) say("output %s: mode commit failed", wo->name);
@@ -449,6 +449,8 @@ static void usage(FILE *f) {
 		"  --screenshot F.png write the last frame of each output (F.png, F-1.png, ...)\n"
 		"  --stats            print frame times (min, median, p99, mean)\n"
 		"  --frame-time MS    send this fixed time in frame callbacks (deterministic animations)\n"
+		"  --refresh HZ       headless outputs' refresh rate (default: wlroots' 60 Hz); a high rate\n"
+		"                     renders frames back to back (benchmarks: a warm frame against a paced one)\n"
 		"  --kill I@F         kill client I (SIGKILL) F frames after every client mapped\n"
 		"  --check-fds        fail if the compositor holds more fds at the end than before clients\n"
 		"  --full-redraw      re-render the whole output every frame (benchmarks)\n"
@@ -487,7 +489,7 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 		{"damaged-screenshot", 0, 0, 'D'}, {"move", 0, 0, 'M'},
 		{"ready-timeout", 1, 0, 'w'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
 		{"acquire-timeout", 1, 0, 'A'}, {"no-syncobj", 0, 0, 'N'}, {"lose-device", 1, 0, 'L'},
-		{"client-limits", 1, 0, 'B'},
+		{"client-limits", 1, 0, 'B'}, {"refresh", 1, 0, 'H'},
 		EFFECTS_LONG_OPTIONS {0, 0, 0, 0},
 	};
 	int c;
@@ -521,6 +523,15 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 		case 'p': o->screenshot = optarg; break;
 		case 'x': o->stats = true; break;
 		case 'F': o->frame_time_ms = atol(optarg); break;
+		case 'H': {
+			double hz = atof(optarg);
+			if (!(hz > 0 && hz <= 100000)) {
+				say("bad --refresh '%s' (Hz, 0 < HZ <= 100000)", optarg);
+				return false;
+			}
+			o->refresh_mhz = (int32_t)(hz * 1000 + 0.5);
+			break;
+		}
 		case 'k':
 			if (sscanf(optarg, "%d@%d", &o->kill_client, &o->kill_frame) != 2) { say("bad --kill"); return false; }
 			break;
@@ -686,6 +697,7 @@ int main(int argc, char **argv) {
 	wl_display_destroy(s.display);
 	free(s.ms_wall);
 	free(s.ms_cpu);
+	free(s.ms_thread);
 	free(s.opt.client_list);
 	say("done (exit %d)", s.exit_code);
 	return s.exit_code;

@@ -38,6 +38,7 @@ struct options {
 	const char *renderer;   /* wlgpu, pixman, gles2, vulkan */
 	const char *backend;    /* headless, auto */
 	long frame_time_ms;     /* >= 0: fixed timestamp in frame callbacks (deterministic clients) */
+	int32_t refresh_mhz;    /* > 0: headless outputs' refresh (--refresh); 0: wlroots' default */
 	int kill_client, kill_frame;  /* kill client #kill_client at frame kill_frame */
 	bool check_fds;
 	double ready_timeout;
@@ -101,10 +102,12 @@ struct server {
 	int screenshots_pending;
 
 	/* Frame times (stats.c): one sample per frame of output 0, summed over every output
-	 * rendered since the previous one (--outputs N: the cost of one refresh of all of them). */
-	double *ms_wall, *ms_cpu;
+	 * rendered since the previous one (--outputs N: the cost of one refresh of all of them).
+	 * cpu: the process's CPU clock (all threads: the driver's too); thread: the compositor
+	 * thread's own CPU clock (what it did itself, a spinning wait included). */
+	double *ms_wall, *ms_cpu, *ms_thread;
 	size_t nstats, capstats;
-	double sum_wall, sum_cpu;
+	double sum_wall, sum_cpu, sum_thread;
 	bool sum_pending;
 
 	/* Sync: commits held until their buffers are ready; linux-drm-syncobj-v1. */
@@ -160,7 +163,7 @@ static inline double now_ms(clockid_t c) {
 int count_fds(void);
 int count_fds_settled(struct wlr_renderer *renderer, int before);
 void print_fds(void);
-void stats_add(struct server *s, double wall, double cpu);
+void stats_add(struct server *s, double wall, double cpu, double thread);
 void stats_end_frame(struct server *s);
 void print_stats(struct server *s);
 void print_sync_stats(struct server *s);

@@ -50,29 +50,32 @@ void print_fds(void) {
 	closedir(d);
 }
 
-static void record_stat(struct server *s, double wall, double cpu) {
+static void record_stat(struct server *s, double wall, double cpu, double thread) {
 	if (s->nstats == s->capstats) {
 		s->capstats = s->capstats ? s->capstats * 2 : 256;
 		s->ms_wall = realloc(s->ms_wall, s->capstats * sizeof(double));
 		s->ms_cpu = realloc(s->ms_cpu, s->capstats * sizeof(double));
+		s->ms_thread = realloc(s->ms_thread, s->capstats * sizeof(double));
 	}
 	s->ms_wall[s->nstats] = wall;
 	s->ms_cpu[s->nstats] = cpu;
+	s->ms_thread[s->nstats] = thread;
 	s->nstats++;
 }
 
 /* One output's render time in the current frame. */
-void stats_add(struct server *s, double wall, double cpu) {
+void stats_add(struct server *s, double wall, double cpu, double thread) {
 	s->sum_wall += wall;
 	s->sum_cpu += cpu;
+	s->sum_thread += thread;
 	s->sum_pending = true;
 }
 
 /* Records the frame's times summed over the outputs (at output 0's next frame, and at exit). */
 void stats_end_frame(struct server *s) {
 	if (!s->sum_pending) return;
-	record_stat(s, s->sum_wall, s->sum_cpu);
-	s->sum_wall = s->sum_cpu = 0;
+	record_stat(s, s->sum_wall, s->sum_cpu, s->sum_thread);
+	s->sum_wall = s->sum_cpu = s->sum_thread = 0;
 	s->sum_pending = false;
 }
 
@@ -83,12 +86,13 @@ static int cmp_double(const void *a, const void *b) {
 
 void print_stats(struct server *s) {
 	if (s->nstats == 0) { say("stats: no frames were rendered"); return; }
-	double *v[2] = {s->ms_wall, s->ms_cpu};
-	const char *name[2] = {"wall ms", "cpu ms"};
+	double *v[3] = {s->ms_wall, s->ms_cpu, s->ms_thread};
+	const char *name[3] = {"wall ms", "cpu ms", "thread ms"};
+	const char *kind[3] = {"wall", "cpu", "thread"};
 	fprintf(stderr, "[compositor] frame times over %zu rendered frames (renderer %s, %d outputs %dx%d):\n",
 		s->nstats, s->opt.renderer, s->noutputs, s->opt.width, s->opt.height);
 	fprintf(stderr, "  %-8s %9s %9s %9s %9s\n", "", "min", "median", "p99", "mean");
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		double sum = 0;
 		for (size_t i = 0; i < s->nstats; i++) sum += v[k][i];
 		qsort(v[k], s->nstats, sizeof(double), cmp_double);
@@ -97,7 +101,7 @@ void print_stats(struct server *s) {
 			v[k][p99], sum / s->nstats);
 		/* machine-readable line for bench/wlr */
 		fprintf(stdout, "STATS renderer=%s kind=%s frames=%zu min=%.4f median=%.4f p99=%.4f mean=%.4f\n",
-			s->opt.renderer, k ? "cpu" : "wall", s->nstats, v[k][0], v[k][s->nstats / 2], v[k][p99],
+			s->opt.renderer, kind[k], s->nstats, v[k][0], v[k][s->nstats / 2], v[k][p99],
 			sum / s->nstats);
 	}
 	if (wlr_renderer_is_wlgpu(s->renderer)) {

@@ -586,6 +586,66 @@ TEST(Frame, SteadyStateCreatesNothing) {
 // A pixel-aligned 1:1 bilinear draw samples texel centres, so the renderer samples it NEAREST
 // (exact there, and llvmpipe's fast path): it shares the nearest draw's bind group; a scaled
 // bilinear draw needs its own. (Exactness: DrawTexture.MatchesReference's bilinear x1 cases.)
+// Instances are written only where they differ from what the instance buffer holds: a repeated
+// frame writes none, a frame that moves one window writes that window's instance, a frame with
+// fewer or more draws writes only what changed; every frame still matches its CPU reference.
+TEST(Frame, WritesOnlyTheInstancesThatChanged) {
+    std::mt19937 rng(77);
+    auto dst = random_texture(rng, 80, 60, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    Source srcs[] = {random_texture(rng, 13, 9, ref::Layout::argb8888), random_texture(rng, 7, 15, ref::Layout::argb8888),
+                     random_texture(rng, 20, 6, ref::Layout::xrgb8888)};
+    auto r = Renderer::create(gpu());
+    ASSERT_TRUE(r);
+    auto written = [&] { return (*r)->stats().instance_bytes_written; };
+    constexpr uint64_t kInstance = 64;  // bytes of one draw's instance (render::Instance)
+    // One frame: a clear (the pass's load, no instance) and one draw per box, source i % 3.
+    auto frame = [&](const std::vector<Box>& boxes) {
+        auto f = (*r)->begin(*dst.tex);
+        ASSERT_TRUE(f);
+        ref::Image want(80, 60);
+        const Color bg{20 / 255.f, 40 / 255.f, 60 / 255.f, 1.0f};
+        f->clear(bg);
+        ref::draw_rect(want, {0, 0, 80, 60}, {bg.r, bg.g, bg.b, bg.a}, Blend::none, std::nullopt);
+        for (size_t i = 0; i < boxes.size(); i++) {
+            const Source& s = srcs[i % 3];
+            TextureDraw d;
+            d.texture = s.tex.get();
+            d.dst = {boxes[i].x, boxes[i].y, s.img.w, s.img.h};
+            d.filter = Filter::nearest;
+            ASSERT_TRUE(f->draw_texture(d));
+            ref::draw_texture(want, s.img, {}, d.dst, Transform::normal, 1.0f, Filter::nearest, Blend::premultiplied,
+                              std::nullopt);
+        }
+        ASSERT_TRUE(f->submit());
+        EXPECT_TRUE(images_match(read_back(*dst.tex), want, 2));  // +-2: see MixedDrawsMatchReference
+    };
+    std::vector<Box> boxes = {{1, 2, 0, 0}, {30, 5, 0, 0}, {50, 30, 0, 0}, {10, 40, 0, 0}};
+    uint64_t w = written();
+    frame(boxes);
+    EXPECT_EQ(written() - w, 4 * kInstance) << "the first frame writes every instance";
+    w = written();
+    frame(boxes);
+    EXPECT_EQ(written() - w, 0u) << "an unchanged frame writes no instance";
+    boxes[1] = {33, 8, 0, 0};
+    w = written();
+    frame(boxes);
+    EXPECT_EQ(written() - w, kInstance) << "one moved window: its instance only";
+    boxes[0] = {2, 3, 0, 0};
+    boxes[3] = {11, 41, 0, 0};
+    w = written();
+    frame(boxes);
+    EXPECT_EQ(written() - w, 4 * kInstance) << "the first and the last changed: the span between them";
+    boxes.pop_back();
+    w = written();
+    frame(boxes);
+    EXPECT_EQ(written() - w, 0u) << "fewer draws, the others unchanged";
+    boxes.push_back({60, 45, 0, 0});
+    w = written();
+    frame(boxes);
+    EXPECT_EQ(written() - w, kInstance) << "a new last draw (its slot held another instance)";
+    ASSERT_TRUE(gpu().wait_idle());
+}
+
 TEST(Frame, OneToOneBilinearSamplesNearest) {
     std::mt19937 rng(515);
     auto src = random_texture(rng, kTexW, kTexH, ref::Layout::argb8888);
