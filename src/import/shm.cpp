@@ -54,13 +54,8 @@ WGPUTextureUsage wgpu_usage(TextureUsage u) {
     return r;
 }
 
-// Intersects a box with the texture; empty when nothing is left.
-Box clamp_box(Box b, uint32_t w, uint32_t h) {
-    int32_t x0 = std::max(b.x, 0), y0 = std::max(b.y, 0);
-    int64_t x1 = std::min<int64_t>(int64_t(b.x) + b.width, w), y1 = std::min<int64_t>(int64_t(b.y) + b.height, h);
-    if (x1 <= x0 || y1 <= y0) return {};
-    return {x0, y0, int32_t(x1 - x0), int32_t(y1 - y0)};
-}
+// Intersects a box with the texture (types.hpp's intersect); empty when nothing is left.
+Box clamp_box(Box b, uint32_t w, uint32_t h) { return intersect(b, {0, 0, int32_t(w), int32_t(h)}); }
 
 void write_region(const Bridge& b, WGPUTexture tex, const FormatInfo& f, const uint8_t* base, uint32_t stride,
                   Box box, std::vector<uint8_t>& scratch) {

@@ -71,12 +71,11 @@ const HostImport* find_import(WlRenderer* r, const Texture& t, wlr_buffer* buffe
 // A bigger upload is refused (the surface keeps its content); memory the GPU may copy
 // (sealed, above) has no such limit: recording its copy costs the event loop almost nothing.
 Result<void> check_cpu_copy(const Texture& t, wlr_buffer* buffer, std::span<const Box> damage) {
+    const Box all{0, 0, int32_t(t.width()), int32_t(t.height())};
     uint64_t bytes = 0;
     for (const Box& d : damage) {
-        const int64_t x0 = std::max<int64_t>(d.x, 0), y0 = std::max<int64_t>(d.y, 0);
-        const int64_t x1 = std::min<int64_t>(int64_t(d.x) + d.width, t.width());
-        const int64_t y1 = std::min<int64_t>(int64_t(d.y) + d.height, t.height());
-        if (x1 > x0 && y1 > y0) bytes += uint64_t(x1 - x0) * uint64_t(y1 - y0) * t.format().bytes_per_pixel;
+        const Box b = intersect(d, all);
+        bytes += uint64_t(b.width) * uint64_t(b.height) * t.format().bytes_per_pixel;  // 0 where empty
     }
     constexpr uint64_t limit = DmabufImportOptions::kDefaultMaxCopyBytes;
     if (bytes <= limit) return {};
