@@ -1,6 +1,6 @@
 // wlgpu-soak: import -> draw -> destroy, over and over, and what stays behind.
 //
-//   wlgpu-soak [--kind shm|dmabuf] [--cycles N] [--seed S] [--any-size] [--verbose: every sample]
+//   wlgpu-soak [--kind shm|dmabuf] [--cycles N] [--warmup N] [--seed S] [--any-size] [--verbose: every sample]
 //
 // Each cycle makes a client buffer of a random size from a set of 8 (odd ones among them; with
 // --any-size, any of 8..300 px a side) with fresh random
@@ -9,8 +9,8 @@
 // linux-dmabuf-v1 client buffer is), draws it into a 256x256 target, submits, and destroys the
 // texture and the buffer, at most two frames in flight (as a compositor with two buffers, which
 // waits for a frame before it reuses its buffer). Every 256 cycles the GPU is drained (Bridge::release_deferred) and the
-// process's open fds and resident memory are sampled. After a warm-up (the first 10% of the cycles,
-// at least 256) the figures must stay flat: fds within 2 (each new one is named), RSS within
+// process's open fds and resident memory are sampled. After a warm-up (--warmup; by default the
+// first 10% of the cycles, at least 256) the figures must stay flat: fds within 2 (each new one is named), RSS within
 // 16 MiB (allocator and driver caches reach a plateau; a per-cycle leak of even a 8x8 texture
 // passes that after ~10^5 cycles). The last cycle's texture is drawn 1:1 and read back against
 // its pixels, so the soak also shows the path still renders correctly after N cycles.
@@ -210,18 +210,19 @@ void check_pixels(Texture& target, const Client& c) {
 
 int main(int argc, char** argv) {
     std::string kind = "shm";
-    long cycles = 2000;
+    long cycles = 2000, warmup_cycles = -1;
     uint32_t seed = 1;
     bool verbose = false, any_size = false;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         if (a == "--kind" && i + 1 < argc) kind = argv[++i];
         else if (a == "--cycles" && i + 1 < argc) cycles = std::atol(argv[++i]);
+        else if (a == "--warmup" && i + 1 < argc) warmup_cycles = std::atol(argv[++i]);
         else if (a == "--seed" && i + 1 < argc) seed = uint32_t(std::atol(argv[++i]));
         else if (a == "--verbose") verbose = true;
         else if (a == "--any-size") any_size = true;
         else {
-            std::fprintf(stderr, "usage: wlgpu-soak [--kind shm|dmabuf] [--cycles N] [--seed S] [--verbose]\n");
+            std::fprintf(stderr, "usage: wlgpu-soak [--kind shm|dmabuf] [--cycles N] [--warmup N] [--seed S] [--any-size] [--verbose]\n");
             return 2;
         }
     }
@@ -240,7 +241,7 @@ int main(int argc, char** argv) {
     if (!target) die("target: " + target.error().message);
 
     std::mt19937 rng(seed);
-    const long warmup = std::max(kSampleEvery, cycles / 10);
+    const long warmup = warmup_cycles >= 0 ? warmup_cycles : std::max(kSampleEvery, cycles / 10);
     int fds0 = -1, fds = 0;
     std::map<int, std::string> fds_at_warmup;
     std::map<std::string, long> maps_at_warmup;
