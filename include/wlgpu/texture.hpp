@@ -69,6 +69,9 @@ public:
     uint64_t bytes() const { return uint64_t(end_ - first_) * stride_; }  // what the rows hold
     // Whether every non-empty box lies within the copied rows.
     bool covers(std::span<const Box> boxes) const;
+    // Whether an upload of boxes from an image with rows `stride` apart can take this copy
+    // instead of reading the image: the same stride, and every box within the copied rows.
+    bool serves(uint32_t stride, std::span<const Box> boxes) const { return stride_ == stride && covers(boxes); }
 
 private:
     RowCopy() = default;

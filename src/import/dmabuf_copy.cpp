@@ -92,7 +92,7 @@ Result<void> with_mapped(const Bridge& bridge, const DmabufAttributes& a, uint64
                          std::span<const Box> boxes, Fn&& fn, FnCopy&& fn_copy) {
     auto size = validate_copy(bridge, a, max_copy_bytes);
     if (!size) return std::unexpected(size.error());
-    Result<void> r = copied && copied->stride() == a.planes[0].stride && copied->covers(boxes)
+    Result<void> r = copied && copied->serves(a.planes[0].stride, boxes)
                          ? fn_copy(*copied)
                          : map_plane(a, *size, fn);
     if (r) g_copies.fetch_add(1, std::memory_order_relaxed);

@@ -90,7 +90,7 @@ Result<void> check_cpu_copy(const Texture& t, wlr_buffer* buffer, std::span<cons
 Result<void> upload_memory(WlRenderer* r, Texture& t, wlr_buffer* buffer, void* data, uint32_t stride,
                            std::span<const Box> damage) {
     // Copied off the event loop while the commit was held (commit_copy.cpp): no client memory read here.
-    if (const RowCopy* c = copied_rows(r, buffer); c && c->stride() == stride && c->covers(damage))
+    if (const RowCopy* c = copied_rows(r, buffer); c && c->serves(stride, damage))
         return t.update_from_copy(*c, damage);
     const HostImport* h = find_import(r, t, buffer, data, stride);
     if (!h) {
