@@ -214,6 +214,18 @@ Result<void> Texture::update_from_copy(const RowCopy& from, std::span<const Box>
                     from.first(), from.end());
     // The GPU copies out of an import of the whole image (a driver may pin every page it covers):
     // only where every row was copied.
+    //
+    // The import is made per call and dropped once the GPU's copy is done, not cached as wl_shm
+    // buffers cache theirs (src/wlr/upload.cpp, one per wlr_buffer): a RowCopy lives for one
+    // commit (the wlroots adapter's CopyJob allocates it on its worker and frees it after the
+    // commit is applied), so there is nothing to cache it on. Keeping the memory and its import
+    // from one commit of a surface to the next is not sound as things are: the job can be
+    // released last by the worker thread (a surface destroyed during its copy), and releasing an
+    // import is a Dawn call, which the worker must not make; the import belongs to the Bridge of
+    // the renderer that made it, while a surface outlives a lost renderer; and the kept copy
+    // (up to DmabufImportOptions::kDefaultMaxCopyBytes a surface, its pages pinned by the
+    // import) would stay resident between commits, outside the client's byte limit. The GPU
+    // read itself is not the obstacle: this call waits for it before returning.
     const uint32_t texel = format_->bytes_per_pixel;
     const bool whole = from.first() == 0 && from.end() == height_;
     if (whole && !format_->cpu_convert &&
