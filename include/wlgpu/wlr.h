@@ -123,8 +123,9 @@ struct wlgpu_surface_sync *wlgpu_surface_sync_create(struct wlr_compositor *comp
 	struct wlr_renderer *renderer, uint32_t acquire_timeout_ms);
 
 /* Limits on what one client can make the compositor hold through its surfaces: the sum of the
- * latest committed buffer of each of its surfaces, counted as width x height x 4 bytes (the
- * texture a copy or import may need; max_bytes, 0: the default 2 GiB), and the number of its
+ * latest committed buffer of each of its surfaces, counted as the bytes of the textures a copy or
+ * import may need (its planes: 4 bytes a pixel for ARGB8888, 1.5 for NV12, 3 for P010; 4 for a
+ * format wlgpu does not know; max_bytes, 0: the default 2 GiB), and the number of its
  * surfaces that have a buffer (max_buffers, 0: the default 1024). A surface that unmaps or is
  * destroyed gives its share back. A commit that would pass a limit is rejected and the client
  * disconnected (wl_display error no_memory), its name, pid and the limit logged; other clients

@@ -80,6 +80,13 @@ const PixelFormat* find(uint32_t drm_fourcc) {
     return nullptr;
 }
 
+uint64_t image_bytes(const PixelFormat& f, uint32_t w, uint32_t h) {
+    if (f.dmabuf.n_planes == 0) return uint64_t(w) * h * (f.info.cpu_convert ? 4 : f.info.bytes_per_pixel);
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < f.dmabuf.n_planes; i++) bytes += f.dmabuf.planes[i].bytes(w, h);
+    return bytes;
+}
+
 const PixelFormat* find_vk(int32_t vk_format) {
     for (const auto& r : kRows)
         if (r.vk_format != 0 && r.vk_format == vk_format) return &r;

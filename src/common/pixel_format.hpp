@@ -20,6 +20,10 @@ struct PlaneSpec {
     WGPUTextureFormat texture;  // its WebGPU format
     uint32_t bytes_per_texel;   // of that texture format
     uint32_t div_x, div_y;      // subsampling of the plane (texture size = ceil(size / div))
+    // This plane of a w x h image: width(w) x height(h) texels, bytes(w, h) bytes.
+    uint32_t width(uint32_t w) const { return (w + div_x - 1) / div_x; }
+    uint32_t height(uint32_t h) const { return (h + div_y - 1) / div_y; }
+    uint64_t bytes(uint32_t w, uint32_t h) const { return uint64_t(width(w)) * height(h) * bytes_per_texel; }
 };
 
 struct DmabufLayout {
@@ -43,5 +47,9 @@ struct PixelFormat {
 std::span<const PixelFormat> formats();
 const PixelFormat* find(uint32_t drm_fourcc);
 const PixelFormat* find_vk(int32_t vk_format);  // host images
+// The bytes of the textures a w x h image of f takes: the sum of its planes (NV12: w x h of Y and
+// ceil(w/2) x ceil(h/2) CbCr pairs, 1.5 bytes a pixel; P010: 3; YUYV: 2; ARGB8888: 4); a format
+// uploaded through a CPU conversion (RGB565) as the texture it is converted to (RGBA8: 4).
+uint64_t image_bytes(const PixelFormat& f, uint32_t w, uint32_t h);
 
 }  // namespace wlgpu::pixel

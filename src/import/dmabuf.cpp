@@ -88,7 +88,7 @@ namespace {
 
 // The texture size of plane p of a w x h image of spec.
 WGPUExtent3D plane_extent(const PlaneSpec& p, uint32_t w, uint32_t h) {
-    return {(w + p.div_x - 1) / p.div_x, (h + p.div_y - 1) / p.div_y, 1};
+    return {p.width(w), p.height(h), 1};
 }
 
 }  // namespace

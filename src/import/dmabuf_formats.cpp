@@ -57,8 +57,8 @@ std::string probe(Bridge& b, const FormatSpec& spec, bool render) {
     std::array<uint32_t, 3> rows{}, row_bytes{};
     for (uint32_t i = 0; i < spec.n_planes; i++) {
         const auto& p = spec.planes[i];
-        row_bytes[i] = ((W + p.div_x - 1) / p.div_x) * p.bytes_per_texel;
-        rows[i] = (H + p.div_y - 1) / p.div_y;
+        row_bytes[i] = p.width(W) * p.bytes_per_texel;
+        rows[i] = p.height(H);
         a.planes[i].offset = uint32_t(off);
         a.planes[i].stride = (row_bytes[i] + 255) & ~255u;
         off += (uint64_t(a.planes[i].stride) * rows[i] + 4095) & ~uint64_t(4095);

@@ -364,4 +364,11 @@ void scene_effect_before_submit(WlPass* p);
 // ---- timer.cpp ----
 wlr_render_timer* render_timer_create(wlr_renderer* wr);
 
+// ---- surface_sync.cpp ----
+// What a client's buffer counts against its byte limit (wlgpu_surface_sync_set_client_limits):
+// the textures of its format and size (pixel::image_bytes: NV12 1.5 bytes a pixel, ARGB8888 4),
+// width x height x 4 where the format is unknown or the buffer has neither wl_shm nor DMA-BUF
+// attributes; 0 for no buffer.
+uint64_t buffer_charge(wlr_buffer* buffer);
+
 }  // namespace wlgpu::wlr::detail

@@ -31,6 +31,7 @@ extern "C" {
 #include <unordered_map>
 #include <vector>
 
+#include "common/pixel_format.hpp"
 #include "wlgpu/sync.hpp"
 #include "wlgpu/sync_wl.hpp"
 #include "wlgpu/wlr_sync.h"
@@ -41,7 +42,7 @@ struct SurfaceSync;
 
 // What one client's surfaces make the renderer hold: their latest committed buffers.
 struct ClientBudget {
-    uint64_t bytes = 0;    // width x height x 4 of each
+    uint64_t bytes = 0;    // buffer_charge() of each
     uint32_t buffers = 0;  // surfaces with a buffer
 };
 constexpr uint64_t kDefaultClientBytes = uint64_t(2) << 30;
@@ -404,10 +405,8 @@ wl_iterator_result find_syncobj_surface(wl_resource* r, void* data) {
 }
 
 // ---- per-client budget: a client cannot make the renderer hold more than client_max_bytes of
-// textures (each surface's latest buffer, counted as width x height x 4) nor more than
+// textures (each surface's latest buffer, counted by buffer_charge) nor more than
 // client_max_buffers imported buffers, however many surfaces it creates.
-
-uint64_t charge_of(const wlr_buffer* b) { return b ? uint64_t(b->width) * uint64_t(b->height) * 4 : 0; }
 
 void budget_set(SurfaceSync* s, uint64_t charge) {
     auto& budgets = s->sync->budgets;
@@ -424,7 +423,7 @@ void budget_set(SurfaceSync* s, uint64_t charge) {
 bool budget_admit(SurfaceSync* s) {
     wlr_surface* surface = s->surface;
     if (!(surface->pending.committed & WLR_SURFACE_STATE_BUFFER)) return true;
-    const uint64_t charge = charge_of(surface->pending.buffer);
+    const uint64_t charge = buffer_charge(surface->pending.buffer);
     wlgpu_surface_sync* ss = s->sync;
     const auto it = ss->budgets.find(wl_resource_get_client(surface->resource));
     const ClientBudget now = it == ss->budgets.end() ? ClientBudget{} : it->second;
@@ -624,6 +623,19 @@ void renderer_destroy(wl_listener* l, void* data) {
 }
 
 }  // namespace
+
+uint64_t buffer_charge(wlr_buffer* buffer) {
+    if (!buffer) return 0;
+    const uint32_t w = uint32_t(buffer->width), h = uint32_t(buffer->height);
+    uint32_t format = 0;
+    wlr_dmabuf_attributes dmabuf{};
+    wlr_shm_attributes shm{};
+    if (wlr_buffer_get_dmabuf(buffer, &dmabuf)) format = dmabuf.format;
+    else if (wlr_buffer_get_shm(buffer, &shm)) format = shm.format;
+    const pixel::PixelFormat* f = pixel::find(format);
+    return f ? pixel::image_bytes(*f, w, h) : uint64_t(w) * h * 4;
+}
+
 }  // namespace wlgpu::wlr::detail
 
 extern "C" {
