@@ -43,6 +43,9 @@ struct RenderStats {
     // Bytes of draw instances written to the GPU: a frame writes only the instances that differ
     // from what the instance buffer already holds (an unchanged frame writes none).
     uint64_t instance_bytes_written = 0;
+    // Boxes of texture draws done as copies before the render pass (exact pixel copies:
+    // src/render/blit.hpp), not drawn.
+    uint64_t copied_draws = 0;
 };
 
 // ---- Effects (src/render/effects*.cpp, docs/effects.md) ----

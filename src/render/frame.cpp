@@ -9,6 +9,7 @@
 
 #include "render/renderer_impl.hpp"
 #include "common/signals_blocked.hpp"
+#include "render/blit.hpp"
 #include "render/effects.hpp"
 #include "render/yuv.hpp"
 
@@ -47,6 +48,8 @@ Frame::Impl::~Impl() {
     r->scratch_instances = std::move(instances);
     r->scratch_cmds = std::move(cmds);
     r->scratch_refs = std::move(refs);
+    copies.clear();
+    r->scratch_copies = std::move(copies);
 }
 
 void Frame::Impl::push(PipelineKey key, WGPUBindGroup bg, Box dst, const Clip& clip, const Instance& inst) {
@@ -159,8 +162,10 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {  // signals: see prepar
     Frame::Impl::TexturePrep p;
     auto ok = f.prepare_texture(d, "draw_texture", p);
     if (!ok || !*ok) return ok ? Result<void>{} : std::unexpected(ok.error());
+    const auto index = uint32_t(f.instances.size());
     f.push({f.target->format().texture, p.yuv ? Kind::yuv : Kind::texture, d.blend}, p.bind_group, d.dst, d.clip,
            p.instance);
+    if (!p.yuv && f.instances.size() > index) render::blit::note(f, d, index);
     return {};
 }
 
@@ -299,6 +304,7 @@ Result<SyncPoint> Frame::submit_impl(const MemoryTarget* read_back) {
     r.upload_instances(f.instances);
 
     wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
+    render::blit::hoist(f, enc.get());  // copies run before the pass
     if (auto ok = encode_pass(f, enc.get()); !ok) return std::unexpected(ok.error());
     if (f.timer) f.timer->encode_resolve(enc.get());
     // The read-back goes last in the same command buffer: one submit for the frame and its copy.

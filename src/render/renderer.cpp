@@ -55,6 +55,7 @@ Result<Frame> Renderer::begin(Texture& target, RenderTimer* timer) {  // no Dawn
     f->instances = std::move(impl_->scratch_instances);
     f->cmds = std::move(impl_->scratch_cmds);
     f->refs = std::move(impl_->scratch_refs);
+    f->copies = std::move(impl_->scratch_copies);
     f->instances.clear();
     f->cmds.clear();
     f->refs.clear();

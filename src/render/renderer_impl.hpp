@@ -92,6 +92,16 @@ struct Cmd {
     const void* keep_result = nullptr;  // Kind::snapshot of a cached blur: its cache (effects.cpp)
 };
 
+// A texture draw that submit may turn into a copy (blit.cpp): texel (src_x, src_y) of source
+// lands on pixel (dst.x, dst.y), 1:1. The frame's bind group of the draw keeps source alive.
+struct CopyCandidate {
+    uint32_t instance;
+    WGPUTexture source;
+    Box dst;
+    uint32_t src_x, src_y;
+    bool x_source;  // the source has no alpha: its X byte is copied into the target's
+};
+
 }  // namespace render
 
 // Texture::renderer_cache: the renderer's state for one texture, per (renderer, filter): the
@@ -126,6 +136,7 @@ struct Renderer::Impl {
     std::vector<render::Instance> scratch_instances;
     std::vector<render::Cmd> scratch_cmds;
     std::vector<wg::BindGroup> scratch_refs;
+    std::vector<render::CopyCandidate> scratch_copies;
     std::shared_ptr<void> yuv;  // the YUV pipelines (src/render/yuv.cpp), made on first use
     std::shared_ptr<void> effects;  // effect pipelines and pooled textures (src/render/effects.cpp)
 
@@ -147,6 +158,7 @@ struct Frame::Impl {
     std::vector<render::Instance> instances;
     std::vector<render::Cmd> cmds;
     std::vector<wg::BindGroup> refs;  // keeps bind groups alive until submit
+    std::vector<render::CopyCandidate> copies;  // draws that may become copies (blit.cpp)
     std::vector<std::shared_ptr<SharedAccess>> shared;  // imported textures used (once each)
     std::optional<Color> load_clear;   // a leading unclipped clear becomes the pass's clear value
     std::vector<std::shared_ptr<const void>> keep;  // effects used (alive until submit)

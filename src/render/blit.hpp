@@ -1,0 +1,28 @@
+// Exact pixel copies (blit.cpp): a texture draw whose result is the source's texels, unchanged,
+// becomes a copy (wgpuCommandEncoderCopyTextureToTexture of its visible boxes) encoded before
+// the frame's render pass. llvmpipe copies a row with a memcpy where a draw runs the fragment
+// shader per pixel.
+//
+// A draw is a candidate when recorded (note): an RGB texture (not YUV) drawn pixel-aligned 1:1,
+// transform normal, alpha 1, of the target's WebGPU format, without swapping R and B, with the
+// copy usages (CopySrc on the source, CopyDst on the target), and whose stored bytes are what
+// the draw would store:
+//   - Blend::none with a source that has alpha: the draw stores the texel as it is;
+//   - a source without alpha (its X byte undefined) into a target without alpha: the draw
+//     stores the colour and alpha 1, the copy the colour and the X byte, which no reader of an
+//     X target looks at. Not in a frame with a snapshot (effects read the target's alpha).
+// At submit (hoist), a candidate's command becomes a copy when no earlier command of the frame
+// touches its box (the copy runs before the pass) and the pass does not clear the target.
+#pragma once
+
+#include "render/renderer_impl.hpp"
+
+namespace wlgpu::render::blit {
+
+// Records the draw of instance `index` as a copy candidate when it is one (see above).
+void note(Frame::Impl& f, const TextureDraw& d, uint32_t index);
+// Moves the candidates' commands that can run before the pass out of f.cmds and encodes them
+// as copies into enc (before the frame's pass); counts them in stats.copied_draws.
+void hoist(Frame::Impl& f, WGPUCommandEncoder enc);
+
+}  // namespace wlgpu::render::blit
