@@ -73,8 +73,17 @@ bool Frame::Impl::add_cmds(PipelineKey key, WGPUBindGroup bg, Box dst, const Cli
     };
     if (!clip) {
         add(bounds, false);
-    } else {
-        for (const Box& c : *clip) add(intersect(visible, c), true);
+        return used;
+    }
+    // Every kind's quad covers exactly dst (effects: the quad they pass here; a shadow ring lies
+    // inside it), so a clip box that holds the whole visible box clips nothing: the draw goes
+    // unscissored and merges with its neighbours (wlr_scene clips every draw by the damage).
+    for (const Box& c : *clip) {
+        const Box part = intersect(visible, c);
+        if (part == visible)
+            add(bounds, false);
+        else
+            add(part, true);
     }
     return used;
 }

@@ -546,7 +546,8 @@ TEST(Frame, SteadyStateCreatesNothing) {
     auto dst = random_texture(rng, 256, 256, ref::Layout::xrgb8888, TextureUsage::sample | TextureUsage::render);
     std::vector<Source> srcs;
     for (int i = 0; i < 12; i++) srcs.push_back(random_texture(rng, 16 + i, 24 - i, ref::Layout::argb8888));
-    const Box clip[] = {{0, 0, 100, 100}, {120, 120, 50, 50}};
+    // The first box cuts draw 0 (so some draws stay scissored); draw 30 lies inside the second.
+    const Box clip[] = {{5, 5, 95, 95}, {120, 120, 50, 50}};
     auto record = [&](Renderer& r) {
         auto frame = r.begin(*dst.tex);
         ASSERT_TRUE(frame);
@@ -687,6 +688,40 @@ TEST(Frame, BatchesConsecutiveDrawsOfOneTexture) {
     }
     ASSERT_TRUE(frame->submit());
     EXPECT_EQ((*r)->stats().draws, 1u) << "100 draws of one texture are one instanced draw call";
+}
+
+// wlr_scene clips every draw by the damage region: a clip box that holds a draw's whole
+// visible box clips nothing, so the draw is not scissored and merges with its neighbours
+// (21 draws of one texture, one of them half off the target, become one Dawn draw). Draws
+// that the clip cuts keep one scissor per box they meet. Pixels as the CPU reference's.
+TEST(Frame, ClipHoldingTheDrawIsNotAScissor) {
+    std::mt19937 rng(31);
+    auto src = random_texture(rng, 8, 8, ref::Layout::argb8888);
+    auto dst = random_texture(rng, 128, 96, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    auto r = Renderer::create(gpu());
+    ASSERT_TRUE(r);
+    const Box clip[] = {{0, 0, 100, 96}, {104, 0, 24, 96}};
+    std::vector<Box> boxes = {{-4, -4, 8, 8}};  // visible part {0, 0, 4, 4}: inside the first box
+    for (int i = 0; i < 20; i++) boxes.push_back({i * 4, i * 3 + 2, 8, 8});
+    boxes.push_back({96, 10, 8, 8});   // cut by the first box (x 96..100), misses the second
+    boxes.push_back({98, 20, 10, 8});  // cut by both: two scissored parts
+    auto frame = (*r)->begin(*dst.tex);
+    ASSERT_TRUE(frame);
+    ref::Image want = dst.img;
+    for (const Box& b : boxes) {
+        TextureDraw d;
+        d.texture = src.tex.get();
+        d.dst = b;
+        d.filter = Filter::nearest;
+        d.clip = clip;
+        ASSERT_TRUE(frame->draw_texture(d));
+        ref::draw_texture(want, src.img, {}, b, Transform::normal, 1.0f, Filter::nearest, Blend::premultiplied, d.clip);
+    }
+    ASSERT_TRUE(frame->submit());
+    EXPECT_TRUE(images_match(read_back(*dst.tex), want, 1));
+    const RenderStats& s = (*r)->stats();
+    EXPECT_EQ(s.draws, 4u) << "21 contained draws as one, then 1 + 2 scissored parts";
+    EXPECT_EQ(s.scissored_draws, 3u) << "only the parts the clip cuts are scissored";
 }
 
 TEST(Frame, ErrorsAreValues) {
