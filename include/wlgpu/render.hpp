@@ -43,6 +43,10 @@ struct RenderStats {
     // Bytes of draw instances written to the GPU: a frame writes only the instances that differ
     // from what the instance buffer already holds (an unchanged frame writes none).
     uint64_t instance_bytes_written = 0;
+    // A frame of one render pass whose commands (pipelines, bind groups, instance ranges, one
+    // scissor) repeat the previous frame's is recorded once into a render bundle (on its second
+    // frame) and replayed while they stay the same; draws above counts the bundle's draw calls.
+    uint64_t bundles_recorded = 0, bundles_replayed = 0;
 };
 
 // ---- Effects (src/render/effects*.cpp, docs/effects.md) ----
