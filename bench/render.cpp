@@ -179,10 +179,12 @@ int main(int argc, char** argv) {
     }
     for (const auto& line : checks) std::printf("%s\n", line.c_str());
     const RenderStats& s = (*renderer)->stats();
-    std::printf("# wlgpu stats: frames=%llu passes=%llu draw calls=%llu buffers=%llu bind groups=%llu pipelines=%llu\n",
+    std::printf("# wlgpu stats: frames=%llu passes=%llu draw calls=%llu buffers=%llu bind groups=%llu pipelines=%llu "
+                "bundles recorded=%llu replayed=%llu\n",
                 (unsigned long long)s.frames, (unsigned long long)s.render_passes, (unsigned long long)s.draws,
                 (unsigned long long)s.buffers_created, (unsigned long long)s.bind_groups_created,
-                (unsigned long long)s.pipelines_created);
+                (unsigned long long)s.pipelines_created, (unsigned long long)s.bundles_recorded,
+                (unsigned long long)s.bundles_replayed);
     std::printf("# competent peer stats: buffers=%llu bind groups=%llu pipelines=1\n",
                 (unsigned long long)competent.buffers_created(), (unsigned long long)competent.bind_groups_created());
     return 0;

@@ -25,7 +25,7 @@ METHODS = {
                "create texture", "import shared texture memory", "import shared fence",
                "destroy", "get limits", "has feature", "get features", "get adapter info",
                "get queue", "tick", "push error scope", "pop error scope", "force loss",
-               "get lost future"],
+               "get lost future", "create render bundle encoder"],
     "queue": ["submit", "on submitted work done", "write buffer", "write texture"],
     "buffer": ["map async", "get mapped range", "get const mapped range", "get size", "unmap",
                "destroy"],
@@ -35,13 +35,15 @@ METHODS = {
                         "copy texture to texture", "resolve query set", "write timestamp"],
     "render pass encoder": ["set pipeline", "set bind group", "draw", "set viewport",
                             "set scissor rect", "set vertex buffer", "set blend constant",
-                            "end"],
+                            "execute bundles", "end"],
+    "render bundle encoder": ["set pipeline", "set bind group", "set vertex buffer", "draw", "finish"],
     "query set": ["destroy"],
     "shared texture memory": ["get properties", "create texture", "begin access", "end access",
                               "is device lost"],
     "shared fence": ["export info"],
     "texture view": [], "sampler": [], "bind group": [], "bind group layout": [],
     "pipeline layout": [], "shader module": [], "render pipeline": [], "command buffer": [],
+    "render bundle": [],
 }
 # Every object gets add ref / release.
 REFCOUNT = ["add ref", "release"]

@@ -46,6 +46,10 @@ struct RenderStats {
     // Boxes of texture draws done as copies before the render pass (exact pixel copies:
     // src/render/blit.hpp), not drawn.
     uint64_t copied_draws = 0;
+    // A frame of one render pass whose commands (pipelines, bind groups, instance ranges, one
+    // scissor) repeat the previous frame's is recorded once into a render bundle (on its second
+    // frame) and replayed while they stay the same; draws above counts the bundle's draw calls.
+    uint64_t bundles_recorded = 0, bundles_replayed = 0;
 };
 
 // ---- Effects (src/render/effects*.cpp, docs/effects.md) ----

@@ -10,6 +10,7 @@
 #include "render/renderer_impl.hpp"
 #include "common/signals_blocked.hpp"
 #include "render/blit.hpp"
+#include "render/bundle.hpp"
 #include "render/effects.hpp"
 #include "render/yuv.hpp"
 
@@ -76,8 +77,17 @@ bool Frame::Impl::add_cmds(PipelineKey key, WGPUBindGroup bg, Box dst, const Cli
     };
     if (!clip) {
         add(bounds, false);
-    } else {
-        for (const Box& c : *clip) add(intersect(visible, c), true);
+        return used;
+    }
+    // Every kind's quad covers exactly dst (effects: the quad they pass here; a shadow ring lies
+    // inside it), so a clip box that holds the whole visible box clips nothing: the draw goes
+    // unscissored and merges with its neighbours (wlr_scene clips every draw by the damage).
+    for (const Box& c : *clip) {
+        const Box part = intersect(visible, c);
+        if (part == visible)
+            add(bounds, false);
+        else
+            add(part, true);
     }
     return used;
 }
@@ -185,8 +195,10 @@ Result<void> Frame::draw_rect(const RectDraw& d) {  // no Dawn call: no signal m
 
 namespace {
 
-// Begins render pass `index` of `count` (more than one where effects snapshot the target).
-wg::RenderPassEncoder begin_pass(Frame::Impl& f, WGPUCommandEncoder enc, size_t index, size_t count) {
+// Begins render pass `index` of `count` (more than one where effects snapshot the target), with
+// the instance buffer bound unless a render bundle binds it.
+wg::RenderPassEncoder begin_pass(Frame::Impl& f, WGPUCommandEncoder enc, size_t index, size_t count,
+                                 bool bind_instances = true) {
     Renderer::Impl& r = *f.r;
     WGPURenderPassColorAttachment color{};
     color.view = f.target->view();
@@ -208,7 +220,7 @@ wg::RenderPassEncoder begin_pass(Frame::Impl& f, WGPUCommandEncoder enc, size_t 
     }
     wg::RenderPassEncoder pass = wg::RenderPassEncoder::Acquire(wgpuCommandEncoderBeginRenderPass(enc, &pd));
     r.stats.render_passes++;
-    if (!f.instances.empty())
+    if (bind_instances && !f.instances.empty())
         wgpuRenderPassEncoderSetVertexBuffer(pass.get(), 0, r.instances.get(), 0, f.instances.size() * sizeof(Instance));
     return pass;
 }
@@ -219,8 +231,25 @@ Result<WGPURenderPipeline> pipeline_of(Renderer::Impl& r, PipelineKey key) {
     return render::get_pipeline(r.bridge->device(), r.pipelines, key, r.stats.pipelines_created);
 }
 
+// One pass that executes the bundle of f's commands (bundle.cpp), under their common scissor.
+void replay_pass(Frame::Impl& f, WGPUCommandEncoder enc, WGPURenderBundle bundle) {
+    wg::RenderPassEncoder pass = begin_pass(f, enc, 0, 1, false);
+    const Box& s = f.cmds.front().scissor;
+    if (!(s == Box{0, 0, int32_t(f.target->width()), int32_t(f.target->height())}))
+        wgpuRenderPassEncoderSetScissorRect(pass.get(), uint32_t(s.x), uint32_t(s.y), uint32_t(s.width),
+                                            uint32_t(s.height));
+    wgpuRenderPassEncoderExecuteBundles(pass.get(), 1, &bundle);
+    wgpuRenderPassEncoderEnd(pass.get());
+}
+
 Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
     Renderer::Impl& r = *f.r;
+    auto bundle = render::bundle::of_frame(f, pipeline_of);
+    if (!bundle) return std::unexpected(bundle.error());
+    if (*bundle) {
+        replay_pass(f, enc, *bundle);
+        return {};
+    }
     const size_t passes = 1 + size_t(std::ranges::count(f.cmds, Kind::snapshot, [](const Cmd& c) { return c.key.kind; }));
     size_t pass_index = 0;
     wg::RenderPassEncoder pass = begin_pass(f, enc, pass_index, passes);
@@ -298,7 +327,10 @@ Result<SyncPoint> Frame::submit_impl(const MemoryTarget* read_back) {
     f.submitted = true;
     Renderer::Impl& r = *f.r;
     Bridge& b = *r.bridge;
-    if (b.lost()) return fail(Errc::device_lost, "submit: the device is lost");
+    if (b.lost()) {
+        render::bundle::forget(r);  // what it holds belongs to the lost device
+        return fail(Errc::device_lost, "submit: the device is lost");
+    }
     const uint64_t bytes = f.instances.size() * sizeof(Instance);
     if (auto ok = r.ensure_instance_capacity(bytes); !ok) return std::unexpected(ok.error());
     r.upload_instances(f.instances);

@@ -90,6 +90,19 @@ struct Cmd {
     bool clipped;
     uint32_t first, count;
     const void* keep_result = nullptr;  // Kind::snapshot of a cached blur: its cache (effects.cpp)
+    bool operator==(const Cmd&) const = default;
+};
+
+// The previous single-pass frame's commands, and a render bundle of them once a frame repeated
+// them (src/render/bundle.cpp). The bundle holds its bind groups, pipelines and the instance
+// buffer: one frame's worth, released when the commands change or the renderer dies.
+struct PassBundle {
+    std::vector<Cmd> cmds;
+    WGPUTextureFormat format = WGPUTextureFormat_Undefined;
+    WGPUBuffer instances = nullptr;  // compared only: the bundle, if any, holds it
+    uint64_t instance_bytes = 0;
+    wg::RenderBundle bundle;
+    uint64_t draws = 0, scissored_draws = 0;  // the bundle's draw calls
 };
 
 // A texture draw that submit may turn into a copy (blit.cpp): texel (src_x, src_y) of source
@@ -139,6 +152,7 @@ struct Renderer::Impl {
     std::vector<render::CopyCandidate> scratch_copies;
     std::shared_ptr<void> yuv;  // the YUV pipelines (src/render/yuv.cpp), made on first use
     std::shared_ptr<void> effects;  // effect pipelines and pooled textures (src/render/effects.cpp)
+    render::PassBundle bundle;  // last, so released first (src/render/bundle.cpp)
 
     // This renderer's entry in t's Texture::renderer_cache.
     Texture::RendererCache::Entry& cache_entry(const Texture& t);

@@ -546,7 +546,8 @@ TEST(Frame, SteadyStateCreatesNothing) {
     auto dst = random_texture(rng, 256, 256, ref::Layout::xrgb8888, TextureUsage::sample | TextureUsage::render);
     std::vector<Source> srcs;
     for (int i = 0; i < 12; i++) srcs.push_back(random_texture(rng, 16 + i, 24 - i, ref::Layout::argb8888));
-    const Box clip[] = {{0, 0, 100, 100}, {120, 120, 50, 50}};
+    // The first box cuts draw 0 (so some draws stay scissored); draw 30 lies inside the second.
+    const Box clip[] = {{5, 5, 95, 95}, {120, 120, 50, 50}};
     auto record = [&](Renderer& r) {
         auto frame = r.begin(*dst.tex);
         ASSERT_TRUE(frame);
@@ -687,6 +688,121 @@ TEST(Frame, BatchesConsecutiveDrawsOfOneTexture) {
     }
     ASSERT_TRUE(frame->submit());
     EXPECT_EQ((*r)->stats().draws, 1u) << "100 draws of one texture are one instanced draw call";
+}
+
+// wlr_scene clips every draw by the damage region: a clip box that holds a draw's whole
+// visible box clips nothing, so the draw is not scissored and merges with its neighbours
+// (21 draws of one texture, one of them half off the target, become one Dawn draw). Draws
+// that the clip cuts keep one scissor per box they meet. Pixels as the CPU reference's.
+TEST(Frame, ClipHoldingTheDrawIsNotAScissor) {
+    std::mt19937 rng(31);
+    auto src = random_texture(rng, 8, 8, ref::Layout::argb8888);
+    auto dst = random_texture(rng, 128, 96, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    auto r = Renderer::create(gpu());
+    ASSERT_TRUE(r);
+    const Box clip[] = {{0, 0, 100, 96}, {104, 0, 24, 96}};
+    std::vector<Box> boxes = {{-4, -4, 8, 8}};  // visible part {0, 0, 4, 4}: inside the first box
+    for (int i = 0; i < 20; i++) boxes.push_back({i * 4, i * 3 + 2, 8, 8});
+    boxes.push_back({96, 10, 8, 8});   // cut by the first box (x 96..100), misses the second
+    boxes.push_back({98, 20, 10, 8});  // cut by both: two scissored parts
+    auto frame = (*r)->begin(*dst.tex);
+    ASSERT_TRUE(frame);
+    ref::Image want = dst.img;
+    for (const Box& b : boxes) {
+        TextureDraw d;
+        d.texture = src.tex.get();
+        d.dst = b;
+        d.filter = Filter::nearest;
+        d.clip = clip;
+        ASSERT_TRUE(frame->draw_texture(d));
+        ref::draw_texture(want, src.img, {}, b, Transform::normal, 1.0f, Filter::nearest, Blend::premultiplied, d.clip);
+    }
+    ASSERT_TRUE(frame->submit());
+    EXPECT_TRUE(images_match(read_back(*dst.tex), want, 1));
+    const RenderStats& s = (*r)->stats();
+    EXPECT_EQ(s.draws, 4u) << "21 contained draws as one, then 1 + 2 scissored parts";
+    EXPECT_EQ(s.scissored_draws, 3u) << "only the parts the clip cuts are scissored";
+}
+
+// A frame whose commands repeat the previous frame's is recorded into a render bundle on its
+// second frame and replayed from the third on; the bundle reads the instances and textures when
+// it executes, so new texture contents and a moved draw (the same commands) replay it and
+// show; another texture in a draw (other commands) is drawn directly, then recorded anew.
+// Every frame matches its CPU reference.
+TEST(Frame, RepeatedPassReplaysARenderBundle) {
+    std::mt19937 rng(1234);
+    auto dst = random_texture(rng, 96, 64, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    std::vector<Source> srcs = {random_texture(rng, 17, 11, ref::Layout::argb8888),
+                                random_texture(rng, 8, 20, ref::Layout::xrgb8888),
+                                random_texture(rng, 30, 7, ref::Layout::abgr8888),
+                                random_texture(rng, 12, 12, ref::Layout::argb8888)};
+    auto r = Renderer::create(gpu());
+    ASSERT_TRUE(r);
+    struct Item {
+        size_t src;
+        Box at;  // width and height from the source
+    };
+    std::vector<Item> scene = {{0, {3, 4, 0, 0}}, {1, {40, 2, 0, 0}}, {2, {20, 30, 0, 0}},
+                               {0, {60, 40, 0, 0}}, {1, {70, 10, 0, 0}}};
+    const Box damage[] = {{0, 0, 96, 64}};  // wlr_scene's full-redraw clip: holds every draw
+    auto frame = [&] {
+        auto f = (*r)->begin(*dst.tex);
+        ASSERT_TRUE(f);
+        ref::Image want(96, 64);
+        const Color bg{20 / 255.f, 40 / 255.f, 60 / 255.f, 1.0f};
+        f->clear(bg);
+        ref::draw_rect(want, {0, 0, 96, 64}, {bg.r, bg.g, bg.b, bg.a}, Blend::none, std::nullopt);
+        for (const Item& it : scene) {
+            const Source& s = srcs[it.src];
+            TextureDraw d;
+            d.texture = s.tex.get();
+            d.dst = {it.at.x, it.at.y, s.img.w, s.img.h};
+            d.filter = Filter::nearest;
+            d.clip = damage;
+            ASSERT_TRUE(f->draw_texture(d));
+            ref::draw_texture(want, s.img, {}, d.dst, Transform::normal, 1.0f, Filter::nearest, Blend::premultiplied,
+                              std::nullopt);
+        }
+        const Color col{60 / 255.f, 30 / 255.f, 0.0f, 128 / 255.f};
+        ASSERT_TRUE(f->draw_rect({{30, 20, 25, 15}, col, Blend::premultiplied, std::nullopt}));
+        ref::draw_rect(want, {30, 20, 25, 15}, {col.r, col.g, col.b, col.a}, Blend::premultiplied, std::nullopt);
+        ASSERT_TRUE(f->submit());
+        EXPECT_TRUE(images_match(read_back(*dst.tex), want, 1));
+    };
+    auto counts = [&] { return std::pair((*r)->stats().bundles_recorded, (*r)->stats().bundles_replayed); };
+    using P = std::pair<uint64_t, uint64_t>;
+    auto draws = [&] { return (*r)->stats().draws; };
+    frame();
+    EXPECT_EQ(counts(), P(0, 0)) << "a first frame records no bundle";
+    const uint64_t per_frame = draws();
+    EXPECT_GT(per_frame, 0u);
+    frame();
+    EXPECT_EQ(counts(), P(1, 0)) << "the second identical frame records one";
+    EXPECT_EQ(draws(), 2 * per_frame) << "draws counts the bundle's draw calls";
+    // New contents of source 0 and a moved draw: the same commands, the bundle replays.
+    auto bytes = ref::random_pixels(rng, 17, 11, 17 * 4, ref::Layout::argb8888);
+    const Box whole[] = {{0, 0, 17, 11}};
+    ASSERT_TRUE(srcs[0].tex->update(bytes.data(), 17 * 4, whole));
+    srcs[0].img = ref::decode(bytes, 17, 11, 17 * 4, ref::Layout::argb8888);
+    scene[2].at = {25, 33, 0, 0};
+    frame();
+    EXPECT_EQ(counts(), P(1, 1)) << "the third frame replays it";
+    EXPECT_EQ(draws(), 3 * per_frame);
+    // Another texture in one draw: other commands, drawn directly; then recorded and replayed.
+    scene[3].src = 3;
+    frame();
+    EXPECT_EQ(counts(), P(1, 1)) << "changed commands do not replay the old bundle";
+    frame();
+    EXPECT_EQ(counts(), P(2, 1));
+    frame();
+    EXPECT_EQ(counts(), P(2, 2));
+    // Commands that change every frame never pay for a bundle.
+    for (int i = 0; i < 4; i++) {
+        scene[4].src = size_t(i % 2);
+        frame();
+    }
+    EXPECT_EQ(counts(), P(2, 2)) << "alternating commands record nothing";
+    ASSERT_TRUE(gpu().wait_idle());
 }
 
 TEST(Frame, ErrorsAreValues) {

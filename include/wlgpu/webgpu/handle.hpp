@@ -64,6 +64,8 @@ WLGPU_HANDLE(RenderPipeline);
 WLGPU_HANDLE(CommandEncoder);
 WLGPU_HANDLE(CommandBuffer);
 WLGPU_HANDLE(RenderPassEncoder);
+WLGPU_HANDLE(RenderBundleEncoder);
+WLGPU_HANDLE(RenderBundle);
 WLGPU_HANDLE(QuerySet);
 WLGPU_HANDLE(SharedTextureMemory);
 WLGPU_HANDLE(SharedFence);

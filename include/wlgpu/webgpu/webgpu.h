@@ -49,8 +49,10 @@ typedef struct WGPUTextureImpl * WGPUTexture;
 typedef struct WGPUSharedTextureMemoryImpl * WGPUSharedTextureMemory;
 typedef struct WGPUSharedFenceImpl * WGPUSharedFence;
 typedef struct WGPUQueueImpl * WGPUQueue;
+typedef struct WGPURenderBundleEncoderImpl * WGPURenderBundleEncoder;
 typedef struct WGPUCommandBufferImpl * WGPUCommandBuffer;
 typedef struct WGPURenderPassEncoderImpl * WGPURenderPassEncoder;
+typedef struct WGPURenderBundleImpl * WGPURenderBundle;
 
 struct WGPUFuture;
 struct WGPUFutureWaitInfo;
@@ -92,6 +94,7 @@ struct WGPUExtent3D;
 struct WGPUTextureDescriptor;
 struct WGPUSharedTextureMemoryDescriptor;
 struct WGPUSharedFenceDescriptor;
+struct WGPURenderBundleEncoderDescriptor;
 struct WGPUOrigin3D;
 struct WGPUTexelCopyTextureInfo;
 struct WGPUTexelCopyBufferLayout;
@@ -103,6 +106,7 @@ struct WGPURenderPassDepthStencilAttachment;
 struct WGPUPassTimestampWrites;
 struct WGPURenderPassDescriptor;
 struct WGPUTexelCopyBufferInfo;
+struct WGPURenderBundleDescriptor;
 struct WGPUSharedTextureMemoryProperties;
 struct WGPUSharedTextureMemoryBeginAccessDescriptor;
 struct WGPUSharedTextureMemoryEndAccessState;
@@ -1252,6 +1256,17 @@ typedef struct WGPUSharedFenceDescriptor {
     WGPUStringView label;
 } WGPUSharedFenceDescriptor;
 
+typedef struct WGPURenderBundleEncoderDescriptor {
+    WGPUChainedStruct * nextInChain;
+    WGPUStringView label;
+    size_t colorFormatCount;
+    WGPUTextureFormat const * colorFormats;
+    WGPUTextureFormat depthStencilFormat;
+    uint32_t sampleCount;
+    WGPUBool depthReadOnly;
+    WGPUBool stencilReadOnly;
+} WGPURenderBundleEncoderDescriptor;
+
 typedef struct WGPUOrigin3D {
     uint32_t x;
     uint32_t y;
@@ -1340,6 +1355,11 @@ typedef struct WGPUTexelCopyBufferInfo {
     WGPUTexelCopyBufferLayout layout;
     WGPUBuffer buffer;
 } WGPUTexelCopyBufferInfo;
+
+typedef struct WGPURenderBundleDescriptor {
+    WGPUChainedStruct * nextInChain;
+    WGPUStringView label;
+} WGPURenderBundleDescriptor;
 
 typedef struct WGPUSharedTextureMemoryProperties {
     WGPUChainedStruct * nextInChain;
@@ -1540,6 +1560,7 @@ void wgpuDevicePushErrorScope(WGPUDevice device, WGPUErrorFilter filter);
 WGPUFuture wgpuDevicePopErrorScope(WGPUDevice device, WGPUPopErrorScopeCallbackInfo callbackInfo);
 void wgpuDeviceForceLoss(WGPUDevice device, WGPUDeviceLostReason type, WGPUStringView message);
 WGPUFuture wgpuDeviceGetLostFuture(WGPUDevice device);
+WGPURenderBundleEncoder wgpuDeviceCreateRenderBundleEncoder(WGPUDevice device, WGPURenderBundleEncoderDescriptor const * descriptor);
 void wgpuDeviceAddRef(WGPUDevice device);
 void wgpuDeviceRelease(WGPUDevice device);
 
@@ -1586,9 +1607,18 @@ void wgpuRenderPassEncoderSetViewport(WGPURenderPassEncoder renderPassEncoder, f
 void wgpuRenderPassEncoderSetScissorRect(WGPURenderPassEncoder renderPassEncoder, uint32_t x, uint32_t y, uint32_t width, uint32_t height);
 void wgpuRenderPassEncoderSetVertexBuffer(WGPURenderPassEncoder renderPassEncoder, uint32_t slot, WGPUBuffer buffer, uint64_t offset, uint64_t size);
 void wgpuRenderPassEncoderSetBlendConstant(WGPURenderPassEncoder renderPassEncoder, WGPUColor const * color);
+void wgpuRenderPassEncoderExecuteBundles(WGPURenderPassEncoder renderPassEncoder, size_t bundleCount, WGPURenderBundle const * bundles);
 void wgpuRenderPassEncoderEnd(WGPURenderPassEncoder renderPassEncoder);
 void wgpuRenderPassEncoderAddRef(WGPURenderPassEncoder renderPassEncoder);
 void wgpuRenderPassEncoderRelease(WGPURenderPassEncoder renderPassEncoder);
+
+void wgpuRenderBundleEncoderSetPipeline(WGPURenderBundleEncoder renderBundleEncoder, WGPURenderPipeline pipeline);
+void wgpuRenderBundleEncoderSetBindGroup(WGPURenderBundleEncoder renderBundleEncoder, uint32_t groupIndex, WGPUBindGroup group, size_t dynamicOffsetCount, uint32_t const * dynamicOffsets);
+void wgpuRenderBundleEncoderSetVertexBuffer(WGPURenderBundleEncoder renderBundleEncoder, uint32_t slot, WGPUBuffer buffer, uint64_t offset, uint64_t size);
+void wgpuRenderBundleEncoderDraw(WGPURenderBundleEncoder renderBundleEncoder, uint32_t vertexCount, uint32_t instanceCount, uint32_t firstVertex, uint32_t firstInstance);
+WGPURenderBundle wgpuRenderBundleEncoderFinish(WGPURenderBundleEncoder renderBundleEncoder, WGPURenderBundleDescriptor const * descriptor);
+void wgpuRenderBundleEncoderAddRef(WGPURenderBundleEncoder renderBundleEncoder);
+void wgpuRenderBundleEncoderRelease(WGPURenderBundleEncoder renderBundleEncoder);
 
 void wgpuQuerySetDestroy(WGPUQuerySet querySet);
 void wgpuQuerySetAddRef(WGPUQuerySet querySet);
@@ -1629,6 +1659,9 @@ void wgpuRenderPipelineRelease(WGPURenderPipeline renderPipeline);
 
 void wgpuCommandBufferAddRef(WGPUCommandBuffer commandBuffer);
 void wgpuCommandBufferRelease(WGPUCommandBuffer commandBuffer);
+
+void wgpuRenderBundleAddRef(WGPURenderBundle renderBundle);
+void wgpuRenderBundleRelease(WGPURenderBundle renderBundle);
 
 void wgpuAdapterInfoFreeMembers(WGPUAdapterInfo value);
 void wgpuSupportedFeaturesFreeMembers(WGPUSupportedFeatures value);
