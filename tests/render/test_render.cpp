@@ -704,7 +704,7 @@ TEST(Frame, ClipHoldingTheDrawIsNotAScissor) {
     std::vector<Box> boxes = {{-4, -4, 8, 8}};  // visible part {0, 0, 4, 4}: inside the first box
     for (int i = 0; i < 20; i++) boxes.push_back({i * 4, i * 3 + 2, 8, 8});
     boxes.push_back({96, 10, 8, 8});   // cut by the first box (x 96..100), misses the second
-    boxes.push_back({98, 20, 10, 8});  // cut by both: two scissored parts
+    boxes.push_back({98, 20, 8, 8});   // cut by both: two scissored parts (1:1: no nearest-sampling ties)
     auto frame = (*r)->begin(*dst.tex);
     ASSERT_TRUE(frame);
     ref::Image want = dst.img;
