@@ -46,6 +46,11 @@ struct RenderStats {
     // Boxes of texture draws done as copies before the render pass (exact pixel copies:
     // src/render/blit.hpp), not drawn.
     uint64_t copied_draws = 0;
+    // On CPU adapters (lavapipe): boxes of opaque fills (draw_rect with Blend::none, or alpha 1)
+    // done as copies from the renderer's fill buffer before the render pass, not drawn (not in
+    // copied_draws), and the bytes written into that buffer (only for a colour that two
+    // consecutive frames fill with: src/render/blit.hpp).
+    uint64_t filled_rects = 0, fill_bytes_written = 0;
     // A frame of one render pass whose commands (pipelines, bind groups, instance ranges, one
     // scissor) repeat the previous frame's is recorded once into a render bundle (on its second
     // frame) and replayed while they stay the same; draws above counts the bundle's draw calls.

@@ -189,7 +189,9 @@ Result<void> Frame::draw_rect(const RectDraw& d) {  // no Dawn call: no signal m
     in.color[0] = c.r, in.color[1] = c.g, in.color[2] = c.b, in.color[3] = c.a;
     // As wlroots: an opaque colour replaces, whatever the blend mode.
     Blend blend = c.a >= 1.0f ? Blend::none : d.blend;
+    const auto index = uint32_t(f.instances.size());
     f.push({f.target->format().texture, Kind::rect, blend}, nullptr, d.box, d.clip, in);
+    if (blend == Blend::none && f.instances.size() > index) render::blit::note_fill(f, c, d.box, index);
     return {};
 }
 
@@ -329,6 +331,7 @@ Result<SyncPoint> Frame::submit_impl(const MemoryTarget* read_back) {
     Bridge& b = *r.bridge;
     if (b.lost()) {
         render::bundle::forget(r);  // what it holds belongs to the lost device
+        render::blit::forget_fill(r);
         return fail(Errc::device_lost, "submit: the device is lost");
     }
     const uint64_t bytes = f.instances.size() * sizeof(Instance);

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <tuple>
 #include <vector>
@@ -105,14 +106,25 @@ struct PassBundle {
     uint64_t draws = 0, scissored_draws = 0;  // the bundle's draw calls
 };
 
-// A texture draw that submit may turn into a copy (blit.cpp): texel (src_x, src_y) of source
-// lands on pixel (dst.x, dst.y), 1:1. The frame's bind group of the draw keeps source alive.
+// A draw that submit may turn into a copy (blit.cpp). A texture draw: texel (src_x, src_y) of
+// source lands on pixel (dst.x, dst.y), 1:1; the frame's bind group of the draw keeps source
+// alive. An opaque fill (source null): every pixel of dst gets the 4 bytes `fill` (memory order).
 struct CopyCandidate {
     uint32_t instance;
     WGPUTexture source;
     Box dst;
     uint32_t src_x, src_y;
     bool x_source;  // the source has no alpha: its X byte is copied into the target's
+    uint32_t fill = 0;
+};
+
+// The renderer's fill buffer (blit.cpp): rows of one colour's bytes, the source of opaque fills'
+// copies on CPU adapters, and the fill colours of the previous frame.
+struct FillBuffer {
+    wg::Buffer buffer;
+    uint32_t bytes_per_row = 0, rows = 0;
+    std::optional<uint32_t> holds;  // the colour bytes the buffer holds
+    std::vector<uint32_t> previous, current;  // fill colours noted in the previous/this frame
 };
 
 }  // namespace render
@@ -152,6 +164,7 @@ struct Renderer::Impl {
     std::vector<render::CopyCandidate> scratch_copies;
     std::shared_ptr<void> yuv;  // the YUV pipelines (src/render/yuv.cpp), made on first use
     std::shared_ptr<void> effects;  // effect pipelines and pooled textures (src/render/effects.cpp)
+    render::FillBuffer fill;  // src/render/blit.cpp
     render::PassBundle bundle;  // last, so released first (src/render/bundle.cpp)
 
     // This renderer's entry in t's Texture::renderer_cache.

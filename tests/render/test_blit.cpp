@@ -1,7 +1,9 @@
 // Exact pixel copies (src/render/blit.hpp): texture draws that store the source's texels
 // unchanged are done as copies before the render pass. Each frame is compared with the CPU
 // reference (tests/render/reference.hpp) at tolerance 0 where only copies and untouched pixels
-// are, and RenderStats::copied_draws says which draws were copies.
+// are, and RenderStats::copied_draws says which draws were copies. Opaque fills on a CPU adapter
+// (lavapipe, which the host and the test bed run) become copies from the fill buffer:
+// RenderStats::filled_rects.
 #include <optional>
 #include <tuple>
 
@@ -45,7 +47,14 @@ struct Scene {
         if (copied() != copies) return ::testing::AssertionFailure() << copied() << " copies, want " << copies;
         return matches(tolerance);
     }
+    // A rect, in the frame and in the reference.
+    void rect(const RectDraw& d) {
+        ASSERT_TRUE(frame->draw_rect(d));
+        ref::draw_rect(want, d.box, {d.color.r, d.color.g, d.color.b, d.color.a}, d.blend, d.clip);
+    }
     uint64_t copied() const { return r->stats().copied_draws; }
+    uint64_t filled() const { return r->stats().filled_rects; }
+    uint64_t fill_bytes() const { return r->stats().fill_bytes_written; }
     uint64_t draws() const { return r->stats().draws; }
     // The target read back; with X formats the X byte is undefined: read as alpha 1, and the
     // reference's alpha made 1 too.
@@ -169,6 +178,128 @@ TEST(Blit, XSourcesStayDrawsInAFrameWithASnapshot) {
         return fxref::scale(fxref::adjust(blurred.at(px, py), b, px, py), fxref::coverage(px, py, b.box, b.corners));
     });
     EXPECT_TRUE(sc.submit(0, 2));  // +-2: each blur level rounds (tests/render/test_effects.cpp)
+}
+
+// Fills become copies only on llvmpipe's CPU adapter: the expected count there, 0 elsewhere.
+uint64_t on_cpu(uint64_t n) {
+    const AdapterIdentity& id = gpu().identity();
+    return id.type == WGPUAdapterType_CPU && id.name.find("llvmpipe") != std::string::npos ? n : 0;
+}
+
+Color random_opaque(std::mt19937& rng) {
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    return {u(rng), u(rng), u(rng), 1.0f};
+}
+
+// An opaque rect of one colour, clipped, over random content: the first frame draws it (the
+// colour is new), the second and third copy its visible clip boxes from the fill buffer, written
+// once (the target's rows at a 256-aligned pitch). Each frame clips to other boxes, so the
+// copies land on content that is not yet that colour; pixels outside the clip keep theirs.
+TEST(Blit, OpaqueRectsBecomeFillsFromTheSecondFrame) {
+    std::mt19937 rng(4242);
+    Scene sc(rng, 96, 64, ref::Layout::argb8888);
+    const Color c = random_opaque(rng);
+    const Box clips[3][3] = {{{0, 0, 30, 20}, {40, 30, 20, 20}, {200, 0, 5, 5}},   // the last one off the target
+                             {{30, 0, 40, 10}, {0, 40, 25, 24}, {70, 50, 26, 14}},
+                             {{60, 10, 36, 20}, {10, 22, 20, 15}, {0, 0, 0, 0}}};
+    const uint64_t want_filled[3] = {0, 3, 5};
+    for (int frame = 0; frame < 3; frame++) {
+        if (frame > 0) sc.begin();
+        sc.rect({{-8, -4, 120, 80}, c, Blend::premultiplied, Clip(clips[frame])});  // alpha 1: Blend::none
+        EXPECT_TRUE(sc.submit(0, 0)) << "frame " << frame;
+        EXPECT_EQ(sc.filled(), on_cpu(want_filled[frame])) << "frame " << frame;
+        EXPECT_EQ(sc.fill_bytes(), on_cpu(frame > 0 ? 512u * 64 : 0)) << "frame " << frame;
+    }
+    EXPECT_EQ(sc.draws(), on_cpu(2) + (3 - on_cpu(3)) * 2) << "only the first frame drew (two boxes)";
+}
+
+// The bytes of a copied fill are what a draw stores: each channel rounded to nearest, in the
+// target's byte order (BGRA for ARGB8888, RGBA for ABGR8888): 0.25 -> 64 (63.75), 0.5 -> 128
+// (127.5), 1/3 -> 85, 0.75 -> 191 (191.25). 0.3f (76.50000304) is a tie after llvmpipe's float
+// scaling, stored as 76 (exact rounding: 77): there the fills must store what the draw stored.
+// Frame 1 draws, frames 2 and 3 copy; between frames a texture draw puts other content under the
+// rect.
+TEST(Blit, FillBytesRoundLikeTheDraw) {
+    struct Case {
+        Color c;
+        int r, g, b;  // the stored channels; -1: what the frame's first draw stored (76 or 77)
+    };
+    const Case cases[] = {{{0.25f, 0.5f, 1.0f / 3.0f, 1.0f}, 64, 128, 85},
+                          {{0.75f, 0.3f, 0.5f, 1.0f}, 191, -1, 128},
+                          {{0.3f, 0.25f, 0.3f, 1.0f}, -1, 64, -1}};
+    for (ref::Layout l : {ref::Layout::argb8888, ref::Layout::abgr8888})
+        for (const Case& k : cases) {
+            std::mt19937 rng(99);
+            Scene sc(rng, 40, 30, l);
+            Source tex = random_texture(rng, 18, 12, ref::Layout::argb8888);
+            std::optional<std::tuple<int, int, int>> drawn;  // the first frame's bytes
+            for (int frame = 0; frame < 3; frame++) {
+                if (frame > 0) sc.begin();
+                sc.rect({{3 + frame, 2, 30, 20}, k.c, Blend::none});
+                sc.draw(tex, one_to_one(tex, 20 - frame, 15, Blend::premultiplied));  // under the next frame's rect
+                EXPECT_TRUE(sc.submit(0, 1)) << "+-1: the blended texture draw rounds; frame " << frame;
+                // The rect's pixels that the texture draw left alone, exactly.
+                const ref::Image got = read_back(*sc.dst.tex);
+                for (int y = 2; y < 15; y++)
+                    for (int x = 3 + frame; x < 33 + frame; x++) {
+                        const ref::Px p = got.at(x, y);
+                        const std::tuple<int, int, int> px(ref::q8(p.r), ref::q8(p.g), ref::q8(p.b));
+                        if (!drawn) drawn = px;
+                        auto want = [&](int v, int at) {
+                            const int d = at == 0 ? std::get<0>(*drawn) : at == 1 ? std::get<1>(*drawn) : std::get<2>(*drawn);
+                            return v >= 0 ? v : (d == 76 || d == 77 ? d : -2);
+                        };
+                        ASSERT_EQ(std::tuple(px, ref::q8(p.a)),
+                                  std::tuple(std::tuple(want(k.r, 0), want(k.g, 1), want(k.b, 2)), uint8_t(255)))
+                            << "pixel " << x << "," << y << " frame " << frame;
+                    }
+            }
+            EXPECT_EQ(sc.filled(), on_cpu(2));
+        }
+}
+
+// Of two opaque rects of one colour, the one over an earlier draw stays a draw (a copy would run
+// before that draw) and the other is a fill; a translucent rect of that colour (blended) stays a
+// draw; two consecutive untouched opaque rects (one draw command of two instances) are fills; a colour that changes every frame is never written into the fill buffer; a frame that
+// starts with a clear (the pass clears) fills nothing.
+TEST(Blit, OnlyUntouchedOpaqueRectsOfARepeatedColourAreFills) {
+    std::mt19937 rng(7);
+    Scene sc(rng, 80, 60, ref::Layout::xrgb8888);
+    Source tex = random_texture(rng, 20, 16, ref::Layout::argb8888);
+    const Color c = random_opaque(rng);
+    const Color translucent{c.r * 0.5f, c.g * 0.5f, c.b * 0.5f, 0.5f};
+    for (int frame = 0; frame < 2; frame++) {
+        if (frame > 0) sc.begin();
+        sc.draw(tex, one_to_one(tex, 10, 10, Blend::premultiplied));
+        sc.rect({{25, 20, 20, 20}, c, Blend::none});  // over the texture at (25..29, 20..25)
+        sc.rect({{5, 40, 30, 15}, translucent, Blend::premultiplied});
+        sc.rect({{50, 5, 25, 15}, c, Blend::none});   // touches nothing before it
+        sc.rect({{60, 30, 15, 25}, c, Blend::none});  // nor this one (merged with the previous)
+        EXPECT_TRUE(sc.submit(0, 1)) << "+-1: blended draws round; frame " << frame;
+        EXPECT_EQ(sc.draws(), uint64_t(4 * frame + 4) - on_cpu(frame)) << "frame " << frame;
+    }
+    EXPECT_EQ(sc.filled(), on_cpu(2)) << "the untouched rects in the second frame";
+
+    const uint64_t bytes = sc.fill_bytes(), filled = sc.filled();
+    for (int frame = 0; frame < 3; frame++) {
+        sc.begin();
+        sc.rect({{4 * frame, 3, 20, 30}, random_opaque(rng), Blend::none});
+        EXPECT_TRUE(sc.submit(0, 1)) << "+-1: the translucent rect's pixels; frame " << frame;
+    }
+    EXPECT_EQ(sc.fill_bytes(), bytes) << "no colour was used twice in a row";
+    EXPECT_EQ(sc.filled(), filled);
+
+    const Color d = random_opaque(rng);  // a new colour, in two frames
+    for (int frame = 0; frame < 2; frame++) {
+        sc.begin();
+        const Color bg = random_opaque(rng);
+        sc.frame->clear(bg);
+        ref::draw_rect(sc.want, {0, 0, 80, 60}, {bg.r, bg.g, bg.b, bg.a}, Blend::none, std::nullopt);
+        sc.rect({{30, 30, 20, 10}, d, Blend::none});
+        EXPECT_TRUE(sc.submit(0, 0)) << "frame " << frame;  // the clear covers all
+    }
+    EXPECT_EQ(sc.filled(), filled) << "the clearing pass would overwrite the fills";
+    EXPECT_EQ(sc.fill_bytes(), bytes) << "nor is the fill buffer written for them";
 }
 
 }  // namespace
