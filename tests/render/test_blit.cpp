@@ -4,6 +4,7 @@
 // are, and RenderStats::copied_draws says which draws were copies. Opaque fills on a CPU adapter
 // (lavapipe, which the host and the test bed run) become copies from the fill buffer:
 // RenderStats::filled_rects.
+#include <cstdlib>
 #include <optional>
 #include <tuple>
 
@@ -210,7 +211,8 @@ TEST(Blit, OpaqueRectsBecomeFillsFromTheSecondFrame) {
         EXPECT_EQ(sc.filled(), on_cpu(want_filled[frame])) << "frame " << frame;
         EXPECT_EQ(sc.fill_bytes(), on_cpu(frame > 0 ? 512u * 64 : 0)) << "frame " << frame;
     }
-    EXPECT_EQ(sc.draws(), on_cpu(2) + (3 - on_cpu(3)) * 2) << "only the first frame drew (two boxes)";
+    // Boxes on the target: 2, 3, 2. On llvmpipe only the first frame draws; elsewhere all do.
+    EXPECT_EQ(sc.draws(), on_cpu(1) ? 2u : 7u) << "only the first frame drew (two boxes) on llvmpipe";
 }
 
 // The bytes of a copied fill are what a draw stores: each channel rounded to nearest, in the
@@ -245,8 +247,11 @@ TEST(Blit, FillBytesRoundLikeTheDraw) {
                         const ref::Px p = got.at(x, y);
                         const std::tuple<int, int, int> px(ref::q8(p.r), ref::q8(p.g), ref::q8(p.b));
                         if (!drawn) drawn = px;
+                        // Elsewhere there are no fills (the rect is drawn every frame), and a GPU may
+                        // round a tie either way (the H200 stores 0.5 as 127): within 1 of exact.
                         auto want = [&](int v, int at) {
                             const int d = at == 0 ? std::get<0>(*drawn) : at == 1 ? std::get<1>(*drawn) : std::get<2>(*drawn);
+                            if (!on_cpu(1) && v >= 0 && std::abs(d - v) <= 1) return d;
                             return v >= 0 ? v : (d == 76 || d == 77 ? d : -2);
                         };
                         ASSERT_EQ(std::tuple(px, ref::q8(p.a)),
@@ -296,7 +301,8 @@ TEST(Blit, OnlyUntouchedOpaqueRectsOfARepeatedColourAreFills) {
         sc.frame->clear(bg);
         ref::draw_rect(sc.want, {0, 0, 80, 60}, {bg.r, bg.g, bg.b, bg.a}, Blend::none, std::nullopt);
         sc.rect({{30, 30, 20, 10}, d, Blend::none});
-        EXPECT_TRUE(sc.submit(0, 0)) << "frame " << frame;  // the clear covers all
+        // The clear covers all; exact on llvmpipe, +-1 where a GPU rounds the colours otherwise.
+        EXPECT_TRUE(sc.submit(0, on_cpu(1) ? 0 : 1)) << "frame " << frame;
     }
     EXPECT_EQ(sc.filled(), filled) << "the clearing pass would overwrite the fills";
     EXPECT_EQ(sc.fill_bytes(), bytes) << "nor is the fill buffer written for them";
