@@ -5,18 +5,11 @@
 #include <cmath>
 #include <cstring>
 
+#include "bridge/readback.hpp"
+
 namespace wlgpu::render::blit {
 
 namespace {
-
-// The src box (the whole texture when empty) is integral and of dst's size: with transform
-// normal, texel (x, y) of it lands on pixel (dst.x + x, dst.y + y).
-bool one_to_one(const TextureDraw& d, const Texture& t) {
-    const FBox src = d.src.empty() ? FBox{0, 0, double(t.width()), double(t.height())} : d.src;
-    auto integral = [](double v) { return v == std::floor(v); };
-    return integral(src.x) && integral(src.y) && src.width == double(d.dst.width) &&
-           src.height == double(d.dst.height);
-}
 
 // The stored bytes of the draw are the texel's: see blit.hpp.
 bool stores_texels(const TextureDraw& d, const Texture& t, const Texture& target) {
@@ -24,7 +17,7 @@ bool stores_texels(const TextureDraw& d, const Texture& t, const Texture& target
     if (d.transform != Transform::normal || !(d.alpha >= 1.0f) || s.swap_rb || s.texture != o.texture) return false;
     if (s.has_alpha ? d.blend != Blend::none : o.has_alpha) return false;
     if (!(t.usage() & WGPUTextureUsage_CopySrc) || !(target.usage() & WGPUTextureUsage_CopyDst)) return false;
-    return wgpuTextureGetFormat(t.handle()) == wgpuTextureGetFormat(target.handle()) && one_to_one(d, t);
+    return wgpuTextureGetFormat(t.handle()) == wgpuTextureGetFormat(target.handle()) && pixel_aligned_1to1(d, t);  // transform normal: src is dst's size
 }
 
 // Target pixels that a command may write or read: its scissor, narrowed for the quad kinds to the
@@ -92,7 +85,7 @@ constexpr uint64_t kMaxFillBytes = uint64_t(256) << 20;
 
 // The fill buffer holds `colour` in a row pitch and row count that cover the target, (re)made
 // and written as needed; false if it cannot.
-uint32_t row_pitch(const Texture& target) { return (target.width() * 4 + 255) / 256 * 256; }
+uint32_t row_pitch(const Texture& target) { return copy_row_bytes(target.width(), 4); }
 
 bool covers(const render::FillBuffer& fb, const Texture& target) {
     return fb.buffer && fb.bytes_per_row >= row_pitch(target) && fb.rows >= target.height();

@@ -106,10 +106,7 @@ void Frame::clear(Color color, Clip clip) {
     (void)draw_rect(d);
 }
 
-namespace {
-// The draw maps texels onto pixels one to one: an integer source box (the whole texture when
-// empty) whose size, after the transform, is dst's.
-bool pixel_aligned_1to1(const TextureDraw& d, const Texture& t) {
+bool render::pixel_aligned_1to1(const TextureDraw& d, const Texture& t) {
     const FBox src = d.src.empty() ? FBox{0, 0, double(t.width()), double(t.height())} : d.src;
     auto integral = [](double v) { return v == std::floor(v); };
     if (!integral(src.x) || !integral(src.y) || !integral(src.width) || !integral(src.height)) return false;
@@ -117,7 +114,6 @@ bool pixel_aligned_1to1(const TextureDraw& d, const Texture& t) {
     const double w = swapped ? src.height : src.width, h = swapped ? src.width : src.height;
     return w == double(d.dst.width) && h == double(d.dst.height);
 }
-}  // namespace
 
 // Recording a draw calls no Dawn function that can start a thread, except making a bind group
 // (a cache miss: Renderer::Impl::bind_group blocks signals there) and a YUV texture's bind group
@@ -145,7 +141,7 @@ Result<bool> Frame::Impl::prepare_texture(const TextureDraw& d, const char* what
     // A pixel-aligned 1:1 draw samples texel centres, where bilinear filtering is nearest
     // filtering: nearest is exact there and cheaper (llvmpipe has a fast path for it). Not for
     // YUV, whose chroma planes are upsampled by the filter.
-    const Filter filter = !yuv && pixel_aligned_1to1(d, t) ? Filter::nearest : d.filter;
+    const Filter filter = !yuv && render::pixel_aligned_1to1(d, t) ? Filter::nearest : d.filter;
     auto bg = yuv ? render::yuv::bind_group(*f.r, t, *yuv, d.filter) : f.r->bind_group(t, filter);
     if (!bg) return std::unexpected(bg.error());
     // Imported (DMA-BUF) textures: BeginAccess/EndAccess once per frame around the submit.

@@ -76,6 +76,9 @@ struct UvMap {
     float uv0[2], uv_s[2], uv_t[2];
 };
 UvMap map_uv(FBox src, Transform t, uint32_t tex_w, uint32_t tex_h);
+// The draw maps texels onto pixels one to one: an integer source box (the whole texture when
+// empty) whose size, after the transform, is dst's (frame.cpp; also the copies' test, blit.cpp).
+bool pixel_aligned_1to1(const TextureDraw& d, const Texture& t);
 
 // WGSL source (shaders.cpp).
 // The vertex stage every quad pipeline shares (struct VertexOut + vs_main over Instance).
