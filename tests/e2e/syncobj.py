@@ -120,6 +120,8 @@ def main():
                       r"protocol_error_interface=(\S+) code=(\d+)", log)
     check(bool(flood) and flood.group(3) == "wl_display" and flood.group(4) == "3",
           f"flood: disconnected with a wl_display implementation error ({flood.groups() if flood else 'no report'})")
+    check(bool(flood) and flood.group(1) == "17",
+          f"flood: disconnected at its 17th held commit, past the limit of 16 ({flood.group(1) if flood else 'no report'})")
     flood_pid = re.search(r"SYNCOBJ_CLIENT flood start pid=(\d+)", log)
     check(bool(flood_pid) and bool(re.search(rf"\(pid {flood_pid.group(1)}\) surface \d+ has 16 commits waiting "
                                              rf"for fences that have not signalled; disconnecting it", log)),

@@ -291,13 +291,18 @@ int main(int argc, char **argv) {
 	if (!dispatch(20000, true)) die("the first frame was not shown within 20 s");
 	out("red shown");
 	if (!strcmp(mode, "flood")) {
-		/* 40 commits whose acquire points never signal, without waiting: the compositor must
-		 * refuse to hold more than its limit and disconnect this client with a protocol error. */
+		/* 40 commits whose acquire points never signal, none waiting for its fence: the
+		 * compositor must refuse to hold more than its limit and disconnect this client with a
+		 * protocol error. A round trip follows each commit so that nothing of ours is unread in
+		 * the compositor's socket when it closes it: a close with unread data resets the
+		 * connection (ECONNRESET) and the error event in flight to us is lost. */
 		int sent = 0;
-		for (uint64_t p = 2; p < 42; p++, sent++) {
+		for (uint64_t p = 2; p < 42; p++) {
 			fill(b, BLUE);
 			attach_unsignalled(p);
 			commit(b, p, false);
+			sent++;
+			if (wl_display_roundtrip(c.display) < 0) break;
 		}
 		while (wl_display_roundtrip(c.display) >= 0) usleep(100000);
 		const struct wl_interface *iface = NULL;
