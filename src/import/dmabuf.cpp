@@ -252,7 +252,8 @@ namespace {
 
 Result<dmabuf::DmabufAccess::Part> import_one(Bridge& b, const std::string& who, uint32_t dawn_fourcc, uint64_t modifier,
                                               WGPUExtent3D size, const DmabufPlane* planes, uint32_t n_planes,
-                                              WGPUTextureFormat format, WGPUTextureUsage usage) {
+                                              WGPUTextureFormat format, WGPUTextureUsage usage,
+                                              WGPUTextureUsage optional = WGPUTextureUsage_None) {
     std::array<WGPUSharedTextureMemoryDmaBufPlane, kDmabufMaxPlanes> dp{};
     for (uint32_t i = 0; i < n_planes; i++) dp[i] = {planes[i].fd, planes[i].offset, planes[i].stride};
     WGPUSharedTextureMemoryDmaBufDescriptor dd{};
@@ -273,6 +274,11 @@ Result<dmabuf::DmabufAccess::Part> import_one(Bridge& b, const std::string& who,
             WGPUTextureDescriptor td{};
             td.label = md.label;
             td.usage = usage;
+            if (optional != WGPUTextureUsage_None) {  // only what the memory allows
+                WGPUSharedTextureMemoryProperties props{};
+                if (wgpuSharedTextureMemoryGetProperties(part.memory.get(), &props) == WGPUStatus_Success)
+                    td.usage |= optional & props.usage;
+            }
             td.dimension = WGPUTextureDimension_2D;
             td.size = size;
             td.format = format;
@@ -317,9 +323,12 @@ Result<std::shared_ptr<Texture>> import_dmabuf(Bridge& b, const DmabufAttributes
     if (!spec->yuv()) {
         WGPUTextureUsage usage = WGPUTextureUsage_TextureBinding | WGPUTextureUsage_CopySrc;
         if (render) usage |= WGPUTextureUsage_RenderAttachment;
+        // A render target may also take copies (exact texture copies and fills, src/render/blit)
+        // where the memory allows them.
+        const WGPUTextureUsage optional = render ? WGPUTextureUsage_CopyDst : WGPUTextureUsage_None;
         const PlaneSpec& p = spec->planes[0];
         auto part = import_one(b, who, p.dawn_fourcc, a.modifier, {a.width, a.height, 1}, a.planes.data(), a.n_planes,
-                               p.texture, usage);
+                               p.texture, usage, optional);
         if (!part) return std::unexpected(part.error());
         auto tex = Texture::wrap(b, part->texture.get(), *spec->info, a.width, a.height);
         std::vector<dmabuf::DmabufAccess::Part> parts;

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <format>
 #include <random>
 #include <vector>
@@ -780,6 +782,81 @@ TEST(DmabufRender, RenderIntoUdmabufReadThroughMmap) {
         r.buf.sync(false, false);
         EXPECT_EQ(bad, 0);
     }
+}
+
+// A DMA-BUF render target takes copies (CopyDst where the memory allows it): a 1:1 opaque
+// XRGB draw without blending is a texture copy (RenderStats::copied_draws), and on llvmpipe an
+// opaque rect of a colour drawn in the frame before is a copy from the fill buffer
+// (filled_rects). The target starts with random bytes and is loaded, not cleared; its pixels
+// are read through the dma-buf's mmap and compared with a CPU reference of the same draws.
+TEST(DmabufRender, UdmabufTargetTakesCopiesAndFills) {
+    REQUIRE_DMABUF();
+    constexpr uint32_t W = 64, H = 48, SW = 13, SH = 9;
+    auto r = make_rgb(Alloc::udmabuf, kXRGB8888, W, H, 4, 31);
+    const uint32_t stride = r.attrs.planes[0].stride;
+    // The reference: the buffer's bytes as B G R, updated by each draw below.
+    std::vector<uint8_t> want(size_t(stride) * H);
+    r.buf.sync(true, false);
+    std::memcpy(want.data(), r.buf.map, want.size());
+    r.buf.sync(false, false);
+    DmabufImportOptions o;
+    o.usage = TextureUsage::sample | TextureUsage::render;
+    auto t = import_dmabuf(gpu(), r.attrs, o);
+    ASSERT_TRUE(t) << t.error().message;
+    ASSERT_TRUE((*t)->usage() & WGPUTextureUsage_CopyDst) << "a udmabuf render target takes copies";
+    std::vector<uint8_t> src(size_t(SW) * SH * 4);
+    std::mt19937 rng(77);
+    for (auto& v : src) v = uint8_t(rng());  // X bytes random too: an X source stores only B G R
+    auto st = Texture::from_pixels(gpu(), kXRGB8888, SW, SH, SW * 4, src.data());
+    ASSERT_TRUE(st) << st.error().message;
+    auto put = [&](int x0, int y0, int w, int h, auto&& bgr) {
+        for (int y = y0; y < y0 + h; y++)
+            for (int x = x0; x < x0 + w; x++) {
+                uint8_t* p = &want[size_t(y) * stride + size_t(x) * 4];
+                bgr(x - x0, y - y0, p);
+            }
+    };
+    // 0.2, 0.6, 1.0: k/255 exactly, so every adapter stores 51, 153, 255.
+    const Color colour{0.6f, 0.2f, 1.0f, 1.0f};
+    const std::array<Box, 2> rects{Box{30, 2, 20, 10}, Box{30, 30, 25, 12}};
+    const std::array<std::array<int, 2>, 2> at{{{5, 7}, {8, 33}}};
+    auto renderer = Renderer::create(gpu());
+    ASSERT_TRUE(renderer) << renderer.error().message;
+    for (int frame = 0; frame < 2; frame++) {
+        auto f = (*renderer)->begin(**t);
+        ASSERT_TRUE(f) << f.error().message;
+        TextureDraw d;
+        d.texture = st->get();
+        d.dst = {at[frame][0], at[frame][1], int(SW), int(SH)};
+        d.filter = Filter::bilinear;
+        d.blend = Blend::none;
+        ASSERT_TRUE(f->draw_texture(d));
+        ASSERT_TRUE(f->draw_rect({rects[frame], colour}));
+        ASSERT_TRUE(f->submit());
+        put(at[frame][0], at[frame][1], SW, SH, [&](int x, int y, uint8_t* p) {
+            std::memcpy(p, &src[(size_t(y) * SW + x) * 4], 3);
+        });
+        put(rects[frame].x, rects[frame].y, rects[frame].width, rects[frame].height,
+            [](int, int, uint8_t* p) { p[0] = 255, p[1] = 51, p[2] = 153; });
+    }
+    const RenderStats& stats = (*renderer)->stats();
+    EXPECT_EQ(stats.copied_draws, 2u) << "both texture draws are copies into the DMA-BUF";
+    const AdapterIdentity& id = gpu().identity();
+    const bool llvmpipe = id.type == WGPUAdapterType_CPU && id.name.find("llvmpipe") != std::string::npos;
+    EXPECT_EQ(stats.filled_rects, llvmpipe ? 1u : 0u) << "the second frame's rect repeats a colour";
+    ASSERT_TRUE(gpu().wait_idle());
+    r.buf.sync(true, false);
+    int bad = 0;
+    for (uint32_t y = 0; y < H; y++)
+        for (uint32_t x = 0; x < W; x++) {
+            const uint8_t* g = r.buf.map + size_t(y) * stride + x * 4;
+            const uint8_t* w = &want[size_t(y) * stride + x * 4];
+            if (std::memcmp(g, w, 3) != 0 && bad++ < 3)
+                ADD_FAILURE() << "pixel " << x << "," << y << ": got B G R " << int(g[0]) << "," << int(g[1]) << ","
+                              << int(g[2]) << " want " << int(w[0]) << "," << int(w[1]) << "," << int(w[2]);
+        }
+    r.buf.sync(false, false);
+    EXPECT_EQ(bad, 0);
 }
 
 TEST(DmabufRender, YuvCannotBeARenderTarget) {
