@@ -8,7 +8,6 @@
 
 #include <algorithm>
 
-#include "render/effects.hpp"
 
 namespace wlgpu::render::bundle {
 
@@ -40,20 +39,8 @@ Result<wg::RenderBundle> record(Frame::Impl& f, PipelineOf pipeline_of) {
     d.sampleCount = 1;
     auto enc = wg::RenderBundleEncoder::Acquire(wgpuDeviceCreateRenderBundleEncoder(r.bridge->device(), &d));
     wgpuRenderBundleEncoderSetVertexBuffer(enc.get(), 0, r.instances.get(), 0, f.instances.size() * sizeof(Instance));
-    WGPURenderPipeline cur_pipe = nullptr;
-    PipelineKey cur_key{};
-    WGPUBindGroup cur_bg = nullptr;
-    for (const Cmd& c : f.cmds) {
-        if (!cur_pipe || !(c.key == cur_key)) {
-            auto pipe = pipeline_of(r, c.key);
-            if (!pipe) return std::unexpected(pipe.error());
-            if (*pipe != cur_pipe) wgpuRenderBundleEncoderSetPipeline(enc.get(), cur_pipe = *pipe);
-            cur_key = c.key;
-        }
-        if (c.bind_group && c.bind_group != cur_bg)
-            wgpuRenderBundleEncoderSetBindGroup(enc.get(), 0, cur_bg = c.bind_group, 0, nullptr);
-        wgpuRenderBundleEncoderDraw(enc.get(), effects::vertices(c.key.kind), c.count, 0, c.first);
-    }
+    BundleCalls calls{enc.get()};
+    if (auto ok = encode_cmds(r, calls, f.cmds, pipeline_of); !ok) return std::unexpected(ok.error());
     WGPURenderBundleDescriptor bd{};
     bd.label = d.label;
     return wg::RenderBundle::Acquire(wgpuRenderBundleEncoderFinish(enc.get(), &bd));

@@ -2,11 +2,9 @@
 // commands repeat the previous frame's is recorded once into a WGPURenderBundle and replayed.
 #pragma once
 
-#include "render/renderer_impl.hpp"
+#include "render/encode_cmds.hpp"
 
 namespace wlgpu::render::bundle {
-
-using PipelineOf = Result<WGPURenderPipeline> (*)(Renderer::Impl& r, PipelineKey key);
 
 // The bundle that draws f's commands, or nullptr: encode them directly. f's commands are
 // compared with the previous frame's (same target format, instance buffer and size): the

@@ -249,43 +249,25 @@ Result<void> encode_pass(Frame::Impl& f, WGPUCommandEncoder enc) {
         return {};
     }
     const size_t passes = 1 + size_t(std::ranges::count(f.cmds, Kind::snapshot, [](const Cmd& c) { return c.key.kind; }));
-    size_t pass_index = 0;
-    wg::RenderPassEncoder pass = begin_pass(f, enc, pass_index, passes);
-
-    WGPURenderPipeline cur_pipe = nullptr;
-    PipelineKey cur_key{};
-    WGPUBindGroup cur_bg = nullptr;
-    Box cur_scissor{0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
-    for (const Cmd& c : f.cmds) {
-        if (c.key.kind == Kind::snapshot) {  // post-processing reads what was drawn so far
-            wgpuRenderPassEncoderEnd(pass.get());
-            if (auto ok = render::effects::encode_snapshot(r, f, c, enc); !ok) return ok;
-            pass = begin_pass(f, enc, ++pass_index, passes);
-            cur_pipe = nullptr, cur_bg = nullptr;
-            cur_scissor = {0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
-            continue;
-        }
-        if (!cur_pipe || !(c.key == cur_key)) {  // consecutive commands mostly share their pipeline
-            auto pipe = pipeline_of(r, c.key);
-            if (!pipe) {
-                wgpuRenderPassEncoderEnd(pass.get());
-                return std::unexpected(pipe.error());
-            }
-            if (*pipe != cur_pipe) wgpuRenderPassEncoderSetPipeline(pass.get(), cur_pipe = *pipe);
-            cur_key = c.key;
-        }
-        if (c.bind_group && c.bind_group != cur_bg)
-            wgpuRenderPassEncoderSetBindGroup(pass.get(), 0, cur_bg = c.bind_group, 0, nullptr);
-        if (!(c.scissor == cur_scissor)) {
-            cur_scissor = c.scissor;
-            wgpuRenderPassEncoderSetScissorRect(pass.get(), uint32_t(c.scissor.x), uint32_t(c.scissor.y),
-                                                uint32_t(c.scissor.width), uint32_t(c.scissor.height));
-        }
-        wgpuRenderPassEncoderDraw(pass.get(), render::effects::vertices(c.key.kind), c.count, 0, c.first);
-        r.stats.draws++;
-        if (c.clipped) r.stats.scissored_draws++;
+    const Box whole{0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
+    const std::span<const Cmd> cmds = f.cmds;
+    size_t start = 0;
+    for (size_t pass_index = 0; pass_index < passes; pass_index++) {
+        wg::RenderPassEncoder pass = begin_pass(f, enc, pass_index, passes);
+        size_t end = start;
+        while (end < cmds.size() && cmds[end].key.kind != Kind::snapshot) end++;
+        const std::span<const Cmd> draws = cmds.subspan(start, end - start);
+        render::PassCalls calls{pass.get(), whole};
+        auto ok = render::encode_cmds(r, calls, draws, pipeline_of);
+        wgpuRenderPassEncoderEnd(pass.get());
+        if (!ok) return ok;
+        r.stats.draws += draws.size();
+        r.stats.scissored_draws += uint64_t(std::ranges::count_if(draws, [](const Cmd& c) { return c.clipped; }));
+        if (end == cmds.size()) break;
+        // A snapshot: post-processing reads what was drawn so far, then the next pass.
+        if (auto snap = render::effects::encode_snapshot(r, f, cmds[end], enc); !snap) return snap;
+        start = end + 1;
     }
-    wgpuRenderPassEncoderEnd(pass.get());
     return {};
 }
 
