@@ -169,9 +169,10 @@ void note(Frame::Impl& f, const TextureDraw& d, uint32_t index) {
     f.copies.push_back({index, t.handle(), d.dst, uint32_t(src.x), uint32_t(src.y), !t.format().has_alpha});
 }
 
-void hoist(Frame::Impl& f, WGPUCommandEncoder enc) {
+bool hoist(Frame::Impl& f, WGPUCommandEncoder enc) {
     const std::optional<uint32_t> fill = fill_colour(f);
-    if (f.copies.empty() || f.load_clear) return;  // a clearing pass would overwrite the copies
+    if (f.copies.empty() || f.load_clear) return false;  // a clearing pass would overwrite the copies
+    bool encoded = false;
     const bool snapshots = std::ranges::any_of(f.cmds, [](const Cmd& c) { return c.key.kind == Kind::snapshot; });
     std::vector<Box> earlier;  // what the commands before the current one touch
     std::vector<bool> copied(f.cmds.size());
@@ -197,6 +198,7 @@ void hoist(Frame::Impl& f, WGPUCommandEncoder enc) {
                 if (b.empty()) continue;
                 if (k.source) encode_copy(f, enc, k, b);
                 else encode_fill(f, enc, b);
+                encoded = true;
                 (k.source ? f.r->stats.copied_draws : f.r->stats.filled_rects)++;
             }
             copied[i] = true;
@@ -208,6 +210,7 @@ void hoist(Frame::Impl& f, WGPUCommandEncoder enc) {
     for (size_t i = 0; i < f.cmds.size(); i++)
         if (!copied[i]) f.cmds[kept++] = f.cmds[i];
     f.cmds.resize(kept);
+    return encoded;
 }
 
 }  // namespace wlgpu::render::blit

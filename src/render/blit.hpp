@@ -36,8 +36,8 @@ void note_fill(Frame::Impl& f, Color c, Box box, uint32_t index);
 // Moves the candidates' commands that can run before the pass out of f.cmds and encodes them
 // as copies into enc (before the frame's pass); counts them in stats.copied_draws.
 // Fill candidates of the colour chosen for the fill buffer become copies too, counted in
-// stats.filled_rects.
-void hoist(Frame::Impl& f, WGPUCommandEncoder enc);
+// stats.filled_rects. True when it encoded a copy.
+bool hoist(Frame::Impl& f, WGPUCommandEncoder enc);
 // Drops the fill buffer (the device is lost).
 void forget_fill(Renderer::Impl& r);
 

@@ -113,6 +113,7 @@ TEST(Blit, EligibleDrawsAreCopiesIntoAnXTarget) {
     sc.draw(xrgb, crop);
     EXPECT_TRUE(sc.submit(7, 0));
     EXPECT_EQ(sc.draws(), 0u) << "every draw was a copy";
+    EXPECT_EQ(sc.r->stats().render_passes, 0u) << "the copies took every command: no render pass";
 }
 
 // An ARGB source with Blend::none into an ARGB target is a copy of the premultiplied texels,
