@@ -8,7 +8,6 @@
 
 #include <algorithm>
 
-
 namespace wlgpu::render::bundle {
 
 void forget(Renderer::Impl& r) {
