@@ -321,10 +321,11 @@ Result<SyncPoint> Frame::submit_impl(const MemoryTarget* read_back) {
     // Copies that took every command leave an empty pass: none is encoded unless it clears or
     // carries the timer's timestamps. (Without any copy the empty pass stays: the submit then
     // still uses the target, as its shared access expects.)
-    const bool pass = !(copied && f.cmds.empty() && !f.load_clear && !f.timer);
-    if (!pass) render::bundle::forget(r);
-    if (pass)
-        if (auto ok = encode_pass(f, enc.get()); !ok) return std::unexpected(ok.error());
+    if (copied && f.cmds.empty() && !f.load_clear && !f.timer) {
+        render::bundle::forget(r);  // the next frame does not repeat this one's pass
+    } else if (auto ok = encode_pass(f, enc.get()); !ok) {
+        return std::unexpected(ok.error());
+    }
     if (f.timer) f.timer->encode_resolve(enc.get());
     // The read-back goes last in the same command buffer: one submit for the frame and its copy.
     Result<bool> recorded = read_back ? f.target->record_read_back(enc.get(), *read_back) : Result<bool>(false);
