@@ -183,10 +183,7 @@ TEST(Blit, XSourcesStayDrawsInAFrameWithASnapshot) {
 }
 
 // Fills become copies only on llvmpipe's CPU adapter: the expected count there, 0 elsewhere.
-uint64_t on_cpu(uint64_t n) {
-    const AdapterIdentity& id = gpu().identity();
-    return id.type == WGPUAdapterType_CPU && id.name.find("llvmpipe") != std::string::npos ? n : 0;
-}
+uint64_t on_cpu(uint64_t n) { return gpu_is_llvmpipe() ? n : 0; }
 
 Color random_opaque(std::mt19937& rng) {
     std::uniform_real_distribution<float> u(0.0f, 1.0f);

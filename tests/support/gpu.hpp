@@ -41,4 +41,10 @@ inline Bridge& gpu() {
     return *s.bridge;
 }
 
+// The tests' adapter is llvmpipe (lavapipe): where wlgpu fills opaque rects from its fill buffer.
+inline bool gpu_is_llvmpipe() {
+    const AdapterIdentity& id = gpu().identity();
+    return id.type == WGPUAdapterType_CPU && id.name.find("llvmpipe") != std::string::npos;
+}
+
 }  // namespace wlgpu::test
