@@ -2,9 +2,10 @@
 // wlgpu's Renderer, and the same frames with two raw-Dawn peers (render_peers.hpp): the
 // naive one ("raw": a uniform buffer per frame, a bind group and SetPipeline per draw)
 // and a competent one (one pipeline, one instance buffer, bind groups cached per
-// texture). Prints CPU us to record+submit, wall ms per frame (until the queue is
+// texture). The three run frame by frame in turn (same machine state for all). Prints CPU
+// us to record+submit (mean and median per frame), wall ms per frame (until the queue is
 // idle), GPU ms from timestamp queries (wlgpu only), raw/wlgpu ratios (as before) and
-// wlgpu/naive, wlgpu/competent ratios. Before timing each N, one frame of each is read
+// wlgpu/naive, wlgpu/competent ratios (of the means and of the medians). Before timing each N, one frame of each is read
 // back and compared with a CPU composite of the scene (wlgpu) and with wlgpu's frame
 // (the peers); a mismatch exits 4.
 //
@@ -12,7 +13,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <functional>
+#include <span>
 #include <random>
 #include <vector>
 
@@ -51,27 +54,53 @@ double us_since(Clock::time_point t) { return std::chrono::duration<double, std:
 
 struct Row {
     double cpu_us = 0, wall_ms = 0, gpu_ms = -1;
+    double cpu_median_us = 0;
 };
 
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::ranges::sort(v);
+    const size_t m = v.size() / 2;
+    return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+// Times `frames` frames (after 3 warm-up frames) of each renderer, interleaved: frame i of
+// every renderer in turn, so that all of them run under the same machine state (other load,
+// clock changes, the runs' drift), each frame starting with the queue idle. The CPU time is
+// the recording call's, the wall time runs until the queue is idle again.
+std::vector<Row> measure(Bridge& b, int frames, std::span<const std::function<void()>> renderers) {
+    std::vector<Row> rows(renderers.size());
+    std::vector<std::vector<double>> cpus(renderers.size());
+    for (int i = 0; i < frames + 3; i++) {
+        for (size_t k = 0; k < renderers.size(); k++) {
+            auto t0 = Clock::now();
+            renderers[k]();
+            double cpu = us_since(t0);
+            (void)b.wait_idle();
+            double wall = us_since(t0) / 1000.0;
+            if (i < 3) continue;  // warm-up
+            rows[k].cpu_us += cpu / frames;
+            rows[k].wall_ms += wall / frames;
+            cpus[k].push_back(cpu);
+        }
+    }
+    for (size_t k = 0; k < rows.size(); k++) rows[k].cpu_median_us = median(std::move(cpus[k]));
+    return rows;
+}
+
+// GPU ms per frame of `record` from `timer`'s timestamp queries (mean over the frames that
+// report one; -1 if none does).
 template <typename F>
-Row measure(Bridge& b, int frames, F&& record, RenderTimer* timer) {
-    Row r;
+double measure_gpu(Bridge& b, int frames, F&& record, RenderTimer& timer) {
     double gpu = 0;
     int gpu_n = 0;
     for (int i = 0; i < frames + 3; i++) {
-        auto t0 = Clock::now();
         record();
-        double cpu = us_since(t0);
         (void)b.wait_idle();
-        double wall = us_since(t0) / 1000.0;
-        if (i < 3) continue;  // warm-up
-        r.cpu_us += cpu / frames;
-        r.wall_ms += wall / frames;
-        if (timer)
-            if (auto ns = timer->duration_ns()) gpu += double(*ns) / 1e6, gpu_n++;
+        if (i < 3) continue;
+        if (auto ns = timer.duration_ns()) gpu += double(*ns) / 1e6, gpu_n++;
     }
-    if (gpu_n) r.gpu_ms = gpu / gpu_n;
-    return r;
+    return gpu_n ? gpu / gpu_n : -1;
 }
 
 // One frame drawn by `draw`, waited for and read back (outside any timing).
@@ -145,8 +174,9 @@ int main(int argc, char** argv) {
                 b.summary().c_str(), kW, kH, frames);
     std::printf("| N | wlgpu CPU us | wlgpu wall ms | wlgpu GPU ms | raw CPU us | raw wall ms | CPU raw/wlgpu | wall raw/wlgpu "
                 "| competent CPU us | competent wall ms | CPU wlgpu/naive | CPU wlgpu/competent | wall wlgpu/naive "
-                "| wall wlgpu/competent |\n");
-    std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                "| wall wlgpu/competent | wlgpu CPU us median | raw CPU us median | competent CPU us median "
+                "| CPU wlgpu/naive of medians | CPU wlgpu/competent of medians |\n");
+    std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     std::vector<std::string> checks;
     for (int n : {1, 16, 64, 256}) {
         competent.forget_textures();  // the previous row's textures are gone
@@ -164,17 +194,23 @@ int main(int argc, char** argv) {
             if (!f->submit()) std::exit(3);
         };
         checks.push_back(self_check(b, **target, n, surfaces, [&] { wlgpu_frame(nullptr); }, raw, competent));
-        // CPU and wall time without the timer (the peers have none); GPU time from a
-        // second pass with the timestamp queries on.
-        Row w = measure(b, frames, [&] { wlgpu_frame(nullptr); }, nullptr);
-        w.gpu_ms = measure(b, frames, [&] { wlgpu_frame(timer.get()); }, timer.get()).gpu_ms;
-        Row r = measure(b, frames, [&] { raw.frame(**target, surfaces); }, nullptr);
-        Row c = measure(b, frames, [&] { competent.frame(**target, surfaces); }, nullptr);
+        // CPU and wall time without the timer (the peers have none), the three renderers
+        // interleaved frame by frame; GPU time from a second run of wlgpu's frames with the
+        // timestamp queries on.
+        const std::function<void()> renderers[] = {[&] { wlgpu_frame(nullptr); },
+                                                   [&] { raw.frame(**target, surfaces); },
+                                                   [&] { competent.frame(**target, surfaces); }};
+        auto rows = measure(b, frames, renderers);
+        Row w = rows[0], r = rows[1], c = rows[2];
+        if (timer) w.gpu_ms = measure_gpu(b, frames, [&] { wlgpu_frame(timer.get()); }, *timer);
         char gpu[32] = "n/a";
         if (w.gpu_ms >= 0) std::snprintf(gpu, sizeof gpu, "%.2f", w.gpu_ms);
-        std::printf("| %d | %.0f | %.2f | %s | %.0f | %.2f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", n,
-                    w.cpu_us, w.wall_ms, gpu, r.cpu_us, r.wall_ms, r.cpu_us / w.cpu_us, r.wall_ms / w.wall_ms, c.cpu_us,
-                    c.wall_ms, w.cpu_us / r.cpu_us, w.cpu_us / c.cpu_us, w.wall_ms / r.wall_ms, w.wall_ms / c.wall_ms);
+        std::printf("| %d | %.0f | %.2f | %s | %.0f | %.2f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f "
+                    "| %.0f | %.0f | %.0f | %.2f | %.2f |\n",
+                    n, w.cpu_us, w.wall_ms, gpu, r.cpu_us, r.wall_ms, r.cpu_us / w.cpu_us, r.wall_ms / w.wall_ms, c.cpu_us,
+                    c.wall_ms, w.cpu_us / r.cpu_us, w.cpu_us / c.cpu_us, w.wall_ms / r.wall_ms, w.wall_ms / c.wall_ms,
+                    w.cpu_median_us, r.cpu_median_us, c.cpu_median_us, w.cpu_median_us / r.cpu_median_us,
+                    w.cpu_median_us / c.cpu_median_us);
         std::fflush(stdout);
     }
     for (const auto& line : checks) std::printf("%s\n", line.c_str());
