@@ -37,6 +37,8 @@ struct RectDraw {
 
 // Counters that tests and benchmarks read (steady state must not allocate per draw).
 struct RenderStats {
+    // render_passes: a frame has one per effect snapshot plus one, or none when every draw became
+    // a copy (copied_draws) and it neither clears nor carries timer timestamps.
     uint64_t frames = 0, render_passes = 0, draws = 0, scissored_draws = 0;
     uint64_t buffers_created = 0, bind_groups_created = 0, pipelines_created = 0;
     uint64_t textures_created = 0;  // effects' pooled intermediate textures (src/render/effects*)
