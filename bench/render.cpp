@@ -5,18 +5,18 @@
 // texture). The three run frame by frame in turn (same machine state for all). Prints CPU
 // us to record+submit (mean and median per frame), wall ms per frame (until the queue is
 // idle), GPU ms from timestamp queries (wlgpu only), raw/wlgpu ratios (as before) and
-// wlgpu/naive, wlgpu/competent ratios (of the means and of the medians). Before timing each N, one frame of each is read
-// back and compared with a CPU composite of the scene (wlgpu) and with wlgpu's frame
-// (the peers); a mismatch exits 4.
+// wlgpu/naive, wlgpu/competent ratios (of the means and of the medians). Before timing each
+// N, one frame of each is read back and compared with a CPU composite of the scene (wlgpu)
+// and with wlgpu's frame (the peers); a mismatch exits 4.
 //
 //   bench_render [frames]        default 20 measured frames (+3 warm-up) per row
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <functional>
-#include <span>
 #include <random>
+#include <span>
 #include <vector>
 
 #include <string>
