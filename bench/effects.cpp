@@ -41,10 +41,12 @@
 #include <string>
 #include <vector>
 
+#include "meter.hpp"
 #include "wlgpu/bridge.hpp"
 #include "wlgpu/render.hpp"
 
 using namespace wlgpu;
+using bench::median;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -99,10 +101,6 @@ struct Row {
 const RenderStats* g_stats = nullptr;
 double g_record_us = 0;  // the last frame's recording (begin .. the last draw), set by frame_with
 
-double median(std::vector<double> v) {
-    std::ranges::sort(v);
-    return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
 uint64_t created() {
     return g_stats->buffers_created + g_stats->bind_groups_created + g_stats->pipelines_created +
            g_stats->textures_created;

@@ -1,11 +1,13 @@
 // The benchmarks' clocks: wall, the calling thread's CPU (CLOCK_THREAD_CPUTIME_ID: spinning
 // shows here) and the process's CPU (all threads), summed into a Sample and printed per run as a
-// markdown table row.
+// markdown table row; and the median of a run's per-frame figures.
 #pragma once
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 namespace wlgpu::bench {
 
@@ -32,6 +34,14 @@ struct Meter {
 // "| name | wall | thread | process |", each the mean over n.
 inline void row(const char* name, const Sample& s, int n) {
     std::printf("| %s | %.3f | %.3f | %.3f |\n", name, s.wall / n, s.thread / n, s.process / n);
+}
+
+// The median of v (the mean of the middle two for an even count), 0 when v is empty.
+inline double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::ranges::sort(v);
+    const size_t m = v.size() / 2;
+    return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 }  // namespace wlgpu::bench

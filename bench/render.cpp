@@ -10,7 +10,6 @@
 // and with wlgpu's frame (the peers); a mismatch exits 4.
 //
 //   bench_render [frames]        default 20 measured frames (+3 warm-up) per row
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,11 +20,12 @@
 
 #include <string>
 
+#include "meter.hpp"
 #include "render_peers.hpp"
 #include "wlgpu/render.hpp"
 
 using namespace wlgpu;
-using namespace bench;
+using namespace ::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -57,13 +57,6 @@ struct Row {
     double cpu_median_us = 0;
 };
 
-double median(std::vector<double> v) {
-    if (v.empty()) return 0;
-    std::ranges::sort(v);
-    const size_t m = v.size() / 2;
-    return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
-
 // Times `frames` frames (after 3 warm-up frames) of each renderer, interleaved: frame i of
 // every renderer in turn, so that all of them run under the same machine state (other load,
 // clock changes, the runs' drift), each frame starting with the queue idle. The CPU time is
@@ -84,7 +77,7 @@ std::vector<Row> measure(Bridge& b, int frames, std::span<const std::function<vo
             cpus[k].push_back(cpu);
         }
     }
-    for (size_t k = 0; k < rows.size(); k++) rows[k].cpu_median_us = median(std::move(cpus[k]));
+    for (size_t k = 0; k < rows.size(); k++) rows[k].cpu_median_us = wlgpu::bench::median(std::move(cpus[k]));
     return rows;
 }
 
