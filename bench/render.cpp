@@ -9,7 +9,9 @@
 // N, one frame of each is read back and compared with a CPU composite of the scene (wlgpu)
 // and with wlgpu's frame (the peers); a mismatch exits 4.
 //
-//   bench_render [frames]        default 20 measured frames (+3 warm-up) per row
+//   bench_render [frames] [--no-atlas]   default 20 measured frames (+3 warm-up) per row;
+//                                        --no-atlas: wlgpu without its texture atlas
+//                                        (RendererOptions::atlas), every texture drawn from itself
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -144,13 +146,14 @@ std::string self_check(Bridge& b, Texture& target, int n, const std::vector<Surf
 
 int main(int argc, char** argv) {
     int frames = argc > 1 ? std::atoi(argv[1]) : 20;
+    const bool atlas = !(argc > 2 && std::string(argv[2]) == "--no-atlas");
     auto bridge = Bridge::create();
     if (!bridge) {
         std::fprintf(stderr, "bench_render: %s\n", bridge.error().message.c_str());
         return 1;
     }
     Bridge& b = **bridge;
-    auto renderer = Renderer::create(b);
+    auto renderer = Renderer::create(b, {.atlas = atlas});
     if (!renderer) {
         std::fprintf(stderr, "bench_render: %s\n", renderer.error().message.c_str());
         return 1;
@@ -163,8 +166,8 @@ int main(int argc, char** argv) {
     auto timer = (*renderer)->create_timer();
     NaivePeer raw(b);
     CompetentPeer competent(b);
-    std::printf("# %s\n# %dx%d target, %d frames per row (+3 warm-up), surfaces 32x32..640x360\n",
-                b.summary().c_str(), kW, kH, frames);
+    std::printf("# %s\n# %dx%d target, %d frames per row (+3 warm-up), surfaces 32x32..640x360, wlgpu's atlas %s\n",
+                b.summary().c_str(), kW, kH, frames, atlas ? "on" : "off");
     std::printf("| N | wlgpu CPU us | wlgpu wall ms | wlgpu GPU ms | raw CPU us | raw wall ms | CPU raw/wlgpu | wall raw/wlgpu "
                 "| competent CPU us | competent wall ms | CPU wlgpu/naive | CPU wlgpu/competent | wall wlgpu/naive "
                 "| wall wlgpu/competent | wlgpu CPU us median | raw CPU us median | competent CPU us median "

@@ -57,6 +57,10 @@ struct RenderStats {
     // scissor) repeat the previous frame's is recorded once into a render bundle (on its second
     // frame) and replayed while they stay the same; draws above counts the bundle's draw calls.
     uint64_t bundles_recorded = 0, bundles_replayed = 0;
+    // Small textures that stay unchanged are drawn from an atlas (one texture per format, so
+    // that their draws share a bind group: src/render/atlas.hpp): the copies of textures into
+    // it, and the times a full atlas was started afresh.
+    uint64_t atlas_copies = 0, atlas_resets = 0;
 };
 
 // ---- Effects (src/render/effects*.cpp, docs/effects.md) ----
@@ -189,9 +193,17 @@ public:
     virtual Result<uint64_t> duration_ns() = 0;
 };
 
+struct RendererOptions {
+    // Small textures that stay unchanged (at most 512 texels a side, made by Texture::create or
+    // from_pixels, not render targets) are copied once into an atlas, one 2048x2048 texture per
+    // format made on first use, and drawn from there: many of them share one bind group and
+    // draw call (src/render/atlas.hpp). Off: every texture is drawn from itself.
+    bool atlas = true;
+};
+
 class Renderer {
 public:
-    static Result<std::unique_ptr<Renderer>> create(Bridge& bridge);
+    static Result<std::unique_ptr<Renderer>> create(Bridge& bridge, RendererOptions options = {});
     ~Renderer();
 
     // Starts a frame that renders into target (which needs TextureUsage::render).

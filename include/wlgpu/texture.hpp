@@ -144,7 +144,18 @@ public:
     uint32_t width() const { return width_; }
     uint32_t height() const { return height_; }
     const FormatInfo& format() const { return *format_; }
+    // Writes into the texture other than its own methods (update*, read-backs read only) and
+    // frames that render into it: a caller that writes through handle() calls mark_changed()
+    // before its next frame, or a renderer may keep drawing the texture's previous content
+    // from its atlas (src/render/atlas.hpp).
     WGPUTexture handle() const { return texture_.get(); }
+    // Counts the writes into the texture's content (update*, mark_changed); the renderer's atlas
+    // copies a texture again when it changed.
+    uint64_t content_version() const { return version_; }
+    void mark_changed() { version_++; }
+    // Every write into the texture goes through its own methods (made by create or from_pixels,
+    // not wrapped): the renderer may keep a copy of it in its atlas.
+    bool content_tracked() const { return content_tracked_; }
     WGPUTextureView view() const { return view_.get(); }
     // The texture's WebGPU usage, read once when it was made (checked per frame).
     WGPUTextureUsage usage() const { return usage_; }
@@ -166,6 +177,8 @@ private:
     const FormatInfo* format_;
     uint32_t width_, height_;
     WGPUTextureUsage usage_;
+    uint64_t version_ = 1;
+    bool content_tracked_ = false;
     std::shared_ptr<HostImport> host_import_;  // read_back_to_memory's imported target memory
     const void* host_import_refused_ = nullptr;  // memory the device could not import (not retried)
     struct PendingReadback;

@@ -107,7 +107,9 @@ Result<std::shared_ptr<Texture>> Texture::create(Bridge& bridge, uint32_t drm_fo
     auto r = bridge.scoped([&] { tex = wg::Texture::Acquire(wgpuDeviceCreateTexture(bridge.device(), &d)); },
                            std::format("creating a {} {}x{} texture", (*f)->name, width, height));
     if (!r) return std::unexpected(r.error());
-    return std::make_shared<Texture>(bridge, std::move(tex), **f, width, height);
+    auto t = std::make_shared<Texture>(bridge, std::move(tex), **f, width, height);
+    t->content_tracked_ = true;  // not wrapped: its writes are this class's (content_version)
+    return t;
 }
 
 Result<std::shared_ptr<Texture>> Texture::from_pixels(Bridge& bridge, uint32_t drm_format, uint32_t width,
@@ -133,6 +135,7 @@ std::shared_ptr<Texture> Texture::wrap(Bridge& bridge, WGPUTexture texture, cons
 Result<void> Texture::update(const void* data, uint32_t stride, std::span<const Box> damage) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     if (auto r = check_stride(*format_, width_, height_, stride, data); !r) return r;
+    version_++;
     std::vector<uint8_t> scratch;
     TransferStats& stats = bridge_->transfers();
     for (const Box& d : damage) {
@@ -152,6 +155,7 @@ Result<WGPUFuture> Texture::update_from_import(const HostImport& from, std::span
     if (from.width() != width_ || from.height() != height_ || format_->cpu_convert)
         return fail(Errc::invalid_argument, "uploading {}x{} imported memory into a {} {}x{} texture", from.width(),
                     from.height(), format_->name, width_, height_);
+    version_++;
     std::vector<Box> boxes, by_cpu;
     for (const Box& d : damage)
         if (Box b = clamp_box(d, width_, height_); !b.empty())

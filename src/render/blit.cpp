@@ -162,11 +162,13 @@ void note_fill(Frame::Impl& f, Color c, Box box, uint32_t index) {
 
 void forget_fill(Renderer::Impl& r) { r.fill = {}; }
 
-void note(Frame::Impl& f, const TextureDraw& d, uint32_t index) {
+void note(Frame::Impl& f, const TextureDraw& d, uint32_t index, TexelSource from) {
     const Texture& t = *d.texture;
     if (!stores_texels(d, t, *f.target)) return;
     const FBox src = d.src.empty() ? FBox{} : d.src;
-    f.copies.push_back({index, t.handle(), d.dst, uint32_t(src.x), uint32_t(src.y), !t.format().has_alpha});
+    const WGPUTexture source = from.texture ? from.texture : t.handle();
+    f.copies.push_back({index, source, d.dst, from.x + uint32_t(src.x), from.y + uint32_t(src.y),
+                        !t.format().has_alpha});
 }
 
 bool hoist(Frame::Impl& f, WGPUCommandEncoder enc) {

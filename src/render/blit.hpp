@@ -28,8 +28,10 @@
 
 namespace wlgpu::render::blit {
 
-// Records the draw of instance `index` as a copy candidate when it is one (see above).
-void note(Frame::Impl& f, const TextureDraw& d, uint32_t index);
+// Records the draw of instance `index` as a copy candidate when it is one (see above); its
+// texels are copied from `from` where that names a texture (an atlas entry: the frame does not
+// keep d's texture alive then, and the atlas's copy comes before the candidates').
+void note(Frame::Impl& f, const TextureDraw& d, uint32_t index, TexelSource from = {});
 // Records the Blend::none rect of colour c (0..1) over box, instance `index`, as a fill candidate
 // when it is one (see above).
 void note_fill(Frame::Impl& f, Color c, Box box, uint32_t index);

@@ -9,6 +9,7 @@
 
 #include "render/renderer_impl.hpp"
 #include "common/signals_blocked.hpp"
+#include "render/atlas.hpp"
 #include "render/blit.hpp"
 #include "render/bundle.hpp"
 #include "render/effects.hpp"
@@ -51,6 +52,7 @@ Frame::Impl::~Impl() {
     r->scratch_refs = std::move(refs);
     copies.clear();
     r->scratch_copies = std::move(copies);
+    render::atlas::frame_ended(*r);
 }
 
 void Frame::Impl::push(PipelineKey key, WGPUBindGroup bg, Box dst, const Clip& clip, const Instance& inst) {
@@ -119,7 +121,8 @@ bool render::pixel_aligned_1to1(const TextureDraw& d, const Texture& t) {
 // (a cache miss: Renderer::Impl::bind_group blocks signals there) and a YUV texture's bind group
 // and uniforms (blocked below). So signals are not blocked per draw: that was two system calls
 // (rt_sigprocmask) a draw.
-Result<bool> Frame::Impl::prepare_texture(const TextureDraw& d, const char* what, TexturePrep& out) {
+Result<bool> Frame::Impl::prepare_texture(const TextureDraw& d, const char* what, TexturePrep& out,
+                                          bool may_use_atlas) {
     Frame::Impl& f = *this;
     if (f.submitted) return fail(Errc::invalid_argument, "{}: the frame was already submitted", what);
     if (!d.texture) return fail(Errc::invalid_argument, "{}: texture is null", what);
@@ -142,7 +145,11 @@ Result<bool> Frame::Impl::prepare_texture(const TextureDraw& d, const char* what
     // filtering: nearest is exact there and cheaper (llvmpipe has a fast path for it). Not for
     // YUV, whose chroma planes are upsampled by the filter.
     const Filter filter = !yuv && render::pixel_aligned_1to1(d, t) ? Filter::nearest : d.filter;
-    auto bg = yuv ? render::yuv::bind_group(*f.r, t, *yuv, d.filter) : f.r->bind_group(t, filter);
+    const std::optional<render::atlas::Placement> atlas =
+        yuv || !may_use_atlas ? std::nullopt : render::atlas::place(*f.r, t, filter);
+    auto bg = atlas ? Result<WGPUBindGroup>(atlas->bind_group)
+              : yuv ? render::yuv::bind_group(*f.r, t, *yuv, d.filter)
+                    : f.r->bind_group(t, filter);
     if (!bg) return std::unexpected(bg.error());
     // Imported (DMA-BUF) textures: BeginAccess/EndAccess once per frame around the submit.
     if (t.shared_access && std::ranges::find(f.shared, t.shared_access) == f.shared.end())
@@ -159,19 +166,24 @@ Result<bool> Frame::Impl::prepare_texture(const TextureDraw& d, const char* what
     in.alpha = alpha;
     uint32_t flags = (t.format().swap_rb ? render::kFlagSwapRb : 0) | (t.format().has_alpha ? 0 : render::kFlagOpaque);
     in.flags = float(flags);
-    out = {*bg, in, yuv.has_value()};
+    in.color[2] = in.color[3] = 1.0f;  // fs_texture's clamp: the whole texture
+    out = {*bg, in, yuv.has_value(), {}};
+    if (atlas) {
+        render::atlas::map_instance(*atlas, t, out.instance);
+        out.source = {atlas->texture, atlas->x, atlas->y};
+    }
     return true;
 }
 
 Result<void> Frame::draw_texture(const TextureDraw& d) {  // signals: see prepare_texture
     auto& f = *impl_;
     Frame::Impl::TexturePrep p;
-    auto ok = f.prepare_texture(d, "draw_texture", p);
+    auto ok = f.prepare_texture(d, "draw_texture", p, true);
     if (!ok || !*ok) return ok ? Result<void>{} : std::unexpected(ok.error());
     const auto index = uint32_t(f.instances.size());
     f.push({f.target->format().texture, p.yuv ? Kind::yuv : Kind::texture, d.blend}, p.bind_group, d.dst, d.clip,
            p.instance);
-    if (!p.yuv && f.instances.size() > index) render::blit::note(f, d, index);
+    if (!p.yuv && f.instances.size() > index) render::blit::note(f, d, index, p.source);
     return {};
 }
 
@@ -310,6 +322,7 @@ Result<SyncPoint> Frame::submit_impl(const MemoryTarget* read_back) {
     if (b.lost()) {
         render::bundle::forget(r);  // what it holds belongs to the lost device
         render::blit::forget_fill(r);
+        render::atlas::forget(r);
         return fail(Errc::device_lost, "submit: the device is lost");
     }
     const uint64_t bytes = f.instances.size() * sizeof(Instance);
@@ -317,6 +330,7 @@ Result<SyncPoint> Frame::submit_impl(const MemoryTarget* read_back) {
     r.upload_instances(f.instances);
 
     wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
+    render::atlas::flush(r, enc.get());  // atlas entries this frame (or an unsubmitted one) placed
     const bool copied = render::blit::hoist(f, enc.get());  // copies run before the pass
     // Copies that took every command leave an empty pass: none is encoded unless it clears or
     // carries the timer's timestamps. (Without any copy the empty pass stays: the submit then

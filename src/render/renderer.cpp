@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "render/atlas.hpp"
 #include "render/renderer_impl.hpp"
 #include "common/signals_blocked.hpp"
 
@@ -25,10 +26,11 @@ private:
 
 }  // namespace
 
-Result<std::unique_ptr<Renderer>> Renderer::create(Bridge& bridge) {
+Result<std::unique_ptr<Renderer>> Renderer::create(Bridge& bridge, RendererOptions options) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto impl = std::make_unique<Impl>();
     impl->bridge = &bridge;
+    impl->atlas.enabled = options.atlas;
     impl->id = g_next_renderer_id++;
     Result<void> init;
     auto r = bridge.scoped([&] { init = render::init_pipelines(bridge.device(), impl->pipelines); },
@@ -59,6 +61,7 @@ Result<Frame> Renderer::begin(Texture& target, RenderTimer* timer) {  // no Dawn
     f->instances.clear();
     f->cmds.clear();
     f->refs.clear();
+    render::atlas::frame_begun(*impl_);
     return Frame(std::move(f));
 }
 

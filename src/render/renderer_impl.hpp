@@ -109,6 +109,13 @@ struct PassBundle {
     uint64_t draws = 0, scissored_draws = 0;  // the bundle's draw calls
 };
 
+// Where a texture draw's texels are, when not in the texture itself: texel (0, 0) of the
+// texture is texel (x, y) of texture (an atlas entry: src/render/atlas.hpp).
+struct TexelSource {
+    WGPUTexture texture = nullptr;
+    uint32_t x = 0, y = 0;
+};
+
 // A draw that submit may turn into a copy (blit.cpp). A texture draw: texel (src_x, src_y) of
 // source lands on pixel (dst.x, dst.y), 1:1; the frame's bind group of the draw keeps source
 // alive. An opaque fill (source null): every pixel of dst gets the 4 bytes `fill` (memory order).
@@ -130,6 +137,46 @@ struct FillBuffer {
     std::vector<uint32_t> previous, current;  // fill colours noted in the previous/this frame
 };
 
+// Small unchanging textures copied into one texture per WebGPU format, so that draws of many
+// of them share one bind group (src/render/atlas.hpp).
+struct Atlas {
+    WGPUTextureFormat format = WGPUTextureFormat_Undefined;
+    wg::Texture texture;
+    std::array<wg::BindGroup, 2> groups;  // indexed by Filter
+    uint32_t size = 0;                    // width and height
+    uint64_t generation = 0;              // placements of an older generation are void
+    struct Shelf {
+        uint32_t y, height, x;  // x: where the next entry of the shelf goes
+    };
+    std::vector<Shelf> shelves;
+    uint32_t next_y = 0;      // where the next shelf goes
+    bool full = false;        // a placement failed since the last reset
+    uint64_t reset_frame = 0;  // Atlases::frames at the last reset
+};
+struct Atlases {
+    std::vector<Atlas> atlases;
+    std::vector<WGPUTextureFormat> failed;  // formats whose atlas could not be made
+    // Copies into an atlas not yet encoded: the next submit encodes them before its pass.
+    struct Copy {
+        wg::Texture source;
+        WGPUTexture atlas;
+        uint32_t x, y, width, height;
+    };
+    std::vector<Copy> pending;
+    bool enabled = true;  // RendererOptions::atlas
+    uint64_t next_generation = 1, frames = 0;
+    uint32_t open_frames = 0;  // frames begun and not yet destroyed
+};
+// Where a texture lies in an atlas (its entry in Texture::renderer_cache).
+struct AtlasSlot {
+    uint64_t generation = 0;  // Atlas::generation when placed; 0: nowhere
+    uint64_t version = 0;     // Texture::content_version() copied
+    uint32_t x = 0, y = 0;
+    // content_version() at the last draw, and the frame (Atlases::frames) that first drew it:
+    // placed by a later frame, once the content stayed.
+    uint64_t seen_version = 0, seen_frame = 0;
+};
+
 }  // namespace render
 
 // Texture::renderer_cache: the renderer's state for one texture, per (renderer, filter): the
@@ -141,13 +188,14 @@ struct Texture::RendererCache {
         std::array<wg::BindGroup, 2> groups;
         std::array<wg::Buffer, 2> uniforms;     // YUV only
         std::array<uint64_t, 2> generation{};  // YUV only: colour generation in uniforms
+        render::AtlasSlot atlas;
     };
     std::vector<Entry> entries;
     // This renderer's entry (made on first use).
     Entry& of(uint64_t renderer_id) {
         for (auto& e : entries)
             if (e.renderer_id == renderer_id) return e;
-        return entries.emplace_back(Entry{renderer_id, {}, {}, {}});
+        return entries.emplace_back(Entry{renderer_id, {}, {}, {}, {}});
     }
 };
 
@@ -168,6 +216,7 @@ struct Renderer::Impl {
     std::shared_ptr<void> yuv;  // the YUV pipelines (src/render/yuv.cpp), made on first use
     std::shared_ptr<void> effects;  // effect pipelines and pooled textures (src/render/effects.cpp)
     render::FillBuffer fill;  // src/render/blit.cpp
+    render::Atlases atlas;    // src/render/atlas.cpp
     render::PassBundle bundle;  // last, so released first (src/render/bundle.cpp)
 
     // This renderer's entry in t's Texture::renderer_cache.
@@ -203,8 +252,12 @@ struct Frame::Impl {
         WGPUBindGroup bind_group = nullptr;
         render::Instance instance{};
         bool yuv = false;
+        render::TexelSource source;  // where the bind group's texture holds the texels (atlas)
     };
-    Result<bool> prepare_texture(const TextureDraw& d, const char* what, TexturePrep& out);
+    // With may_use_atlas, a small unchanging texture may be drawn from the renderer's atlas
+    // (src/render/atlas.hpp): only for fs_texture, which clamps to the entry; effects' shaders
+    // sample around and beyond their texture.
+    Result<bool> prepare_texture(const TextureDraw& d, const char* what, TexturePrep& out, bool may_use_atlas = false);
     // The commands of a draw of instance `index` over dst and clip; false if nothing is visible.
     bool add_cmds(render::PipelineKey key, WGPUBindGroup bg, Box dst, const Clip& clip, uint32_t index);
 };

@@ -52,7 +52,9 @@ const std::string kShaderWgsl = std::string(kQuadVertexWgsl) + kTexelFlagsWgsl +
 
 @fragment
 fn fs_texture(in: VertexOut) -> @location(0) vec4f {
-    let c = wlgpu_apply_texel_flags(textureSample(tex, smp, in.uv), u32(in.params.y + 0.5));
+    // color: the texel centres to clamp to (the edges of an atlas entry: src/render/atlas.hpp).
+    let uv = clamp(in.uv, in.color.xy, in.color.zw);
+    let c = wlgpu_apply_texel_flags(textureSample(tex, smp, uv), u32(in.params.y + 0.5));
     return c * in.params.x;
 }
 

@@ -571,7 +571,9 @@ TEST(Frame, SteadyStateCreatesNothing) {
     auto r = Renderer::create(gpu());
     ASSERT_TRUE(r);
     record(**r);  // warm-up: creates the pipelines, bind groups and the instance buffer
+    record(**r);  // and the second frame puts the textures into the atlas (src/render/atlas.hpp)
     RenderStats warm = (*r)->stats();
+    EXPECT_GT(warm.atlas_copies, 0u);
     EXPECT_GT(warm.bind_groups_created, 0u);
     for (int n = 0; n < 10; n++) record(**r);
     const RenderStats& s = (*r)->stats();
@@ -579,7 +581,8 @@ TEST(Frame, SteadyStateCreatesNothing) {
     EXPECT_EQ(s.bind_groups_created, warm.bind_groups_created);
     EXPECT_EQ(s.pipelines_created, warm.pipelines_created);
     EXPECT_EQ(s.render_passes, warm.render_passes + 10) << "one render pass per frame";
-    EXPECT_EQ(s.frames, 11u);
+    EXPECT_EQ(s.frames, 12u);
+    EXPECT_EQ(s.atlas_copies, warm.atlas_copies);
     EXPECT_GT(s.scissored_draws, warm.scissored_draws);
     ASSERT_TRUE(gpu().wait_idle());
 }
@@ -595,7 +598,8 @@ TEST(Frame, WritesOnlyTheInstancesThatChanged) {
     auto dst = random_texture(rng, 80, 60, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
     Source srcs[] = {random_texture(rng, 13, 9, ref::Layout::argb8888), random_texture(rng, 7, 15, ref::Layout::argb8888),
                      random_texture(rng, 20, 6, ref::Layout::xrgb8888)};
-    auto r = Renderer::create(gpu());
+    // Without the atlas, whose second frame would move the draws into it (their instances too).
+    auto r = Renderer::create(gpu(), {.atlas = false});
     ASSERT_TRUE(r);
     auto written = [&] { return (*r)->stats().instance_bytes_written; };
     constexpr uint64_t kInstance = 64;  // bytes of one draw's instance (render::Instance)
@@ -651,9 +655,11 @@ TEST(Frame, OneToOneBilinearSamplesNearest) {
     std::mt19937 rng(515);
     auto src = random_texture(rng, kTexW, kTexH, ref::Layout::argb8888);
     auto dst = random_texture(rng, 64, 48, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
-    auto bind_groups = [] { return renderer()->stats().bind_groups_created; };
+    auto r = Renderer::create(gpu(), {.atlas = false});  // the bind groups of the texture itself
+    ASSERT_TRUE(r);
+    auto bind_groups = [&] { return (*r)->stats().bind_groups_created; };
     auto draw = [&](Filter filter, Box box, Transform t) {
-        auto frame = renderer()->begin(*dst.tex);
+        auto frame = (*r)->begin(*dst.tex);
         ASSERT_TRUE(frame) << frame.error().message;
         TextureDraw d;
         d.texture = src.tex.get();
@@ -736,7 +742,8 @@ TEST(Frame, RepeatedPassReplaysARenderBundle) {
                                 random_texture(rng, 8, 20, ref::Layout::xrgb8888),
                                 random_texture(rng, 30, 7, ref::Layout::abgr8888),
                                 random_texture(rng, 12, 12, ref::Layout::argb8888)};
-    auto r = Renderer::create(gpu());
+    // Without the atlas, which changes the second frame's commands (Atlas.*: with it).
+    auto r = Renderer::create(gpu(), {.atlas = false});
     ASSERT_TRUE(r);
     struct Item {
         size_t src;
