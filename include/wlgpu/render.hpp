@@ -194,11 +194,14 @@ public:
 };
 
 struct RendererOptions {
-    // Small textures that stay unchanged (at most 512 texels a side, made by Texture::create or
-    // from_pixels, not render targets) are copied once into an atlas, one 2048x2048 texture per
-    // format made on first use, and drawn from there: many of them share one bind group and
-    // draw call (src/render/atlas.hpp). Off: every texture is drawn from itself.
+    // Textures that stay unchanged, made by Texture::create or from_pixels, not render targets,
+    // at most a quarter of atlas_max_size a side (1024), are copied once into an atlas, one
+    // texture per format, and drawn from there: many of them share one bind group and draw
+    // call (src/render/atlas.hpp). The atlas is made on first use at half atlas_max_size
+    // (2048x2048, 16 MiB at 4 bytes a texel) and doubles once when it fills up (64 MiB at
+    // most), within the device's maxTextureDimension2D. Off: every texture is drawn from itself.
     bool atlas = true;
+    uint32_t atlas_max_size = 4096;
 };
 
 class Renderer {

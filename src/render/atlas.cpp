@@ -2,6 +2,7 @@
 #include "render/atlas.hpp"
 
 #include <algorithm>
+#include <format>
 
 #include "common/signals_blocked.hpp"
 
@@ -9,35 +10,31 @@ namespace wlgpu::render::atlas {
 
 namespace {
 
-bool qualifies(const Texture& t) {
+bool qualifies(const Atlases& s, const Texture& t) {
     const WGPUTextureUsage u = t.usage();
+    const uint32_t max_entry = s.max_size / 4;
     return t.content_tracked() && !t.shared_access && !(u & WGPUTextureUsage_RenderAttachment) &&
-           (u & WGPUTextureUsage_CopySrc) && t.width() <= kMaxEntry && t.height() <= kMaxEntry;
+           (u & WGPUTextureUsage_CopySrc) && t.width() <= max_entry && t.height() <= max_entry;
 }
 
-// The atlas of format, made on first use; null where it cannot be made (not retried).
-Atlas* of_format(Renderer::Impl& r, WGPUTextureFormat format) {
-    Atlases& s = r.atlas;
-    for (Atlas& a : s.atlases)
-        if (a.format == format) return &a;
-    if (std::ranges::find(s.failed, format) != s.failed.end()) return nullptr;
+// Gives a a new, empty texture of size x size and its bind groups.
+bool make_texture(Renderer::Impl& r, Atlas& a, uint32_t size) {
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    Atlas a;
-    a.format = format;
-    a.size = std::min(kMaxSize, r.bridge->limits().maxTextureDimension2D);
     WGPUTextureDescriptor d{};
     d.label = wg::sv("wlgpu atlas");
     d.usage = WGPUTextureUsage_TextureBinding | WGPUTextureUsage_CopyDst | WGPUTextureUsage_CopySrc;
     d.dimension = WGPUTextureDimension_2D;
-    d.size = {a.size, a.size, 1};
-    d.format = format;
+    d.size = {size, size, 1};
+    d.format = a.format;
     d.mipLevelCount = 1;
     d.sampleCount = 1;
+    wg::Texture texture;
+    std::array<wg::BindGroup, 2> groups;
     auto made = r.bridge->scoped(
         [&] {
-            a.texture = wg::Texture::Acquire(wgpuDeviceCreateTexture(r.bridge->device(), &d));
-            wg::TextureView view = wg::TextureView::Acquire(wgpuTextureCreateView(a.texture.get(), nullptr));
-            for (size_t f = 0; f < a.groups.size(); f++) {
+            texture = wg::Texture::Acquire(wgpuDeviceCreateTexture(r.bridge->device(), &d));
+            wg::TextureView view = wg::TextureView::Acquire(wgpuTextureCreateView(texture.get(), nullptr));
+            for (size_t f = 0; f < groups.size(); f++) {
                 WGPUBindGroupEntry e[2]{};
                 e[0].binding = 0;
                 e[0].textureView = view.get();
@@ -47,18 +44,42 @@ Atlas* of_format(Renderer::Impl& r, WGPUTextureFormat format) {
                 g.layout = r.pipelines.texture_layout.get();
                 g.entryCount = 2;
                 g.entries = e;
-                a.groups[f] = wg::BindGroup::Acquire(wgpuDeviceCreateBindGroup(r.bridge->device(), &g));
+                groups[f] = wg::BindGroup::Acquire(wgpuDeviceCreateBindGroup(r.bridge->device(), &g));
             }
         },
-        "creating the texture atlas");
-    if (!made || !a.texture || !a.groups[0] || !a.groups[1]) {
+        std::format("creating a {}x{} texture atlas", size, size));
+    if (!made || !texture || !groups[0] || !groups[1]) return false;
+    a.texture = std::move(texture);
+    a.groups = std::move(groups);
+    a.size = size;
+    r.stats.textures_created++;
+    r.stats.bind_groups_created += a.groups.size();
+    return true;
+}
+
+// Empties a: no place is taken, every placement so far is void.
+void start_afresh(Atlases& s, Atlas& a) {
+    a.shelves.clear();
+    a.next_y = 0;
+    a.full = false;
+    a.generation = s.next_generation++;
+    a.reset_frame = s.frames;
+}
+
+// The atlas of format, made on first use (half the largest size, at least 1024 where that
+// fits); null where it cannot be made (not retried).
+Atlas* of_format(Renderer::Impl& r, WGPUTextureFormat format) {
+    Atlases& s = r.atlas;
+    for (Atlas& a : s.atlases)
+        if (a.format == format) return &a;
+    if (std::ranges::find(s.failed, format) != s.failed.end()) return nullptr;
+    Atlas a;
+    a.format = format;
+    if (!make_texture(r, a, s.max_size >= 2048 ? s.max_size / 2 : s.max_size)) {
         s.failed.push_back(format);
         return nullptr;
     }
-    r.stats.textures_created++;
-    r.stats.bind_groups_created += a.groups.size();
-    a.generation = s.next_generation++;
-    a.reset_frame = s.frames;
+    start_afresh(s, a);
     return &s.atlases.emplace_back(std::move(a));
 }
 
@@ -79,13 +100,13 @@ std::optional<std::pair<uint32_t, uint32_t>> allocate(Atlas& a, uint32_t w, uint
 }
 
 void queue_copy(Renderer::Impl& r, const Atlas& a, const Texture& t, uint32_t x, uint32_t y) {
-    r.atlas.pending.push_back({wg::Texture(t.handle()), a.texture.get(), x, y, t.width(), t.height()});
+    r.atlas.pending.push_back({wg::Texture(t.handle()), wg::Texture(a.texture.get()), x, y, t.width(), t.height()});
 }
 
 }  // namespace
 
 std::optional<Placement> place(Renderer::Impl& r, const Texture& t, Filter filter) {
-    if (!r.atlas.enabled || !qualifies(t)) return std::nullopt;
+    if (!r.atlas.enabled || !qualifies(r.atlas, t)) return std::nullopt;
     AtlasSlot& slot = r.cache_entry(t).atlas;
     const uint64_t version = t.content_version();
     // Drawn by an earlier frame with this content (not just earlier in this frame).
@@ -132,12 +153,12 @@ void frame_begun(Renderer::Impl& r) {
     s.frames++;
     if (s.open_frames++ > 0) return;  // another frame may hold placements
     for (Atlas& a : s.atlases) {
-        if (!a.full || s.frames - a.reset_frame < kResetFrames) continue;
-        a.shelves.clear();
-        a.next_y = 0;
-        a.full = false;
-        a.generation = s.next_generation++;
-        a.reset_frame = s.frames;
+        if (!a.full) continue;
+        // Full below the largest size: twice as large at once (what was placed is placed again
+        // as it is drawn). At the largest size: afresh, not more often than every kResetFrames.
+        const bool grow = a.size < s.max_size && make_texture(r, a, a.size * 2);
+        if (!grow && s.frames - a.reset_frame < kResetFrames) continue;
+        start_afresh(s, a);
         r.stats.atlas_resets++;
     }
 }
@@ -148,7 +169,7 @@ void flush(Renderer::Impl& r, WGPUCommandEncoder enc) {
     for (const Atlases::Copy& c : r.atlas.pending) {
         WGPUTexelCopyTextureInfo src{}, dst{};
         src.texture = c.source.get();
-        dst.texture = c.atlas;
+        dst.texture = c.atlas.get();
         src.aspect = dst.aspect = WGPUTextureAspect_All;
         dst.origin = {c.x, c.y, 0};
         const WGPUExtent3D size{c.width, c.height, 1};

@@ -9,15 +9,17 @@
 //   - every write into it is counted (Texture::content_tracked: made by create or from_pixels,
 //     not wrapped; not shared memory, so no DMA-BUF; not YUV), it cannot be a render target
 //     and it has CopySrc;
-//   - it is at most kMaxEntry texels on each side;
+//   - it is at most a quarter of the largest atlas on each side (RendererOptions::
+//     atlas_max_size: 1024 of 4096);
 //   - an earlier frame drew it with the same content (Texture::content_version): a texture
 //     that changes every frame (an animating client) is drawn from itself, not copied every
 //     frame, and a texture drawn in one frame only is not copied at all.
 // It is copied again into its place when its content changed and then stayed for a frame.
 // Placements are shelves (rows of entries of similar height), never freed one by one: when
 // one fails the atlas is full, and the next frame that begins alone (no other frame of this
-// renderer open) starts it afresh, at most once every kResetFrames frames (a working set larger
-// than the atlas draws the rest from their own textures instead of copying every frame).
+// renderer open) starts it afresh: twice as large if it can grow (made at half the largest
+// size), else at most once every kResetFrames frames (a working set larger than the atlas
+// draws the rest from their own textures instead of copying every frame).
 //
 // Entries touch each other: a draw clamps its texture coordinates to the centres of its entry's
 // edge texels (Instance::color, fs_texture), which is exactly what the sampler's clamp-to-edge
@@ -33,7 +35,7 @@
 
 namespace wlgpu::render::atlas {
 
-constexpr uint32_t kMaxEntry = 512, kMaxSize = 2048, kResetFrames = 60;
+constexpr uint64_t kResetFrames = 60;
 
 struct Placement {
     WGPUBindGroup bind_group;  // the atlas's, for the filter (alive as long as the renderer)

@@ -30,7 +30,8 @@ Result<std::unique_ptr<Renderer>> Renderer::create(Bridge& bridge, RendererOptio
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
     auto impl = std::make_unique<Impl>();
     impl->bridge = &bridge;
-    impl->atlas.enabled = options.atlas;
+    impl->atlas.enabled = options.atlas && options.atlas_max_size >= 64;
+    impl->atlas.max_size = std::min(options.atlas_max_size, bridge.limits().maxTextureDimension2D);
     impl->id = g_next_renderer_id++;
     Result<void> init;
     auto r = bridge.scoped([&] { init = render::init_pipelines(bridge.device(), impl->pipelines); },

@@ -158,12 +158,12 @@ struct Atlases {
     std::vector<WGPUTextureFormat> failed;  // formats whose atlas could not be made
     // Copies into an atlas not yet encoded: the next submit encodes them before its pass.
     struct Copy {
-        wg::Texture source;
-        WGPUTexture atlas;
+        wg::Texture source, atlas;
         uint32_t x, y, width, height;
     };
     std::vector<Copy> pending;
-    bool enabled = true;  // RendererOptions::atlas
+    bool enabled = true;     // RendererOptions::atlas
+    uint32_t max_size = 0;  // RendererOptions::atlas_max_size within the device's limit
     uint64_t next_generation = 1, frames = 0;
     uint32_t open_frames = 0;  // frames begun and not yet destroyed
 };
