@@ -144,10 +144,10 @@ public:
     uint32_t width() const { return width_; }
     uint32_t height() const { return height_; }
     const FormatInfo& format() const { return *format_; }
-    // Writes into the texture other than its own methods (update*, read-backs read only) and
-    // frames that render into it: a caller that writes through handle() calls mark_changed()
-    // before its next frame, or a renderer may keep drawing the texture's previous content
-    // from its atlas (src/render/atlas.hpp).
+    // A caller that writes into the texture through handle() (anything but this class's
+    // update* methods) calls mark_changed() before the next frame that draws it: otherwise a
+    // renderer may keep drawing the previous content from its atlas (src/render/atlas.hpp;
+    // render targets and wrapped textures never enter one).
     WGPUTexture handle() const { return texture_.get(); }
     // Counts the writes into the texture's content (update*, mark_changed); the renderer's atlas
     // copies a texture again when it changed.

@@ -34,18 +34,8 @@ bool make_texture(Renderer::Impl& r, Atlas& a, uint32_t size) {
         [&] {
             texture = wg::Texture::Acquire(wgpuDeviceCreateTexture(r.bridge->device(), &d));
             wg::TextureView view = wg::TextureView::Acquire(wgpuTextureCreateView(texture.get(), nullptr));
-            for (size_t f = 0; f < groups.size(); f++) {
-                WGPUBindGroupEntry e[2]{};
-                e[0].binding = 0;
-                e[0].textureView = view.get();
-                e[1].binding = 1;
-                e[1].sampler = r.pipelines.samplers[f].get();
-                WGPUBindGroupDescriptor g{};
-                g.layout = r.pipelines.texture_layout.get();
-                g.entryCount = 2;
-                g.entries = e;
-                groups[f] = wg::BindGroup::Acquire(wgpuDeviceCreateBindGroup(r.bridge->device(), &g));
-            }
+            for (size_t f = 0; f < groups.size(); f++)
+                groups[f] = texture_bind_group(r.bridge->device(), r.pipelines, view.get(), Filter(f));
         },
         std::format("creating a {}x{} texture atlas", size, size));
     if (!made || !texture || !groups[0] || !groups[1]) return false;
@@ -66,8 +56,8 @@ void start_afresh(Atlases& s, Atlas& a) {
     a.reset_frame = s.frames;
 }
 
-// The atlas of format, made on first use (half the largest size, at least 1024 where that
-// fits); null where it cannot be made (not retried).
+// The atlas of format, made on first use (at half the largest size when that is 2048 or more,
+// else at the largest); null where it cannot be made (not retried).
 Atlas* of_format(Renderer::Impl& r, WGPUTextureFormat format) {
     Atlases& s = r.atlas;
     for (Atlas& a : s.atlases)

@@ -116,18 +116,8 @@ Result<Level> make_level(Renderer::Impl& r, WGPUTextureFormat fmt, uint32_t w, u
             td.sampleCount = 1;
             l.texture = wg::Texture::Acquire(wgpuDeviceCreateTexture(r.bridge->device(), &td));
             l.view = wg::TextureView::Acquire(wgpuTextureCreateView(l.texture.get(), nullptr));
-            for (size_t f = 0; f < 2; f++) {
-                WGPUBindGroupEntry e[2]{};
-                e[0].binding = 0;
-                e[0].textureView = l.view.get();
-                e[1].binding = 1;
-                e[1].sampler = r.pipelines.samplers[f].get();
-                WGPUBindGroupDescriptor bd{};
-                bd.layout = r.pipelines.texture_layout.get();
-                bd.entryCount = 2;
-                bd.entries = e;
-                l.groups[f] = wg::BindGroup::Acquire(wgpuDeviceCreateBindGroup(r.bridge->device(), &bd));
-            }
+            for (size_t f = 0; f < 2; f++)
+                l.groups[f] = render::texture_bind_group(r.bridge->device(), r.pipelines, l.view.get(), Filter(f));
         },
         "creating an effect texture");
     if (!ok) return std::unexpected(ok.error());

@@ -62,6 +62,19 @@ Result<void> init_pipelines(WGPUDevice device, Pipelines& p) {
     return {};
 }
 
+wg::BindGroup texture_bind_group(WGPUDevice device, const Pipelines& p, WGPUTextureView view, Filter filter) {
+    WGPUBindGroupEntry e[2]{};
+    e[0].binding = 0;
+    e[0].textureView = view;
+    e[1].binding = 1;
+    e[1].sampler = p.samplers[size_t(filter) & 1].get();
+    WGPUBindGroupDescriptor d{};
+    d.layout = p.texture_layout.get();
+    d.entryCount = 2;
+    d.entries = e;
+    return wg::BindGroup::Acquire(wgpuDeviceCreateBindGroup(device, &d));
+}
+
 wg::RenderPipeline create_quad_pipeline(WGPUDevice device, const QuadPipelineDesc& q) {
     // Per-instance quads: vec4 attributes (4: see Instance), a 4-vertex triangle strip each.
     WGPUVertexAttribute attrs[16]{};

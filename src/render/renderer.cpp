@@ -84,17 +84,7 @@ Result<WGPUBindGroup> Renderer::Impl::bind_group(const Texture& t, Filter f) {
     auto& g = cache_entry(t).groups[size_t(f) & 1];
     if (g) return g.get();
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-
-    WGPUBindGroupEntry entries[2]{};
-    entries[0].binding = 0;
-    entries[0].textureView = t.view();
-    entries[1].binding = 1;
-    entries[1].sampler = pipelines.samplers[size_t(f) & 1].get();
-    WGPUBindGroupDescriptor d{};
-    d.layout = pipelines.texture_layout.get();
-    d.entryCount = 2;
-    d.entries = entries;
-    g = wg::BindGroup::Acquire(wgpuDeviceCreateBindGroup(bridge->device(), &d));
+    g = render::texture_bind_group(bridge->device(), pipelines, t.view(), f);
     if (!g) return fail(Errc::gpu_error, "creating a bind group for a {} texture failed", t.format().name);
     stats.bind_groups_created++;
     return g.get();

@@ -54,6 +54,9 @@ struct Pipelines {
     std::map<PipelineKey, wg::RenderPipeline> cache;
 };
 Result<void> init_pipelines(WGPUDevice device, Pipelines& p);
+// A bind group of the texture layout: view and p's sampler for filter (a texture's own, an
+// atlas's, an effect level's). Null where Dawn fails.
+wg::BindGroup texture_bind_group(WGPUDevice device, const Pipelines& p, WGPUTextureView view, Filter filter);
 // An instanced-quad pipeline (vs_main of module + the given fragment entry point) into a
 // target of format, blended premultiplied or not: shared by the RGB and YUV pipelines.
 struct QuadPipelineDesc {

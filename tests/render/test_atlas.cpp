@@ -59,6 +59,22 @@ TextureDraw draw_of(const Source& s, int x, int y, int scale, Transform t, Filte
     return d;
 }
 
+// 20 random 256x256 textures (into srcs) and their draws scaled to 64x64 in a 5x4 grid (a
+// quarter: BILINEAR halfway between two texels), turned by the 8 transforms in turn or not.
+std::vector<std::pair<const Source*, TextureDraw>> twenty_large(std::mt19937& rng, std::vector<Source>& srcs,
+                                                              bool transforms) {
+    for (int i = 0; i < 20; i++) srcs.push_back(random_texture(rng, 256, 256, ref::Layout::argb8888));
+    std::vector<std::pair<const Source*, TextureDraw>> draws;
+    for (int i = 0; i < 20; i++) {
+        TextureDraw d;
+        d.texture = srcs[i].tex.get();
+        d.dst = {(i % 5) * 66, (i / 5) * 66, 64, 64};
+        if (transforms) d.transform = Transform(i % 8);
+        draws.push_back({&srcs[i], d});
+    }
+    return draws;
+}
+
 }  // namespace
 
 // Textures of many sizes (1x1 to 1024 a side), formats (ARGB and XRGB share BGRA8Unorm's atlas,
@@ -209,14 +225,7 @@ TEST(Atlas, FullAtlasDrawsTheRestFromThemselvesAndStartsAfresh) {
     std::mt19937 rng(512);
     Scene sc(rng, 330, 264, {.atlas_max_size = 1024});
     std::vector<Source> srcs;
-    for (int i = 0; i < 20; i++) srcs.push_back(random_texture(rng, 256, 256, ref::Layout::argb8888));
-    std::vector<std::pair<const Source*, TextureDraw>> draws;
-    for (int i = 0; i < 20; i++) {
-        TextureDraw d;
-        d.texture = srcs[i].tex.get();
-        d.dst = {(i % 5) * 66, (i / 5) * 66, 64, 64};  // a quarter: BILINEAR halfway between two texels
-        draws.push_back({&srcs[i], d});
-    }
+    auto draws = twenty_large(rng, srcs, false);
     sc.frame(draws);
     sc.frame(draws);
     EXPECT_EQ(sc.stats().atlas_copies, 16u) << "16 fit";
@@ -242,15 +251,7 @@ TEST(Atlas, FullAtlasGrowsOnce) {
     std::mt19937 rng(1024);
     Scene sc(rng, 330, 264, {.atlas_max_size = 2048});
     std::vector<Source> srcs;
-    for (int i = 0; i < 20; i++) srcs.push_back(random_texture(rng, 256, 256, ref::Layout::argb8888));
-    std::vector<std::pair<const Source*, TextureDraw>> draws;
-    for (int i = 0; i < 20; i++) {
-        TextureDraw d;
-        d.texture = srcs[i].tex.get();
-        d.dst = {(i % 5) * 66, (i / 5) * 66, 64, 64};
-        d.transform = Transform(i % 8);
-        draws.push_back({&srcs[i], d});
-    }
+    auto draws = twenty_large(rng, srcs, true);
     sc.frame(draws);
     sc.frame(draws);
     EXPECT_EQ(sc.stats().atlas_copies, 16u);
