@@ -56,12 +56,18 @@ void start_afresh(Atlases& s, Atlas& a) {
     a.reset_frame = s.frames;
 }
 
+// The atlas of format; null where none was made yet.
+Atlas* find(Atlases& s, WGPUTextureFormat format) {
+    for (Atlas& a : s.atlases)
+        if (a.format == format) return &a;
+    return nullptr;
+}
+
 // The atlas of format, made on first use (at half the largest size when that is 2048 or more,
 // else at the largest); null where it cannot be made (not retried).
 Atlas* of_format(Renderer::Impl& r, WGPUTextureFormat format) {
     Atlases& s = r.atlas;
-    for (Atlas& a : s.atlases)
-        if (a.format == format) return &a;
+    if (Atlas* a = find(s, format)) return a;
     if (std::ranges::find(s.failed, format) != s.failed.end()) return nullptr;
     Atlas a;
     a.format = format;
@@ -102,9 +108,7 @@ std::optional<Placement> place(Renderer::Impl& r, const Texture& t, Filter filte
     // Drawn by an earlier frame with this content (not just earlier in this frame).
     const bool settled = slot.seen_version == version && slot.seen_frame != r.atlas.frames;
     if (slot.seen_version != version) slot.seen_version = version, slot.seen_frame = r.atlas.frames;
-    Atlas* a = nullptr;
-    for (Atlas& x : r.atlas.atlases)
-        if (x.format == t.format().texture) a = &x;
+    Atlas* a = find(r.atlas, t.format().texture);
     const bool placed = a && slot.generation == a->generation;
     if (placed && slot.version != version) {
         if (!settled) return std::nullopt;  // changing: drawn from itself until it stays

@@ -51,13 +51,16 @@ inline ref::Image read_back(Texture& t) {
     return ref::decode(out, t.width(), t.height(), t.width() * 4, ref::Layout::argb8888);
 }
 
+// A renderer of its own on the test device (for its stats, or its options).
+inline std::unique_ptr<Renderer> own_renderer(RendererOptions options = {}) {
+    auto c = Renderer::create(gpu(), options);
+    if (!c) throw std::runtime_error(c.error().message);
+    return std::move(*c);
+}
+
 // One renderer on the test device for a test binary's cases (made on first use).
 inline Renderer& shared_renderer() {
-    static std::unique_ptr<Renderer> r = [] {
-        auto c = Renderer::create(gpu());
-        if (!c) throw std::runtime_error(c.error().message);
-        return std::move(*c);
-    }();
+    static std::unique_ptr<Renderer> r = own_renderer();
     return *r;
 }
 

@@ -22,11 +22,8 @@ struct Scene {
 
     Scene(std::mt19937& rng, int w, int h, RendererOptions options = {})
         : dst(random_texture(rng, w, h, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render)),
-          want(dst.img) {
-        auto c = Renderer::create(gpu(), options);
-        if (!c) throw std::runtime_error(c.error().message);
-        r = std::move(*c);
-    }
+          r(own_renderer(options)),
+          want(dst.img) {}
     const RenderStats& stats() const { return r->stats(); }
     // One frame of the draws (each also drawn into the reference), then the target against the
     // reference. Bilinear draws are scaled 1x or 2x, NEAREST ones 1x: see test_render.cpp; the

@@ -26,12 +26,7 @@ struct Scene {
 
     Scene(std::mt19937& rng, int w, int h, ref::Layout l)
         : Scene(random_texture(rng, w, h, l, TextureUsage::sample | TextureUsage::render)) {}
-    explicit Scene(Source target) : dst(std::move(target)), want(dst.img) {
-        auto c = Renderer::create(gpu());
-        if (!c) throw std::runtime_error(c.error().message);
-        r = std::move(*c);
-        begin();
-    }
+    explicit Scene(Source target) : dst(std::move(target)), r(own_renderer()), want(dst.img) { begin(); }
     void begin() {
         auto f = r->begin(*dst.tex);
         if (!f) throw std::runtime_error(f.error().message);

@@ -27,11 +27,7 @@ namespace {
 constexpr int kTexW = 13, kTexH = 9;
 
 std::unique_ptr<Renderer>& renderer() {
-    static std::unique_ptr<Renderer> r = [] {
-        auto c = Renderer::create(gpu());
-        if (!c) throw std::runtime_error(c.error().message);
-        return std::move(*c);
-    }();
+    static std::unique_ptr<Renderer> r = own_renderer();
     return r;
 }
 
