@@ -16,6 +16,12 @@
 // Last, the floor any Dawn renderer pays for a frame (raw Dawn, no wlgpu code): an empty command
 // buffer submitted and waited for, and a render pass on the target that loads, draws nothing and
 // stores, submitted and waited for: what a damage-only frame costs before it draws anything.
+// Then the same floors paced as a compositor's frames are (one frame every 16.7 ms, the thread
+// asleep in between, so each frame finds its caches cold), next to the CPU peer doing a
+// damage-only frame's pixels: pixman compositing `read WxH` (default 256x256) of an opaque
+// client image into the target memory (what wlroots' pixman renderer does for a frame whose
+// damage is one window of that size), with wlgpu's frame of the same damage (one 1:1 opaque
+// draw of that size, read back into host-mapped memory, one submit) and the ratios against pixman.
 // For each: wall ms, the calling thread's CPU ms (CLOCK_THREAD_CPUTIME_ID: spinning shows here)
 // and the process's CPU ms (all threads; on lavapipe its rasteriser threads are the GPU), per
 // frame, mean over the frames after 3 warm-up frames.
@@ -28,6 +34,8 @@
 #include <cstring>
 #include <random>
 #include <vector>
+
+#include <pixman.h>
 
 #include "meter.hpp"
 #include "wlgpu/bridge.hpp"
@@ -88,8 +96,9 @@ struct Scene {
     Texture& target;
     Texture& tex;
     int quads;
+    RenderTimer* timer = nullptr;  // the render pass's GPU time, where the adapter has timestamps
     void submit(const MemoryTarget* read_back = nullptr) {
-        auto f = r.begin(target);
+        auto f = r.begin(target, timer);
         if (!f) die("begin", f.error());
         f->clear({0, 0, 0, 1});
         for (int i = 0; i < quads; i++) {
@@ -102,6 +111,80 @@ struct Scene {
         if (auto s = read_back ? f->submit(*read_back) : f->submit(); !s) die("submit", s.error());
     }
 };
+
+void sleep_until_next_frame(timespec& next) {
+    next.tv_nsec += 16'666'667;
+    if (next.tv_nsec >= 1'000'000'000) next.tv_nsec -= 1'000'000'000, next.tv_sec++;
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+}
+
+// The paced rows (see the top of the file): a frame every 16.7 ms, raw Dawn's floors, wlgpu's
+// damage-only frame of dw x dh and pixman's, interleaved frame by frame so that a machine that
+// slows down during the run slows all four.
+void paced(Bridge& b, Renderer& r, Texture& target, void* mem, uint32_t stride, uint32_t dw, uint32_t dh, int frames) {
+    dw = std::min(dw, target.width());
+    dh = std::min(dh, target.height());
+    const uint32_t xrgb = fourcc('X', 'R', '2', '4');
+    std::vector<uint32_t> client(size_t(dw) * dh);
+    std::mt19937 rng(2);
+    for (auto& p : client) p = rng() | 0xff000000u;
+    auto tex = Texture::from_pixels(b, xrgb, dw, dh, dw * 4, client.data());
+    if (!tex) die("paced texture", tex.error());
+    pixman_image_t* src = pixman_image_create_bits(PIXMAN_x8r8g8b8, int(dw), int(dh), client.data(), int(dw * 4));
+    pixman_image_t* dst = pixman_image_create_bits(PIXMAN_a8r8g8b8, int(target.width()), int(target.height()),
+                                                   static_cast<uint32_t*>(mem), int(stride));
+    const Box damage{64, 64, int32_t(dw), int32_t(dh)};
+    const MemoryTarget host{std::span<const Box>(&damage, 1), mem, stride, fourcc('A', 'R', '2', '4'), true};
+    Sample empty, pass, frame, pix;
+    timespec next{};
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    for (int i = 0; i < frames + 3; i++) {
+        Sample scratch;
+        const bool timed = i >= 3;
+        sleep_until_next_frame(next);
+        {
+            Meter m;
+            submit_raw(b, nullptr);
+            m.add_to(timed ? empty : scratch);
+        }
+        sleep_until_next_frame(next);
+        {
+            Meter m;
+            submit_raw(b, target.view());
+            m.add_to(timed ? pass : scratch);
+        }
+        sleep_until_next_frame(next);
+        {
+            Meter m;
+            auto f = r.begin(target);
+            if (!f) die("begin", f.error());
+            TextureDraw d;
+            d.texture = &**tex;
+            d.dst = damage;
+            d.blend = Blend::none;
+            if (auto ok = f->draw_texture(d); !ok) die("draw", ok.error());
+            if (auto s = f->submit(host); !s) die("submit", s.error());
+            m.add_to(timed ? frame : scratch);
+        }
+        sleep_until_next_frame(next);
+        {
+            Meter m;
+            pixman_image_composite32(PIXMAN_OP_SRC, src, nullptr, dst, 0, 0, 0, 0, damage.x, damage.y, int(dw),
+                                     int(dh));
+            m.add_to(timed ? pix : scratch);
+        }
+    }
+    pixman_image_unref(src);
+    pixman_image_unref(dst);
+    std::printf("\npaced, one frame every 16.7 ms (cold caches, as in a compositor), damage %ux%u:\n\n", dw, dh);
+    std::printf("| per frame | wall ms | calling thread CPU ms | process CPU ms |\n|---|---:|---:|---:|\n");
+    row("raw Dawn: empty command buffer, submit, wait", empty, frames);
+    row("raw Dawn: render pass (load, no draw, store), submit, wait", pass, frames);
+    row("wlgpu: 1:1 opaque draw + read-back into host-mapped memory, one submit", frame, frames);
+    row("pixman: composite (SRC) into the memory", pix, frames);
+    std::printf("\nthread CPU / pixman's: raw Dawn empty %.1f, raw Dawn pass %.1f, wlgpu frame %.1f\n",
+                empty.thread / pix.thread, pass.thread / pix.thread, frame.thread / pix.thread);
+}
 
 }  // namespace
 
@@ -137,6 +220,9 @@ int main(int argc, char** argv) {
 
     std::printf("bench_readback: %s, %ux%u target, %d quads, %d frames\n\n", b.summary().c_str(), w, h, quads, frames);
     std::printf("| per frame | wall ms | calling thread CPU ms | process CPU ms |\n|---|---:|---:|---:|\n");
+    auto timer = (*renderer)->create_timer();
+    double gpu_ns = 0;
+    int gpu_frames = 0;
     Sample submit_s, wait_any, wait_poll, read_host, read_staged, two_host, one_host, two_staged, one_staged;
     for (int i = 0; i < frames + 3; i++) {
         const bool timed = i >= 3;
@@ -182,9 +268,13 @@ int main(int argc, char** argv) {
             }
             {
                 Meter m;
+                scene.timer = t->may_import ? timer.get() : nullptr;
                 scene.submit(t);
+                scene.timer = nullptr;
                 m.add_to(!timed ? scratch : t->may_import ? one_host : one_staged);
             }
+            if (timer && t->may_import && timed)
+                if (auto ns = timer->duration_ns()) gpu_ns += double(*ns), gpu_frames++;
         }
     }
     row("record + submit", submit_s, frames);
@@ -198,6 +288,11 @@ int main(int argc, char** argv) {
     row("one submit (submit(MemoryTarget)), host-mapped", one_host, frames);
     row("two submits, staging + memcpy", two_staged, frames);
     row("one submit, staging + memcpy", one_staged, frames);
+    if (gpu_frames)
+        std::printf("\nGPU time of the one-submit host-mapped frames' render pass (timestamps): %.3f ms (%d frames)\n",
+                    gpu_ns / gpu_frames / 1e6, gpu_frames);
+    else
+        std::printf("\nno GPU time: %s\n", timer ? "no timestamp read back" : "no timestamp queries");
     Sample empty, pass;
     for (int i = 0; i < frames + 3; i++) {
         Sample scratch;
@@ -216,6 +311,7 @@ int main(int argc, char** argv) {
     std::printf("| per frame | wall ms | calling thread CPU ms | process CPU ms |\n|---|---:|---:|---:|\n");
     row("empty command buffer", empty, frames);
     row("render pass (load, no draw, store)", pass, frames);
+    paced(b, **renderer, **target, mem, stride, rw && rh ? rw : 256, rh && rw ? rh : 256, frames);
     const TransferStats& t = b.transfers();
     std::printf("\ntransfers: readback host-mapped %llu, staged %llu, staging buffers created %llu, imports %llu\n",
                 (unsigned long long)t.readback_host_mapped, (unsigned long long)t.readback_staged,

@@ -6,7 +6,7 @@ wlroots' reason.
 
     bench/wlr.py --compositor build/tests/harness/wlgpu-test-compositor [--scenarios full,damage,4k,outputs2]
                  [--frames 300] [--renderers wlgpu,pixman,gles2,vulkan] [--append docs/perf.md]
-                 [--ready-timeout 20] [--timeout 300]
+                 [--ready-timeout 20] [--timeout 300] [--gpu-timer]
 
 Scenarios:
   full    1920x1080, 6 clients (simple-shm, simple-damage, flower, ...), --full-redraw
@@ -34,6 +34,12 @@ Columns (see docs/perf.md):
                          clients') and the elapsed time, divided by N. The headless output paces
                          frames at its refresh (60 Hz), so loop wall is at least 16.7 ms; above
                          that it is what a frame really costs until its buffer is complete.
+  timer ms               --gpu-timer only: the renderer's render timer (wlr_scene_timer), mean over
+                         the frames that had one: wlgpu's is the GPU time of the frame's render
+                         pass from timestamp queries (not its copies: the read-back into a memory
+                         output, exact 1:1 copies), pixman's its CPU time; "-" without timers.
+                         The timer adds work to wlgpu's frame (timestamps, their resolve and
+                         read-back): compare the other columns from runs without it.
 """
 import argparse
 import os
@@ -92,6 +98,8 @@ def run(args, renderer, sc, env):
            "--ready-timeout", str(args.ready_timeout)]
     if sc["full_redraw"]:
         cmd.append("--full-redraw")
+    if args.gpu_timer:
+        cmd.append("--gpu-timer")
     if sc.get("outputs", 1) > 1:
         cmd += ["--outputs", str(sc["outputs"])]
     cmd += sc.get("extra", [])
@@ -147,8 +155,9 @@ def table(args, name, sc, results, failed, adapter):
     if adapter:
         lines += [f"wlgpu adapter: {adapter}", ""]
     lines += ["| renderer | clients mapped | rendered frames | call CPU ms (mean) | call CPU median | call CPU p99 | call wall ms (mean) "
-              "| call thread CPU ms (mean) | loop CPU ms/frame | loop wall ms/frame | call CPU vs wlgpu |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "| call thread CPU ms (mean) | loop CPU ms/frame | loop wall ms/frame | call CPU vs wlgpu |"
+              + (" timer ms (mean) |" if args.gpu_timer else ""),
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if args.gpu_timer else "")]
     base = results["wlgpu"]["cpu"]["mean"] if "wlgpu" in results else None
     for r in args.renderers:
         if r in results:
@@ -158,8 +167,9 @@ def table(args, name, sc, results, failed, adapter):
             lw = f"{loop['wall']:.3f}" if loop else "-"
             ratio = f"{c['mean'] / base:.2f}x" if base else "-"
             th = f"{results[r]['thread']['mean']:.3f}" if "thread" in results[r] else "-"
+            gpu = f" {results[r]['gpu']['mean']:.3f} |" if "gpu" in results[r] else " - |"
             lines.append(f"| {r} | {results[r]['mapped']}/{len(sc['clients'])} | {c['frames']} | {c['mean']:.3f} | {c['median']:.3f} | {c['p99']:.3f} | "
-                         f"{w['mean']:.3f} | {th} | {lc} | {lw} | {ratio} |")
+                         f"{w['mean']:.3f} | {th} | {lc} | {lw} | {ratio} |" + (gpu if args.gpu_timer else ""))
     for r, why in failed.items():
         lines.append(f"| {r} | - | - | did not start: {why} | | | | | | | |")
     lines.append("")
@@ -177,6 +187,8 @@ def main():
                     help="seconds the compositor waits for every client to map before it counts frames "
                          "(the test bed needs minutes: its clients draw on a TCG guest)")
     ap.add_argument("--append", help="append the tables to this markdown file")
+    ap.add_argument("--gpu-timer", action="store_true",
+                    help="run the compositor with --gpu-timer and add the render timer's column")
     ap.add_argument("--title", default=None, help="the machine, for the tables' headings (default: wlgpu's adapter)")
     args = ap.parse_args()
     args.renderers = [r for r in args.renderers.split(",") if r]

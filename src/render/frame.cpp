@@ -187,6 +187,17 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {  // signals: see prepar
     return {};
 }
 
+namespace {
+
+// Whether box, within clip (one of its boxes is enough: wlr_scene's damage), covers the target.
+bool covers_target(const Frame::Impl& f, Box box, const Clip& clip) {
+    const Box all{0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
+    if (intersect(box, all) != all) return false;
+    return !clip || std::ranges::any_of(*clip, [&](const Box& c) { return intersect(c, all) == all; });
+}
+
+}  // namespace
+
 Result<void> Frame::draw_rect(const RectDraw& d) {  // no Dawn call: no signal mask needed
     auto& f = *impl_;
     if (f.submitted) return fail(Errc::invalid_argument, "draw_rect: the frame was already submitted");
@@ -197,6 +208,12 @@ Result<void> Frame::draw_rect(const RectDraw& d) {  // no Dawn call: no signal m
     in.color[0] = c.r, in.color[1] = c.g, in.color[2] = c.b, in.color[3] = c.a;
     // As wlroots: an opaque colour replaces, whatever the blend mode.
     Blend blend = c.a >= 1.0f ? Blend::none : d.blend;
+    // A first opaque rect over the whole target (wlr_scene's background, or its black under a
+    // full damage) is the pass's clear: a load op, no draw (blit.cpp keeps copies after it).
+    if (blend == Blend::none && f.cmds.empty() && covers_target(f, d.box, d.clip)) {
+        f.load_clear = c;
+        return {};
+    }
     const auto index = uint32_t(f.instances.size());
     f.push({f.target->format().texture, Kind::rect, blend}, nullptr, d.box, d.clip, in);
     if (blend == Blend::none && f.instances.size() > index) render::blit::note_fill(f, c, d.box, index);

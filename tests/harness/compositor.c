@@ -150,7 +150,12 @@ static void output_frame(struct wl_listener *listener, void *data) {
 	device_loss_frame_end(o);
 	bool rendered = ok && (state.committed & WLR_OUTPUT_STATE_BUFFER);
 	if (!ok) say("output %s: rendering the scene failed", o->wlr_output->name);
-	if (rendered && s->ready_frame >= 0) stats_add(s, w1 - w0, c1 - c0, t1 - t0);
+	double gpu = -1;
+	if (rendered && s->opt.gpu_timer && o->timer.render_timer) {
+		int ns = wlr_render_timer_get_duration_ns(o->timer.render_timer);
+		if (ns >= 0) gpu = ns / 1e6;
+	}
+	if (rendered && s->ready_frame >= 0) stats_add(s, w1 - w0, c1 - c0, t1 - t0, gpu);
 	if (capture && rendered) {
 		wlr_scene_output_for_each_buffer(so, print_buffer_box, o);
 		print_frame_damage(o, &state);
@@ -188,6 +193,7 @@ static void output_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&o->frame.link);
 	wl_list_remove(&o->destroy.link);
 	wl_list_remove(&o->link);
+	wlr_scene_timer_finish(&o->timer);
 	free(o);
 }
 
@@ -448,6 +454,8 @@ static void usage(FILE *f) {
 		"  --seconds S        or stop S seconds after every client mapped\n"
 		"  --screenshot F.png write the last frame of each output (F.png, F-1.png, ...)\n"
 		"  --stats            print frame times (min, median, p99, mean)\n"
+		"  --gpu-timer        with --stats: also the render timer per frame (wlr_scene_timer: GPU time\n"
+		"                     of the render pass where the renderer has timestamps)\n"
 		"  --frame-time MS    send this fixed time in frame callbacks (deterministic animations)\n"
 		"  --refresh HZ       headless outputs' refresh rate (default: wlroots' 60 Hz); a high rate\n"
 		"                     renders frames back to back (benchmarks: a warm frame against a paced one)\n"
@@ -484,7 +492,7 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 	static const struct option longs[] = {
 		{"renderer", 1, 0, 'r'}, {"backend", 1, 0, 'b'}, {"size", 1, 0, 's'}, {"outputs", 1, 0, 'o'},
 		{"scale", 1, 0, 'S'}, {"transform", 1, 0, 't'}, {"clients", 1, 0, 'c'}, {"frames", 1, 0, 'f'},
-		{"seconds", 1, 0, 'T'}, {"screenshot", 1, 0, 'p'}, {"stats", 0, 0, 'x'}, {"frame-time", 1, 0, 'F'},
+		{"seconds", 1, 0, 'T'}, {"screenshot", 1, 0, 'p'}, {"stats", 0, 0, 'x'}, {"gpu-timer", 0, 0, 'g'}, {"frame-time", 1, 0, 'F'},
 		{"kill", 1, 0, 'k'}, {"check-fds", 0, 0, 'd'}, {"full-redraw", 0, 0, 'R'},
 		{"damaged-screenshot", 0, 0, 'D'}, {"move", 0, 0, 'M'},
 		{"ready-timeout", 1, 0, 'w'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
@@ -522,6 +530,7 @@ static bool parse_args(int argc, char **argv, struct options *o) {
 		case 'T': o->seconds = atof(optarg); o->frames = 0; break;
 		case 'p': o->screenshot = optarg; break;
 		case 'x': o->stats = true; break;
+		case 'g': o->gpu_timer = true; break;
 		case 'F': o->frame_time_ms = atol(optarg); break;
 		case 'H': {
 			double hz = atof(optarg);
@@ -698,6 +707,7 @@ int main(int argc, char **argv) {
 	free(s.ms_wall);
 	free(s.ms_cpu);
 	free(s.ms_thread);
+	free(s.ms_gpu);
 	free(s.opt.client_list);
 	say("done (exit %d)", s.exit_code);
 	return s.exit_code;

@@ -160,8 +160,9 @@ void effects_toplevel_commit(struct toplevel *tl) {
 
 bool effects_build_state(struct output *o, struct wlr_output_state *state) {
 	struct server *s = o->server;
-	if (!s->scene_fx) return wlr_scene_output_build_state(o->scene_output, state, NULL);
-	return wlgpu_scene_output_build_state(s->scene_fx, o->scene_output, state, NULL);
+	const struct wlr_scene_output_state_options options = {.timer = s->opt.gpu_timer ? &o->timer : NULL};
+	if (!s->scene_fx) return wlr_scene_output_build_state(o->scene_output, state, &options);
+	return wlgpu_scene_output_build_state(s->scene_fx, o->scene_output, state, &options);
 }
 
 void effects_finish(struct server *s) {

@@ -35,6 +35,7 @@ struct options {
 	double seconds;         /* alternatively, run this long */
 	const char *screenshot;
 	bool stats;
+	bool gpu_timer;         /* --gpu-timer: wlr_scene_timer per output, the render timer's ms in the stats */
 	const char *renderer;   /* wlgpu, pixman, gles2, vulkan */
 	const char *backend;    /* headless, auto */
 	long frame_time_ms;     /* >= 0: fixed timestamp in frame callbacks (deterministic clients) */
@@ -104,10 +105,12 @@ struct server {
 	/* Frame times (stats.c): one sample per frame of output 0, summed over every output
 	 * rendered since the previous one (--outputs N: the cost of one refresh of all of them).
 	 * cpu: the process's CPU clock (all threads: the driver's too); thread: the compositor
-	 * thread's own CPU clock (what it did itself, a spinning wait included). */
-	double *ms_wall, *ms_cpu, *ms_thread;
+	 * thread's own CPU clock (what it did itself, a spinning wait included); gpu (--gpu-timer):
+	 * the renderer's render timer (wlgpu: the render pass's GPU time from timestamps; pixman:
+	 * its CPU time), -1 in a frame where an output's timer had no figure. */
+	double *ms_wall, *ms_cpu, *ms_thread, *ms_gpu;
 	size_t nstats, capstats;
-	double sum_wall, sum_cpu, sum_thread;
+	double sum_wall, sum_cpu, sum_thread, sum_gpu;
 	bool sum_pending;
 
 	/* Sync: commits held until their buffers are ready; linux-drm-syncobj-v1. */
@@ -131,6 +134,7 @@ struct output {
 	int index;
 	bool screenshot_done;
 	struct wlr_buffer *recent[8];  /* buffers of the last frames, newest first (buffer age) */
+	struct wlr_scene_timer timer;  /* --gpu-timer */
 	struct wl_listener frame, destroy;
 };
 
@@ -163,7 +167,7 @@ static inline double now_ms(clockid_t c) {
 int count_fds(void);
 int count_fds_settled(struct wlr_renderer *renderer, int before);
 void print_fds(void);
-void stats_add(struct server *s, double wall, double cpu, double thread);
+void stats_add(struct server *s, double wall, double cpu, double thread, double gpu);
 void stats_end_frame(struct server *s);
 void print_stats(struct server *s);
 void print_sync_stats(struct server *s);

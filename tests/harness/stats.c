@@ -50,32 +50,36 @@ void print_fds(void) {
 	closedir(d);
 }
 
-static void record_stat(struct server *s, double wall, double cpu, double thread) {
+static void record_stat(struct server *s, double wall, double cpu, double thread, double gpu) {
 	if (s->nstats == s->capstats) {
 		s->capstats = s->capstats ? s->capstats * 2 : 256;
 		s->ms_wall = realloc(s->ms_wall, s->capstats * sizeof(double));
 		s->ms_cpu = realloc(s->ms_cpu, s->capstats * sizeof(double));
 		s->ms_thread = realloc(s->ms_thread, s->capstats * sizeof(double));
+		s->ms_gpu = realloc(s->ms_gpu, s->capstats * sizeof(double));
 	}
 	s->ms_wall[s->nstats] = wall;
 	s->ms_cpu[s->nstats] = cpu;
 	s->ms_thread[s->nstats] = thread;
+	s->ms_gpu[s->nstats] = gpu;
 	s->nstats++;
 }
 
 /* One output's render time in the current frame. */
-void stats_add(struct server *s, double wall, double cpu, double thread) {
+void stats_add(struct server *s, double wall, double cpu, double thread, double gpu) {
 	s->sum_wall += wall;
 	s->sum_cpu += cpu;
 	s->sum_thread += thread;
+	if (!s->sum_pending) s->sum_gpu = 0;
+	s->sum_gpu = gpu < 0 || s->sum_gpu < 0 ? -1 : s->sum_gpu + gpu;
 	s->sum_pending = true;
 }
 
 /* Records the frame's times summed over the outputs (at output 0's next frame, and at exit). */
 void stats_end_frame(struct server *s) {
 	if (!s->sum_pending) return;
-	record_stat(s, s->sum_wall, s->sum_cpu, s->sum_thread);
-	s->sum_wall = s->sum_cpu = s->sum_thread = 0;
+	record_stat(s, s->sum_wall, s->sum_cpu, s->sum_thread, s->sum_gpu);
+	s->sum_wall = s->sum_cpu = s->sum_thread = s->sum_gpu = 0;
 	s->sum_pending = false;
 }
 
@@ -86,23 +90,30 @@ static int cmp_double(const void *a, const void *b) {
 
 void print_stats(struct server *s) {
 	if (s->nstats == 0) { say("stats: no frames were rendered"); return; }
-	double *v[3] = {s->ms_wall, s->ms_cpu, s->ms_thread};
-	const char *name[3] = {"wall ms", "cpu ms", "thread ms"};
-	const char *kind[3] = {"wall", "cpu", "thread"};
+	/* The render timer's figures: only the frames that had one. */
+	size_t ngpu = 0;
+	for (size_t i = 0; i < s->nstats; i++)
+		if (s->ms_gpu[i] >= 0) s->ms_gpu[ngpu++] = s->ms_gpu[i];
+	double *v[4] = {s->ms_wall, s->ms_cpu, s->ms_thread, s->ms_gpu};
+	size_t n[4] = {s->nstats, s->nstats, s->nstats, ngpu};
+	const char *name[4] = {"wall ms", "cpu ms", "thread ms", "timer ms"};
+	const char *kind[4] = {"wall", "cpu", "thread", "gpu"};
+	if (s->opt.gpu_timer && ngpu < s->nstats)
+		say("stats: the render timer gave no figure in %zu of %zu frames", s->nstats - ngpu, s->nstats);
 	fprintf(stderr, "[compositor] frame times over %zu rendered frames (renderer %s, %d outputs %dx%d):\n",
 		s->nstats, s->opt.renderer, s->noutputs, s->opt.width, s->opt.height);
-	fprintf(stderr, "  %-8s %9s %9s %9s %9s\n", "", "min", "median", "p99", "mean");
-	for (int k = 0; k < 3; k++) {
+	fprintf(stderr, "  %-9s %9s %9s %9s %9s\n", "", "min", "median", "p99", "mean");
+	for (int k = 0; k < 4; k++) {
+		if (n[k] == 0) continue;
 		double sum = 0;
-		for (size_t i = 0; i < s->nstats; i++) sum += v[k][i];
-		qsort(v[k], s->nstats, sizeof(double), cmp_double);
-		size_t p99 = (size_t)(0.99 * (s->nstats - 1) + 0.5);
-		fprintf(stderr, "  %-8s %9.3f %9.3f %9.3f %9.3f\n", name[k], v[k][0], v[k][s->nstats / 2],
-			v[k][p99], sum / s->nstats);
+		for (size_t i = 0; i < n[k]; i++) sum += v[k][i];
+		qsort(v[k], n[k], sizeof(double), cmp_double);
+		size_t p99 = (size_t)(0.99 * (n[k] - 1) + 0.5);
+		fprintf(stderr, "  %-9s %9.3f %9.3f %9.3f %9.3f\n", name[k], v[k][0], v[k][n[k] / 2], v[k][p99],
+			sum / n[k]);
 		/* machine-readable line for bench/wlr */
 		fprintf(stdout, "STATS renderer=%s kind=%s frames=%zu min=%.4f median=%.4f p99=%.4f mean=%.4f\n",
-			s->opt.renderer, kind[k], s->nstats, v[k][0], v[k][s->nstats / 2], v[k][p99],
-			sum / s->nstats);
+			s->opt.renderer, kind[k], n[k], v[k][0], v[k][n[k] / 2], v[k][p99], sum / n[k]);
 	}
 	if (wlr_renderer_is_wlgpu(s->renderer)) {
 		const char *t = wlgpu_renderer_get_transfer_stats(s->renderer);

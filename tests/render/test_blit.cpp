@@ -146,7 +146,43 @@ TEST(Blit, OverlappedDrawsStayDraws) {
     sc.frame->clear(bg);
     ref::draw_rect(sc.want, {0, 0, 80, 60}, {bg.r, bg.g, bg.b, bg.a}, Blend::none, std::nullopt);
     sc.draw(c, lone);
-    EXPECT_TRUE(sc.submit(1, 0)) << "no copy: the clearing pass would overwrite it";
+    const uint64_t passes = sc.r->stats().render_passes;
+    EXPECT_TRUE(sc.submit(2, 0)) << "a copy after the clear, which is a pass of its own";
+    EXPECT_EQ(sc.r->stats().render_passes, passes + 1) << "the clear's pass only: the copy took the frame's draws";
+}
+
+// wlr_scene's background (or its black under a full damage) is a first opaque rect over the
+// whole target, clipped by a damage box that holds the target: it becomes the pass's clear, not
+// a draw, and 1:1 opaque draws after it are still copies (after the clear's own pass). A rect
+// that leaves a column out, a translucent one or one after a draw stays a draw.
+TEST(Blit, AFirstOpaqueRectOverTheTargetIsTheClear) {
+    std::mt19937 rng(808);
+    Scene sc(rng, 72, 50, ref::Layout::xrgb8888);
+    Source win = random_texture(rng, 21, 17, ref::Layout::xrgb8888);
+    Source glass = random_texture(rng, 13, 9, ref::Layout::argb8888);
+    const Box damage[] = {{-4, -4, 100, 80}};
+    sc.rect({{0, 0, 16384, 16384}, {77 / 255.f, 153 / 255.f, 51 / 255.f, 1.0f}, Blend::premultiplied, Clip(damage)});
+    sc.draw(win, one_to_one(win, 9, 7, Blend::none));
+    sc.draw(glass, one_to_one(glass, 40, 30, Blend::premultiplied));
+    const uint64_t draws = sc.draws();
+    EXPECT_TRUE(sc.submit(1, 1)) << "the window copied; +-1: the blended draw rounds";
+    EXPECT_EQ(sc.draws() - draws, 1u) << "only the blended window was drawn: the rect is the clear";
+    EXPECT_EQ(sc.r->stats().render_passes, 2u) << "the clear's pass and the blended draw's";
+
+    // Not the whole target: one column left out, the rect is a draw (or a fill copy on CPU adapters).
+    sc.begin();
+    const uint64_t drawn = sc.draws() + sc.filled();
+    sc.rect({{0, 0, 71, 50}, {0.9f, 0.1f, 0.4f, 1.0f}, Blend::none, std::nullopt});
+    sc.rect({{0, 0, 72, 50}, {0.2f, 0.2f, 0.8f, 0.5f}, Blend::premultiplied, std::nullopt});  // translucent
+    sc.draw(win, one_to_one(win, 30, 20, Blend::none));  // over both rects: a draw
+    EXPECT_TRUE(sc.submit(1, 1));
+    EXPECT_EQ(sc.draws() + sc.filled() - drawn, 3u) << "two rects and the window, drawn or filled";
+
+    // After a draw, a covering opaque rect is drawn over it (a clear would run first).
+    sc.begin();
+    sc.draw(glass, one_to_one(glass, 3, 3, Blend::premultiplied));
+    sc.rect({{0, 0, 72, 50}, {128 / 255.f, 179 / 255.f, 26 / 255.f, 1.0f}, Blend::none, std::nullopt});
+    EXPECT_TRUE(sc.submit(1, 0)) << "exact: n/255 colours";
 }
 
 // An XRGB source's X byte (random here, mostly not 0xff) must not land in a target whose alpha
