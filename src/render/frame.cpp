@@ -10,6 +10,7 @@
 #include "render/renderer_impl.hpp"
 #include "common/signals_blocked.hpp"
 #include "render/atlas.hpp"
+#include "render/background.hpp"
 #include "render/blit.hpp"
 #include "render/bundle.hpp"
 #include "render/effects.hpp"
@@ -184,19 +185,9 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {  // signals: see prepar
     f.push({f.target->format().texture, p.yuv ? Kind::yuv : Kind::texture, d.blend}, p.bind_group, d.dst, d.clip,
            p.instance);
     if (!p.yuv && f.instances.size() > index) render::blit::note(f, d, index, p.source);
+    render::background::note(f, p.yuv ? Kind::yuv : Kind::texture, d.blend, d.dst, d.clip, index);
     return {};
 }
-
-namespace {
-
-// Whether box, within clip (one of its boxes is enough: wlr_scene's damage), covers the target.
-bool covers_target(const Frame::Impl& f, Box box, const Clip& clip) {
-    const Box all{0, 0, int32_t(f.target->width()), int32_t(f.target->height())};
-    if (intersect(box, all) != all) return false;
-    return !clip || std::ranges::any_of(*clip, [&](const Box& c) { return intersect(c, all) == all; });
-}
-
-}  // namespace
 
 Result<void> Frame::draw_rect(const RectDraw& d) {  // no Dawn call: no signal mask needed
     auto& f = *impl_;
@@ -208,15 +199,10 @@ Result<void> Frame::draw_rect(const RectDraw& d) {  // no Dawn call: no signal m
     in.color[0] = c.r, in.color[1] = c.g, in.color[2] = c.b, in.color[3] = c.a;
     // As wlroots: an opaque colour replaces, whatever the blend mode.
     Blend blend = c.a >= 1.0f ? Blend::none : d.blend;
-    // A first opaque rect over the whole target (wlr_scene's background, or its black under a
-    // full damage) is the pass's clear: a load op, no draw (blit.cpp keeps copies after it).
-    if (blend == Blend::none && f.cmds.empty() && covers_target(f, d.box, d.clip)) {
-        f.load_clear = c;
-        return {};
-    }
     const auto index = uint32_t(f.instances.size());
     f.push({f.target->format().texture, Kind::rect, blend}, nullptr, d.box, d.clip, in);
     if (blend == Blend::none && f.instances.size() > index) render::blit::note_fill(f, c, d.box, index);
+    render::background::note(f, Kind::rect, blend, d.box, d.clip, index, c);
     return {};
 }
 
@@ -348,6 +334,7 @@ Result<SyncPoint> Frame::submit_impl(const MemoryTarget* read_back) {
 
     wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
     render::atlas::flush(r, enc.get());  // atlas entries this frame (or an unsubmitted one) placed
+    render::background::to_clear(f);  // before the copies: a clear goes first
     const bool copied = render::blit::hoist(f, enc.get());  // copies run before the pass
     // Copies that took every command leave an empty pass: none is encoded unless it clears or
     // carries the timer's timestamps. (Without any copy the empty pass stays: the submit then

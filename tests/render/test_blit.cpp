@@ -151,38 +151,67 @@ TEST(Blit, OverlappedDrawsStayDraws) {
     EXPECT_EQ(sc.r->stats().render_passes, passes + 1) << "the clear's pass only: the copy took the frame's draws";
 }
 
-// wlr_scene's background (or its black under a full damage) is a first opaque rect over the
-// whole target, clipped by a damage box that holds the target: it becomes the pass's clear, not
-// a draw, and 1:1 opaque draws after it are still copies (after the clear's own pass). A rect
-// that leaves a column out, a translucent one or one after a draw stays a draw.
-TEST(Blit, AFirstOpaqueRectOverTheTargetIsTheClear) {
+// wlr_scene's background (or its black under a full damage) is the frame's first draw, an opaque
+// rect over the whole target clipped to the damage less the opaque windows above it, which are
+// then drawn with Blend::none. When the rect's clip and those windows replace every pixel, the
+// rect is the pass's clear (RenderStats::background_clears), not a draw, and 1:1 windows are
+// still copies (after the clear's own pass). A hole that nothing replaces keeps the target's old
+// pixels: no clear. A rect that leaves a column out, a translucent one, or one after a draw,
+// stays a draw.
+TEST(Blit, TheBackgroundRectIsTheClearWhenItAndTheWindowsReplaceEveryPixel) {
     std::mt19937 rng(808);
     Scene sc(rng, 72, 50, ref::Layout::xrgb8888);
     Source win = random_texture(rng, 21, 17, ref::Layout::xrgb8888);
+    Source big = random_texture(rng, 10, 8, ref::Layout::xrgb8888);
     Source glass = random_texture(rng, 13, 9, ref::Layout::argb8888);
-    const Box damage[] = {{-4, -4, 100, 80}};
-    sc.rect({{0, 0, 16384, 16384}, {77 / 255.f, 153 / 255.f, 51 / 255.f, 1.0f}, Blend::premultiplied, Clip(damage)});
-    sc.draw(win, one_to_one(win, 9, 7, Blend::none));
-    sc.draw(glass, one_to_one(glass, 40, 30, Blend::premultiplied));
-    const uint64_t draws = sc.draws();
+    const Box win_box{9, 7, 21, 17}, big_box{40, 20, 20, 24};  // big: a 10x8 texture scaled 2x, 3x
+    // The target less the two windows, as wlroots' region makes it: bands of boxes.
+    const Box background[] = {{0, 0, 72, 7},   {0, 7, 9, 13},  {30, 7, 42, 13},  {0, 20, 9, 4},    {30, 20, 10, 4},
+                              {60, 20, 12, 4}, {0, 24, 40, 20}, {60, 24, 12, 20}, {0, 44, 72, 6}};
+    auto frame = [&](bool hole) {
+        // With a hole, the clip lacks the box right of the scaled window: nothing replaces it.
+        const Clip clip = hole ? Clip(std::span<const Box>(background, 7)) : Clip(background);
+        const Color colour = hole ? Color{200 / 255.f, 40 / 255.f, 90 / 255.f, 1.0f} : Color{77 / 255.f, 153 / 255.f, 51 / 255.f, 1.0f};
+        sc.rect({{0, 0, 16384, 16384}, colour, Blend::premultiplied, clip});
+        sc.draw(win, one_to_one(win, win_box.x, win_box.y, Blend::none));
+        TextureDraw scaled = one_to_one(big, big_box.x, big_box.y, Blend::none);
+        scaled.dst = big_box;
+        scaled.filter = Filter::nearest;
+        sc.draw(big, scaled);
+        sc.draw(glass, one_to_one(glass, 3, 30, Blend::premultiplied));
+        if (hole) sc.rect({{0, 44, 72, 6}, colour, Blend::none, std::nullopt});
+    };
+    frame(false);
+    uint64_t draws = sc.draws(), passes = sc.r->stats().render_passes;
     EXPECT_TRUE(sc.submit(1, 1)) << "the window copied; +-1: the blended draw rounds";
-    EXPECT_EQ(sc.draws() - draws, 1u) << "only the blended window was drawn: the rect is the clear";
-    EXPECT_EQ(sc.r->stats().render_passes, 2u) << "the clear's pass and the blended draw's";
+    EXPECT_EQ(sc.r->stats().background_clears, 1u);
+    EXPECT_EQ(sc.draws() - draws, 2u) << "the scaled window and the glass: the rect is the clear";
+    EXPECT_EQ(sc.r->stats().render_passes - passes, 2u) << "the clear's pass and the draws'";
+
+    // Another colour, the clip without the boxes right of the scaled window and along the bottom,
+    // the bottom drawn by a later opaque rect: the box right of the window is neither in the
+    // clip nor replaced, and keeps the first frame's colour.
+    sc.begin();
+    frame(true);
+    draws = sc.draws() + sc.filled();
+    EXPECT_TRUE(sc.submit(1, 1)) << "the row keeps the previous frame's pixels; the window is drawn (the rect's boxes touch it)";
+    EXPECT_EQ(sc.r->stats().background_clears, 1u) << "no clear with a hole";
 
     // Not the whole target: one column left out, the rect is a draw (or a fill copy on CPU adapters).
     sc.begin();
-    const uint64_t drawn = sc.draws() + sc.filled();
+    draws = sc.draws() + sc.filled();
     sc.rect({{0, 0, 71, 50}, {0.9f, 0.1f, 0.4f, 1.0f}, Blend::none, std::nullopt});
     sc.rect({{0, 0, 72, 50}, {0.2f, 0.2f, 0.8f, 0.5f}, Blend::premultiplied, std::nullopt});  // translucent
     sc.draw(win, one_to_one(win, 30, 20, Blend::none));  // over both rects: a draw
     EXPECT_TRUE(sc.submit(1, 1));
-    EXPECT_EQ(sc.draws() + sc.filled() - drawn, 3u) << "two rects and the window, drawn or filled";
+    EXPECT_EQ(sc.draws() + sc.filled() - draws, 3u) << "two rects and the window, drawn or filled";
 
     // After a draw, a covering opaque rect is drawn over it (a clear would run first).
     sc.begin();
     sc.draw(glass, one_to_one(glass, 3, 3, Blend::premultiplied));
     sc.rect({{0, 0, 72, 50}, {128 / 255.f, 179 / 255.f, 26 / 255.f, 1.0f}, Blend::none, std::nullopt});
     EXPECT_TRUE(sc.submit(1, 0)) << "exact: n/255 colours";
+    EXPECT_EQ(sc.r->stats().background_clears, 1u);
 }
 
 // An XRGB source's X byte (random here, mostly not 0xff) must not land in a target whose alpha
