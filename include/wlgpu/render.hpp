@@ -61,10 +61,6 @@ struct RenderStats {
     // that their draws share a bind group: src/render/atlas.hpp): the copies of textures into
     // it, and the times a full atlas was started afresh.
     uint64_t atlas_copies = 0, atlas_resets = 0;
-    // Frames whose first draw, an opaque rect over the whole target (wlr_scene's background),
-    // became the pass's clear colour because it and the later Blend::none draws replace every
-    // pixel (src/render/background.hpp): no full-screen draw.
-    uint64_t background_clears = 0;
 };
 
 // ---- Effects (src/render/effects*.cpp, docs/effects.md) ----

@@ -139,25 +139,6 @@ std::optional<uint32_t> fill_colour(Frame::Impl& f) {
     return pick;
 }
 
-// A pass that only clears the target to the frame's clear colour, before copies that the
-// frame's pass would otherwise overwrite with its load op; the frame's pass then loads.
-void encode_clear(Frame::Impl& f, WGPUCommandEncoder enc) {
-    WGPURenderPassColorAttachment color{};
-    color.view = f.target->view();
-    color.depthSlice = WGPU_DEPTH_SLICE_UNDEFINED;
-    color.loadOp = WGPULoadOp_Clear;
-    color.storeOp = WGPUStoreOp_Store;
-    color.clearValue = {f.load_clear->r, f.load_clear->g, f.load_clear->b, f.load_clear->a};
-    WGPURenderPassDescriptor pd{};
-    pd.label = wg::sv("wlgpu clear");
-    pd.colorAttachmentCount = 1;
-    pd.colorAttachments = &color;
-    wg::RenderPassEncoder pass = wg::RenderPassEncoder::Acquire(wgpuCommandEncoderBeginRenderPass(enc, &pd));
-    wgpuRenderPassEncoderEnd(pass.get());
-    f.r->stats.render_passes++;
-    f.load_clear.reset();
-}
-
 void encode_fill(Frame::Impl& f, WGPUCommandEncoder enc, Box b) {
     WGPUTexelCopyBufferInfo src{};
     src.buffer = f.r->fill.buffer.get();
@@ -192,7 +173,7 @@ void note(Frame::Impl& f, const TextureDraw& d, uint32_t index, TexelSource from
 
 bool hoist(Frame::Impl& f, WGPUCommandEncoder enc) {
     const std::optional<uint32_t> fill = fill_colour(f);
-    if (f.copies.empty()) return false;
+    if (f.copies.empty() || f.load_clear) return false;  // a clearing pass would overwrite the copies
     bool encoded = false;
     const bool snapshots = std::ranges::any_of(f.cmds, [](const Cmd& c) { return c.key.kind == Kind::snapshot; });
     std::vector<Box> earlier;  // what the commands before the current one touch
@@ -213,8 +194,6 @@ bool hoist(Frame::Impl& f, WGPUCommandEncoder enc) {
                         std::ranges::none_of(earlier, [&](const Box& e) { return !intersect(e, b).empty(); });
         }
         if (candidate) {
-            // The frame's clear goes first, a pass of its own (the frame's pass then loads).
-            if (f.load_clear) encode_clear(f, enc);
             for (uint32_t j = 0; j < c.count; j++) {
                 const CopyCandidate& k = it[j];
                 const Box b = intersect(c.scissor, k.dst);

@@ -10,7 +10,6 @@
 #include "render/renderer_impl.hpp"
 #include "common/signals_blocked.hpp"
 #include "render/atlas.hpp"
-#include "render/background.hpp"
 #include "render/blit.hpp"
 #include "render/bundle.hpp"
 #include "render/effects.hpp"
@@ -185,7 +184,6 @@ Result<void> Frame::draw_texture(const TextureDraw& d) {  // signals: see prepar
     f.push({f.target->format().texture, p.yuv ? Kind::yuv : Kind::texture, d.blend}, p.bind_group, d.dst, d.clip,
            p.instance);
     if (!p.yuv && f.instances.size() > index) render::blit::note(f, d, index, p.source);
-    render::background::note(f, p.yuv ? Kind::yuv : Kind::texture, d.blend, d.dst, d.clip, index);
     return {};
 }
 
@@ -202,7 +200,6 @@ Result<void> Frame::draw_rect(const RectDraw& d) {  // no Dawn call: no signal m
     const auto index = uint32_t(f.instances.size());
     f.push({f.target->format().texture, Kind::rect, blend}, nullptr, d.box, d.clip, in);
     if (blend == Blend::none && f.instances.size() > index) render::blit::note_fill(f, c, d.box, index);
-    render::background::note(f, Kind::rect, blend, d.box, d.clip, index, c);
     return {};
 }
 
@@ -332,9 +329,11 @@ Result<SyncPoint> Frame::submit_impl(const MemoryTarget* read_back) {
     if (auto ok = r.ensure_instance_capacity(bytes); !ok) return std::unexpected(ok.error());
     r.upload_instances(f.instances);
 
+    if (auto ok = render::warm_pipelines(b.device(), r.pipelines, f.target->format().texture, r.stats.pipelines_created);
+        !ok)
+        return std::unexpected(ok.error());
     wg::CommandEncoder enc = wg::CommandEncoder::Acquire(wgpuDeviceCreateCommandEncoder(b.device(), nullptr));
     render::atlas::flush(r, enc.get());  // atlas entries this frame (or an unsubmitted one) placed
-    render::background::to_clear(f);  // before the copies: a clear goes first
     const bool copied = render::blit::hoist(f, enc.get());  // copies run before the pass
     // Copies that took every command leave an empty pass: none is encoded unless it clears or
     // carries the timer's timestamps. (Without any copy the empty pass stays: the submit then

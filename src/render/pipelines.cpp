@@ -120,8 +120,9 @@ wg::RenderPipeline create_quad_pipeline(WGPUDevice device, const QuadPipelineDes
     return wg::RenderPipeline::Acquire(wgpuDeviceCreateRenderPipeline(device, &d));
 }
 
-Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, PipelineKey key, uint64_t& created) {
-    if (auto it = p.cache.find(key); it != p.cache.end()) return it->second.get();
+namespace {
+
+Result<WGPURenderPipeline> create_pipeline(WGPUDevice device, Pipelines& p, PipelineKey key, uint64_t& created) {
     const bool tex = key.kind == Kind::texture;
     wg::RenderPipeline pipe = create_quad_pipeline(
         device, {p.module.get(), tex ? p.texture_pipeline_layout.get() : p.rect_pipeline_layout.get(),
@@ -131,6 +132,26 @@ Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, Pipelin
     WGPURenderPipeline raw = pipe.get();
     p.cache.emplace(key, std::move(pipe));
     return raw;
+}
+
+}  // namespace
+
+// A target format's whole set (rect and texture, both blends), created at its first frame as
+// wlroots' Vulkan renderer does per render format: a pipeline compiled later would stall the frame
+// that first needs it (hundreds of ms on lavapipe in the test bed), e.g. the frame in which the
+// first window appears, while clients wait for the compositor's answers.
+Result<void> warm_pipelines(WGPUDevice device, Pipelines& p, WGPUTextureFormat format, uint64_t& created) {
+    for (Kind kind : {Kind::rect, Kind::texture})
+        for (Blend blend : {Blend::premultiplied, Blend::none})
+            if (const PipelineKey k{format, kind, blend}; !p.cache.contains(k))
+                if (auto made = create_pipeline(device, p, k, created); !made) return std::unexpected(made.error());
+    return {};
+}
+
+Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, PipelineKey key, uint64_t& created) {
+    if (auto it = p.cache.find(key); it != p.cache.end()) return it->second.get();
+    if (auto ok = warm_pipelines(device, p, key.format, created); !ok) return std::unexpected(ok.error());
+    return create_pipeline(device, p, key, created);
 }
 
 }  // namespace wlgpu::render

@@ -73,6 +73,7 @@ struct QuadPipelineDesc {
 };
 wg::RenderPipeline create_quad_pipeline(WGPUDevice device, const QuadPipelineDesc& desc);
 Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, PipelineKey key, uint64_t& created);
+Result<void> warm_pipelines(WGPUDevice device, Pipelines& p, WGPUTextureFormat format, uint64_t& created);
 
 // Texture coordinates of the dst corners for a crop and a wl_output transform (transform.cpp).
 struct UvMap {
@@ -90,16 +91,6 @@ extern const char* const kTexelFlagsWgsl;  // wlgpu_apply_texel_flags(texel, fla
 extern const std::string kShaderWgsl;
 
 // One recorded draw: instances [first, first+count) with one pipeline/bind group/scissor.
-// The frame's first draw, an opaque rect over the whole target, and the boxes of it and of the
-// later Blend::none draws: the pixels they replace (src/render/background.hpp).
-struct Background {
-    uint32_t instance;
-    Color colour;
-    std::vector<Box> covered;
-    size_t scanned = 0;   // f.cmds looked at for a snapshot
-    bool sealed = false;  // a snapshot came: later draws cover nothing it read
-};
-
 struct Cmd {
     PipelineKey key;
     WGPUBindGroup bind_group;  // borrowed from a Texture's cache; nullptr for rects
@@ -253,7 +244,6 @@ struct Frame::Impl {
     std::vector<render::CopyCandidate> copies;  // draws that may become copies (blit.cpp)
     std::vector<std::shared_ptr<SharedAccess>> shared;  // imported textures used (once each)
     std::optional<Color> load_clear;   // a leading unclipped clear becomes the pass's clear value
-    std::optional<render::Background> background;  // the first rect, a clear candidate (background.cpp)
     std::vector<std::shared_ptr<const void>> keep;  // effects used (alive until submit)
     bool submitted = false;
 
