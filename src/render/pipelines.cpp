@@ -150,8 +150,7 @@ Result<void> warm_pipelines(WGPUDevice device, Pipelines& p, WGPUTextureFormat f
 
 Result<WGPURenderPipeline> get_pipeline(WGPUDevice device, Pipelines& p, PipelineKey key, uint64_t& created) {
     if (auto it = p.cache.find(key); it != p.cache.end()) return it->second.get();
-    if (auto ok = warm_pipelines(device, p, key.format, created); !ok) return std::unexpected(ok.error());
-    return create_pipeline(device, p, key, created);
+    return create_pipeline(device, p, key, created);  // not of the warm set (Frame::submit warms it first)
 }
 
 }  // namespace wlgpu::render
