@@ -67,6 +67,8 @@ WLGPU_HANDLE(RenderPassEncoder);
 WLGPU_HANDLE(RenderBundleEncoder);
 WLGPU_HANDLE(RenderBundle);
 WLGPU_HANDLE(QuerySet);
+WLGPU_HANDLE(ComputePipeline);
+WLGPU_HANDLE(ComputePassEncoder);
 WLGPU_HANDLE(SharedTextureMemory);
 WLGPU_HANDLE(SharedFence);
 #undef WLGPU_HANDLE

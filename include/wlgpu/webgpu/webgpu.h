@@ -50,8 +50,10 @@ typedef struct WGPUSharedTextureMemoryImpl * WGPUSharedTextureMemory;
 typedef struct WGPUSharedFenceImpl * WGPUSharedFence;
 typedef struct WGPUQueueImpl * WGPUQueue;
 typedef struct WGPURenderBundleEncoderImpl * WGPURenderBundleEncoder;
+typedef struct WGPUComputePipelineImpl * WGPUComputePipeline;
 typedef struct WGPUCommandBufferImpl * WGPUCommandBuffer;
 typedef struct WGPURenderPassEncoderImpl * WGPURenderPassEncoder;
+typedef struct WGPUComputePassEncoderImpl * WGPUComputePassEncoder;
 typedef struct WGPURenderBundleImpl * WGPURenderBundle;
 
 struct WGPUFuture;
@@ -95,6 +97,8 @@ struct WGPUTextureDescriptor;
 struct WGPUSharedTextureMemoryDescriptor;
 struct WGPUSharedFenceDescriptor;
 struct WGPURenderBundleEncoderDescriptor;
+struct WGPUComputeState;
+struct WGPUComputePipelineDescriptor;
 struct WGPUOrigin3D;
 struct WGPUTexelCopyTextureInfo;
 struct WGPUTexelCopyBufferLayout;
@@ -105,6 +109,7 @@ struct WGPURenderPassColorAttachment;
 struct WGPURenderPassDepthStencilAttachment;
 struct WGPUPassTimestampWrites;
 struct WGPURenderPassDescriptor;
+struct WGPUComputePassDescriptor;
 struct WGPUTexelCopyBufferInfo;
 struct WGPURenderBundleDescriptor;
 struct WGPUSharedTextureMemoryProperties;
@@ -1267,6 +1272,21 @@ typedef struct WGPURenderBundleEncoderDescriptor {
     WGPUBool stencilReadOnly;
 } WGPURenderBundleEncoderDescriptor;
 
+typedef struct WGPUComputeState {
+    WGPUChainedStruct * nextInChain;
+    WGPUShaderModule module;
+    WGPUStringView entryPoint;
+    size_t constantCount;
+    WGPUConstantEntry const * constants;
+} WGPUComputeState;
+
+typedef struct WGPUComputePipelineDescriptor {
+    WGPUChainedStruct * nextInChain;
+    WGPUStringView label;
+    WGPUPipelineLayout layout;
+    WGPUComputeState compute;
+} WGPUComputePipelineDescriptor;
+
 typedef struct WGPUOrigin3D {
     uint32_t x;
     uint32_t y;
@@ -1350,6 +1370,12 @@ typedef struct WGPURenderPassDescriptor {
     WGPUQuerySet occlusionQuerySet;
     WGPUPassTimestampWrites const * timestampWrites;
 } WGPURenderPassDescriptor;
+
+typedef struct WGPUComputePassDescriptor {
+    WGPUChainedStruct * nextInChain;
+    WGPUStringView label;
+    WGPUPassTimestampWrites const * timestampWrites;
+} WGPUComputePassDescriptor;
 
 typedef struct WGPUTexelCopyBufferInfo {
     WGPUTexelCopyBufferLayout layout;
@@ -1561,6 +1587,7 @@ WGPUFuture wgpuDevicePopErrorScope(WGPUDevice device, WGPUPopErrorScopeCallbackI
 void wgpuDeviceForceLoss(WGPUDevice device, WGPUDeviceLostReason type, WGPUStringView message);
 WGPUFuture wgpuDeviceGetLostFuture(WGPUDevice device);
 WGPURenderBundleEncoder wgpuDeviceCreateRenderBundleEncoder(WGPUDevice device, WGPURenderBundleEncoderDescriptor const * descriptor);
+WGPUComputePipeline wgpuDeviceCreateComputePipeline(WGPUDevice device, WGPUComputePipelineDescriptor const * descriptor);
 void wgpuDeviceAddRef(WGPUDevice device);
 void wgpuDeviceRelease(WGPUDevice device);
 
@@ -1591,6 +1618,8 @@ void wgpuTextureRelease(WGPUTexture texture);
 
 WGPUCommandBuffer wgpuCommandEncoderFinish(WGPUCommandEncoder commandEncoder, WGPUCommandBufferDescriptor const * descriptor);
 WGPURenderPassEncoder wgpuCommandEncoderBeginRenderPass(WGPUCommandEncoder commandEncoder, WGPURenderPassDescriptor const * descriptor);
+WGPUComputePassEncoder wgpuCommandEncoderBeginComputePass(WGPUCommandEncoder commandEncoder, WGPUComputePassDescriptor const * descriptor);
+void wgpuCommandEncoderClearBuffer(WGPUCommandEncoder commandEncoder, WGPUBuffer buffer, uint64_t offset, uint64_t size);
 void wgpuCommandEncoderCopyBufferToBuffer(WGPUCommandEncoder commandEncoder, WGPUBuffer source, uint64_t sourceOffset, WGPUBuffer destination, uint64_t destinationOffset, uint64_t size);
 void wgpuCommandEncoderCopyBufferToTexture(WGPUCommandEncoder commandEncoder, WGPUTexelCopyBufferInfo const * source, WGPUTexelCopyTextureInfo const * destination, WGPUExtent3D const * copySize);
 void wgpuCommandEncoderCopyTextureToBuffer(WGPUCommandEncoder commandEncoder, WGPUTexelCopyTextureInfo const * source, WGPUTexelCopyBufferInfo const * destination, WGPUExtent3D const * copySize);
@@ -1611,6 +1640,13 @@ void wgpuRenderPassEncoderExecuteBundles(WGPURenderPassEncoder renderPassEncoder
 void wgpuRenderPassEncoderEnd(WGPURenderPassEncoder renderPassEncoder);
 void wgpuRenderPassEncoderAddRef(WGPURenderPassEncoder renderPassEncoder);
 void wgpuRenderPassEncoderRelease(WGPURenderPassEncoder renderPassEncoder);
+
+void wgpuComputePassEncoderSetPipeline(WGPUComputePassEncoder computePassEncoder, WGPUComputePipeline pipeline);
+void wgpuComputePassEncoderSetBindGroup(WGPUComputePassEncoder computePassEncoder, uint32_t groupIndex, WGPUBindGroup group, size_t dynamicOffsetCount, uint32_t const * dynamicOffsets);
+void wgpuComputePassEncoderDispatchWorkgroups(WGPUComputePassEncoder computePassEncoder, uint32_t workgroupCountX, uint32_t workgroupCountY, uint32_t workgroupCountZ);
+void wgpuComputePassEncoderEnd(WGPUComputePassEncoder computePassEncoder);
+void wgpuComputePassEncoderAddRef(WGPUComputePassEncoder computePassEncoder);
+void wgpuComputePassEncoderRelease(WGPUComputePassEncoder computePassEncoder);
 
 void wgpuRenderBundleEncoderSetPipeline(WGPURenderBundleEncoder renderBundleEncoder, WGPURenderPipeline pipeline);
 void wgpuRenderBundleEncoderSetBindGroup(WGPURenderBundleEncoder renderBundleEncoder, uint32_t groupIndex, WGPUBindGroup group, size_t dynamicOffsetCount, uint32_t const * dynamicOffsets);
@@ -1662,6 +1698,9 @@ void wgpuCommandBufferRelease(WGPUCommandBuffer commandBuffer);
 
 void wgpuRenderBundleAddRef(WGPURenderBundle renderBundle);
 void wgpuRenderBundleRelease(WGPURenderBundle renderBundle);
+
+void wgpuComputePipelineAddRef(WGPUComputePipeline computePipeline);
+void wgpuComputePipelineRelease(WGPUComputePipeline computePipeline);
 
 void wgpuAdapterInfoFreeMembers(WGPUAdapterInfo value);
 void wgpuSupportedFeaturesFreeMembers(WGPUSupportedFeatures value);
