@@ -283,11 +283,12 @@ def wait_ready(take, shot, before, deadline, alive, accept=lambda: True):
     """Screenshots (take(shot) -> (ok, message)) until one differs from before (bytes, or None:
     anything), accept() holds and the screenshot stays the same STABLE times; returns (bytes or
     None, reason)."""
-    last, same, err, shots, changed, accepted = None, 0, "", 0, time.monotonic(), None
+    last, same, err, shots, failed, changed, accepted = None, 0, "", 0, 0, time.monotonic(), None
     while time.monotonic() < deadline:
         if not alive():
             return None, "the compositor exited"
         ok, err = take(shot)
+        failed += not ok
         if ok:
             shots += 1
             data = open(shot, "rb").read()
@@ -300,7 +301,7 @@ def wait_ready(take, shot, before, deadline, alive, accept=lambda: True):
                 if accepted:
                     return data, ""
         time.sleep(POLL)
-    return None, (f"no stable new screenshot before the deadline ({shots} screenshots, the last change "
+    return None, (f"no stable new screenshot before the deadline ({shots} screenshots, {failed} failed, the last change "
                   f"{time.monotonic() - changed:.0f} s before the deadline, the last one "
                   f"{'differs from' if last != before else 'equals'} the previous stage's, the stage's condition "
                   f"{'not checked' if accepted is None else accepted}; grim: {err.strip()[:200]})")
