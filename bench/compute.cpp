@@ -28,6 +28,7 @@
 #include <random>
 #include <vector>
 
+#include "frames.hpp"
 #include "meter.hpp"
 #include "wlgpu/bridge.hpp"
 #include "wlgpu/format.hpp"
@@ -206,22 +207,10 @@ struct ComputeScene {
 void raster_frame(Renderer& r, Texture& target, Texture& tex, int quads, RenderTimer* timer) {
     auto f = r.begin(target, timer);
     if (!f) die("begin", f.error().message);
-    f->clear({0, 0, 0, 1});
-    for (int i = 0; i < quads; i++) {
-        TextureDraw d;
-        d.texture = &tex;
-        d.dst = {0, 0, int32_t(target.width()), int32_t(target.height())};
-        d.alpha = 0.5f;
-        if (auto ok = f->draw_texture(d); !ok) die("draw", ok.error().message);
-    }
+    if (auto ok = bench::draw_translucent_quads(*f, tex, target.width(), target.height(), quads); !ok)
+        die("draw", ok.error().message);
     if (auto s = f->submit(); !s) die("submit", s.error().message);
     if (auto ok = r.bridge().wait_idle(); !ok) die("wait", ok.error().message);
-}
-
-void sleep_until(timespec& next) {
-    next.tv_nsec += 16'666'667;
-    if (next.tv_nsec >= 1'000'000'000) next.tv_nsec -= 1'000'000'000, next.tv_sec++;
-    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
 }
 
 }  // namespace
@@ -274,7 +263,7 @@ int main(int argc, char** argv) {
         for (int i = 0; i < frames + 3; i++) {
             Sample scratch;
             const bool counted = i >= 3;
-            if (paced) sleep_until(next);
+            if (paced) bench::sleep_until_next_frame(next);
             {
                 Meter m;
                 raster_frame(**renderer, **target, **tex, quads, rtimer.get());
@@ -282,7 +271,7 @@ int main(int argc, char** argv) {
             }
             if (counted && timestamps)
                 if (auto ns = rtimer->duration_ns()) rgpu.push_back(double(*ns) / 1e6);
-            if (paced) sleep_until(next);
+            if (paced) bench::sleep_until_next_frame(next);
             {
                 Meter m;
                 cs.frame(timestamps, false);

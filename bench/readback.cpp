@@ -37,6 +37,7 @@
 
 #include <pixman.h>
 
+#include "frames.hpp"
 #include "meter.hpp"
 #include "wlgpu/bridge.hpp"
 #include "wlgpu/format.hpp"
@@ -47,6 +48,7 @@ using namespace wlgpu;
 using bench::Meter;
 using bench::Sample;
 using bench::row;
+using bench::sleep_until_next_frame;
 
 namespace {
 
@@ -100,23 +102,11 @@ struct Scene {
     void submit(const MemoryTarget* read_back = nullptr) {
         auto f = r.begin(target, timer);
         if (!f) die("begin", f.error());
-        f->clear({0, 0, 0, 1});
-        for (int i = 0; i < quads; i++) {
-            TextureDraw d;
-            d.texture = &tex;
-            d.dst = {0, 0, int32_t(target.width()), int32_t(target.height())};
-            d.alpha = 0.5f;
-            if (auto ok = f->draw_texture(d); !ok) die("draw", ok.error());
-        }
+        if (auto ok = bench::draw_translucent_quads(*f, tex, target.width(), target.height(), quads); !ok)
+            die("draw", ok.error());
         if (auto s = read_back ? f->submit(*read_back) : f->submit(); !s) die("submit", s.error());
     }
 };
-
-void sleep_until_next_frame(timespec& next) {
-    next.tv_nsec += 16'666'667;
-    if (next.tv_nsec >= 1'000'000'000) next.tv_nsec -= 1'000'000'000, next.tv_sec++;
-    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
-}
 
 // The paced rows (see the top of the file): a frame every 16.7 ms, raw Dawn's floors, wlgpu's
 // damage-only frame of dw x dh and pixman's, interleaved frame by frame so that a machine that
