@@ -5,7 +5,7 @@ in one run; prints a markdown table per scenario. Renderers that cannot start ar
 wlroots' reason.
 
     bench/wlr.py --compositor build/tests/harness/wlgpu-test-compositor [--scenarios full,damage,4k,outputs2]
-                 [--frames 300] [--renderers wlgpu,pixman,gles2,vulkan] [--append docs/perf.md]
+                 [--frames 300] [--renderers wlgpu,pixman,gles2,vulkan,wlgpu-compute] [--append docs/perf.md]
                  [--ready-timeout 20] [--timeout 300] [--gpu-timer]
 
 Scenarios:
@@ -55,6 +55,11 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from e2e import vgem_render_node  # noqa: E402
 
 RENDERERS = ("wlgpu", "pixman", "gles2", "vulkan")
+# Renderer names that run wlgpu with other options: (--renderer, environment). wlgpu itself runs
+# with the default options (the render pass); wlgpu-compute composites its frames in a compute
+# pass (WLGPU_COMPOSITE=compute, src/render/compute.hpp).
+VARIANTS = {"wlgpu": ("wlgpu", {"WLGPU_COMPOSITE": "raster"}),
+            "wlgpu-compute": ("wlgpu", {"WLGPU_COMPOSITE": "compute"})}
 FULL_MIX = ["weston-simple-shm", "weston-simple-damage", "weston-flower", "weston-simple-shm",
             "weston-simple-damage --use-viewport", "weston-subsurfaces"]
 DAMAGE_MIX = ["weston-simple-shm", "weston-flower", "weston-flower", "weston-flower", "weston-flower",
@@ -208,7 +213,8 @@ def main():
                 # The test bed: wlroots' gles2 runs on llvmpipe through kms_swrast on vgem's node
                 # (as tests/e2e/e2e.py does for its third opinion).
                 renv = dict(env, WLR_RENDER_DRM_DEVICE=vgem_render_node())
-            stats, why, summary = run(args, r, sc, renv)
+            name_as, extra = VARIANTS.get(r, (r, {}))
+            stats, why, summary = run(args, name_as, sc, dict(renv, **extra))
             adapter = adapter or summary
             if stats:
                 results[r] = stats

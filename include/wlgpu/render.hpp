@@ -61,6 +61,9 @@ struct RenderStats {
     // that their draws share a bind group: src/render/atlas.hpp): the copies of textures into
     // it, and the times a full atlas was started afresh.
     uint64_t atlas_copies = 0, atlas_resets = 0;
+    // Frames composited in a compute pass instead of a render pass (RendererOptions::composite),
+    // and their dispatches (one per clear and per draw within each scissor box).
+    uint64_t compute_passes = 0, compute_dispatches = 0;
 };
 
 // ---- Effects (src/render/effects*.cpp, docs/effects.md) ----
@@ -193,6 +196,8 @@ public:
     virtual Result<uint64_t> duration_ns() = 0;
 };
 
+enum class Composite { raster, compute };
+
 struct RendererOptions {
     // Textures that stay unchanged, made by Texture::create or from_pixels, not render targets,
     // at most a quarter of atlas_max_size a side (1024), are copied once into an atlas, one
@@ -202,6 +207,14 @@ struct RendererOptions {
     // most), within the device's maxTextureDimension2D. Off: every texture is drawn from itself.
     bool atlas = true;
     uint32_t atlas_max_size = 4096;
+    // How frames are composited. raster: a render pass (the render pipelines). compute: where a
+    // frame holds only texture and rect draws and clears into an 8-bit RGBA/BGRA target that can
+    // be copied to and from, a compute pass writes them (src/render/compute.hpp): for GPUs with
+    // few raster units (NVIDIA H100/H200; measure with bench_compute, docs/perf.md); other
+    // frames still use the render pass. The environment variable WLGPU_COMPOSITE=compute or
+    // =raster overrides this (for compositors that do not set it, e.g. through the wlroots
+    // adapter).
+    Composite composite = Composite::raster;
 };
 
 class Renderer {

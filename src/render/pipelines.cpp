@@ -22,11 +22,11 @@ wg::Sampler make_sampler(WGPUDevice device, WGPUFilterMode mode) {
 wg::BindGroupLayout make_texture_layout(WGPUDevice device) {
     WGPUBindGroupLayoutEntry e[2]{};
     e[0].binding = 0;
-    e[0].visibility = WGPUShaderStage_Fragment;
+    e[0].visibility = WGPUShaderStage_Fragment | WGPUShaderStage_Compute;  // compute.cpp too
     e[0].texture.sampleType = WGPUTextureSampleType_Float;
     e[0].texture.viewDimension = WGPUTextureViewDimension_2D;
     e[1].binding = 1;
-    e[1].visibility = WGPUShaderStage_Fragment;
+    e[1].visibility = WGPUShaderStage_Fragment | WGPUShaderStage_Compute;
     e[1].sampler.type = WGPUSamplerBindingType_Filtering;
     WGPUBindGroupLayoutDescriptor d{};
     d.label = wg::sv("wlgpu texture");

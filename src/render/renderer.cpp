@@ -2,7 +2,9 @@
 // cache; begins frames.
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "render/atlas.hpp"
 #include "render/renderer_impl.hpp"
@@ -33,6 +35,11 @@ Result<std::unique_ptr<Renderer>> Renderer::create(Bridge& bridge, RendererOptio
     impl->atlas.enabled = options.atlas && options.atlas_max_size >= 64;
     impl->atlas.max_size = std::min(options.atlas_max_size, bridge.limits().maxTextureDimension2D);
     impl->id = g_next_renderer_id++;
+    impl->compute_composite = options.composite == Composite::compute;
+    if (const char* e = std::getenv("WLGPU_COMPOSITE"); e && std::string_view(e) == "compute")
+        impl->compute_composite = true;
+    else if (e && std::string_view(e) == "raster")
+        impl->compute_composite = false;
     Result<void> init;
     auto r = bridge.scoped([&] { init = render::init_pipelines(bridge.device(), impl->pipelines); },
                            "creating the renderer");

@@ -221,6 +221,8 @@ struct Renderer::Impl {
     std::shared_ptr<void> effects;  // effect pipelines and pooled textures (src/render/effects.cpp)
     render::FillBuffer fill;  // src/render/blit.cpp
     render::Atlases atlas;    // src/render/atlas.cpp
+    bool compute_composite = false;  // RendererOptions::composite (src/render/compute.hpp)
+    std::shared_ptr<void> compute;   // its pipelines and buffers, made on first use
     render::PassBundle bundle;  // last, so released first (src/render/bundle.cpp)
 
     // This renderer's entry in t's Texture::renderer_cache.

@@ -1,0 +1,138 @@
+// Compositing in a compute pass (RendererOptions::composite = Composite::compute,
+// src/render/compute.hpp): the same frames as the render pass draws, compared with the CPU
+// reference, and the stats that show which pass drew them. (The whole pixel suite also runs
+// with WLGPU_COMPOSITE=compute: ctest test_render_compute.)
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "render/helpers.hpp"
+
+namespace wlgpu::test {
+namespace {
+
+std::unique_ptr<Renderer> compute_renderer() {
+    RendererOptions o;
+    o.composite = Composite::compute;
+    return own_renderer(o);
+}
+
+// Random draws of every kind the compute pass takes: three source layouts, all transforms,
+// scaled bilinear and 1:1 nearest, alpha, both blends, rects, clipped draws and a clipped clear.
+void random_frame(std::mt19937& rng, Frame& frame, ref::Image& want, std::span<const Source> srcs, int draws) {
+    std::uniform_int_distribution<int> pos(-10, 80), pick(0, int(srcs.size()) - 1), tr(0, 7), size(5, 40);
+    const Box clip[] = {{0, 0, 50, 30}, {50, 30, 46, 34}};
+    for (int i = 0; i < draws; i++) {
+        const Source& s = srcs[size_t(pick(rng))];
+        const Transform t = Transform(tr(rng));
+        const bool swap = uint32_t(t) & 1;
+        const bool scaled = i % 4 == 1;
+        Box box{pos(rng), pos(rng), swap ? s.img.h : s.img.w, swap ? s.img.w : s.img.h};
+        if (scaled) box.width = size(rng), box.height = size(rng);
+        const Clip c = i % 5 == 0 ? Clip(clip) : std::nullopt;
+        TextureDraw d;
+        d.texture = s.tex.get();
+        d.dst = box;
+        d.transform = t;
+        d.filter = scaled ? Filter::bilinear : Filter::nearest;
+        d.alpha = i % 3 == 0 ? 0.75f : 1.0f;
+        d.blend = i % 6 == 5 ? Blend::none : Blend::premultiplied;
+        d.clip = c;
+        ASSERT_TRUE(frame.draw_texture(d));
+        ref::draw_texture(want, s.img, {}, box, t, d.alpha, d.filter, d.blend, c);
+        if (i % 7 == 0) {
+            const Color col{60 / 255.f, 30 / 255.f, 0.0f, 128 / 255.f};
+            const Box rb{pos(rng), pos(rng), 20, 15};
+            ASSERT_TRUE(frame.draw_rect({rb, col, Blend::premultiplied, c}));
+            ref::draw_rect(want, rb, {col.r, col.g, col.b, col.a}, Blend::premultiplied, c);
+        }
+        if (i == draws / 2) {
+            const Box cc[] = {{10, 10, 20, 20}};
+            const Color cl{0, 100 / 255.f, 0, 128 / 255.f};
+            frame.clear(cl, Clip(cc));
+            ref::draw_rect(want, cc[0], {cl.r, cl.g, cl.b, cl.a}, Blend::none, std::nullopt);
+        }
+    }
+}
+
+// A cleared frame of random draws: the compute pass drew it (no render pass) and it matches the
+// CPU reference, in a BGRA (ARGB8888) and an RGBA (ABGR8888) target.
+TEST(Compute, FrameMatchesReferenceWithoutARenderPass) {
+    for (ref::Layout target : {ref::Layout::argb8888, ref::Layout::abgr8888}) {
+        SCOPED_TRACE(target == ref::Layout::argb8888 ? "ARGB8888 target" : "ABGR8888 target");
+        auto r = compute_renderer();
+        std::mt19937 rng(4242);
+        auto dst = random_texture(rng, 96, 64, target, TextureUsage::sample | TextureUsage::render);
+        const Source srcs[] = {random_texture(rng, 17, 11, ref::Layout::argb8888),
+                               random_texture(rng, 8, 20, ref::Layout::xrgb8888),
+                               random_texture(rng, 30, 7, ref::Layout::abgr8888)};
+        auto frame = r->begin(*dst.tex);
+        ASSERT_TRUE(frame);
+        ref::Image want(96, 64);
+        const Color bg{51 / 255.f, 26 / 255.f, 77 / 255.f, 1.0f};
+        frame->clear(bg);
+        ref::draw_rect(want, {0, 0, 96, 64}, {bg.r, bg.g, bg.b, bg.a}, Blend::none, std::nullopt);
+        random_frame(rng, *frame, want, srcs, 40);
+        ASSERT_TRUE(frame->submit());
+        EXPECT_TRUE(images_match(read_back(*dst.tex), want, 2));  // +-2: see MixedDrawsMatchReference
+        EXPECT_EQ(r->stats().compute_passes, 1u);
+        EXPECT_GT(r->stats().compute_dispatches, 20u);  // some draws are copies or off the target
+        EXPECT_EQ(r->stats().render_passes, 0u);
+    }
+}
+
+// Frames without a clear keep what the target held outside their draws (the touched box is
+// copied in before the dispatches and back after them), frame after frame, and the read-back
+// into memory of a memory target (one submit) holds them.
+TEST(Compute, DamageFramesKeepTheRestOfTheTargetAndReadBack) {
+    auto r = compute_renderer();
+    std::mt19937 rng(99);
+    auto dst = random_texture(rng, 96, 64, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    const Source srcs[] = {random_texture(rng, 12, 9, ref::Layout::argb8888),
+                           random_texture(rng, 9, 14, ref::Layout::xrgb8888)};
+    ref::Image want = dst.img;
+    for (int n = 0; n < 3; n++) {
+        SCOPED_TRACE("frame " + std::to_string(n));
+        auto frame = r->begin(*dst.tex);
+        ASSERT_TRUE(frame);
+        random_frame(rng, *frame, want, srcs, 6);
+        constexpr uint32_t kStride = 96 * 4;
+        std::vector<uint8_t> mem(size_t(kStride) * 64, 0x5a);
+        const Box all{0, 0, 96, 64};
+        ASSERT_TRUE(frame->submit(MemoryTarget{std::span<const Box>(&all, 1), mem.data(), kStride, kARGB8888, false}));
+        EXPECT_TRUE(images_match(read_back(*dst.tex), want, 2));
+        EXPECT_TRUE(images_match(ref::decode(mem, 96, 64, kStride, ref::Layout::argb8888), want, 2));
+    }
+    EXPECT_EQ(r->stats().compute_passes, 3u);
+    EXPECT_EQ(r->stats().render_passes, 0u);
+}
+
+// What the compute pass does not take goes through the render pass: a frame with an effect (a
+// rounded-corner texture draw), and a target format it does not write (16-bit float).
+TEST(Compute, OtherFramesUseTheRenderPass) {
+    auto r = compute_renderer();
+    std::mt19937 rng(5);
+    auto dst = random_texture(rng, 40, 30, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    Source src = random_texture(rng, 20, 10, ref::Layout::argb8888);
+    auto frame = r->begin(*dst.tex);
+    ASSERT_TRUE(frame);
+    TextureDraw d;
+    d.texture = src.tex.get();
+    d.dst = {4, 4, 20, 10};
+    ASSERT_TRUE(frame->draw_rounded_texture(d, CornerRadii::all(4)));
+    ASSERT_TRUE(frame->submit());
+    EXPECT_EQ(r->stats().compute_passes, 0u);
+    EXPECT_EQ(r->stats().render_passes, 1u);
+
+    auto half = Texture::create(gpu(), fourcc('A', 'B', '4', 'H'), 40, 30, TextureUsage::sample | TextureUsage::render);
+    ASSERT_TRUE(half) << half.error().message;
+    auto f2 = r->begin(**half);
+    ASSERT_TRUE(f2);
+    f2->clear({0.25f, 0.5f, 0.75f, 1.0f});
+    ASSERT_TRUE(f2->submit());
+    EXPECT_EQ(r->stats().compute_passes, 0u);
+    EXPECT_EQ(r->stats().render_passes, 2u);
+}
+
+}  // namespace
+}  // namespace wlgpu::test
