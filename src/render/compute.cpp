@@ -174,20 +174,25 @@ bool ensure(Renderer::Impl& r, wg::Buffer& buf, uint64_t& have, uint64_t size, W
 
 uint32_t pitch_bytes(const Texture& t) { return (t.width() * 4 + 255) / 256 * 256; }
 
-// The draw's box in target pixels, from its normalised device coordinates (set_rect of an
-// integer box: rounding gives the box back).
-Box pixel_box(const Instance& in, uint32_t w, uint32_t h) {
-    const auto x0 = int32_t(std::lround((in.rect[0] + 1.0) * 0.5 * w));
-    const auto y0 = int32_t(std::lround((1.0 - in.rect[1]) * 0.5 * h));
-    const auto x1 = int32_t(std::lround((in.rect[2] + 1.0) * 0.5 * w));
-    const auto y1 = int32_t(std::lround((1.0 - in.rect[3]) * 0.5 * h));
+// The draw's box in target pixels (x0, y0, x1, y1) from its normalised device coordinates
+// (set_rect of an integer box), and the pixels of it on the target (rounded back to the integer
+// box; a box far off the target, even beyond int32, clamped to just outside it first).
+struct PixelRect {
+    double x0, y0, x1, y1;
+};
+PixelRect pixel_rect(const Instance& in, uint32_t w, uint32_t h) {
+    return {(in.rect[0] + 1.0) * 0.5 * w, (1.0 - in.rect[1]) * 0.5 * h, (in.rect[2] + 1.0) * 0.5 * w,
+            (1.0 - in.rect[3]) * 0.5 * h};
+}
+Box on_target(const PixelRect& p, uint32_t w, uint32_t h) {
+    auto px = [](double v, uint32_t size) { return int32_t(std::clamp(std::round(v), -1.0, double(size) + 1.0)); };
+    const int32_t x0 = px(p.x0, w), y0 = px(p.y0, h), x1 = px(p.x1, w), y1 = px(p.y1, h);
     return {x0, y0, x1 - x0, y1 - y0};
 }
 
-Record record(const Instance& in, Box dst, Box region, Blend blend, bool bgra, uint32_t pitch) {
+Record record(const Instance& in, const PixelRect& dst, Box region, Blend blend, bool bgra, uint32_t pitch) {
     Record rec{};
-    rec.dst[0] = float(dst.x), rec.dst[1] = float(dst.y);
-    rec.dst[2] = float(dst.x + dst.width), rec.dst[3] = float(dst.y + dst.height);
+    rec.dst[0] = float(dst.x0), rec.dst[1] = float(dst.y0), rec.dst[2] = float(dst.x1), rec.dst[3] = float(dst.y1);
     std::copy_n(in.uv0, 2, rec.uv0);
     std::copy_n(in.uv_s, 2, rec.uv_s);
     std::copy_n(in.uv_t, 2, rec.uv_t);
@@ -253,15 +258,15 @@ Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {
         Instance in{};
         const Color c = *f.load_clear;
         in.color[0] = c.r, in.color[1] = c.g, in.color[2] = c.b, in.color[3] = c.a;
-        recs.push_back(record(in, whole, whole, Blend::none, bgra, pitch));
+        recs.push_back(record(in, {0, 0, double(w), double(h)}, whole, Blend::none, bgra, pitch));
         groups.push_back(nullptr);
         touched = whole;
     }
     for (const Cmd& c : f.cmds)
         for (uint32_t i = c.first; i < c.first + c.count; i++) {
             const Instance& in = f.instances[i];
-            const Box dst = pixel_box(in, w, h);
-            const Box region = intersect(dst, c.scissor);
+            const PixelRect dst = pixel_rect(in, w, h);
+            const Box region = intersect(on_target(dst, w, h), c.scissor);
             if (region.empty()) continue;
             recs.push_back(record(in, dst, region, c.key.blend, bgra, pitch));
             groups.push_back(c.key.kind == Kind::texture ? c.bind_group : nullptr);
