@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <string>
 
+#include "bridge/readback.hpp"
 #include "common/signals_blocked.hpp"
 
 namespace wlgpu::render::compute {
@@ -27,6 +27,11 @@ struct Record {
 };
 static_assert(sizeof(Record) == 96);
 constexpr uint64_t kStride = 256;  // the largest minUniformBufferOffsetAlignment WebGPU allows
+// A record in its slot of the uniform buffer: a vector of them is what the buffer receives.
+struct alignas(kStride) Slot {
+    Record rec;
+};
+static_assert(sizeof(Slot) == kStride);
 constexpr uint32_t kGroup = 8;     // workgroup_size(8, 8)
 
 // The record, the pixels and the blend, at bind group `group`.
@@ -59,8 +64,8 @@ fn wlgpu_outside(id: vec3u) -> bool {
     return id.x >= rec.region.z || id.y >= rec.region.w;
 }
 )";
-    s.replace(s.find("group(G)"), 8, "group(" + std::to_string(group) + ")");
-    s.replace(s.find("group(G)"), 8, "group(" + std::to_string(group) + ")");
+    for (size_t at; (at = s.find("group(G)")) != std::string::npos;)
+        s.replace(at, 8, "group(" + std::to_string(group) + ")");
     return s;
 }
 
@@ -99,7 +104,10 @@ struct State {
     wg::Buffer pixels, records;
     uint64_t pixels_size = 0, records_size = 0;
     wg::BindGroup io;  // pixels and records
-    std::vector<Record> scratch;
+    // One frame's records and, per record, the texture's bind group (null for a rect); kept
+    // so that steady-state frames allocate nothing.
+    std::vector<Slot> slots;
+    std::vector<WGPUBindGroup> groups;
 };
 
 wg::ComputePipeline make_pipeline(WGPUDevice dev, const std::string& wgsl, const char* entry,
@@ -172,7 +180,8 @@ bool ensure(Renderer::Impl& r, wg::Buffer& buf, uint64_t& have, uint64_t size, W
     return true;
 }
 
-uint32_t pitch_bytes(const Texture& t) { return (t.width() * 4 + 255) / 256 * 256; }
+// The storage buffer's rows: as a texture copy lays them out (bytesPerRow a multiple of 256).
+uint32_t pitch_bytes(const Texture& t) { return copy_row_bytes(t.width(), 4); }
 
 // The draw's box in target pixels (x0, y0, x1, y1) from its normalised device coordinates
 // (set_rect of an integer box), and the pixels of it on the target (rounded back to the integer
@@ -250,15 +259,16 @@ Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {
     const Box whole{0, 0, int32_t(w), int32_t(h)};
 
     // The records: the clear first, then every instance of every command within its scissor.
-    std::vector<Record>& recs = s.scratch;
+    std::vector<Slot>& recs = s.slots;
+    std::vector<WGPUBindGroup>& groups = s.groups;
     recs.clear();
-    std::vector<WGPUBindGroup> groups;  // per record: the texture's bind group, null for rects
+    groups.clear();
     Box touched{};
     if (f.load_clear) {
         Instance in{};
         const Color c = *f.load_clear;
         in.color[0] = c.r, in.color[1] = c.g, in.color[2] = c.b, in.color[3] = c.a;
-        recs.push_back(record(in, {0, 0, double(w), double(h)}, whole, Blend::none, bgra, pitch));
+        recs.push_back({record(in, {0, 0, double(w), double(h)}, whole, Blend::none, bgra, pitch)});
         groups.push_back(nullptr);
         touched = whole;
     }
@@ -268,7 +278,7 @@ Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {
             const PixelRect dst = pixel_rect(in, w, h);
             const Box region = intersect(on_target(dst, w, h), c.scissor);
             if (region.empty()) continue;
-            recs.push_back(record(in, dst, region, c.key.blend, bgra, pitch));
+            recs.push_back({record(in, dst, region, c.key.blend, bgra, pitch)});
             groups.push_back(c.key.kind == Kind::texture ? c.bind_group : nullptr);
             touched = unite(touched, region);
         }
@@ -293,10 +303,8 @@ Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {
         if (!s.io) return fail(Errc::gpu_error, "creating the compute compositor's bind group failed");
         r.stats.bind_groups_created++;
     }
-    // Each record at its own 256-byte slot.
-    std::vector<uint8_t> slots(recs.size() * kStride);
-    for (size_t i = 0; i < recs.size(); i++) std::memcpy(slots.data() + i * kStride, &recs[i], sizeof(Record));
-    if (!slots.empty()) wgpuQueueWriteBuffer(r.bridge->queue(), s.records.get(), 0, slots.data(), slots.size());
+    if (!recs.empty())
+        wgpuQueueWriteBuffer(r.bridge->queue(), s.records.get(), 0, recs.data(), recs.size() * sizeof(Slot));
 
     const WGPUExtent3D extent{uint32_t(touched.width), uint32_t(touched.height), 1};
     if (!touched.empty() && !f.load_clear) {  // what the draws blend over (a clear replaces all)
@@ -319,8 +327,9 @@ Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {
         const uint32_t offset = uint32_t(i * kStride);
         if (groups[i]) wgpuComputePassEncoderSetBindGroup(pass.get(), 0, groups[i], 0, nullptr);
         wgpuComputePassEncoderSetBindGroup(pass.get(), groups[i] ? 1 : 0, s.io.get(), 1, &offset);
-        wgpuComputePassEncoderDispatchWorkgroups(pass.get(), (recs[i].region[2] + kGroup - 1) / kGroup,
-                                                 (recs[i].region[3] + kGroup - 1) / kGroup, 1);
+        const Record& rec = recs[i].rec;
+        wgpuComputePassEncoderDispatchWorkgroups(pass.get(), (rec.region[2] + kGroup - 1) / kGroup,
+                                                 (rec.region[3] + kGroup - 1) / kGroup, 1);
     }
     wgpuComputePassEncoderEnd(pass.get());
     if (!touched.empty()) {
