@@ -30,7 +30,7 @@ METHODS = {
     "buffer": ["map async", "get mapped range", "get const mapped range", "get size", "unmap",
                "destroy"],
     "texture": ["create view", "get width", "get height", "get format", "get usage", "destroy"],
-    "command encoder": ["finish", "begin render pass", "begin compute pass", "clear buffer",
+    "command encoder": ["finish", "begin render pass", "begin compute pass",
                         "copy buffer to buffer",
                         "copy buffer to texture", "copy texture to buffer",
                         "copy texture to texture", "resolve query set", "write timestamp"],
