@@ -5,7 +5,7 @@ in one run; prints a markdown table per scenario. Renderers that cannot start ar
 wlroots' reason.
 
     bench/wlr.py --compositor build/tests/harness/wlgpu-test-compositor [--scenarios full,damage,4k,outputs2]
-                 [--frames 300] [--renderers wlgpu,pixman,gles2,vulkan,wlgpu-compute] [--append docs/perf.md]
+                 [--frames 300] [--renderers wlgpu,pixman,gles2,vulkan,wlgpu-raster,wlgpu-compute] [--append docs/perf.md]
                  [--ready-timeout 20] [--timeout 300] [--gpu-timer]
 
 Scenarios:
@@ -56,9 +56,11 @@ from e2e import vgem_render_node  # noqa: E402
 
 RENDERERS = ("wlgpu", "pixman", "gles2", "vulkan")
 # Renderer names that run wlgpu with other options: (--renderer, environment). wlgpu itself runs
-# with the default options (the render pass); wlgpu-compute composites its frames in a compute
-# pass (WLGPU_COMPOSITE=compute, src/render/compute.hpp).
-VARIANTS = {"wlgpu": ("wlgpu", {"WLGPU_COMPOSITE": "raster"}),
+# with the default options (RendererOptions::composite automatic: the faster of the render and
+# the compute pass on this device, src/render/composite_choice.hpp); wlgpu-raster always
+# composites in a render pass, wlgpu-compute in a compute pass where the frame allows it
+# (WLGPU_COMPOSITE, src/render/compute.hpp).
+VARIANTS = {"wlgpu-raster": ("wlgpu", {"WLGPU_COMPOSITE": "raster"}),
             "wlgpu-compute": ("wlgpu", {"WLGPU_COMPOSITE": "compute"})}
 FULL_MIX = ["weston-simple-shm", "weston-simple-damage", "weston-flower", "weston-simple-shm",
             "weston-simple-damage --use-viewport", "weston-subsurfaces"]

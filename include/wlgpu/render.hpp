@@ -196,7 +196,7 @@ public:
     virtual Result<uint64_t> duration_ns() = 0;
 };
 
-enum class Composite { raster, compute };
+enum class Composite { automatic, raster, compute };
 
 struct RendererOptions {
     // Textures that stay unchanged, made by Texture::create or from_pixels, not render targets,
@@ -209,12 +209,14 @@ struct RendererOptions {
     uint32_t atlas_max_size = 4096;
     // How frames are composited. raster: a render pass (the render pipelines). compute: where a
     // frame holds only texture and rect draws and clears into an 8-bit RGBA/BGRA target that can
-    // be copied to and from, a compute pass writes them (src/render/compute.hpp): for GPUs with
-    // few raster units (NVIDIA H100/H200; measure with bench_compute, docs/perf.md); other
-    // frames still use the render pass. The environment variable WLGPU_COMPOSITE=compute or
-    // =raster overrides this (for compositors that do not set it, e.g. through the wlroots
-    // adapter).
-    Composite composite = Composite::raster;
+    // be copied to and from, a compute pass writes them (src/render/compute.hpp); other frames
+    // still use the render pass. automatic (the default): the faster of the two on this device,
+    // measured once per device when the first renderer is created (a few ms; a CPU adapter takes
+    // raster unmeasured): GPUs with few raster units (NVIDIA H100/H200) take compute
+    // (src/render/composite_choice.hpp, docs/perf.md). Renderer::composite() says which. The
+    // environment variable WLGPU_COMPOSITE=compute, =raster or =auto overrides this (for
+    // compositors that do not set it, e.g. through the wlroots adapter).
+    Composite composite = Composite::automatic;
 };
 
 class Renderer {
@@ -231,6 +233,8 @@ public:
 
     const RenderStats& stats() const;
     Bridge& bridge() const;
+    // How this renderer composites (RendererOptions::composite resolved: raster or compute).
+    Composite composite() const;
 
     struct Impl;
     Impl& impl() { return *impl_; }

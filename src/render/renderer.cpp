@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "render/atlas.hpp"
+#include "render/composite_choice.hpp"
 #include "render/renderer_impl.hpp"
 #include "common/signals_blocked.hpp"
 
@@ -35,17 +36,23 @@ Result<std::unique_ptr<Renderer>> Renderer::create(Bridge& bridge, RendererOptio
     impl->atlas.enabled = options.atlas && options.atlas_max_size >= 64;
     impl->atlas.max_size = std::min(options.atlas_max_size, bridge.limits().maxTextureDimension2D);
     impl->id = g_next_renderer_id++;
-    impl->compute_composite = options.composite == Composite::compute;
-    if (const char* e = std::getenv("WLGPU_COMPOSITE"); e && std::string_view(e) == "compute")
-        impl->compute_composite = true;
-    else if (e && std::string_view(e) == "raster")
-        impl->compute_composite = false;
+    Composite composite = options.composite;
+    if (const char* e = std::getenv("WLGPU_COMPOSITE")) {
+        const std::string_view v(e);
+        if (v == "compute") composite = Composite::compute;
+        else if (v == "raster") composite = Composite::raster;
+        else if (v == "auto") composite = Composite::automatic;
+    }
+    impl->compute_composite = composite == Composite::compute;
     Result<void> init;
     auto r = bridge.scoped([&] { init = render::init_pipelines(bridge.device(), impl->pipelines); },
                            "creating the renderer");
     if (!r) return std::unexpected(r.error());
     if (!init) return std::unexpected(init.error());
-    return std::unique_ptr<Renderer>(new Renderer(std::move(impl)));
+    std::unique_ptr<Renderer> renderer(new Renderer(std::move(impl)));
+    if (composite == Composite::automatic)
+        renderer->impl_->compute_composite = render::automatic_composite(*renderer) == Composite::compute;
+    return renderer;
 }
 
 Renderer::Renderer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -53,6 +60,7 @@ Renderer::~Renderer() = default;
 
 const RenderStats& Renderer::stats() const { return impl_->stats; }
 Bridge& Renderer::bridge() const { return *impl_->bridge; }
+Composite Renderer::composite() const { return impl_->compute_composite ? Composite::compute : Composite::raster; }
 
 Result<Frame> Renderer::begin(Texture& target, RenderTimer* timer) {  // no Dawn call: no signal mask needed
     if (!(target.usage() & WGPUTextureUsage_RenderAttachment))

@@ -110,7 +110,8 @@ Result<wlr_renderer*> create_renderer(wlr_backend* backend, RendererOptions opti
     auto renderer = Renderer::create(*r->bridge);
     if (!renderer) return std::unexpected(renderer.error().context("creating the wlgpu renderer"));
     r->renderer = std::move(*renderer);
-    r->summary = r->bridge->summary();
+    r->summary = r->bridge->summary() +
+                 (r->renderer->composite() == Composite::compute ? " composite=compute" : " composite=raster");
     wl_list_init(&r->buffers);
     wl_list_init(&r->dmabuf_imports);
     wl_list_init(&r->shm_imports);

@@ -4,8 +4,12 @@
 // with WLGPU_COMPOSITE=compute: ctest test_render_compute.)
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <optional>
 #include <random>
+#include <string>
 
+#include "render/composite_choice.hpp"
 #include "render/helpers.hpp"
 
 namespace wlgpu::test {
@@ -132,6 +136,92 @@ TEST(Compute, OtherFramesUseTheRenderPass) {
     ASSERT_TRUE(f2->submit());
     EXPECT_EQ(r->stats().compute_passes, 0u);
     EXPECT_EQ(r->stats().render_passes, 2u);
+}
+
+
+// WLGPU_COMPOSITE set (or unset) for a scope, restored after (test_render_compute sets it).
+class CompositeEnv {
+public:
+    explicit CompositeEnv(const char* value) {
+        if (const char* e = std::getenv("WLGPU_COMPOSITE")) saved_ = e;
+        if (value) setenv("WLGPU_COMPOSITE", value, 1);
+        else unsetenv("WLGPU_COMPOSITE");
+    }
+    ~CompositeEnv() {
+        if (saved_) setenv("WLGPU_COMPOSITE", saved_->c_str(), 1);
+        else unsetenv("WLGPU_COMPOSITE");
+    }
+
+private:
+    std::optional<std::string> saved_;
+};
+
+// Composite::automatic (the default): a CPU adapter (lavapipe) takes the render pass without
+// measuring; a GPU is measured once, and the measurement's frames are not in the stats. The
+// environment variable overrides the options, either way.
+TEST(Compute, AutomaticChoosesPerDeviceAndTheEnvironmentOverrides) {
+    {
+        CompositeEnv env(nullptr);
+        auto r = own_renderer();
+        if (gpu().identity().type == WGPUAdapterType_CPU) EXPECT_EQ(r->composite(), Composite::raster);
+        EXPECT_EQ(r->stats().frames, 0u);
+        EXPECT_EQ(r->stats().compute_passes, 0u);
+        EXPECT_EQ(own_renderer()->composite(), r->composite());  // the same device, the same choice
+        RendererOptions o;
+        o.composite = Composite::compute;
+        EXPECT_EQ(own_renderer(o)->composite(), Composite::compute);
+        o.composite = Composite::raster;
+        EXPECT_EQ(own_renderer(o)->composite(), Composite::raster);
+    }
+    {
+        CompositeEnv env("compute");
+        EXPECT_EQ(own_renderer()->composite(), Composite::compute);
+        RendererOptions o;
+        o.composite = Composite::raster;
+        EXPECT_EQ(own_renderer(o)->composite(), Composite::compute);
+    }
+    {
+        CompositeEnv env("raster");
+        RendererOptions o;
+        o.composite = Composite::compute;
+        EXPECT_EQ(own_renderer(o)->composite(), Composite::raster);
+    }
+    {
+        CompositeEnv none(nullptr);
+        const Composite chosen = own_renderer()->composite();
+        CompositeEnv env("auto");
+        RendererOptions o;
+        o.composite = Composite::compute;
+        EXPECT_EQ(own_renderer(o)->composite(), chosen);
+    }
+}
+
+// The measurement behind it renders the same frames both ways (here small: 128x64, 2 counted
+// frames each after one uncounted), times each, and leaves the renderer's setting as it was.
+TEST(Compute, MeasurementRendersBothWays) {
+    CompositeEnv env(nullptr);
+    for (Composite c : {Composite::raster, Composite::compute}) {
+        RendererOptions o;
+        o.composite = c;
+        auto r = own_renderer(o);
+        auto t = render::measure_composite(*r, 128, 64, 2, 3);
+        ASSERT_TRUE(t) << t.error().message;
+        EXPECT_GT(t->raster_ms, 0.0);
+        EXPECT_GT(t->compute_ms, 0.0);
+        EXPECT_EQ(r->stats().frames, 6u);
+        EXPECT_EQ(r->stats().compute_passes, 3u);
+        EXPECT_EQ(r->stats().render_passes, 3u);
+        EXPECT_EQ(r->composite(), c);
+    }
+}
+
+// The rule: the compute pass only with a clear margin (at most 3/4 of the render pass's time).
+TEST(Compute, PreferComputeNeedsAMargin) {
+    EXPECT_TRUE(render::prefer_compute({1.0, 0.75}));
+    EXPECT_TRUE(render::prefer_compute({1.388, 0.492}));  // the H200, bench_compute 1080p
+    EXPECT_FALSE(render::prefer_compute({1.0, 0.8}));
+    EXPECT_FALSE(render::prefer_compute({64.6, 141.2}));  // lavapipe, the same
+    EXPECT_FALSE(render::prefer_compute({1.0, 0.0}));
 }
 
 }  // namespace
