@@ -166,8 +166,10 @@ int main(int argc, char** argv) {
     auto timer = (*renderer)->create_timer();
     NaivePeer raw(b);
     CompetentPeer competent(b);
-    std::printf("# %s\n# %dx%d target, %d frames per row (+3 warm-up), surfaces 32x32..640x360, wlgpu's atlas %s\n",
-                b.summary().c_str(), kW, kH, frames, atlas ? "on" : "off");
+    std::printf("# %s\n# %dx%d target, %d frames per row (+3 warm-up), surfaces 32x32..640x360, wlgpu's atlas %s, "
+                "composite %s\n",
+                b.summary().c_str(), kW, kH, frames, atlas ? "on" : "off",
+                (*renderer)->composite() == Composite::compute ? "compute" : "raster");
     std::printf("| N | wlgpu CPU us | wlgpu wall ms | wlgpu GPU ms | raw CPU us | raw wall ms | CPU raw/wlgpu | wall raw/wlgpu "
                 "| competent CPU us | competent wall ms | CPU wlgpu/naive | CPU wlgpu/competent | wall wlgpu/naive "
                 "| wall wlgpu/competent | wlgpu CPU us median | raw CPU us median | competent CPU us median "

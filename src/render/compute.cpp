@@ -233,6 +233,23 @@ WGPUTexelCopyBufferInfo buffer_at(WGPUBuffer buf, const Texture& t, Box b) {
     return i;
 }
 
+// Whether f's draws cover at least the renderer's compute_min_pixels a draw on average (the
+// clear counts as one draw of the whole target): each dispatch costs the CPU more than a draw
+// in the render pass, which batches.
+bool large_enough(const Frame::Impl& f) {
+    const uint64_t min = f.r->compute_min_pixels;
+    if (min == 0) return true;
+    const uint32_t w = f.target->width(), h = f.target->height();
+    uint64_t draws = f.load_clear ? 1 : 0, pixels = f.load_clear ? uint64_t(w) * h : 0;
+    for (const Cmd& c : f.cmds)
+        for (uint32_t i = c.first; i < c.first + c.count; i++) {
+            const Box b = intersect(on_target(pixel_rect(f.instances[i], w, h), w, h), c.scissor);
+            draws++;
+            pixels += b.empty() ? 0 : uint64_t(b.width) * uint64_t(b.height);
+        }
+    return pixels >= min * draws;
+}
+
 }  // namespace
 
 bool eligible(const Frame::Impl& f) {
@@ -245,7 +262,7 @@ bool eligible(const Frame::Impl& f) {
     if (uint64_t(pitch_bytes(t)) * t.height() > f.r->bridge->limits().maxStorageBufferBindingSize) return false;
     for (const Cmd& c : f.cmds)
         if (c.key.kind != Kind::texture && c.key.kind != Kind::rect) return false;
-    return true;
+    return large_enough(f);
 }
 
 Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {

@@ -50,8 +50,10 @@ Result<std::unique_ptr<Renderer>> Renderer::create(Bridge& bridge, RendererOptio
     if (!r) return std::unexpected(r.error());
     if (!init) return std::unexpected(init.error());
     std::unique_ptr<Renderer> renderer(new Renderer(std::move(impl)));
-    if (composite == Composite::automatic)
-        renderer->impl_->compute_composite = render::automatic_composite(*renderer) == Composite::compute;
+    if (composite == Composite::automatic && render::automatic_composite(*renderer) == Composite::compute) {
+        renderer->impl_->compute_composite = true;
+        renderer->impl_->compute_min_pixels = render::kComputeMinPixelsPerDraw;
+    }
     return renderer;
 }
 

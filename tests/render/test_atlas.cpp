@@ -128,7 +128,7 @@ TEST(Atlas, SmallUnchangedTexturesAreDrawnFromIt) {
 // the second frame on) one instanced draw call of the atlas.
 TEST(Atlas, DrawsOfManyTexturesBecomeOneDrawCall) {
     std::mt19937 rng(7);
-    Scene sc(rng, 420, 170);
+    Scene sc(rng, 420, 170, {.composite = Composite::raster});  // counts the render pass's draw calls
     std::vector<Source> srcs;
     for (int i = 0; i < 40; i++) srcs.push_back(random_texture(rng, 8 + i % 9, 20 - i % 7, ref::Layout::argb8888));
     std::vector<std::pair<const Source*, TextureDraw>> draws;

@@ -26,7 +26,13 @@ struct Scene {
 
     Scene(std::mt19937& rng, int w, int h, ref::Layout l)
         : Scene(random_texture(rng, w, h, l, TextureUsage::sample | TextureUsage::render)) {}
-    explicit Scene(Source target) : dst(std::move(target)), r(own_renderer()), want(dst.img) { begin(); }
+    // The render pass (its draws and copies are what this suite counts; under the compute pass,
+    // which WLGPU_COMPOSITE=compute forces over the options, ctest test_render_compute checks
+    // the pixels).
+    explicit Scene(Source target)
+        : dst(std::move(target)), r(own_renderer({.composite = Composite::raster})), want(dst.img) {
+        begin();
+    }
     void begin() {
         auto f = r->begin(*dst.tex);
         if (!f) throw std::runtime_error(f.error().message);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "render/composite_choice.hpp"
+#include "render/renderer_impl.hpp"
 #include "render/helpers.hpp"
 
 namespace wlgpu::test {
@@ -213,6 +214,40 @@ TEST(Compute, MeasurementRendersBothWays) {
         EXPECT_EQ(r->stats().render_passes, 3u);
         EXPECT_EQ(r->composite(), c);
     }
+}
+
+// Where Composite::automatic chose the compute pass, frames of small draws stay in the render
+// pass (each dispatch costs the CPU more than a batched draw): the compute pass only when the
+// draws cover kComputeMinPixelsPerDraw pixels each on average, the clear counting as one.
+TEST(Compute, AutomaticComputeLeavesFramesOfSmallDrawsToTheRenderPass) {
+    CompositeEnv env(nullptr);
+    auto r = compute_renderer();
+    r->impl().compute_min_pixels = render::kComputeMinPixelsPerDraw;  // as automatic sets it
+    std::mt19937 rng(11);
+    auto dst = random_texture(rng, 256, 256, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    {  // (65536 + 200 * 200) / 2 pixels a draw
+        auto f = r->begin(*dst.tex);
+        ASSERT_TRUE(f);
+        f->clear({0.5f, 0.25f, 0.125f, 1.0f});
+        ASSERT_TRUE(f->draw_rect({{10, 20, 200, 200}, {0.2f, 0.1f, 0.3f, 0.5f}}));
+        ASSERT_TRUE(f->submit());
+        EXPECT_EQ(r->stats().compute_passes, 1u);
+        EXPECT_EQ(r->stats().render_passes, 0u);
+    }
+    {  // 4 draws of 30x30, no clear; one of them half off the target
+        auto f = r->begin(*dst.tex);
+        ASSERT_TRUE(f);
+        for (int i = 0; i < 4; i++) ASSERT_TRUE(f->draw_rect({{i * 70 - 15, 40, 30, 30}, {0.2f, 0.1f, 0.3f, 0.5f}}));
+        ASSERT_TRUE(f->submit());
+        EXPECT_EQ(r->stats().compute_passes, 1u);
+        EXPECT_EQ(r->stats().render_passes, 1u);
+    }
+    r->impl().compute_min_pixels = 0;  // Composite::compute chosen explicitly: every frame it can take
+    auto f = r->begin(*dst.tex);
+    ASSERT_TRUE(f);
+    ASSERT_TRUE(f->draw_rect({{5, 5, 30, 30}, {0.2f, 0.1f, 0.3f, 0.5f}}));
+    ASSERT_TRUE(f->submit());
+    EXPECT_EQ(r->stats().compute_passes, 2u);
 }
 
 // The rule: the compute pass only with a clear margin (at most 3/4 of the render pass's time).

@@ -564,7 +564,7 @@ TEST(Frame, SteadyStateCreatesNothing) {
         }
         ASSERT_TRUE(frame->submit());
     };
-    auto r = Renderer::create(gpu());
+    auto r = Renderer::create(gpu(), {.composite = Composite::raster});
     ASSERT_TRUE(r);
     record(**r);  // warm-up: creates the pipelines, bind groups and the instance buffer
     record(**r);  // and the second frame puts the textures into the atlas (src/render/atlas.hpp)
@@ -678,7 +678,7 @@ TEST(Frame, BatchesConsecutiveDrawsOfOneTexture) {
     std::mt19937 rng(3);
     auto src = random_texture(rng, 8, 8, ref::Layout::argb8888);
     auto dst = random_texture(rng, 128, 128, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
-    auto r = Renderer::create(gpu());
+    auto r = Renderer::create(gpu(), {.composite = Composite::raster});
     ASSERT_TRUE(r);
     auto frame = (*r)->begin(*dst.tex);
     ASSERT_TRUE(frame);
@@ -700,7 +700,7 @@ TEST(Frame, ClipHoldingTheDrawIsNotAScissor) {
     std::mt19937 rng(31);
     auto src = random_texture(rng, 8, 8, ref::Layout::argb8888);
     auto dst = random_texture(rng, 128, 96, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
-    auto r = Renderer::create(gpu());
+    auto r = Renderer::create(gpu(), {.composite = Composite::raster});
     ASSERT_TRUE(r);
     const Box clip[] = {{0, 0, 100, 96}, {104, 0, 24, 96}};
     std::vector<Box> boxes = {{-4, -4, 8, 8}};  // visible part {0, 0, 4, 4}: inside the first box
@@ -739,7 +739,7 @@ TEST(Frame, RepeatedPassReplaysARenderBundle) {
                                 random_texture(rng, 30, 7, ref::Layout::abgr8888),
                                 random_texture(rng, 12, 12, ref::Layout::argb8888)};
     // Without the atlas, which changes the second frame's commands (Atlas.*: with it).
-    auto r = Renderer::create(gpu(), {.atlas = false});
+    auto r = Renderer::create(gpu(), {.atlas = false, .composite = Composite::raster});
     ASSERT_TRUE(r);
     struct Item {
         size_t src;
