@@ -164,7 +164,9 @@ TEST(Compute, AutomaticChoosesPerDeviceAndTheEnvironmentOverrides) {
     {
         CompositeEnv env(nullptr);
         auto r = own_renderer();
-        if (gpu().identity().type == WGPUAdapterType_CPU) EXPECT_EQ(r->composite(), Composite::raster);
+        if (gpu().identity().type == WGPUAdapterType_CPU) {
+            EXPECT_EQ(r->composite(), Composite::raster);
+        }
         EXPECT_EQ(r->stats().frames, 0u);
         EXPECT_EQ(r->stats().compute_passes, 0u);
         EXPECT_EQ(own_renderer()->composite(), r->composite());  // the same device, the same choice
