@@ -15,9 +15,10 @@ namespace wlgpu::render {
 // dispatch costs the CPU some 2.3 us more than a draw of the render pass (which batches many
 // draws into one call), and saves the GPU about 0.08 ns a pixel (H200: 1080p blended in 0.19 ms by the render pass,
 // 0.027 ms by the compute pass), so below some 30000 pixels a draw the CPU loses more than the
-// GPU gains. On the H200, bench/render's 64 surfaces of 23000 pixels each on average cost 1.2x
-// raw Dawn's CPU in the compute pass and 0.4x in the render pass; a compositor's frame of a
-// background and a few windows is far above the bar.
+// GPU gains. A compositor's frame of a background and a few windows is far above the bar; so
+// are bench/render's larger surfaces, whose frames of 64 draws cost the H200's CPU 1.2x raw
+// Dawn's in the compute pass and 0.47x in the render pass (the GPU 0.25 against 0.55 ms):
+// a trade this rule does not settle (docs/perf.md, "Twelfth session").
 inline constexpr uint64_t kComputeMinPixelsPerDraw = 32768;
 
 // One frame's wall time each way (median), submit + wait.
