@@ -13,9 +13,9 @@ namespace wlgpu::render {
 // Where the compute pass is chosen, it takes only frames whose draws cover at least this many
 // pixels each on average (the clear counts as one draw of the whole target): on the H200 a
 // dispatch costs the CPU some 2.3 us more than a draw of the render pass (which batches many
-// draws into one call), and saves the GPU about 0.08 ns a pixel (H200: 1080p blended in 0.19 ms by the render pass,
-// 0.027 ms by the compute pass), so below some 30000 pixels a draw the CPU loses more than the
-// GPU gains. A compositor's frame of a background and a few windows is far above the bar; so
+// draws into one call), and saves the GPU about 0.08 ns a pixel (1080p blended in 0.19 ms by
+// the render pass, 0.027 ms by the compute pass), so below some 30000 pixels a draw the CPU
+// loses more than the GPU gains. A compositor's frame of a background and a few windows is far above the bar; so
 // are bench/render's larger surfaces, whose frames of 64 draws cost the H200's CPU 1.2x raw
 // Dawn's in the compute pass and 0.47x in the render pass (the GPU 0.25 against 0.55 ms):
 // a trade this rule does not settle (docs/perf.md, "Twelfth session").
