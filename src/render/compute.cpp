@@ -13,28 +13,41 @@ namespace wlgpu::render::compute {
 
 namespace {
 
-// One dispatch's parameters, a uniform bound at a dynamic offset (kStride apart).
+// One draw instance within its scissor box, an element of the records storage array.
 struct Record {
     float dst[4];        // the draw's box, x0 y0 x1 y1 in target pixels
     float uv0[2], uv_s[2];
     float uv_t[2], alpha, flags;
     float color[4];      // rect: its colour; texture: the texel centres uv is clamped to
-    uint32_t region[4];  // x, y, width, height: the pixels this dispatch writes
+    uint32_t region[4];  // x, y, width, height: the pixels this draw writes
     uint32_t blend;      // 1: premultiplied over what is there; 0: replace
-    uint32_t bgra;       // 1: the pixels' bytes are B G R A (else R G B A)
-    uint32_t pitch;      // pixels per row of the storage buffer
-    uint32_t unused;
+    uint32_t unused[3];
 };
 static_assert(sizeof(Record) == 96);
-constexpr uint64_t kStride = 256;  // the largest minUniformBufferOffsetAlignment WebGPU allows
-// A record in its slot of the uniform buffer: a vector of them is what the buffer receives.
-struct alignas(kStride) Slot {
-    Record rec;
-};
-static_assert(sizeof(Slot) == kStride);
-constexpr uint32_t kGroup = 8;     // workgroup_size(8, 8)
 
-// The record, the pixels and the blend, at bind group `group`.
+// One dispatch: consecutive records of one pipeline and texture, a uniform bound at a dynamic
+// offset (kStride apart). Each invocation is one pixel of the records' bounding box and
+// applies, in order, every record that covers it, so overlapping draws keep their order.
+struct Batch {
+    uint32_t region[4];  // the bounding box of the records' regions
+    uint32_t first, count;
+    uint32_t bgra;       // 1: the pixels' bytes are B G R A (else R G B A)
+    uint32_t pitch;      // pixels per row of the storage buffer
+};
+constexpr uint64_t kStride = 256;  // the largest minUniformBufferOffsetAlignment WebGPU allows
+struct alignas(kStride) BatchSlot {
+    Batch batch;
+};
+static_assert(sizeof(BatchSlot) == kStride);
+constexpr uint32_t kGroup = 8;  // workgroup_size(8, 8)
+// A batch's limits: each of its pixels loops over all its records, so at most this many, and
+// a bounding box at most twice the pixels its records write, or at most kSmallBatchBox pixels
+// (draws far apart split; small ones near each other do not).
+constexpr uint32_t kMaxBatch = 64;
+constexpr uint64_t kMaxBatchWaste = 2, kSmallBatchBox = 256 * 256;
+
+// The records, the batch and the pixels at bind group `group`, and the loop over the batch's
+// records that `source` (a function of the record and the pixel) feeds.
 std::string io_wgsl(int group) {
     std::string s = R"(
 struct Record {
@@ -43,25 +56,45 @@ struct Record {
     uv_t_p: vec4f,  // uv_t.xy, alpha, flags
     color: vec4f,
     region: vec4u,
-    mode: vec4u,    // premultiplied blend, BGRA bytes, row pitch in pixels
+    mode: vec4u,    // premultiplied blend
+}
+struct Batch {
+    region: vec4u,
+    info: vec4u,    // first record, count, BGRA bytes, row pitch in pixels
 }
 @group(G) @binding(0) var<storage, read_write> px: array<u32>;
-@group(G) @binding(1) var<uniform> rec: Record;
+@group(G) @binding(1) var<storage, read> recs: array<Record>;
+@group(G) @binding(2) var<uniform> batch: Batch;
 
-// src over the pixel (premultiplied), or src alone; 8 bits a channel, rounded, as a unorm target.
-fn wlgpu_store(p: vec2u, src: vec4f) {
-    let i = p.y * rec.mode.z + p.x;
-    let bgra = rec.mode.y != 0u;
-    var c = src;
-    if (rec.mode.x != 0u) {
-        let d = unpack4x8unorm(px[i]);
-        c = src + select(d, d.zyxw, bgra) * (1.0 - src.a);
+// Every record of the batch over pixel id in order: src over the pixel (premultiplied) or src
+// alone, rounded to 8 bits a channel after each as a unorm target is.
+fn wlgpu_composite(id: vec3u) {
+    if (id.x >= batch.region.z || id.y >= batch.region.w) { return; }
+    let p = batch.region.xy + id.xy;
+    let i = p.y * batch.info.w + p.x;
+    let bgra = batch.info.z != 0u;
+    var c = vec4f(0.0);
+    var have = false;
+    var wrote = false;
+    for (var k = batch.info.x; k < batch.info.x + batch.info.y; k++) {
+        let reg = recs[k].region;
+        if (any(p < reg.xy) || any(p >= reg.xy + reg.zw)) { continue; }
+        let src = wlgpu_source(k, p);
+        if (recs[k].mode.x != 0u) {
+            if (!have) {
+                let d = unpack4x8unorm(px[i]);
+                c = select(d, d.zyxw, bgra);
+                have = true;
+            }
+            c = src + c * (1.0 - src.a);
+        } else {
+            c = src;
+            have = true;
+        }
+        c = unpack4x8unorm(pack4x8unorm(c));
+        wrote = true;
     }
-    px[i] = pack4x8unorm(select(c, c.zyxw, bgra));
-}
-
-fn wlgpu_outside(id: vec3u) -> bool {
-    return id.x >= rec.region.z || id.y >= rec.region.w;
+    if (wrote) { px[i] = pack4x8unorm(select(c, c.zyxw, bgra)); }
 }
 )";
     for (size_t at; (at = s.find("group(G)")) != std::string::npos;)
@@ -76,39 +109,50 @@ std::string texture_wgsl() {
 @group(0) @binding(0) var tex: texture_2d<f32>;
 @group(0) @binding(1) var smp: sampler;
 )") + io_wgsl(1) + kTexelFlagsWgsl + R"(
-@compute @workgroup_size(8, 8)
-fn cs_texture(@builtin(global_invocation_id) id: vec3u) {
-    if (wlgpu_outside(id)) { return; }
-    let p = rec.region.xy + id.xy;
-    let st = (vec2f(p) + 0.5 - rec.dst.xy) / (rec.dst.zw - rec.dst.xy);
-    let uv = clamp(rec.uv0_s.xy + rec.uv0_s.zw * st.x + rec.uv_t_p.xy * st.y, rec.color.xy, rec.color.zw);
-    let c = wlgpu_apply_texel_flags(textureSampleLevel(tex, smp, uv, 0.0), u32(rec.uv_t_p.w + 0.5));
-    wlgpu_store(p, c * rec.uv_t_p.z);
+fn wlgpu_source(k: u32, p: vec2u) -> vec4f {
+    let r = recs[k];
+    let st = (vec2f(p) + 0.5 - r.dst.xy) / (r.dst.zw - r.dst.xy);
+    let uv = clamp(r.uv0_s.xy + r.uv0_s.zw * st.x + r.uv_t_p.xy * st.y, r.color.xy, r.color.zw);
+    return wlgpu_apply_texel_flags(textureSampleLevel(tex, smp, uv, 0.0), u32(r.uv_t_p.w + 0.5)) * r.uv_t_p.z;
 }
+@compute @workgroup_size(8, 8)
+fn cs_texture(@builtin(global_invocation_id) id: vec3u) { wlgpu_composite(id); }
 )";
 }
 
 std::string rect_wgsl() {
     return io_wgsl(0) + R"(
+fn wlgpu_source(k: u32, p: vec2u) -> vec4f { return recs[k].color; }
 @compute @workgroup_size(8, 8)
-fn cs_rect(@builtin(global_invocation_id) id: vec3u) {
-    if (wlgpu_outside(id)) { return; }
-    wlgpu_store(rec.region.xy + id.xy, rec.color);
-}
+fn cs_rect(@builtin(global_invocation_id) id: vec3u) { wlgpu_composite(id); }
 )";
 }
 
 struct State {
     wg::BindGroupLayout io_layout;
-    wg::ComputePipeline texture, rect;
-    wg::Buffer pixels, records;
-    uint64_t pixels_size = 0, records_size = 0;
-    wg::BindGroup io;  // pixels and records
-    // One frame's records and, per record, the texture's bind group (null for a rect); kept
-    // so that steady-state frames allocate nothing.
-    std::vector<Slot> slots;
+    wg::ComputePipeline texture, rect;  // made on the first encode
+    wg::Buffer pixels, records, batch_buf;
+    uint64_t pixels_size = 0, records_size = 0, batch_buf_size = 0;
+    wg::BindGroup io;  // pixels, records and batches
+    // The planned frame (plan(), encode()): its records, its batches and, per batch, the
+    // texture's bind group (null for rects), its pixels and the box they touch; kept so that
+    // steady-state frames allocate nothing.
+    std::vector<Record> recs;
+    std::vector<BatchSlot> batches;
     std::vector<WGPUBindGroup> groups;
+    uint64_t written = 0, last_pixels = 0;  // pixels the records write: all, the last batch's
+    Box touched{};
 };
+
+WGPUBindGroupLayoutEntry layout_entry(uint32_t binding, WGPUBufferBindingType type, bool dynamic, uint64_t min) {
+    WGPUBindGroupLayoutEntry e{};
+    e.binding = binding;
+    e.visibility = WGPUShaderStage_Compute;
+    e.buffer.type = type;
+    e.buffer.hasDynamicOffset = dynamic;
+    e.buffer.minBindingSize = min;
+    return e;
+}
 
 wg::ComputePipeline make_pipeline(WGPUDevice dev, const std::string& wgsl, const char* entry,
                                   std::span<const WGPUBindGroupLayout> layouts) {
@@ -130,41 +174,39 @@ wg::ComputePipeline make_pipeline(WGPUDevice dev, const std::string& wgsl, const
     return wg::ComputePipeline::Acquire(wgpuDeviceCreateComputePipeline(dev, &cd));
 }
 
-Result<State*> state(Renderer::Impl& r) {
-    if (r.compute) return static_cast<State*>(r.compute.get());
+// The renderer's state, made on first use; its pipelines too where `pipelines`.
+Result<State*> state(Renderer::Impl& r, bool pipelines) {
+    if (!r.compute) r.compute = std::make_shared<State>();
+    State& s = *static_cast<State*>(r.compute.get());
+    if (!pipelines || s.texture) return &s;
     AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
-    auto s = std::make_shared<State>();
     WGPUDevice dev = r.bridge->device();
     auto ok = r.bridge->scoped(
         [&] {
-            WGPUBindGroupLayoutEntry e[2]{};
-            e[0].binding = 0;
-            e[0].visibility = WGPUShaderStage_Compute;
-            e[0].buffer.type = WGPUBufferBindingType_Storage;
-            e[1].binding = 1;
-            e[1].visibility = WGPUShaderStage_Compute;
-            e[1].buffer.type = WGPUBufferBindingType_Uniform;
-            e[1].buffer.hasDynamicOffset = true;
-            e[1].buffer.minBindingSize = sizeof(Record);
+            const WGPUBindGroupLayoutEntry e[3] = {
+                layout_entry(0, WGPUBufferBindingType_Storage, false, 0),
+                layout_entry(1, WGPUBufferBindingType_ReadOnlyStorage, false, sizeof(Record)),
+                layout_entry(2, WGPUBufferBindingType_Uniform, true, sizeof(Batch))};
             WGPUBindGroupLayoutDescriptor d{};
             d.label = wg::sv("wlgpu compute io");
-            d.entryCount = 2;
+            d.entryCount = 3;
             d.entries = e;
-            s->io_layout = wg::BindGroupLayout::Acquire(wgpuDeviceCreateBindGroupLayout(dev, &d));
-            const WGPUBindGroupLayout tex[2] = {r.pipelines.texture_layout.get(), s->io_layout.get()};
-            s->texture = make_pipeline(dev, texture_wgsl(), "cs_texture", tex);
-            const WGPUBindGroupLayout rect[1] = {s->io_layout.get()};
-            s->rect = make_pipeline(dev, rect_wgsl(), "cs_rect", rect);
+            s.io_layout = wg::BindGroupLayout::Acquire(wgpuDeviceCreateBindGroupLayout(dev, &d));
+            const WGPUBindGroupLayout tex[2] = {r.pipelines.texture_layout.get(), s.io_layout.get()};
+            s.texture = make_pipeline(dev, texture_wgsl(), "cs_texture", tex);
+            const WGPUBindGroupLayout rect[1] = {s.io_layout.get()};
+            s.rect = make_pipeline(dev, rect_wgsl(), "cs_rect", rect);
         },
         "creating the compute compositor's pipelines");
     if (!ok) return std::unexpected(ok.error());
-    if (!s->texture || !s->rect) return fail(Errc::gpu_error, "creating the compute compositor's pipelines failed");
+    if (!s.texture || !s.rect) {
+        s.texture = {}, s.rect = {};
+        return fail(Errc::gpu_error, "creating the compute compositor's pipelines failed");
+    }
     r.stats.pipelines_created += 2;
-    r.compute = s;
-    return s.get();
+    return &s;
 }
 
-// Grows buf to hold at least size bytes (doubling); false where Dawn fails.
 bool ensure(Renderer::Impl& r, wg::Buffer& buf, uint64_t& have, uint64_t size, WGPUBufferUsage usage, const char* label) {
     if (size <= have) return true;
     uint64_t cap = std::max<uint64_t>(have * 2, size);
@@ -199,7 +241,7 @@ Box on_target(const PixelRect& p, uint32_t w, uint32_t h) {
     return {x0, y0, x1 - x0, y1 - y0};
 }
 
-Record record(const Instance& in, const PixelRect& dst, Box region, Blend blend, bool bgra, uint32_t pitch) {
+Record record(const Instance& in, const PixelRect& dst, Box region, Blend blend) {
     Record rec{};
     rec.dst[0] = float(dst.x0), rec.dst[1] = float(dst.y0), rec.dst[2] = float(dst.x1), rec.dst[3] = float(dst.y1);
     std::copy_n(in.uv0, 2, rec.uv0);
@@ -211,9 +253,37 @@ Record record(const Instance& in, const PixelRect& dst, Box region, Blend blend,
     rec.region[0] = uint32_t(region.x), rec.region[1] = uint32_t(region.y);
     rec.region[2] = uint32_t(region.width), rec.region[3] = uint32_t(region.height);
     rec.blend = blend == Blend::premultiplied ? 1 : 0;
-    rec.bgra = bgra ? 1 : 0;
-    rec.pitch = pitch;
     return rec;
+}
+
+uint64_t area(Box b) { return b.empty() ? 0 : uint64_t(b.width) * uint64_t(b.height); }
+
+// Adds a record (of texture bind group `group`, null for a rect) to the plan: to the last
+// batch where it has the same group and stays within the batch's limits, else to a new one.
+void add(State& s, const Record& rec, WGPUBindGroup group, Box region) {
+    s.recs.push_back(rec);
+    s.written += area(region);
+    s.touched = unite(s.touched, region);
+    if (!s.batches.empty() && s.groups.back() == group) {
+        Batch& b = s.batches.back().batch;
+        const Box had{int32_t(b.region[0]), int32_t(b.region[1]), int32_t(b.region[2]), int32_t(b.region[3])};
+        const Box both = unite(had, region);
+        if (b.count < kMaxBatch && (area(both) <= kSmallBatchBox || area(both) <= kMaxBatchWaste * (s.last_pixels + area(region)))) {
+            b.region[0] = uint32_t(both.x), b.region[1] = uint32_t(both.y);
+            b.region[2] = uint32_t(both.width), b.region[3] = uint32_t(both.height);
+            b.count++;
+            s.last_pixels += area(region);
+            return;
+        }
+    }
+    Batch b{};
+    b.region[0] = uint32_t(region.x), b.region[1] = uint32_t(region.y);
+    b.region[2] = uint32_t(region.width), b.region[3] = uint32_t(region.height);
+    b.first = uint32_t(s.recs.size() - 1);
+    b.count = 1;
+    s.batches.push_back({b});
+    s.groups.push_back(group);
+    s.last_pixels = area(region);
 }
 
 WGPUTexelCopyTextureInfo texture_at(const Texture& t, Box b) {
@@ -233,61 +303,40 @@ WGPUTexelCopyBufferInfo buffer_at(WGPUBuffer buf, const Texture& t, Box b) {
     return i;
 }
 
-// Whether f's draws cover at least the renderer's compute_min_pixels a draw on average (the
-// clear counts as one draw of the whole target): each dispatch costs the CPU more than a draw
-// in the render pass, which batches.
-bool large_enough(const Frame::Impl& f) {
-    const uint64_t min = f.r->compute_min_pixels;
-    if (min == 0) return true;
-    const uint32_t w = f.target->width(), h = f.target->height();
-    uint64_t draws = f.load_clear ? 1 : 0, pixels = f.load_clear ? uint64_t(w) * h : 0;
-    for (const Cmd& c : f.cmds)
-        for (uint32_t i = c.first; i < c.first + c.count; i++) {
-            const Box b = intersect(on_target(pixel_rect(f.instances[i], w, h), w, h), c.scissor);
-            draws++;
-            pixels += b.empty() ? 0 : uint64_t(b.width) * uint64_t(b.height);
-        }
-    return pixels >= min * draws;
+// The storage buffer's rows and bytes per row: as a texture copy lays them out.
+void set_layout(State& s, const Texture& t) {
+    const uint32_t pitch = pitch_bytes(t) / 4, bgra = t.format().texture == WGPUTextureFormat_BGRA8Unorm;
+    for (BatchSlot& b : s.batches) b.batch.bgra = bgra, b.batch.pitch = pitch;
 }
 
 }  // namespace
 
-bool eligible(const Frame::Impl& f) {
+bool plan(Frame::Impl& f) {
+    Renderer::Impl& r = *f.r;
     const Texture& t = *f.target;
     const WGPUTextureFormat fmt = t.format().texture;
     const WGPUTextureUsage need = WGPUTextureUsage_CopySrc | WGPUTextureUsage_CopyDst;
-    if (!f.r->compute_composite || (f.cmds.empty() && !f.load_clear)) return false;
+    if (!r.compute_composite || (f.cmds.empty() && !f.load_clear)) return false;
     if (fmt != WGPUTextureFormat_BGRA8Unorm && fmt != WGPUTextureFormat_RGBA8Unorm) return false;
     if ((t.usage() & need) != need) return false;
-    if (uint64_t(pitch_bytes(t)) * t.height() > f.r->bridge->limits().maxStorageBufferBindingSize) return false;
+    if (uint64_t(pitch_bytes(t)) * t.height() > r.bridge->limits().maxStorageBufferBindingSize) return false;
     for (const Cmd& c : f.cmds)
         if (c.key.kind != Kind::texture && c.key.kind != Kind::rect) return false;
-    return large_enough(f);
-}
-
-Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {
-    Renderer::Impl& r = *f.r;
-    auto st = state(r);
-    if (!st) return std::unexpected(st.error());
-    State& s = **st;
-    const Texture& t = *f.target;
-    const uint32_t w = t.width(), h = t.height(), pitch = pitch_bytes(t) / 4;
-    const bool bgra = t.format().texture == WGPUTextureFormat_BGRA8Unorm;
-    const Box whole{0, 0, int32_t(w), int32_t(h)};
 
     // The records: the clear first, then every instance of every command within its scissor.
-    std::vector<Slot>& recs = s.slots;
-    std::vector<WGPUBindGroup>& groups = s.groups;
-    recs.clear();
-    groups.clear();
-    Box touched{};
+    State& s = **state(r, false);
+    s.recs.clear();
+    s.batches.clear();
+    s.groups.clear();
+    s.written = 0;
+    s.touched = {};
+    const uint32_t w = t.width(), h = t.height();
+    const Box whole{0, 0, int32_t(w), int32_t(h)};
     if (f.load_clear) {
         Instance in{};
         const Color c = *f.load_clear;
         in.color[0] = c.r, in.color[1] = c.g, in.color[2] = c.b, in.color[3] = c.a;
-        recs.push_back({record(in, {0, 0, double(w), double(h)}, whole, Blend::none, bgra, pitch)});
-        groups.push_back(nullptr);
-        touched = whole;
+        add(s, record(in, {0, 0, double(w), double(h)}, whole, Blend::none), nullptr, whole);
     }
     for (const Cmd& c : f.cmds)
         for (uint32_t i = c.first; i < c.first + c.count; i++) {
@@ -295,33 +344,53 @@ Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {
             const PixelRect dst = pixel_rect(in, w, h);
             const Box region = intersect(on_target(dst, w, h), c.scissor);
             if (region.empty()) continue;
-            recs.push_back({record(in, dst, region, c.key.blend, bgra, pitch)});
-            groups.push_back(c.key.kind == Kind::texture ? c.bind_group : nullptr);
-            touched = unite(touched, region);
+            add(s, record(in, dst, region, c.key.blend), c.key.kind == Kind::texture ? c.bind_group : nullptr, region);
         }
+    set_layout(s, t);
+    // Each dispatch costs the CPU more than a draw in the render pass (which batches all draws
+    // of a texture into one call): with compute_min_pixels, only where the dispatches write
+    // that many pixels each on average.
+    return s.written >= r.compute_min_pixels * std::max<uint64_t>(s.batches.size(), 1);
+}
 
-    const uint64_t pixels = uint64_t(pitch) * 4 * h, records = std::max<uint64_t>(recs.size(), 1) * kStride;
-    const bool grew = pixels > s.pixels_size || records > s.records_size;
+Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {
+    Renderer::Impl& r = *f.r;
+    auto st = state(r, true);
+    if (!st) return std::unexpected(st.error());
+    State& s = **st;
+    const Texture& t = *f.target;
+    const Box touched = s.touched;
+
+    const uint64_t pixels = uint64_t(pitch_bytes(t)) * t.height();
+    const uint64_t records = std::max<uint64_t>(s.recs.size(), 1) * sizeof(Record);
+    const uint64_t batches = std::max<uint64_t>(s.batches.size(), 1) * kStride;
+    const bool grew = pixels > s.pixels_size || records > s.records_size || batches > s.batch_buf_size;
     if (!ensure(r, s.pixels, s.pixels_size, pixels,
                 WGPUBufferUsage_Storage | WGPUBufferUsage_CopySrc | WGPUBufferUsage_CopyDst, "wlgpu compute pixels") ||
-        !ensure(r, s.records, s.records_size, records, WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst,
-                "wlgpu compute records"))
-        return fail(Errc::gpu_error, "creating the compute compositor's buffers ({} and {} bytes) failed", pixels, records);
+        !ensure(r, s.records, s.records_size, records, WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst,
+                "wlgpu compute records") ||
+        !ensure(r, s.batch_buf, s.batch_buf_size, batches, WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst,
+                "wlgpu compute batches"))
+        return fail(Errc::gpu_error, "creating the compute compositor's buffers ({}, {} and {} bytes) failed", pixels,
+                    records, batches);
     if (grew || !s.io) {
-        WGPUBindGroupEntry e[2]{};
+        WGPUBindGroupEntry e[3]{};
         e[0].binding = 0, e[0].buffer = s.pixels.get(), e[0].size = s.pixels_size;
-        e[1].binding = 1, e[1].buffer = s.records.get(), e[1].size = sizeof(Record);
+        e[1].binding = 1, e[1].buffer = s.records.get(), e[1].size = s.records_size;
+        e[2].binding = 2, e[2].buffer = s.batch_buf.get(), e[2].size = sizeof(Batch);
         WGPUBindGroupDescriptor d{};
         d.layout = s.io_layout.get();
-        d.entryCount = 2;
+        d.entryCount = 3;
         d.entries = e;
         AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
         s.io = wg::BindGroup::Acquire(wgpuDeviceCreateBindGroup(r.bridge->device(), &d));
         if (!s.io) return fail(Errc::gpu_error, "creating the compute compositor's bind group failed");
         r.stats.bind_groups_created++;
     }
-    if (!recs.empty())
-        wgpuQueueWriteBuffer(r.bridge->queue(), s.records.get(), 0, recs.data(), recs.size() * sizeof(Slot));
+    if (!s.recs.empty()) {
+        wgpuQueueWriteBuffer(r.bridge->queue(), s.records.get(), 0, s.recs.data(), s.recs.size() * sizeof(Record));
+        wgpuQueueWriteBuffer(r.bridge->queue(), s.batch_buf.get(), 0, s.batches.data(), s.batches.size() * kStride);
+    }
 
     const WGPUExtent3D extent{uint32_t(touched.width), uint32_t(touched.height), 1};
     if (!touched.empty() && !f.load_clear) {  // what the draws blend over (a clear replaces all)
@@ -337,16 +406,20 @@ Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {
         pd.timestampWrites = &tw;
     }
     auto pass = wg::ComputePassEncoder::Acquire(wgpuCommandEncoderBeginComputePass(enc, &pd));
-    WGPUComputePipeline current = nullptr;
-    for (size_t i = 0; i < recs.size(); i++) {
-        WGPUComputePipeline want = groups[i] ? s.texture.get() : s.rect.get();
-        if (want != current) wgpuComputePassEncoderSetPipeline(pass.get(), current = want);
+    WGPUComputePipeline pipeline = nullptr;
+    WGPUBindGroup texture = nullptr;
+    for (size_t i = 0; i < s.batches.size(); i++) {
+        const WGPUBindGroup group = s.groups[i];
+        if (WGPUComputePipeline want = group ? s.texture.get() : s.rect.get(); want != pipeline) {
+            wgpuComputePassEncoderSetPipeline(pass.get(), pipeline = want);
+            texture = nullptr;  // the layouts differ: bind anew
+        }
+        if (group && group != texture) wgpuComputePassEncoderSetBindGroup(pass.get(), 0, texture = group, 0, nullptr);
         const uint32_t offset = uint32_t(i * kStride);
-        if (groups[i]) wgpuComputePassEncoderSetBindGroup(pass.get(), 0, groups[i], 0, nullptr);
-        wgpuComputePassEncoderSetBindGroup(pass.get(), groups[i] ? 1 : 0, s.io.get(), 1, &offset);
-        const Record& rec = recs[i].rec;
-        wgpuComputePassEncoderDispatchWorkgroups(pass.get(), (rec.region[2] + kGroup - 1) / kGroup,
-                                                 (rec.region[3] + kGroup - 1) / kGroup, 1);
+        wgpuComputePassEncoderSetBindGroup(pass.get(), group ? 1 : 0, s.io.get(), 1, &offset);
+        const Batch& b = s.batches[i].batch;
+        wgpuComputePassEncoderDispatchWorkgroups(pass.get(), (b.region[2] + kGroup - 1) / kGroup,
+                                                 (b.region[3] + kGroup - 1) / kGroup, 1);
     }
     wgpuComputePassEncoderEnd(pass.get());
     if (!touched.empty()) {
@@ -355,7 +428,7 @@ Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {
         wgpuCommandEncoderCopyBufferToTexture(enc, &src, &dst, &extent);
     }
     r.stats.compute_passes++;
-    r.stats.compute_dispatches += recs.size();
+    r.stats.compute_dispatches += s.batches.size();
     return {};
 }
 

@@ -341,7 +341,7 @@ Result<SyncPoint> Frame::submit_impl(const MemoryTarget* read_back) {
     // still uses the target, as its shared access expects.)
     if (copied && f.cmds.empty() && !f.load_clear && !f.timer) {
         render::bundle::forget(r);  // the next frame does not repeat this one's pass
-    } else if (render::compute::eligible(f)) {
+    } else if (render::compute::plan(f)) {
         render::bundle::forget(r);  // no pass for the next frame to repeat
         if (auto ok = render::compute::encode(f, enc.get()); !ok) return std::unexpected(ok.error());
     } else if (auto ok = encode_pass(f, enc.get()); !ok) {

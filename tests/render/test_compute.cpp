@@ -112,6 +112,64 @@ TEST(Compute, DamageFramesKeepTheRestOfTheTargetAndReadBack) {
     EXPECT_EQ(r->stats().render_passes, 0u);
 }
 
+// Consecutive draws of one texture share a dispatch, and within it overlapping draws keep
+// their order (translucent draws over each other, some replacing what is under them); a
+// dispatch takes at most 64 draws, and draws far apart (a bounding box over 256x256 and over
+// twice the pixels they write) take dispatches of their own.
+TEST(Compute, DrawsOfOneTextureShareADispatchInOrder) {
+    auto r = compute_renderer();
+    std::mt19937 rng(7);
+    auto dst = random_texture(rng, 96, 64, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    const Source src = random_texture(rng, 24, 16, ref::Layout::argb8888);
+    std::uniform_int_distribution<int> x(-4, 76), y(-4, 52);
+    const Color bg{40 / 255.f, 90 / 255.f, 20 / 255.f, 1.0f};
+    struct Case {
+        const char* name;
+        int draws;
+        uint64_t dispatches;  // the clear's and the draws'
+    };
+    for (const Case& c : {Case{"40 overlapping draws", 40, 2}, Case{"70 draws", 70, 3}}) {
+        SCOPED_TRACE(c.name);
+        const uint64_t before = r->stats().compute_dispatches;
+        ref::Image want(96, 64);
+        auto frame = r->begin(*dst.tex);
+        ASSERT_TRUE(frame);
+        frame->clear(bg);
+        ref::draw_rect(want, {0, 0, 96, 64}, {bg.r, bg.g, bg.b, bg.a}, Blend::none, std::nullopt);
+        for (int i = 0; i < c.draws; i++) {
+            TextureDraw d;
+            d.texture = src.tex.get();
+            d.dst = {x(rng), y(rng), 24, 16};
+            d.alpha = i % 3 == 0 ? 1.0f : 0.6f;
+            d.blend = i % 5 == 4 ? Blend::none : Blend::premultiplied;
+            ASSERT_TRUE(frame->draw_texture(d));
+            ref::draw_texture(want, src.img, {}, d.dst, Transform::normal, d.alpha, d.filter, d.blend, std::nullopt);
+        }
+        ASSERT_TRUE(frame->submit());
+        EXPECT_TRUE(images_match(read_back(*dst.tex), want, 1));
+        EXPECT_EQ(r->stats().compute_dispatches - before, c.dispatches);
+    }
+    {  // two draws in opposite corners of a larger target, no clear: one dispatch each
+        auto big = random_texture(rng, 400, 300, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+        ref::Image want = big.img;
+        auto frame = r->begin(*big.tex);
+        ASSERT_TRUE(frame);
+        const uint64_t before = r->stats().compute_dispatches;
+        for (Box b : {Box{0, 0, 24, 16}, Box{376, 284, 24, 16}}) {
+            TextureDraw d;
+            d.texture = src.tex.get();
+            d.dst = b;
+            d.alpha = 0.5f;
+            ASSERT_TRUE(frame->draw_texture(d));
+            ref::draw_texture(want, src.img, {}, b, Transform::normal, d.alpha, d.filter, d.blend, std::nullopt);
+        }
+        ASSERT_TRUE(frame->submit());
+        EXPECT_TRUE(images_match(read_back(*big.tex), want, 1));
+        EXPECT_EQ(r->stats().compute_dispatches - before, 2u);
+    }
+    EXPECT_EQ(r->stats().render_passes, 0u);
+}
+
 // What the compute pass does not take goes through the render pass: a frame with an effect (a
 // rounded-corner texture draw), and a target format it does not write (16-bit float).
 TEST(Compute, OtherFramesUseTheRenderPass) {
