@@ -10,16 +10,15 @@
 
 namespace wlgpu::render {
 
-// Where the compute pass is chosen, it takes only frames whose draws cover at least this many
-// pixels each on average (the clear counts as one draw of the whole target): on the H200 a
-// dispatch costs the CPU some 2.3 us more than a draw of the render pass (which batches many
-// draws into one call), and saves the GPU about 0.08 ns a pixel (1080p blended in 0.19 ms by
-// the render pass, 0.027 ms by the compute pass), so below some 30000 pixels a draw the CPU
-// loses more than the GPU gains. A compositor's frame of a background and a few windows is far above the bar; so
-// are bench/render's larger surfaces, whose frames of 64 draws cost the H200's CPU 1.2x raw
-// Dawn's in the compute pass and 0.47x in the render pass (the GPU 0.25 against 0.55 ms):
-// a trade this rule does not settle (docs/perf.md, "Twelfth session").
-inline constexpr uint64_t kComputeMinPixelsPerDraw = 32768;
+// Where the compute pass is chosen, it takes only frames whose dispatches write at least
+// kComputeMinPixelsPerDispatch pixels each on average (the clear counts as one dispatch of the
+// whole target) and kComputeMinPixelsPerFrame in all. On the H200 a dispatch costs the CPU some
+// 2.3 us more than a draw of the render pass, and the compute path's fixed cost (its two
+// copies, a pass) about 40 us more than a render pass, while the GPU saves about 0.08 ns a
+// pixel (1080p blended in 0.19 ms by the render pass, 0.027 ms by the compute pass): break-even
+// near 30000 pixels a dispatch and 500000 a frame. A compositor's full redraw is far above both
+// bars; a damage-only frame of one small window is below the second (docs/perf.md).
+inline constexpr uint64_t kComputeMinPixelsPerDispatch = 32768, kComputeMinPixelsPerFrame = 1 << 19;
 
 // One frame's wall time each way (median), submit + wait.
 struct CompositeTimes {

@@ -348,9 +348,10 @@ bool plan(Frame::Impl& f) {
         }
     set_layout(s, t);
     // Each dispatch costs the CPU more than a draw in the render pass (which batches all draws
-    // of a texture into one call): with compute_min_pixels, only where the dispatches write
-    // that many pixels each on average.
-    return s.written >= r.compute_min_pixels * std::max<uint64_t>(s.batches.size(), 1);
+    // of a texture into one call), and the pass with its copies more than a render pass: with
+    // compute_min, only where the GPU saves more (composite_choice.hpp).
+    return s.written >= r.compute_min.per_frame &&
+           s.written >= r.compute_min.per_dispatch * std::max<uint64_t>(s.batches.size(), 1);
 }
 
 Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {

@@ -21,7 +21,7 @@ namespace wlgpu::render::compute {
 
 // Whether f is composited in a compute pass (see above): the renderer asks for it, f has
 // something to draw or clear, every command and the target qualify, and the dispatches write
-// the renderer's compute_min_pixels each on average. Where true, it has planned f's
+// the renderer's compute_min pixels (each on average, and in all). Where true, it has planned f's
 // dispatches for encode(), which must follow before f changes.
 bool plan(Frame::Impl& f);
 

@@ -52,7 +52,7 @@ Result<std::unique_ptr<Renderer>> Renderer::create(Bridge& bridge, RendererOptio
     std::unique_ptr<Renderer> renderer(new Renderer(std::move(impl)));
     if (composite == Composite::automatic && render::automatic_composite(*renderer) == Composite::compute) {
         renderer->impl_->compute_composite = true;
-        renderer->impl_->compute_min_pixels = render::kComputeMinPixelsPerDraw;
+        renderer->impl_->compute_min = {render::kComputeMinPixelsPerDispatch, render::kComputeMinPixelsPerFrame};
     }
     return renderer;
 }

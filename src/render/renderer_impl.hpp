@@ -222,10 +222,13 @@ struct Renderer::Impl {
     render::FillBuffer fill;  // src/render/blit.cpp
     render::Atlases atlas;    // src/render/atlas.cpp
     bool compute_composite = false;  // RendererOptions::composite (src/render/compute.hpp)
-    // With compute_composite: the compute pass only for frames whose draws cover at least this
-    // many pixels each on average (0: every frame it can take). Composite::automatic sets it
-    // (src/render/composite_choice.hpp); an explicit Composite::compute leaves 0.
-    uint64_t compute_min_pixels = 0;
+    // With compute_composite: the compute pass only for frames whose dispatches write at least
+    // per_dispatch pixels each on average and per_frame in all (0: every frame it can take).
+    // Composite::automatic sets them (src/render/composite_choice.hpp); an explicit
+    // Composite::compute leaves 0.
+    struct ComputeMin {
+        uint64_t per_dispatch = 0, per_frame = 0;
+    } compute_min;
     std::shared_ptr<void> compute;   // its pipelines and buffers, made on first use
     render::PassBundle bundle;  // last, so released first (src/render/bundle.cpp)
 

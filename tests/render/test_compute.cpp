@@ -276,38 +276,59 @@ TEST(Compute, MeasurementRendersBothWays) {
     }
 }
 
-// Where Composite::automatic chose the compute pass, frames of small draws stay in the render
-// pass (each dispatch costs the CPU more than a batched draw): the compute pass only when the
-// draws cover kComputeMinPixelsPerDraw pixels each on average, the clear counting as one.
-TEST(Compute, AutomaticComputeLeavesFramesOfSmallDrawsToTheRenderPass) {
+// Where Composite::automatic chose the compute pass, small frames stay in the render pass:
+// the compute pass only when the dispatches write kComputeMinPixelsPerDispatch pixels each on
+// average (the clear counting as one) and kComputeMinPixelsPerFrame in all.
+TEST(Compute, AutomaticComputeLeavesSmallFramesToTheRenderPass) {
     CompositeEnv env(nullptr);
     auto r = compute_renderer();
-    r->impl().compute_min_pixels = render::kComputeMinPixelsPerDraw;  // as automatic sets it
+    r->impl().compute_min = {render::kComputeMinPixelsPerDispatch, render::kComputeMinPixelsPerFrame};
     std::mt19937 rng(11);
-    auto dst = random_texture(rng, 256, 256, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
-    {  // (65536 + 200 * 200) / 2 pixels a draw
+    auto dst = random_texture(rng, 1024, 768, ref::Layout::argb8888, TextureUsage::sample | TextureUsage::render);
+    const Source src = random_texture(rng, 8, 8, ref::Layout::argb8888);
+    static_assert(1024 * 768 > render::kComputeMinPixelsPerFrame);
+    static_assert(600 * 600 < render::kComputeMinPixelsPerFrame && 600 * 600 > render::kComputeMinPixelsPerDispatch);
+    uint64_t compute = 0, raster = 0;
+    auto check = [&](bool want_compute) {
+        (want_compute ? compute : raster)++;
+        EXPECT_EQ(r->stats().compute_passes, compute);
+        EXPECT_EQ(r->stats().render_passes, raster);
+    };
+    {  // a clear and a rect: one dispatch of 1024 * 768 + 200 * 200 pixels
         auto f = r->begin(*dst.tex);
         ASSERT_TRUE(f);
         f->clear({0.5f, 0.25f, 0.125f, 1.0f});
         ASSERT_TRUE(f->draw_rect({{10, 20, 200, 200}, {0.2f, 0.1f, 0.3f, 0.5f}}));
         ASSERT_TRUE(f->submit());
-        EXPECT_EQ(r->stats().compute_passes, 1u);
-        EXPECT_EQ(r->stats().render_passes, 0u);
+        check(true);
     }
-    {  // 4 draws of 30x30, no clear; one of them half off the target
+    {  // a clear and 30 texture draws between 30 rects, far apart: 61 dispatches of 13000 pixels
         auto f = r->begin(*dst.tex);
         ASSERT_TRUE(f);
-        for (int i = 0; i < 4; i++) ASSERT_TRUE(f->draw_rect({{i * 70 - 15, 40, 30, 30}, {0.2f, 0.1f, 0.3f, 0.5f}}));
+        f->clear({0.5f, 0.25f, 0.125f, 1.0f});
+        for (int i = 0; i < 30; i++) {
+            TextureDraw d;
+            d.texture = src.tex.get();
+            d.dst = {i * 33, i * 25, 8, 8};
+            ASSERT_TRUE(f->draw_texture(d));
+            ASSERT_TRUE(f->draw_rect({{1000 - i * 33, i * 25, 8, 8}, {0.2f, 0.1f, 0.3f, 0.5f}}));
+        }
         ASSERT_TRUE(f->submit());
-        EXPECT_EQ(r->stats().compute_passes, 1u);
-        EXPECT_EQ(r->stats().render_passes, 1u);
+        check(false);
     }
-    r->impl().compute_min_pixels = 0;  // Composite::compute chosen explicitly: every frame it can take
+    {  // one rect of 600x600, no clear: one dispatch, too few pixels for a frame
+        auto f = r->begin(*dst.tex);
+        ASSERT_TRUE(f);
+        ASSERT_TRUE(f->draw_rect({{100, 100, 600, 600}, {0.2f, 0.1f, 0.3f, 0.5f}}));
+        ASSERT_TRUE(f->submit());
+        check(false);
+    }
+    r->impl().compute_min = {};  // Composite::compute chosen explicitly: every frame it can take
     auto f = r->begin(*dst.tex);
     ASSERT_TRUE(f);
     ASSERT_TRUE(f->draw_rect({{5, 5, 30, 30}, {0.2f, 0.1f, 0.3f, 0.5f}}));
     ASSERT_TRUE(f->submit());
-    EXPECT_EQ(r->stats().compute_passes, 2u);
+    check(true);
 }
 
 // The rule: the compute pass only with a clear margin (at most 3/4 of the render pass's time).
