@@ -1,9 +1,10 @@
-// Compositing in a compute pass (compute.hpp): the storage buffer, the per-draw records, the
+// Compositing in a compute pass (compute.hpp): the storage buffer, the batches of records, the
 // two compute pipelines (texture, rect) and the encoding of a frame.
 #include "render/compute.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "bridge/readback.hpp"
@@ -13,7 +14,7 @@ namespace wlgpu::render::compute {
 
 namespace {
 
-// One draw instance within its scissor box, an element of the records storage array.
+// One draw instance within its scissor box.
 struct Record {
     float dst[4];        // the draw's box, x0 y0 x1 y1 in target pixels
     float uv0[2], uv_s[2];
@@ -25,29 +26,29 @@ struct Record {
 };
 static_assert(sizeof(Record) == 96);
 
-// One dispatch: consecutive records of one pipeline and texture, a uniform bound at a dynamic
-// offset (kStride apart). Each invocation is one pixel of the records' bounding box and
-// applies, in order, every record that covers it, so overlapping draws keep their order.
+// One dispatch: consecutive records of one pipeline and texture, and a uniform of this header
+// followed by the records, bound at a dynamic offset (a multiple of kAlign). Each invocation is
+// one pixel of the records' bounding box and applies, in order, every record that covers it,
+// so overlapping draws keep their order.
 struct Batch {
     uint32_t region[4];  // the bounding box of the records' regions
-    uint32_t first, count;
+    uint32_t count;
     uint32_t bgra;       // 1: the pixels' bytes are B G R A (else R G B A)
     uint32_t pitch;      // pixels per row of the storage buffer
+    uint32_t unused;
 };
-constexpr uint64_t kStride = 256;  // the largest minUniformBufferOffsetAlignment WebGPU allows
-struct alignas(kStride) BatchSlot {
-    Batch batch;
-};
-static_assert(sizeof(BatchSlot) == kStride);
-constexpr uint32_t kGroup = 8;  // workgroup_size(8, 8)
+static_assert(sizeof(Batch) == 32);
+constexpr uint64_t kAlign = 256;  // the largest minUniformBufferOffsetAlignment WebGPU allows
+constexpr uint32_t kGroup = 8;    // workgroup_size(8, 8)
 // A batch's limits: each of its pixels loops over all its records, so at most this many, and
 // a bounding box at most twice the pixels its records write, or at most kSmallBatchBox pixels
 // (draws far apart split; small ones near each other do not).
 constexpr uint32_t kMaxBatch = 64;
 constexpr uint64_t kMaxBatchWaste = 2, kSmallBatchBox = 256 * 256;
+constexpr uint64_t kBinding = sizeof(Batch) + kMaxBatch * sizeof(Record);  // a batch's uniform
 
 // The records, the batch and the pixels at bind group `group`, and the loop over the batch's
-// records that `source` (a function of the record and the pixel) feeds.
+// records that wlgpu_source (of the record and the pixel: texture_wgsl, rect_wgsl) feeds.
 std::string io_wgsl(int group) {
     std::string s = R"(
 struct Record {
@@ -60,27 +61,27 @@ struct Record {
 }
 struct Batch {
     region: vec4u,
-    info: vec4u,    // first record, count, BGRA bytes, row pitch in pixels
+    info: vec4u,    // count, BGRA bytes, row pitch in pixels
+    recs: array<Record, MAX>,
 }
 @group(G) @binding(0) var<storage, read_write> px: array<u32>;
-@group(G) @binding(1) var<storage, read> recs: array<Record>;
-@group(G) @binding(2) var<uniform> batch: Batch;
+@group(G) @binding(1) var<uniform> batch: Batch;
 
 // Every record of the batch over pixel id in order: src over the pixel (premultiplied) or src
 // alone, rounded to 8 bits a channel after each as a unorm target is.
 fn wlgpu_composite(id: vec3u) {
     if (id.x >= batch.region.z || id.y >= batch.region.w) { return; }
     let p = batch.region.xy + id.xy;
-    let i = p.y * batch.info.w + p.x;
-    let bgra = batch.info.z != 0u;
+    let i = p.y * batch.info.z + p.x;
+    let bgra = batch.info.y != 0u;
     var c = vec4f(0.0);
     var have = false;
     var wrote = false;
-    for (var k = batch.info.x; k < batch.info.x + batch.info.y; k++) {
-        let reg = recs[k].region;
+    for (var k = 0u; k < batch.info.x; k++) {
+        let reg = batch.recs[k].region;
         if (any(p < reg.xy) || any(p >= reg.xy + reg.zw)) { continue; }
         let src = wlgpu_source(k, p);
-        if (recs[k].mode.x != 0u) {
+        if (batch.recs[k].mode.x != 0u) {
             if (!have) {
                 let d = unpack4x8unorm(px[i]);
                 c = select(d, d.zyxw, bgra);
@@ -99,6 +100,7 @@ fn wlgpu_composite(id: vec3u) {
 )";
     for (size_t at; (at = s.find("group(G)")) != std::string::npos;)
         s.replace(at, 8, "group(" + std::to_string(group) + ")");
+    s.replace(s.find("MAX"), 3, std::to_string(kMaxBatch));
     return s;
 }
 
@@ -110,7 +112,7 @@ std::string texture_wgsl() {
 @group(0) @binding(1) var smp: sampler;
 )") + io_wgsl(1) + kTexelFlagsWgsl + R"(
 fn wlgpu_source(k: u32, p: vec2u) -> vec4f {
-    let r = recs[k];
+    let r = batch.recs[k];
     let st = (vec2f(p) + 0.5 - r.dst.xy) / (r.dst.zw - r.dst.xy);
     let uv = clamp(r.uv0_s.xy + r.uv0_s.zw * st.x + r.uv_t_p.xy * st.y, r.color.xy, r.color.zw);
     return wlgpu_apply_texel_flags(textureSampleLevel(tex, smp, uv, 0.0), u32(r.uv_t_p.w + 0.5)) * r.uv_t_p.z;
@@ -122,24 +124,33 @@ fn cs_texture(@builtin(global_invocation_id) id: vec3u) { wlgpu_composite(id); }
 
 std::string rect_wgsl() {
     return io_wgsl(0) + R"(
-fn wlgpu_source(k: u32, p: vec2u) -> vec4f { return recs[k].color; }
+fn wlgpu_source(k: u32, p: vec2u) -> vec4f { return batch.recs[k].color; }
 @compute @workgroup_size(8, 8)
 fn cs_rect(@builtin(global_invocation_id) id: vec3u) { wlgpu_composite(id); }
 )";
 }
 
+// A planned batch: its header, where its records start in State::recs, its texture's bind
+// group (null for rects) and its uniform's offset.
+struct Planned {
+    Batch head;
+    uint32_t first;
+    WGPUBindGroup group;
+    uint32_t offset = 0;
+};
+
 struct State {
     wg::BindGroupLayout io_layout;
     wg::ComputePipeline texture, rect;  // made on the first encode
-    wg::Buffer pixels, records, batch_buf;
-    uint64_t pixels_size = 0, records_size = 0, batch_buf_size = 0;
-    wg::BindGroup io;  // pixels, records and batches
-    // The planned frame (plan(), encode()): its records, its batches and, per batch, the
-    // texture's bind group (null for rects), its pixels and the box they touch; kept so that
-    // steady-state frames allocate nothing.
+    wg::Buffer pixels, params;
+    uint64_t pixels_size = 0, params_size = 0;
+    wg::BindGroup io;  // pixels and params
+    // The planned frame (plan(), encode()): its records and batches, the pixels they write and
+    // the box they touch, and the bytes of the batches' uniforms; kept so that steady-state
+    // frames allocate nothing.
     std::vector<Record> recs;
-    std::vector<BatchSlot> batches;
-    std::vector<WGPUBindGroup> groups;
+    std::vector<Planned> batches;
+    std::vector<std::byte> upload;
     uint64_t written = 0, last_pixels = 0;  // pixels the records write: all, the last batch's
     Box touched{};
 };
@@ -183,13 +194,11 @@ Result<State*> state(Renderer::Impl& r, bool pipelines) {
     WGPUDevice dev = r.bridge->device();
     auto ok = r.bridge->scoped(
         [&] {
-            const WGPUBindGroupLayoutEntry e[3] = {
-                layout_entry(0, WGPUBufferBindingType_Storage, false, 0),
-                layout_entry(1, WGPUBufferBindingType_ReadOnlyStorage, false, sizeof(Record)),
-                layout_entry(2, WGPUBufferBindingType_Uniform, true, sizeof(Batch))};
+            const WGPUBindGroupLayoutEntry e[2] = {layout_entry(0, WGPUBufferBindingType_Storage, false, 0),
+                                                   layout_entry(1, WGPUBufferBindingType_Uniform, true, kBinding)};
             WGPUBindGroupLayoutDescriptor d{};
             d.label = wg::sv("wlgpu compute io");
-            d.entryCount = 3;
+            d.entryCount = 2;
             d.entries = e;
             s.io_layout = wg::BindGroupLayout::Acquire(wgpuDeviceCreateBindGroupLayout(dev, &d));
             const WGPUBindGroupLayout tex[2] = {r.pipelines.texture_layout.get(), s.io_layout.get()};
@@ -264,11 +273,12 @@ void add(State& s, const Record& rec, WGPUBindGroup group, Box region) {
     s.recs.push_back(rec);
     s.written += area(region);
     s.touched = unite(s.touched, region);
-    if (!s.batches.empty() && s.groups.back() == group) {
-        Batch& b = s.batches.back().batch;
+    if (!s.batches.empty() && s.batches.back().group == group) {
+        Batch& b = s.batches.back().head;
         const Box had{int32_t(b.region[0]), int32_t(b.region[1]), int32_t(b.region[2]), int32_t(b.region[3])};
         const Box both = unite(had, region);
-        if (b.count < kMaxBatch && (area(both) <= kSmallBatchBox || area(both) <= kMaxBatchWaste * (s.last_pixels + area(region)))) {
+        if (b.count < kMaxBatch &&
+            (area(both) <= kSmallBatchBox || area(both) <= kMaxBatchWaste * (s.last_pixels + area(region)))) {
             b.region[0] = uint32_t(both.x), b.region[1] = uint32_t(both.y);
             b.region[2] = uint32_t(both.width), b.region[3] = uint32_t(both.height);
             b.count++;
@@ -279,10 +289,8 @@ void add(State& s, const Record& rec, WGPUBindGroup group, Box region) {
     Batch b{};
     b.region[0] = uint32_t(region.x), b.region[1] = uint32_t(region.y);
     b.region[2] = uint32_t(region.width), b.region[3] = uint32_t(region.height);
-    b.first = uint32_t(s.recs.size() - 1);
     b.count = 1;
-    s.batches.push_back({b});
-    s.groups.push_back(group);
+    s.batches.push_back({b, uint32_t(s.recs.size() - 1), group});
     s.last_pixels = area(region);
 }
 
@@ -303,10 +311,22 @@ WGPUTexelCopyBufferInfo buffer_at(WGPUBuffer buf, const Texture& t, Box b) {
     return i;
 }
 
-// The storage buffer's rows and bytes per row: as a texture copy lays them out.
-void set_layout(State& s, const Texture& t) {
+// The batches' uniforms, each its header and its records at a multiple of kAlign, into
+// s.upload (the storage buffer's layout, as a texture copy lays it out, in every header).
+void serialise(State& s, const Texture& t) {
     const uint32_t pitch = pitch_bytes(t) / 4, bgra = t.format().texture == WGPUTextureFormat_BGRA8Unorm;
-    for (BatchSlot& b : s.batches) b.batch.bgra = bgra, b.batch.pitch = pitch;
+    uint64_t size = 0;
+    for (Planned& b : s.batches) {
+        b.offset = uint32_t(size);
+        size += (sizeof(Batch) + b.head.count * sizeof(Record) + kAlign - 1) / kAlign * kAlign;
+    }
+    s.upload.resize(size);
+    for (Planned& b : s.batches) {
+        b.head.bgra = bgra, b.head.pitch = pitch;
+        std::byte* at = s.upload.data() + b.offset;
+        std::memcpy(at, &b.head, sizeof(Batch));
+        std::memcpy(at + sizeof(Batch), s.recs.data() + b.first, b.head.count * sizeof(Record));
+    }
 }
 
 }  // namespace
@@ -327,7 +347,6 @@ bool plan(Frame::Impl& f) {
     State& s = **state(r, false);
     s.recs.clear();
     s.batches.clear();
-    s.groups.clear();
     s.written = 0;
     s.touched = {};
     const uint32_t w = t.width(), h = t.height();
@@ -346,7 +365,6 @@ bool plan(Frame::Impl& f) {
             if (region.empty()) continue;
             add(s, record(in, dst, region, c.key.blend), c.key.kind == Kind::texture ? c.bind_group : nullptr, region);
         }
-    set_layout(s, t);
     // Each dispatch costs the CPU more than a draw in the render pass (which batches all draws
     // of a texture into one call), and the pass with its copies more than a render pass: with
     // compute_min, only where the GPU saves more (composite_choice.hpp).
@@ -362,36 +380,28 @@ Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {
     const Texture& t = *f.target;
     const Box touched = s.touched;
 
-    const uint64_t pixels = uint64_t(pitch_bytes(t)) * t.height();
-    const uint64_t records = std::max<uint64_t>(s.recs.size(), 1) * sizeof(Record);
-    const uint64_t batches = std::max<uint64_t>(s.batches.size(), 1) * kStride;
-    const bool grew = pixels > s.pixels_size || records > s.records_size || batches > s.batch_buf_size;
+    serialise(s, t);
+    const uint64_t pixels = uint64_t(pitch_bytes(t)) * t.height(), params = s.upload.size() + kBinding;
+    const bool grew = pixels > s.pixels_size || params > s.params_size;
     if (!ensure(r, s.pixels, s.pixels_size, pixels,
                 WGPUBufferUsage_Storage | WGPUBufferUsage_CopySrc | WGPUBufferUsage_CopyDst, "wlgpu compute pixels") ||
-        !ensure(r, s.records, s.records_size, records, WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst,
-                "wlgpu compute records") ||
-        !ensure(r, s.batch_buf, s.batch_buf_size, batches, WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst,
+        !ensure(r, s.params, s.params_size, params, WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst,
                 "wlgpu compute batches"))
-        return fail(Errc::gpu_error, "creating the compute compositor's buffers ({}, {} and {} bytes) failed", pixels,
-                    records, batches);
+        return fail(Errc::gpu_error, "creating the compute compositor's buffers ({} and {} bytes) failed", pixels, params);
     if (grew || !s.io) {
-        WGPUBindGroupEntry e[3]{};
+        WGPUBindGroupEntry e[2]{};
         e[0].binding = 0, e[0].buffer = s.pixels.get(), e[0].size = s.pixels_size;
-        e[1].binding = 1, e[1].buffer = s.records.get(), e[1].size = s.records_size;
-        e[2].binding = 2, e[2].buffer = s.batch_buf.get(), e[2].size = sizeof(Batch);
+        e[1].binding = 1, e[1].buffer = s.params.get(), e[1].size = kBinding;
         WGPUBindGroupDescriptor d{};
         d.layout = s.io_layout.get();
-        d.entryCount = 3;
+        d.entryCount = 2;
         d.entries = e;
         AsyncSignalsBlocked blocked;  // Dawn or the driver may start threads here
         s.io = wg::BindGroup::Acquire(wgpuDeviceCreateBindGroup(r.bridge->device(), &d));
         if (!s.io) return fail(Errc::gpu_error, "creating the compute compositor's bind group failed");
         r.stats.bind_groups_created++;
     }
-    if (!s.recs.empty()) {
-        wgpuQueueWriteBuffer(r.bridge->queue(), s.records.get(), 0, s.recs.data(), s.recs.size() * sizeof(Record));
-        wgpuQueueWriteBuffer(r.bridge->queue(), s.batch_buf.get(), 0, s.batches.data(), s.batches.size() * kStride);
-    }
+    if (!s.upload.empty()) wgpuQueueWriteBuffer(r.bridge->queue(), s.params.get(), 0, s.upload.data(), s.upload.size());
 
     const WGPUExtent3D extent{uint32_t(touched.width), uint32_t(touched.height), 1};
     if (!touched.empty() && !f.load_clear) {  // what the draws blend over (a clear replaces all)
@@ -409,18 +419,15 @@ Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {
     auto pass = wg::ComputePassEncoder::Acquire(wgpuCommandEncoderBeginComputePass(enc, &pd));
     WGPUComputePipeline pipeline = nullptr;
     WGPUBindGroup texture = nullptr;
-    for (size_t i = 0; i < s.batches.size(); i++) {
-        const WGPUBindGroup group = s.groups[i];
-        if (WGPUComputePipeline want = group ? s.texture.get() : s.rect.get(); want != pipeline) {
+    for (const Planned& b : s.batches) {
+        if (WGPUComputePipeline want = b.group ? s.texture.get() : s.rect.get(); want != pipeline) {
             wgpuComputePassEncoderSetPipeline(pass.get(), pipeline = want);
             texture = nullptr;  // the layouts differ: bind anew
         }
-        if (group && group != texture) wgpuComputePassEncoderSetBindGroup(pass.get(), 0, texture = group, 0, nullptr);
-        const uint32_t offset = uint32_t(i * kStride);
-        wgpuComputePassEncoderSetBindGroup(pass.get(), group ? 1 : 0, s.io.get(), 1, &offset);
-        const Batch& b = s.batches[i].batch;
-        wgpuComputePassEncoderDispatchWorkgroups(pass.get(), (b.region[2] + kGroup - 1) / kGroup,
-                                                 (b.region[3] + kGroup - 1) / kGroup, 1);
+        if (b.group && b.group != texture) wgpuComputePassEncoderSetBindGroup(pass.get(), 0, texture = b.group, 0, nullptr);
+        wgpuComputePassEncoderSetBindGroup(pass.get(), b.group ? 1 : 0, s.io.get(), 1, &b.offset);
+        wgpuComputePassEncoderDispatchWorkgroups(pass.get(), (b.head.region[2] + kGroup - 1) / kGroup,
+                                                 (b.head.region[3] + kGroup - 1) / kGroup, 1);
     }
     wgpuComputePassEncoderEnd(pass.get());
     if (!touched.empty()) {
