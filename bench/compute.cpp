@@ -8,8 +8,9 @@
 // random 256x256 texture bilinearly: what a compositor's full redraw of overlapping windows
 // costs the GPU. Two renderers on one device, alternated frame by frame:
 //   raster   Composite::raster: the render pipelines, a render pass into the BGRA8 target;
-//   compute  Composite::compute: one dispatch per quad blending into the renderer's storage
-//            buffer (the clear its first dispatch), the buffer copied into the target after.
+//   compute  Composite::compute: the clear and the quads blended into the renderer's storage
+//            buffer (one dispatch: each pixel applies every quad over it in order), the buffer
+//            copied into the target after.
 // Per frame: the GPU time of the pass (the renderer's timer: timestamps at the start and end of
 // the render or compute pass, not the compute path's copies; absent where the adapter has no
 // timestamps) and the wall time of submit + wait. Unpaced (back to back, the GPU kept busy) and
@@ -68,9 +69,10 @@ int main(int argc, char** argv) {
     auto bridge = Bridge::create();
     if (!bridge) die("bridge", bridge.error().message);
     Bridge& b = **bridge;
-    RendererOptions compute_options;
+    RendererOptions raster_options, compute_options;
+    raster_options.composite = Composite::raster;  // not the default, which may choose compute
     compute_options.composite = Composite::compute;
-    auto raster = Renderer::create(b);
+    auto raster = Renderer::create(b, raster_options);
     auto compute = Renderer::create(b, compute_options);
     if (!raster || !compute) die("renderer", (!raster ? raster.error() : compute.error()).message);
     std::vector<uint8_t> texels(256 * 256 * 4);
