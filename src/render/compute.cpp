@@ -130,11 +130,12 @@ fn cs_rect(@builtin(global_invocation_id) id: vec3u) { wlgpu_composite(id); }
 )";
 }
 
-// A planned batch: its header, where its records start in State::recs, its texture's bind
-// group (null for rects) and its uniform's offset.
+// A planned batch: its bounding box and the pixels its records write, where they start in
+// State::recs and how many, its texture's bind group (null for rects) and its uniform's offset.
 struct Planned {
-    Batch head;
-    uint32_t first;
+    Box box;
+    uint64_t pixels;
+    uint32_t first, count;
     WGPUBindGroup group;
     uint32_t offset = 0;
 };
@@ -151,7 +152,7 @@ struct State {
     std::vector<Record> recs;
     std::vector<Planned> batches;
     std::vector<std::byte> upload;
-    uint64_t written = 0, last_pixels = 0;  // pixels the records write: all, the last batch's
+    uint64_t written = 0;  // pixels the records write
     Box touched{};
 };
 
@@ -274,24 +275,15 @@ void add(State& s, const Record& rec, WGPUBindGroup group, Box region) {
     s.written += area(region);
     s.touched = unite(s.touched, region);
     if (!s.batches.empty() && s.batches.back().group == group) {
-        Batch& b = s.batches.back().head;
-        const Box had{int32_t(b.region[0]), int32_t(b.region[1]), int32_t(b.region[2]), int32_t(b.region[3])};
-        const Box both = unite(had, region);
-        if (b.count < kMaxBatch &&
-            (area(both) <= kSmallBatchBox || area(both) <= kMaxBatchWaste * (s.last_pixels + area(region)))) {
-            b.region[0] = uint32_t(both.x), b.region[1] = uint32_t(both.y);
-            b.region[2] = uint32_t(both.width), b.region[3] = uint32_t(both.height);
-            b.count++;
-            s.last_pixels += area(region);
+        Planned& b = s.batches.back();
+        const Box both = unite(b.box, region);
+        const uint64_t pixels = b.pixels + area(region);
+        if (b.count < kMaxBatch && (area(both) <= kSmallBatchBox || area(both) <= kMaxBatchWaste * pixels)) {
+            b.box = both, b.pixels = pixels, b.count++;
             return;
         }
     }
-    Batch b{};
-    b.region[0] = uint32_t(region.x), b.region[1] = uint32_t(region.y);
-    b.region[2] = uint32_t(region.width), b.region[3] = uint32_t(region.height);
-    b.count = 1;
-    s.batches.push_back({b, uint32_t(s.recs.size() - 1), group});
-    s.last_pixels = area(region);
+    s.batches.push_back({region, area(region), uint32_t(s.recs.size() - 1), 1, group});
 }
 
 WGPUTexelCopyTextureInfo texture_at(const Texture& t, Box b) {
@@ -318,14 +310,15 @@ void serialise(State& s, const Texture& t) {
     uint64_t size = 0;
     for (Planned& b : s.batches) {
         b.offset = uint32_t(size);
-        size += (sizeof(Batch) + b.head.count * sizeof(Record) + kAlign - 1) / kAlign * kAlign;
+        size += (sizeof(Batch) + b.count * sizeof(Record) + kAlign - 1) / kAlign * kAlign;
     }
     s.upload.resize(size);
-    for (Planned& b : s.batches) {
-        b.head.bgra = bgra, b.head.pitch = pitch;
+    for (const Planned& b : s.batches) {
+        const Batch head{{uint32_t(b.box.x), uint32_t(b.box.y), uint32_t(b.box.width), uint32_t(b.box.height)},
+                         b.count, bgra, pitch, 0};
         std::byte* at = s.upload.data() + b.offset;
-        std::memcpy(at, &b.head, sizeof(Batch));
-        std::memcpy(at + sizeof(Batch), s.recs.data() + b.first, b.head.count * sizeof(Record));
+        std::memcpy(at, &head, sizeof(Batch));
+        std::memcpy(at + sizeof(Batch), s.recs.data() + b.first, b.count * sizeof(Record));
     }
 }
 
@@ -426,8 +419,8 @@ Result<void> encode(Frame::Impl& f, WGPUCommandEncoder enc) {
         }
         if (b.group && b.group != texture) wgpuComputePassEncoderSetBindGroup(pass.get(), 0, texture = b.group, 0, nullptr);
         wgpuComputePassEncoderSetBindGroup(pass.get(), b.group ? 1 : 0, s.io.get(), 1, &b.offset);
-        wgpuComputePassEncoderDispatchWorkgroups(pass.get(), (b.head.region[2] + kGroup - 1) / kGroup,
-                                                 (b.head.region[3] + kGroup - 1) / kGroup, 1);
+        wgpuComputePassEncoderDispatchWorkgroups(pass.get(), (uint32_t(b.box.width) + kGroup - 1) / kGroup,
+                                                 (uint32_t(b.box.height) + kGroup - 1) / kGroup, 1);
     }
     wgpuComputePassEncoderEnd(pass.get());
     if (!touched.empty()) {
